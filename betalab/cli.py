@@ -1,0 +1,70 @@
+"""The ``betalab`` command line.
+
+    betalab list
+    betalab run NAME [--full] [--seed S] [--out DIR] [--device D]
+    betalab reproduce [--full] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
+
+Exit status is 1 when any claim fails or a study raises, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from betalab.registry import StudyConfig, all_studies
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="betalab", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the registered studies")
+
+    def common(sp):
+        sp.add_argument("--full", action="store_true", help="paper-size configuration (default: quick)")
+        sp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        sp.add_argument("--out", default="results", help="output directory (default results/)")
+        sp.add_argument("--device", default="auto", help="torch device for deep studies (default auto)")
+
+    run = sub.add_parser("run", help="run one study")
+    run.add_argument("name")
+    common(run)
+    rep = sub.add_parser("reproduce", help="run every (or the selected) study and write the report")
+    common(rep)
+    rep.add_argument("--only", default=None, help="glob or substring of study names")
+    rep.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
+    rep.add_argument("--resume", action="store_true",
+                     help="reuse finished studies with the same configuration")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from betalab import runner
+
+    if args.command == "list":
+        for s in all_studies().values():
+            print(f"{s.name:28s} {s.paper}, {s.source}: {s.title}")
+        return 0
+    try:
+        config = StudyConfig(full=args.full, seed=args.seed, device=args.device)
+        if args.command == "run":
+            records = [runner.run_study(runner.get(args.name).name, config, args.out)]
+            runner.write_report(records, config, args.out)
+        else:
+            records = runner.reproduce(config, args.out, only=args.only, jobs=args.jobs,
+                                       resume=args.resume)
+    except (ValueError, TypeError) as err:
+        print(f"betalab: error: {err}", file=sys.stderr)
+        return 2
+    for r in records:
+        if r.get("error"):
+            print(f"{r['study']}: ERROR\n{r['error']}", file=sys.stderr)
+        for c in r["claims"]:
+            print(f"[{c['verdict']:7s}] {r['study']}: {c['statement']}")
+    print(f"report: {args.out}/report.md")
+    return runner.exit_code(records)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The study registry.
+
+A *study* reproduces one toy figure or table of one paper. It is a plain
+function ``f(config: StudyConfig) -> StudyResult`` decorated with
+:func:`study`. Every module in :mod:`betalab.studies` is imported by
+:func:`all_studies`, so adding a study means adding one module there (and a
+notebook in ``notebooks/``); nothing else needs editing.
+
+The study function computes; it never writes files. Writing (figures, JSON,
+the report) is done by :mod:`betalab.runner`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from betalab.claims import Claim
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What every study accepts.
+
+    full : bool
+        False (default) runs the quick CPU configuration; True the paper-size one.
+    seed : int
+        Seed of every random number the study draws (``np.random.default_rng(seed)``).
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``...: used only by studies running torch models.
+    """
+
+    full: bool = False
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self):
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+        if not isinstance(self.full, bool):
+            raise TypeError(f"full must be a bool, got {type(self.full).__name__}")
+
+    def rng(self, stream: int = 0):
+        """A fresh generator for an independent random stream of this study."""
+        import numpy as np
+
+        return np.random.default_rng([self.seed, stream])
+
+
+@dataclass
+class StudyResult:
+    """What a study returns: numbers (JSON-able), figures (matplotlib) and claims."""
+
+    numbers: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    title: str
+    paper: str
+    source: str
+    func: Callable[[StudyConfig], StudyResult]
+    notebook: str = ""
+
+    def __call__(self, config: StudyConfig | None = None) -> StudyResult:
+        config = StudyConfig() if config is None else config
+        result = self.func(config)
+        if not isinstance(result, StudyResult):
+            raise TypeError(f"study {self.name!r} returned {type(result).__name__}, not StudyResult")
+        result.claims = [Claim(**{**c.to_dict(), "measured": c.measured, "study": self.name})
+                         for c in result.claims]
+        return result
+
+
+_REGISTRY: dict[str, Study] = {}
+
+
+def study(name: str, *, title: str, paper: str, source: str, notebook: str = ""):
+    """Register ``func`` as the study ``name`` (e.g. ``"fa-rotation"``)."""
+
+    def decorator(func):
+        if name in _REGISTRY and _REGISTRY[name].func is not func:
+            raise ValueError(f"study name {name!r} registered twice")
+        _REGISTRY[name] = Study(name, title, paper, source, func, notebook)
+        return func
+
+    return decorator
+
+
+def all_studies() -> dict[str, Study]:
+    """Import every module of :mod:`betalab.studies` and return the registry, sorted."""
+    import betalab.studies as pkg
+
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"{pkg.__name__}.{mod.name}")
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get(name: str) -> Study:
+    studies = all_studies()
+    if name not in studies:
+        raise ValueError(f"unknown study {name!r}; known: {', '.join(studies)}")
+    return studies[name]
+
+
+def notebook_path(s: Study) -> Path | None:
+    root = Path(__file__).resolve().parent.parent / "notebooks"
+    return root / s.notebook if s.notebook else None

@@ -1,0 +1,208 @@
+"""Run studies, write their outputs and the claims report.
+
+Layout of the output directory (default ``results/``)::
+
+    results/
+      report.md              every claim in one table, figures inline, versions
+      claims.json            every claim, machine readable
+      <study>/result.json    numbers, claims, figure list, config of one study
+      <study>/<figure>.png   and .pdf
+
+Every file is written atomically (:mod:`betalab.io`). ``reproduce(...,
+resume=True)`` reuses a study's ``result.json`` when its config matches, so
+an interrupted ``betalab reproduce --resume`` loses only unfinished studies.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from fnmatch import fnmatch
+from pathlib import Path
+
+from betalab import io
+from betalab.claims import Claim
+from betalab.registry import Study, StudyConfig, all_studies, get
+
+
+def _config_dict(config: StudyConfig) -> dict:
+    return asdict(config)
+
+
+def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> dict:
+    """Run one study and write its figures and ``result.json``; return the record."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    s = get(name)
+    out_dir = Path(out) / name
+    record = {"study": name, "title": s.title, "paper": s.paper, "source": s.source,
+              "config": _config_dict(config), "figures": [], "numbers": {}, "claims": [],
+              "error": None}
+    try:
+        result = s(config)
+    except Exception:  # recorded in the report; the run goes on with other studies
+        record["error"] = traceback.format_exc()
+        io.write_json(out_dir / "result.json", record)
+        return record
+    for fig_name, fig in result.figures.items():
+        io.save_figure(fig, out_dir / fig_name)
+        plt.close(fig)
+        record["figures"].append(f"{name}/{fig_name}.png")
+    from betalab.claims import _jsonable
+
+    record["numbers"] = _jsonable(result.numbers)
+    record["claims"] = [c.to_dict() for c in result.claims]
+    io.write_json(out_dir / "result.json", record)
+    return record
+
+
+def _load_record(out: Path, name: str, config: StudyConfig) -> dict | None:
+    path = out / name / "result.json"
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if record.get("config") != _config_dict(config) or record.get("error"):
+        return None
+    return record
+
+
+def select(only: str | None = None) -> list[Study]:
+    studies = list(all_studies().values())
+    if only:
+        studies = [s for s in studies if fnmatch(s.name, only) or only in s.name]
+        if not studies:
+            raise ValueError(f"--only {only!r} matches no study")
+    return studies
+
+
+def reproduce(config: StudyConfig, out: str | Path = "results", only: str | None = None,
+              jobs: int = 1, resume: bool = False, progress: bool = True) -> list[dict]:
+    """Run the selected studies (in ``jobs`` processes) and write the report."""
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive int, got {jobs!r}")
+    out = Path(out)
+    studies = select(only)
+    records: dict[str, dict] = {}
+    todo = []
+    for s in studies:
+        rec = _load_record(out, s.name, config) if resume else None
+        if rec is not None:
+            records[s.name] = rec
+        else:
+            todo.append(s.name)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(studies), initial=len(records), desc="studies", unit="study",
+               disable=not progress)
+    if jobs == 1 or len(todo) <= 1:
+        for name in todo:
+            bar.set_postfix_str(name)
+            records[name] = run_study(name, config, out)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(run_study, name, config, out): name for name in todo}
+            for fut in as_completed(futures):
+                records[futures[fut]] = fut.result()
+                bar.set_postfix_str(futures[fut])
+                bar.update()
+    bar.close()
+    ordered = [records[s.name] for s in studies]
+    write_report(ordered, config, out)
+    return ordered
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    v = {"python": platform.python_version()}
+    for pkg in ("numpy", "scipy", "sympy", "autograd", "torch", "matplotlib"):
+        try:
+            v[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            v[pkg] = "not installed"
+    try:
+        v["betalab commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+            cwd=Path(__file__).parent, timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        v["betalab commit"] = "unknown"
+    return v
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v[:8]) + (", …" if len(v) > 8 else "") + "]"
+    return str(v)
+
+
+def _cell(v) -> str:
+    return _fmt(v).replace("|", "\\|").replace("\n", " ")
+
+
+def write_report(records: list[dict], config: StudyConfig, out: str | Path) -> None:
+    """Write ``report.md`` and ``claims.json`` for the given study records."""
+    out = Path(out)
+    claims = [Claim.from_dict(c) for r in records for c in r["claims"]]
+    counts = {v: sum(c.verdict == v for c in claims) for v in ("holds", "fails", "differs", "offline")}
+    errors = [r for r in records if r.get("error")]
+    versions = _versions()
+    io.write_json(out / "claims.json", {
+        "config": _config_dict(config), "versions": versions, "counts": counts,
+        "errors": [r["study"] for r in errors], "claims": [c.to_dict() for c in claims]})
+
+    mode = "full" if config.full else "quick"
+    lines = [
+        "# betalab claims report", "",
+        f"Configuration: **{mode}**, seed **{config.seed}**, device `{config.device}`.  ",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", "",
+        f"**{len(claims)} claims**: {counts['holds']} hold, {counts['fails']} fail, "
+        f"{counts['differs']} differ from the paper as printed (explained), "
+        f"{counts['offline']} not reproducible offline (substitute checked)."
+        + (f" **{len(errors)} studies raised an error.**" if errors else ""), "",
+        "Verdicts: *holds* — measured matches expected within tolerance; *fails*; "
+        "*differs* — the paper as printed cannot be matched, the note says why and the "
+        "corrected statement is checked as its own claim; *offline* — needs data or "
+        "compute unavailable offline, the substitute is checked instead.", "",
+        "## All claims", "",
+        "| study | claim | source | expected | measured | tolerance | verdict | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in claims:
+        note = c.note + (f" Substitute: {c.substitute}" if c.substitute else "")
+        verdict = f"**{c.verdict}**" if c.verdict == "fails" else c.verdict
+        lines.append("| " + " | ".join(_cell(x) for x in (
+            c.study, c.statement, c.source, c.expected, c.measured, c.tolerance, verdict, note)) + " |")
+    lines.append("")
+    for r in records:
+        lines += [f"## {r['study']}: {r['title']}", "", f"*{r['paper']}, {r['source']}.*", ""]
+        if r.get("error"):
+            lines += ["**The study raised an error:**", "", "```", r["error"].rstrip(), "```", ""]
+            continue
+        for fig in r["figures"]:
+            lines += [f"![{fig}]({fig})", ""]
+        for c in r["claims"]:
+            lines.append(f"- [{c['verdict']}] {c['statement']} — expected {_fmt(c['expected'])}, "
+                         f"measured {_fmt(c['measured'])}" + (f". {c['note']}" if c["note"] else ""))
+        lines.append("")
+    io.write_text(out / "report.md", "\n".join(lines))
+
+
+def exit_code(records: list[dict]) -> int:
+    """1 if any claim fails or any study raised, else 0."""
+    bad = any(r.get("error") for r in records) or any(
+        c["verdict"] == "fails" for r in records for c in r["claims"])
+    return 1 if bad else 0

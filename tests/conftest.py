@@ -1,0 +1,37 @@
+"""Shared test conventions: float64, explicit seeds, slow checks opt-in.
+
+A test marked ``slow`` is a full-size variant of a check whose quick variant
+always runs; ``pytest --runslow`` (``make test-slow``) runs them too.
+"""
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg", force=True)
+# Two cores are shared by the xdist workers: one BLAS/torch thread each.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="run slow full-size checks")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="full-size variant; its quick variant runs by default (use --runslow)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded from the test's name: explicit, reproducible, distinct per test."""
+    import zlib
+
+    import numpy as np
+
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
