@@ -1,0 +1,304 @@
+r"""Decoder-Jacobian regularizers implicit in the β-VAE — Kumar & Poole 2020, secs. 5.1–5.3.
+
+The torch counterparts of the closed forms in :mod:`theory.implicit_regularization`:
+
+=================  ==============================================  ==========================
+``mode``           per-example value                               paper
+=================  ==============================================  ==========================
+``"exact"``        log|I + J̃ᵀJ̃/β|                                 eq 13 (eq 12 for general H_p)
+``"hadamard"``     Σ_i log(1 + ‖J̃_{:,i}‖²/β)   (≥ exact)           eq 14
+``"stochastic"``   (d/k) Σ_{c∈C} log(1 + ‖J̃_{:,c}‖²/β), C ~ U^k    below eq 14 (GRAE≈)
+``"frobenius"``    ‖J̃‖_F²/β                   (≥ exact)           end of sec. 5.3
+=================  ==============================================  ==========================
+
+with J = J_g(z) the decoder Jacobian (D × d) at the encoding z = h(x) and
+J̃ = (−H_p)^{1/2} J; for standard Gaussian observations H_p = −I and J̃ = J. For Bernoulli
+pixels H_p = diag(−1/(1 − x − g)²) (sec. 5.1; :func:`bernoulli_hess_diag`).
+
+Jacobians are computed in **forward mode** (``torch.func.jvp``): one Jacobian-vector product
+per latent direction, vectorised with ``torch.func.vmap``; the stochastic estimator only
+pushes the k sampled basis vectors, so it costs k forward passes instead of d. The decoder is
+called on the whole batch, so it must act on each example independently (no batch-norm in
+training mode) and map ``(batch, d)`` to ``(batch, D)``. Gradients flow to the decoder's
+parameters through the jvp.
+
+Randomness (the sampled columns / column pairs) comes from an explicit ``torch.Generator``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch.func import jvp, vmap
+
+__all__ = ["decoder_jacobian", "jacobian_columns", "grae_regularizer", "orthogonality_penalty",
+           "bernoulli_hess_diag", "grae_loss", "grae_approx_loss", "MODES"]
+
+MODES = ("exact", "hadamard", "stochastic", "frobenius")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_beta(beta) -> float:
+    if isinstance(beta, torch.Tensor):
+        beta = beta.item()
+    try:
+        b = float(beta)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"beta must be a real number, got {beta!r}") from err
+    if not math.isfinite(b) or b <= 0:
+        raise ValueError(f"beta must be positive and finite, got {beta!r}")
+    return b
+
+
+def _check_z(z) -> torch.Tensor:
+    if not isinstance(z, torch.Tensor):
+        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+    if z.ndim != 2 or z.shape[1] < 1:
+        raise ValueError(f"z must have shape (batch, d), got {tuple(z.shape)}")
+    if not torch.isfinite(z).all():
+        raise ValueError("z must be finite")
+    return z
+
+
+def _check_output(out, z) -> torch.Tensor:
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != z.shape[0]:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError("decoder must map z of shape (batch, d) to a flat vector per example, "
+                         f"shape (batch, D) = ({z.shape[0]}, D); got {shape}")
+    return out
+
+
+def _check_hess_diag(hess_diag, batch: int, D: int):
+    if hess_diag is None:
+        return None
+    if not isinstance(hess_diag, torch.Tensor):
+        raise TypeError("hess_diag must be a torch.Tensor or None")
+    if tuple(hess_diag.shape) != (batch, D):
+        raise ValueError(f"hess_diag must have shape (batch, D) = ({batch}, {D}), "
+                         f"got {tuple(hess_diag.shape)}")
+    if not torch.isfinite(hess_diag).all():
+        raise ValueError("hess_diag must be finite")
+    if (hess_diag > 0).any():
+        raise ValueError("hess_diag must be <= 0 (diagonal of the observation Hessian H_p)")
+    return hess_diag
+
+
+def _check_int(value, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}")
+    return value
+
+
+# --------------------------------------------------------------------------- Jacobians
+
+
+def jacobian_columns(decoder: Callable, z: torch.Tensor, directions: torch.Tensor):
+    r"""Jacobian-vector products J_g(z_b) v_{b,k}, in forward mode.
+
+    Parameters
+    ----------
+    decoder : callable, (batch, d) -> (batch, D)
+    z : tensor of shape (batch, d)
+    directions : tensor of shape (k, batch, d)
+
+    Returns
+    -------
+    out : tensor of shape (batch, D), the decoder output g(z)
+    Jv : tensor of shape (k, batch, D)
+    """
+    z = _check_z(z)
+    out = _check_output(decoder(z), z)
+    Jv = vmap(lambda v: jvp(decoder, (z,), (v,))[1])(directions)
+    return out, Jv
+
+
+def decoder_jacobian(decoder: Callable, z: torch.Tensor) -> torch.Tensor:
+    r"""The full decoder Jacobian J_g(z) of each example, forward mode.
+
+    z : (batch, d) → J : (batch, D, d).
+    """
+    z = _check_z(z)
+    d = z.shape[1]
+    eye = torch.eye(d, dtype=z.dtype, device=z.device)[:, None, :].expand(d, z.shape[0], d)
+    _, Jv = jacobian_columns(decoder, z, eye)
+    return Jv.permute(1, 2, 0)
+
+
+def _weighted(J_cols: torch.Tensor, hess_diag) -> torch.Tensor:
+    # J_cols (..., batch, D) ; J̃ = (−H_p)^{1/2} J acts on the rows (sec. 5.3)
+    if hess_diag is None:
+        return J_cols
+    return J_cols * torch.sqrt(-hess_diag)
+
+
+def grae_regularizer(decoder: Callable, z: torch.Tensor, beta: float, mode: str = "exact",
+                     n_columns: int = 1, generator: torch.Generator | None = None,
+                     hess_diag: torch.Tensor | None = None) -> torch.Tensor:
+    r"""The decoder regularizer of GRAE (Kumar & Poole 2020, eq 13) and its bounds, per example.
+
+    .. math::
+        \text{exact}: \log\Big|I + \tfrac1\beta \tilde J^\top \tilde J\Big|
+        \;\le\; \text{hadamard}: \sum_{i=1}^d \log\Big(1 + \tfrac1\beta\|\tilde J_{:,i}\|^2\Big)
+        \quad(\text{eq 14}),
+
+    ``stochastic``: :math:`\frac{d}{k}\sum_{j=1}^k \log(1 + \|\tilde J_{:,c_j}\|^2/\beta)`
+    with c_j i.i.d. uniform on {1..d} (the GRAE≈ estimator below eq 14 with p_c uniform; it
+    is unbiased for the Hadamard bound); ``frobenius``: :math:`\|\tilde J\|_F^2/\beta`, the
+    first-order Taylor term of the exact regularizer (end of sec. 5.3).
+
+    Here :math:`\tilde J = (-H_p)^{1/2} J_g(z)`; ``hess_diag=None`` means standard Gaussian
+    observations (H_p = −I, eq 13), otherwise the general regularizer of eq 12.
+
+    Parameters
+    ----------
+    decoder : callable mapping (batch, d) to (batch, D)
+    z : tensor of shape (batch, d), the encodings h(x)
+    beta : float > 0
+    mode : {"exact", "hadamard", "stochastic", "frobenius"}
+    n_columns : int in [1, d], the k of the stochastic estimator
+    generator : torch.Generator or None, the source of the sampled columns
+    hess_diag : tensor of shape (batch, D) with entries <= 0, or None
+
+    Returns
+    -------
+    tensor of shape (batch,)
+    """
+    beta = _check_beta(beta)
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    z = _check_z(z)
+    batch, d = z.shape
+    n_columns = _check_int(n_columns, "n_columns", 1, d)
+    if mode == "stochastic":
+        cols = torch.randint(0, d, (n_columns, batch), generator=generator, device=z.device)
+        directions = torch.nn.functional.one_hot(cols, d).to(z.dtype)
+        out, Jv = jacobian_columns(decoder, z, directions)
+        _check_hess_diag(hess_diag, batch, out.shape[1])
+        sq = _weighted(Jv, hess_diag).pow(2).sum(-1)  # (k, batch)
+        return d / n_columns * torch.log1p(sq / beta).sum(0)
+    eye = torch.eye(d, dtype=z.dtype, device=z.device)[:, None, :].expand(d, batch, d)
+    out, Jv = jacobian_columns(decoder, z, eye)  # Jv (d, batch, D): column i of every J
+    _check_hess_diag(hess_diag, batch, out.shape[1])
+    Jt = _weighted(Jv, hess_diag)
+    if mode == "hadamard":
+        return torch.log1p(Jt.pow(2).sum(-1) / beta).sum(0)
+    if mode == "frobenius":
+        return Jt.pow(2).sum((0, 2)) / beta
+    Jt = Jt.permute(1, 2, 0)  # (batch, D, d)
+    M = torch.eye(d, dtype=z.dtype, device=z.device) + Jt.transpose(1, 2) @ Jt / beta
+    L = torch.linalg.cholesky(M)  # M ⪰ I, so the Cholesky log-det is stable
+    return 2 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)
+
+
+def orthogonality_penalty(decoder: Callable, z: torch.Tensor, mode: str = "exact",
+                          n_pairs: int = 1, generator: torch.Generator | None = None,
+                          hess_diag: torch.Tensor | None = None,
+                          eps: float = 1e-12) -> torch.Tensor:
+    r"""Mean squared normalised dot product of pairs of J̃ columns (end of sec. 5.3).
+
+    .. math::
+        \frac{1}{\binom d2}\sum_{i<j} \frac{(\tilde J_{:,i}^\top \tilde J_{:,j})^2}
+        {\|\tilde J_{:,i}\|^2\,\|\tilde J_{:,j}\|^2}
+
+    for ``mode="exact"``; ``mode="stochastic"`` averages ``n_pairs`` pairs (i ≠ j) drawn
+    uniformly, an unbiased estimate of the same mean that needs only 2·n_pairs jvps. Zero iff
+    the columns are orthogonal, the structure a mean-field posterior favours (eq 11).
+
+    z : (batch, d) with d ≥ 2 → tensor of shape (batch,).
+    """
+    if mode not in ("exact", "stochastic"):
+        raise ValueError(f"mode must be 'exact' or 'stochastic', got {mode!r}")
+    z = _check_z(z)
+    batch, d = z.shape
+    if d < 2:
+        raise ValueError(f"z must have d >= 2 latent dimensions for column pairs, got d={d}")
+    if mode == "exact":
+        J = decoder_jacobian(decoder, z)  # (batch, D, d)
+        _check_hess_diag(hess_diag, batch, J.shape[1])
+        if hess_diag is not None:
+            J = J * torch.sqrt(-hess_diag)[:, :, None]
+        G = J.transpose(1, 2) @ J
+        n = torch.diagonal(G, dim1=-2, dim2=-1)
+        C2 = G.pow(2) / (n[:, :, None] * n[:, None, :] + eps)
+        iu = torch.triu_indices(d, d, 1, device=z.device)
+        return C2[:, iu[0], iu[1]].mean(-1)
+    n_pairs = _check_int(n_pairs, "n_pairs", 1, 10**6)
+    i = torch.randint(0, d, (n_pairs, batch), generator=generator, device=z.device)
+    j = (i + torch.randint(1, d, (n_pairs, batch), generator=generator, device=z.device)) % d
+    dirs = torch.nn.functional.one_hot(torch.cat([i, j]), d).to(z.dtype)
+    out, Jv = jacobian_columns(decoder, z, dirs)
+    _check_hess_diag(hess_diag, batch, out.shape[1])
+    Jv = _weighted(Jv, hess_diag)
+    a, b = Jv[:n_pairs], Jv[n_pairs:]
+    dot = (a * b).sum(-1)
+    return (dot.pow(2) / (a.pow(2).sum(-1) * b.pow(2).sum(-1) + eps)).mean(0)
+
+
+def bernoulli_hess_diag(x: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    r"""diag H_p = −x/g² − (1−x)/(1−g)² for Bernoulli pixels (sec. 5.1).
+
+    For binary x this is −1/(1 − x − g)², the paper's form; torch twin of
+    :func:`theory.implicit_regularization.bernoulli_hess_diag`. Shapes (batch, D).
+    """
+    if x.shape != probs.shape:
+        raise ValueError(f"x and probs must have the same shape, got {tuple(x.shape)} "
+                         f"and {tuple(probs.shape)}")
+    if ((probs <= 0) | (probs >= 1)).any():
+        raise ValueError("probs must lie strictly in (0, 1)")
+    return -x / probs**2 - (1 - x) / (1 - probs) ** 2
+
+
+def grae_loss(encoder: Callable, decoder: Callable, x: torch.Tensor, beta: float,
+              mode: str = "exact", n_columns: int = 1, generator: torch.Generator | None = None,
+              observation: str = "gaussian", prob_clamp: float = 1e-6) -> torch.Tensor:
+    r"""The GRAE loss (Kumar & Poole 2020, eq 13), per example; minimise it.
+
+    .. math::
+        \underbrace{-\log p(x|g(h(x)))}_{\text{reconstruction}}
+        + \tfrac\beta2\|h(x)\|^2 + \tfrac\beta2\,R(h(x)),
+
+    with R the regularizer of :func:`grae_regularizer` in the given ``mode``.
+    ``observation="gaussian"``: −log p = ½‖x − g‖² (constant dropped; eq 13 exactly).
+    ``observation="bernoulli"``: the decoder outputs probabilities, −log p is the binary
+    cross-entropy and R uses H_p of :func:`bernoulli_hess_diag` (eq 12).
+
+    encoder : (batch, D) → (batch, d) (the posterior mean h); decoder : (batch, d) → (batch, D).
+    x : tensor of shape (batch, D). Returns a tensor of shape (batch,).
+    """
+    beta = _check_beta(beta)
+    if observation not in ("gaussian", "bernoulli"):
+        raise ValueError(f"observation must be 'gaussian' or 'bernoulli', got {observation!r}")
+    if not isinstance(x, torch.Tensor) or x.ndim != 2:
+        raise ValueError("x must be a tensor of shape (batch, D)")
+    mu = encoder(x)
+    if not isinstance(mu, torch.Tensor) or mu.ndim != 2 or mu.shape[0] != x.shape[0]:
+        raise ValueError("encoder must map x of shape (batch, D) to (batch, d)")
+    recon = _check_output(decoder(mu), mu)
+    if recon.shape != x.shape:
+        raise ValueError(f"decoder output shape {tuple(recon.shape)} must equal x shape "
+                         f"{tuple(x.shape)}")
+    if observation == "gaussian":
+        rec = 0.5 * (x - recon).pow(2).sum(-1)
+        hd = None
+    else:
+        p = recon.clamp(prob_clamp, 1 - prob_clamp)
+        rec = -(x * torch.log(p) + (1 - x) * torch.log1p(-p)).sum(-1)
+        hd = bernoulli_hess_diag(x, p)
+    reg = grae_regularizer(decoder, mu, beta, mode=mode, n_columns=n_columns,
+                           generator=generator, hess_diag=hd)
+    return rec + beta / 2 * mu.pow(2).sum(-1) + beta / 2 * reg
+
+
+def grae_approx_loss(encoder: Callable, decoder: Callable, x: torch.Tensor, beta: float,
+                     n_columns: int = 1, generator: torch.Generator | None = None,
+                     observation: str = "gaussian") -> torch.Tensor:
+    r"""GRAE≈ (sec. 5.3): eq 13 with the k-column stochastic Hadamard bound (eq 14), k = 1
+    by default as in the paper's experiments. Per example, shape (batch,)."""
+    return grae_loss(encoder, decoder, x, beta, mode="stochastic", n_columns=n_columns,
+                     generator=generator, observation=observation)
