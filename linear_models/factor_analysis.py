@@ -315,3 +315,84 @@ def rotation(theta: float) -> np.ndarray:
     """The 2×2 rotation matrix R(θ) (counter-clockwise)."""
     c, s = np.cos(theta), np.sin(theta)
     return np.array([[c, -s], [s, c]])
+
+
+# --------------------------------------------------------------------------- constructions
+def data_with_second_moment(S, n: int, rng=None) -> np.ndarray:
+    """``n`` points whose empirical mean is 0 and whose second moment XᵀX/n equals ``S`` exactly.
+
+    With such data the ML covariance of the mean-free model (eq 14) is ``S`` itself, so an ML
+    solution is known in closed form ("the maximum likelihood covariance by construction",
+    Stühmer et al. 2020, App. B.4).
+
+    Returns an ndarray of shape (n, L).
+    """
+    S = as_float_array(S, "S", 2)
+    L = S.shape[0]
+    if S.shape != (L, L) or not np.allclose(S, S.T) or np.any(np.linalg.eigvalsh(S) <= 0):
+        raise ValueError("S must be a symmetric positive-definite matrix")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= L:
+        raise ValueError(f"n must be an int > {L}, got {n!r}")
+    rng = np.random.default_rng(rng)
+    G = rng.normal(size=(n, L))
+    G -= G.mean(0)
+    evals, evecs = np.linalg.eigh(G.T @ G / n)
+    G = G @ evecs @ np.diag(evals**-0.5) @ evecs.T      # whitened: GᵀG/n = I
+    evals, evecs = np.linalg.eigh(S)
+    return G @ (evecs @ np.diag(np.sqrt(evals)) @ evecs.T)  # S^{1/2} is symmetric
+
+
+def ml_orthogonal_weights(S, noise_var: float, K: int | None = None) -> np.ndarray:
+    r"""An ML weight matrix with orthogonal columns for isotropic noise ``noise_var``·I.
+
+    For data with second moment S (eigen-decomposition :math:`U\Lambda U^\top`) and
+    :math:`\Psi = \sigma^2 I`, :math:`W_{ML} = U_K(\Lambda_K - \sigma^2 I)^{1/2}` (Tipping & Bishop
+    1999, eq 7, with R = I): the PCA directions, scaled. Columns ordered by decreasing variance.
+    Requires the top K eigenvalues to exceed σ².
+    """
+    S = as_float_array(S, "S", 2)
+    noise_var = positive_scalar(noise_var, "noise_var")
+    K = S.shape[0] if K is None else K
+    evals, evecs = np.linalg.eigh(S)
+    evals, evecs = evals[::-1][:K], evecs[:, ::-1][:, :K]
+    if np.any(evals <= noise_var):
+        raise ValueError("noise_var must be below the top K eigenvalues of S")
+    return evecs * np.sqrt(evals - noise_var)
+
+
+def rotation_gap_per_point(eig_ratio: float, theta: float) -> float:
+    r"""log p(x) − F per data point for K = L = 2, isotropic noise, W = W_ML R(θ)ᵀ, β = 1.
+
+    With :math:`a, b` the eigenvalues of :math:`WW^\top + \sigma^2 I` divided by σ², the
+    posterior precision is :math:`\Lambda = R(\theta)\,\mathrm{diag}(a, b)\,R(\theta)^\top`, so
+
+    .. math:: \mathrm{gap}(\theta) = \tfrac12\log\frac{(a c^2 + b s^2)(a s^2 + b c^2)}{ab},
+
+    which depends on a/b only; at θ = π/4 it is :math:`\log\cosh(\tfrac12\log(a/b))`.
+    Derived from :func:`meanfield_kl_per_point` (Hadamard gap) for this special case.
+    """
+    r = positive_scalar(eig_ratio, "eig_ratio")
+    c2, s2 = np.cos(theta) ** 2, np.sin(theta) ** 2
+    return float(0.5 * np.log((r * c2 + s2) * (r * s2 + c2) / r))
+
+
+def rotation_setting(loglik: float, free_energy_45: float, n: int, noise_var: float):
+    r"""Eigenvalues (λ1, λ2) of a 2-D data second moment that give, for the ML solution of
+    :func:`ml_orthogonal_weights`, log-likelihood ``loglik`` at θ = 0 and mean-field free energy
+    ``free_energy_45`` at θ = π/4.
+
+    At the ML solution :math:`\log L = -\tfrac n2(2\log 2\pi + \log\lambda_1\lambda_2 + 2)`, fixing
+    :math:`\lambda_1\lambda_2`; the gap :math:`n\log\cosh(\tfrac12\log(\lambda_1/\lambda_2))` (see
+    :func:`rotation_gap_per_point`) fixes :math:`\lambda_1/\lambda_2`. ``noise_var`` must be below λ2.
+    """
+    n = int(n)
+    gap = loglik - free_energy_45
+    if gap <= 0:
+        raise ValueError("free_energy_45 must be below loglik")
+    log_det = -2.0 * loglik / n - 2.0 * LOG2PI - 2.0
+    ratio = np.exp(2.0 * np.arccosh(np.exp(gap / n)))
+    lam1 = np.exp(0.5 * (log_det + np.log(ratio)))
+    lam2 = np.exp(0.5 * (log_det - np.log(ratio)))
+    if lam2 <= noise_var:
+        raise ValueError(f"noise_var must be below λ2 = {lam2:.4g}")
+    return float(lam1), float(lam2)

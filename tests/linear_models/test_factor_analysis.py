@@ -140,3 +140,29 @@ def test_bad_input_raises_naming_parameter(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         fa.free_energy(**args)
+
+
+def test_constructed_data_and_ml_weights(rng):
+    """data_with_second_moment hits S exactly; ml_orthogonal_weights is an ML point (EM oracle)."""
+    A = rng.normal(size=(3, 3))
+    S = A @ A.T + 0.5 * np.eye(3)
+    X = fa.data_with_second_moment(S, 50, rng)
+    np.testing.assert_allclose(X.T @ X / 50, S, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(X.mean(0), 0.0, atol=1e-12)
+    noise = 0.9 * np.linalg.eigvalsh(S).min()
+    W = fa.ml_orthogonal_weights(S, noise, K=2)
+    G = W.T @ W
+    np.testing.assert_allclose(G - np.diag(np.diag(G)), 0.0, atol=1e-12)
+    em = fa.fit_ml(X, 2, fix_psi=np.full(3, noise), rng=np.random.default_rng(1), n_iter=20000, tol=1e-14)
+    assert fa.log_likelihood(X, W, np.full(3, noise)) >= em.log_likelihood - 1e-6
+
+
+def test_rotation_gap_special_case_matches_general_formula(rng):
+    W, psi = rng.normal(size=(2, 2)), np.full(2, 0.3)
+    U, sv, _ = np.linalg.svd(W)
+    W_orth = U * sv  # orthogonal columns, same WWᵀ
+    a, b = (sv**2 + 0.3) / 0.3
+    for theta in np.linspace(0, np.pi, 7):
+        Wt = W_orth @ fa.rotation(theta).T
+        np.testing.assert_allclose(fa.rotation_gap_per_point(a / b, theta),
+                                   fa.meanfield_kl_per_point(Wt, psi), rtol=1e-10, atol=1e-14)
