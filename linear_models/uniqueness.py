@@ -1,0 +1,263 @@
+r"""Uniqueness and non-uniqueness of latent-variable models — Kumar & Poole 2020, App. A and C.
+
+* :func:`rotation_angle` — the rotation between true and inferred latents, after removing
+  permutation and reflection of axes (App. C: orthogonal Procrustes, angle in (−45°, 45°]).
+* :func:`sample_uniqueness_data` — the 2-D data of sec. 3.2 / App. C, x = ν(Wz) + ε.
+* :func:`mixing_transform` — the Locatello et al. (2019) construction summarised in App. A,
+  r = F⁻¹ ∘ Φ ∘ U ∘ Φ⁻¹ ∘ F for a factorised prior, which leaves the prior invariant while
+  mixing the latents; :func:`darmois_mixing_transform` its extension to correlated priors
+  via the conditional c.d.f.s F_{i|1..i−1} (App. A, last paragraph), here for the bivariate
+  Student-t prior (:class:`BivariateStudentT`).
+* :func:`mixing_jacobian_logdet` — log|det J_r(z)| in closed form.
+
+Erratum (App. A). The paper states |det J_r(z)| = 1. The chain rule gives instead
+
+.. math::
+    |\det J_r(z)| = \frac{p(z)}{p(r(z))},
+
+because the Gaussian factors φ(n)/φ(Un) cancel (‖Un‖ = ‖n‖) but the prior-density factors
+do not. It equals 1 only where p(r(z)) = p(z) (everywhere iff the prior is the isotropic
+Gaussian, where r = U). What the construction needs — and has — is r#p = p (the prior is
+*invariant as a distribution*), i.e. p(r⁻¹(z'))|det J_{r⁻¹}(z')| = p(z'). Also the text writes
+n_i = ψ⁻¹(z_i) where ψ⁻¹(u_i) is meant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg, stats
+
+__all__ = ["rotation_angle", "rotation_matrix", "sample_uniqueness_data", "NONLINEARITIES",
+           "to_gaussian", "from_gaussian", "mixing_transform", "mixing_jacobian_logdet",
+           "BivariateStudentT", "darmois_mixing_transform", "numerical_jacobian"]
+
+
+def _elu(a):
+    return np.where(a > 0, a, np.expm1(np.minimum(a, 0)))
+
+
+NONLINEARITIES = {
+    "identity": lambda a: a,
+    "tanh": np.tanh,
+    "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
+    "elu": _elu,
+}
+
+
+def rotation_matrix(theta) -> np.ndarray:
+    """2×2 rotation by ``theta`` radians (counter-clockwise); shape (2, 2)."""
+    c, s = np.cos(theta), np.sin(theta)
+    return np.array([[c, -s], [s, c]])
+
+
+def _check_2d(a, name: str) -> np.ndarray:
+    try:
+        a = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a real array") from err
+    if a.ndim != 2 or a.shape[1] != 2 or a.shape[0] < 2:
+        raise ValueError(f"{name} must have shape (n_samples, 2) with n_samples >= 2, got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite")
+    return a
+
+
+def rotation_angle(Z, M) -> float:
+    r"""Rotation angle (degrees, in (−45, 45]) between true latents Z and inferred latents M.
+
+    Solves the orthogonal Procrustes problem of Kumar & Poole 2020, App. C,
+
+    .. math:: \min_{O^\top O = I} \|Z - O M\|_F^2 ,\qquad O = U V^\top,\ U S V^\top = Z M^\top
+
+    (``scipy.linalg.orthogonal_procrustes``), writes O = R(θ)·P with P a signed permutation
+    of the inferred axes (P acts first on M), and returns θ reduced modulo 90°: a rotation by
+    a multiple of 90° and a reflection of one axis are both signed permutations, so θ is
+    defined up to multiples of 90° and −45° is the same as 45°.
+
+    Parameters
+    ----------
+    Z : array of shape (n_samples, 2)
+        True latents (the paper's Z ∈ R^{2×n}, transposed).
+    M : array of shape (n_samples, 2)
+        Inferred latents (posterior means), same sample order.
+
+    Returns
+    -------
+    float, the angle in degrees in (−45, 45].
+    """
+    Z = _check_2d(Z, "Z")
+    M = _check_2d(M, "M")
+    if Z.shape != M.shape:
+        raise ValueError(f"Z and M must have the same shape, got {Z.shape} and {M.shape}")
+    # orthogonal_procrustes(A, B) minimises ‖A R − B‖: with A = M, B = Z we get Mᵀ-side R = Oᵀ
+    R, _ = linalg.orthogonal_procrustes(M, Z)
+    O = R.T
+    if np.linalg.det(O) < 0:  # remove a reflection of the inferred axes: O·diag(1, −1)
+        O = O @ np.diag([1.0, -1.0])
+    theta = np.degrees(np.arctan2(O[1, 0], O[0, 0]))
+    # reduce modulo 90° into (−45, 45]
+    angle = -((-theta + 45.0) % 90.0 - 45.0)
+    return float(angle)
+
+
+def sample_uniqueness_data(n_samples: int, nonlinearity: str, rng: np.random.Generator,
+                           noise_std: float = 0.05, column_norms=(2.0, 1.0)):
+    r"""Data of Kumar & Poole 2020, sec. 3.2 / App. C: x = ν(Wz) + ε.
+
+    z ~ N(0, I₂), ε ~ N(0, noise_std² I₂), W has N(0, 1) entries with columns rescaled to
+    ℓ₂ norms ``column_norms`` (2 and 1 in the paper).
+
+    Returns
+    -------
+    x : (n_samples, 2), z : (n_samples, 2), W : (2, 2)
+    """
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be one of {tuple(NONLINEARITIES)}, got {nonlinearity!r}")
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
+    if not noise_std > 0:
+        raise ValueError(f"noise_std must be positive, got {noise_std!r}")
+    W = rng.normal(size=(2, 2))
+    W = W / np.linalg.norm(W, axis=0) * np.asarray(column_norms, dtype=float)
+    z = rng.normal(size=(n_samples, 2))
+    x = NONLINEARITIES[nonlinearity](z @ W.T) + noise_std * rng.normal(size=(n_samples, 2))
+    return x, z, W
+
+
+# --------------------------------------------------------------------------- App. A
+
+
+def _check_dist(dist):
+    for attr in ("cdf", "sf", "ppf", "isf", "logpdf", "median"):
+        if not hasattr(dist, attr):
+            raise TypeError("marginal must be a frozen continuous scipy.stats distribution")
+    return dist
+
+
+def to_gaussian(z, dist) -> np.ndarray:
+    r"""n = Φ⁻¹(F(z)) elementwise (App. A, steps 1–2), accurate in both tails.
+
+    Uses Φ⁻¹(F(z)) below the median and −Φ⁻¹(1 − F(z)) = −Φ⁻¹(S(z)) above it, so neither
+    tail loses precision to 1 − F rounding (cf. scipy's gennorm._cdf).
+    """
+    dist = _check_dist(dist)
+    z = np.asarray(z, dtype=np.float64)
+    lower = z <= dist.median()
+    return np.where(lower, stats.norm.ppf(dist.cdf(z)), -stats.norm.ppf(dist.sf(z)))
+
+
+def from_gaussian(n, dist) -> np.ndarray:
+    """z = F⁻¹(Φ(n)) elementwise, the inverse of :func:`to_gaussian`."""
+    dist = _check_dist(dist)
+    n = np.asarray(n, dtype=np.float64)
+    return np.where(n <= 0, dist.ppf(stats.norm.cdf(n)), dist.isf(stats.norm.sf(n)))
+
+
+def _check_orthogonal(U, d: int) -> np.ndarray:
+    U = np.asarray(U, dtype=np.float64)
+    if U.shape != (d, d):
+        raise ValueError(f"U must have shape ({d}, {d}), got {U.shape}")
+    if not np.allclose(U.T @ U, np.eye(d), atol=1e-10):
+        raise ValueError("U must be orthogonal")
+    return U
+
+
+def mixing_transform(z, U, marginal) -> np.ndarray:
+    r"""r(z) = (F⁻¹ ∘ Φ ∘ U ∘ Φ⁻¹ ∘ F)(z) for the factorised prior Π_i p(z_i) (App. A).
+
+    Parameters
+    ----------
+    z : array of shape (n_samples, d)
+    U : orthogonal array of shape (d, d)
+    marginal : frozen scipy.stats continuous distribution, the common marginal p_i
+
+    Returns
+    -------
+    array of shape (n_samples, d), distributed as the prior when z is.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2:
+        raise ValueError(f"z must have shape (n_samples, d), got {z.shape}")
+    U = _check_orthogonal(U, z.shape[1])
+    return from_gaussian(to_gaussian(z, marginal) @ U.T, marginal)
+
+
+def mixing_jacobian_logdet(z, U, marginal) -> np.ndarray:
+    r"""log|det J_r(z)| = Σ_i log p(z_i) − Σ_i log p(r_i(z)) (App. A, corrected).
+
+    From J_r = diag(φ(n')/p(r)) · U · diag(p(z)/φ(n)) with n' = Un and ‖n'‖ = ‖n‖.
+    Shape (n_samples,).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    r = mixing_transform(z, U, marginal)
+    return marginal.logpdf(z).sum(-1) - marginal.logpdf(r).sum(-1)
+
+
+def numerical_jacobian(f, z, h: float = 1e-6) -> np.ndarray:
+    """Central-difference Jacobian of f : (n, d) → (n, d); returns (n, d, d), J[b, i, j] = ∂f_i/∂z_j."""
+    z = np.asarray(z, dtype=np.float64)
+    d = z.shape[1]
+    cols = []
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = h
+        cols.append((f(z + e) - f(z - e)) / (2 * h))
+    return np.stack(cols, -1)
+
+
+class BivariateStudentT:
+    r"""A correlated prior: the bivariate Student-t with ν degrees of freedom and correlation ρ
+    (unit scale), with the conditional c.d.f.s the Darmois construction needs.
+
+    z₁ ~ t_ν; z₂ | z₁ ~ t_{ν+1}(loc ρz₁, scale² (ν + z₁²)(1 − ρ²)/(ν + 1))
+    (the standard conditional of the multivariate t). Marginals are t_ν; for ν > 2 the
+    correlation is ρ.
+    """
+
+    def __init__(self, df: float, rho: float):
+        if not df > 0:
+            raise ValueError(f"df must be positive, got {df!r}")
+        if not -1 < rho < 1:
+            raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
+        self.df, self.rho = float(df), float(rho)
+
+    def _cond(self, z1):
+        scale = np.sqrt((self.df + z1**2) * (1 - self.rho**2) / (self.df + 1))
+        return stats.t(self.df + 1, loc=self.rho * z1, scale=scale)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        cov = np.array([[1.0, self.rho], [self.rho, 1.0]])
+        return stats.multivariate_t(np.zeros(2), cov, df=self.df).rvs(n, random_state=rng)
+
+    def logpdf(self, z) -> np.ndarray:
+        cov = np.array([[1.0, self.rho], [self.rho, 1.0]])
+        return stats.multivariate_t(np.zeros(2), cov, df=self.df).logpdf(z)
+
+    def to_gaussian(self, z) -> np.ndarray:
+        """n_i = Φ⁻¹(F_{i|1..i−1}(z_i | z_<i)); (n, 2) → (n, 2)."""
+        z = np.asarray(z, dtype=np.float64)
+        n1 = to_gaussian(z[:, 0], stats.t(self.df))
+        c = self._cond(z[:, 0])
+        u2c, s2c = c.cdf(z[:, 1]), c.sf(z[:, 1])
+        n2 = np.where(z[:, 1] <= c.median(), stats.norm.ppf(u2c), -stats.norm.ppf(s2c))
+        return np.stack([n1, n2], -1)
+
+    def from_gaussian(self, n) -> np.ndarray:
+        n = np.asarray(n, dtype=np.float64)
+        z1 = from_gaussian(n[:, 0], stats.t(self.df))
+        c = self._cond(z1)
+        z2 = np.where(n[:, 1] <= 0, c.ppf(stats.norm.cdf(n[:, 1])), c.isf(stats.norm.sf(n[:, 1])))
+        return np.stack([z1, z2], -1)
+
+
+def darmois_mixing_transform(z, U, prior: BivariateStudentT) -> np.ndarray:
+    r"""r = D⁻¹ ∘ U ∘ D for a correlated prior, D the Darmois map z ↦ Φ⁻¹(F_{i|<i}(z_i|z_<i))
+    (Kumar & Poole 2020, App. A, "Non-uniqueness for correlated priors").
+
+    z : (n_samples, 2); U orthogonal (2, 2). Returns (n_samples, 2), distributed as the prior.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"z must have shape (n_samples, 2), got {z.shape}")
+    U = _check_orthogonal(U, 2)
+    return prior.from_gaussian(prior.to_gaussian(z) @ U.T)
