@@ -101,11 +101,18 @@ def rotation_angle(Z, M) -> float:
 
 
 def sample_uniqueness_data(n_samples: int, nonlinearity: str, rng: np.random.Generator,
-                           noise_std: float = 0.05, column_norms=(2.0, 1.0)):
+                           noise_std: float = 0.05, column_norms=(2.0, 1.0),
+                           orthogonal: bool = True):
     r"""Data of Kumar & Poole 2020, sec. 3.2 / App. C: x = ν(Wz) + ε.
 
     z ~ N(0, I₂), ε ~ N(0, noise_std² I₂), W has N(0, 1) entries with columns rescaled to
     ℓ₂ norms ``column_norms`` (2 and 1 in the paper).
+
+    ``orthogonal=True`` (default) first orthogonalises W's columns (QR of the Gaussian matrix,
+    signs fixed by R's diagonal, so Q is Haar-distributed). The paper does not say so, but it
+    is needed for the true latents to be the identifiable ones: for ν = identity the model is
+    probabilistic PCA, whose mean-field solution recovers the principal axes Vᵀz of
+    W = U S Vᵀ, at a rotation angle from z that is random when W's columns are not orthogonal.
 
     Returns
     -------
@@ -118,6 +125,9 @@ def sample_uniqueness_data(n_samples: int, nonlinearity: str, rng: np.random.Gen
     if not noise_std > 0:
         raise ValueError(f"noise_std must be positive, got {noise_std!r}")
     W = rng.normal(size=(2, 2))
+    if orthogonal:
+        Q, Rq = np.linalg.qr(W)
+        W = Q * np.sign(np.diag(Rq))
     W = W / np.linalg.norm(W, axis=0) * np.asarray(column_norms, dtype=float)
     z = rng.normal(size=(n_samples, 2))
     x = NONLINEARITIES[nonlinearity](z @ W.T) + noise_std * rng.normal(size=(n_samples, 2))
