@@ -129,7 +129,7 @@ class LinearVAEOptimum:
 def optimum(sigma_x, k, beta, *, reference=None) -> LinearVAEOptimum:
     r"""Closed-form global optimum of the linear β-VAE objective (Sikka 2020, eqs 34, 43).
 
-    Derivation (each step is checked in ``tests/linear_models/test_linear_vae.py``):
+    Derivation (each step is checked in ``tests/linear_models/test_linear_vae_solvers.py``):
 
     1. eqs 37, 39 give b^μ = b^D = 0 (eq 42); eq 40 gives W^σΣ_x = 0, i.e. W^σ = 0 since Σ_x ≻ 0;
        eq 41 then gives :math:`\sigma_i^2 = e^{b^\sigma_i} = \beta/([D^\top D]_{ii} + \beta)`.
