@@ -1,0 +1,116 @@
+"""Encoder, decoder and discriminator networks of the papers (torch, import-safe).
+
+* MLP (Higgins et al. 2017, Table 1, "2D shapes (VAE)"; Stühmer et al. 2020,
+  App. A.4, identical to Chen et al. 2018): encoder FC 4096-1200-1200 (ReLU)
+  -> 2d, decoder FC d-1200-1200-1200-4096 (tanh).
+* Convolutional (Higgins et al. 2017, Table 1, chairs / 3D faces): encoder
+  Conv 32x4x4, 32x4x4, 64x4x4, 64x4x4 (stride 2), FC 256 (ReLU) -> 2d; the
+  decoder is the transposed reverse.
+* FactorVAE discriminator (Stühmer et al. 2020, App. A.4; Kim & Mnih 2018):
+  five FC 1000 layers with LeakyReLU(0.2), then FC 2.
+
+Encoders map images (B, 1, 64, 64) to (B, 2d) (mean and log-variance); decoders
+map (B, d) to (B, 1, 64, 64) logits (Bernoulli) or means (Gaussian).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _check_pos(name, v):
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+
+
+class MLPEncoder(nn.Module):
+    """FC input-hidden-hidden-2d with ReLU (Higgins Table 1; Chen et al. 2018)."""
+
+    def __init__(self, latent_dim: int = 10, hidden: int = 1200, image_size: int = 64):
+        super().__init__()
+        for k, v in (("latent_dim", latent_dim), ("hidden", hidden), ("image_size", image_size)):
+            _check_pos(k, v)
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(image_size * image_size, hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class MLPDecoder(nn.Module):
+    """FC d-hidden-hidden-hidden-4096 with tanh (Stühmer et al. 2020, App. A.4)."""
+
+    def __init__(self, latent_dim: int = 10, hidden: int = 1200, image_size: int = 64):
+        super().__init__()
+        for k, v in (("latent_dim", latent_dim), ("hidden", hidden), ("image_size", image_size)):
+            _check_pos(k, v)
+        self.image_size = image_size
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
+            nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, image_size * image_size))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(z.shape[0], 1, self.image_size, self.image_size)
+
+
+class ConvEncoder(nn.Module):
+    """Conv 32x4x4, 32x4x4, 64x4x4, 64x4x4 (stride 2), FC 256, ReLU (Higgins Table 1)."""
+
+    def __init__(self, latent_dim: int = 10, hidden: int = 256, image_size: int = 64):
+        super().__init__()
+        _check_pos("latent_dim", latent_dim)
+        _check_pos("hidden", hidden)
+        if image_size != 64:
+            raise ValueError(f"the convolutional encoder needs image_size 64, got {image_size!r}")
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(), nn.Conv2d(64, 64, 4, 2, 1), nn.ReLU(),
+            nn.Flatten(), nn.Linear(64 * 4 * 4, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class ConvDecoder(nn.Module):
+    """The transposed reverse of :class:`ConvEncoder` (Higgins Table 1)."""
+
+    def __init__(self, latent_dim: int = 10, hidden: int = 256, image_size: int = 64):
+        super().__init__()
+        _check_pos("latent_dim", latent_dim)
+        _check_pos("hidden", hidden)
+        if image_size != 64:
+            raise ValueError(f"the convolutional decoder needs image_size 64, got {image_size!r}")
+        self.fc = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(),
+                                nn.Linear(hidden, 64 * 4 * 4), nn.ReLU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(64, 32, 4, 2, 1),
+            nn.ReLU(), nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(32, 1, 4, 2, 1))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.fc(z).view(z.shape[0], 64, 4, 4))
+
+
+class Discriminator(nn.Module):
+    """FactorVAE discriminator: 5 x (FC 1000, LeakyReLU 0.2), FC 2 (Stühmer App. A.4).
+
+    Output column 0 is the logit of "sample of q(z)", column 1 of "sample of
+    the product of marginals" (a dimension-wise permuted batch).
+    """
+
+    def __init__(self, latent_dim: int, hidden: int = 1000, layers: int = 5):
+        super().__init__()
+        _check_pos("latent_dim", latent_dim)
+        _check_pos("hidden", hidden)
+        _check_pos("layers", layers)
+        mods, width = [], latent_dim
+        for _ in range(layers):
+            mods += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+            width = hidden
+        mods.append(nn.Linear(width, 2))
+        self.net = nn.Sequential(*mods)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)

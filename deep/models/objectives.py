@@ -1,0 +1,286 @@
+"""Training objectives: a loss to minimise plus named terms.
+
+Every objective is an ``nn.Module`` (so auxiliary networks, e.g. the FactorVAE
+discriminator, are registered with it) called as ``objective(model, x,
+generator)`` and returning an :class:`ObjectiveOutput`:
+
+``loss``      scalar to minimise w.r.t. the model's parameters (a *negative* ELBO-like
+              free energy, averaged over the batch);
+``terms``     named scalars (detached) for logging;
+``aux_loss``  scalar to minimise w.r.t. the objective's own parameters, or None.
+
+Objectives
+----------
+* :class:`BetaVAE` — Higgins et al. 2017, eq. 4:
+  ``-E_q[log p(x|z)] + beta KL(q(z|x) || p(z))`` (beta = 1: the VAE).
+* :class:`BetaTCVAE` — Chen et al. 2018; Stühmer et al. 2020, eq. 3:
+  ``-E_q[log p(x|z)] + alpha I_q(z; n) + beta TC(z) + gamma sum_j KL(q(z_j) || p(z_j))``
+  with the aggregate posterior estimated by minibatch-weighted (MWS) or
+  minibatch-stratified (MSS) sampling.
+* :class:`FactorVAE` — Kim & Mnih 2018: ``-ELBO + gamma TC`` with TC estimated by the
+  density-ratio trick ``E_q[log D(z) / (1 - D(z))]`` and a discriminator trained to tell
+  q(z) from the dimension-wise permuted batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from deep.models import distributions as dist
+from deep.models.networks import Discriminator
+
+OBJECTIVES = ("beta-vae", "beta-tcvae", "factor-vae")
+ESTIMATORS = ("mws", "mss")
+
+
+@dataclass
+class ObjectiveOutput:
+    loss: torch.Tensor
+    terms: dict
+    aux_loss: torch.Tensor | None = None
+    forward: dict | None = None
+
+
+def _check_weight(name, v):
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    return float(v)
+
+
+def kl_term(model, fwd: dict) -> torch.Tensor:
+    """KL(q(z|x) || p(z)) per sample, (B,): closed form if the prior offers one, else the
+    one-sample Monte Carlo estimate log q(z|x) - log p(z)."""
+    kl = getattr(model.prior, "kl_from_diag_gaussian", None)
+    out = kl(fwd["mu"], fwd["logvar"]) if kl is not None else None
+    if out is None:
+        out = dist.gaussian_log_density(fwd["z"], fwd["mu"], fwd["logvar"]).sum(-1) \
+            - model.prior.log_prob(fwd["z"])
+    return out
+
+
+class BetaVAE(nn.Module):
+    """Higgins et al. 2017, eq. 4 (beta = 1 is the VAE of Kingma & Welling 2014)."""
+
+    name = "beta-vae"
+
+    def __init__(self, beta: float = 1.0):
+        super().__init__()
+        self.beta = _check_weight("beta", beta)
+
+    def forward(self, model, x: torch.Tensor, generator=None) -> ObjectiveOutput:
+        fwd = model(x, generator)
+        rec = -model.log_likelihood(x, fwd["out"]).mean()
+        kl = kl_term(model, fwd).mean()
+        loss = rec + self.beta * kl
+        return ObjectiveOutput(loss, {"loss": loss.detach(), "recon": rec.detach(),
+                                      "kl": kl.detach(), "neg_elbo": (rec + kl).detach()},
+                               None, fwd)
+
+
+# ------------------------------------------------------------ aggregate posterior
+def log_qz_matrix(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """``M[i, j, k] = log q(z_ik | n_j)``, (B, d) x3 -> (B, B, d)."""
+    return dist.gaussian_log_density(z[:, None, :], mu[None, :, :], logvar[None, :, :])
+
+
+def mss_log_weights(batch_size: int, dataset_size: int, device=None,
+                    dtype=torch.float32) -> torch.Tensor:
+    """Log importance weights of minibatch stratified sampling (Chen et al. 2018, App. C.2).
+
+    Row ``i`` estimates ``q(z_i) = (1/N) sum_n q(z_i|n)`` from the batch in which
+    ``z_i ~ q(z|n_i)``, with ``M = B - 1`` other samples:
+
+    .. math:: \\hat q(z_i) = \\tfrac1N q(z_i|n_i) + \\tfrac{N-M}{NM} q(z_i|n_{i+1})
+              + \\tfrac1M \\sum_{j\\ne i, i+1} q(z_i|n_j)
+
+    (indices mod B).  Each row sums to 1 and, for a uniformly random batch,
+    ``E[\\hat q(z_i)] = q(z_i)`` exactly: every other point enters with
+    probability M/(N-1) and expected weight ((M-1)/M * 1/M + 1/M * (N-M)/(NM)) = (N-1)/(NM)
+    (tested by enumeration).  The widely copied matrix that writes
+    ``W.view(-1)[::M+1] = 1/N`` with ``M = B - 1`` fills the *first column*, not the
+    diagonal (stride B, not B + 1); this function builds the entries by index.
+
+    Returns
+    -------
+    logw : Tensor of shape (B, B)
+    """
+    if not isinstance(batch_size, int) or batch_size < 2:
+        raise ValueError(f"batch_size must be an int >= 2, got {batch_size!r}")
+    if not isinstance(dataset_size, int) or dataset_size < batch_size:
+        raise ValueError(f"dataset_size must be an int >= batch_size ({batch_size}), "
+                         f"got {dataset_size!r}")
+    n, m = dataset_size, batch_size - 1
+    w = torch.full((batch_size, batch_size), 1.0 / m, dtype=torch.float64)
+    i = torch.arange(batch_size)
+    w[i, i] = 1.0 / n
+    w[i, (i + 1) % batch_size] = (n - m) / (n * m)
+    return w.log().to(device=device, dtype=dtype)
+
+
+def aggregate_log_densities(z, mu, logvar, dataset_size: int | None = None,
+                            estimator: str = "mws") -> tuple[torch.Tensor, torch.Tensor]:
+    """Estimates of log q(z_i) and sum_j log q(z_ij) from a batch (Chen et al. 2018, App. C).
+
+    * ``"mws"``: minibatch-weighted sampling, the batch as draws from the empirical
+      distribution, ``\\hat q(z_i) = (1/B) sum_j q(z_i|n_j)``.  With the whole dataset as
+      the batch (B = N) it is the exact aggregate posterior.  (Chen et al.'s reference
+      code normalises by ``log(N B)`` instead of ``log B``; that shifts log q(z) by
+      ``-log N`` and the TC by ``(d-1) log N``, a constant that leaves the gradients but
+      not the value intact.)
+    * ``"mss"``: minibatch-stratified sampling with :func:`mss_log_weights` (needs N).
+
+    Parameters
+    ----------
+    z, mu, logvar : Tensor of shape (B, d)
+    dataset_size : int, N (required for "mss")
+
+    Returns
+    -------
+    log_qz : (B,)           estimate of log q(z_i)
+    log_prod_qzj : (B,)     estimate of sum_j log q(z_ij)
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    if z.ndim != 2 or z.shape != mu.shape or z.shape != logvar.shape:
+        raise ValueError("z, mu and logvar must all have shape (B, d)")
+    b = z.shape[0]
+    mat = log_qz_matrix(z, mu, logvar)                       # (B, B, d)
+    if estimator == "mws":
+        log_qz = torch.logsumexp(mat.sum(-1), dim=1) - math.log(b)
+        log_prod = (torch.logsumexp(mat, dim=1) - math.log(b)).sum(-1)
+    else:
+        if dataset_size is None:
+            raise ValueError("dataset_size is required for the 'mss' estimator")
+        logw = mss_log_weights(b, dataset_size, z.device, z.dtype)
+        log_qz = torch.logsumexp(logw + mat.sum(-1), dim=1)
+        log_prod = torch.logsumexp(logw[:, :, None] + mat, dim=1).sum(-1)
+    return log_qz, log_prod
+
+
+def kl_decomposition(z, mu, logvar, log_pz_dims, dataset_size=None, estimator="mws") -> dict:
+    """The three terms of Stühmer et al. 2020, eq. 3 (Chen et al. 2018, eq. 2), per batch.
+
+    ``mi = E[log q(z|n) - log q(z)]`` (index-code MI), ``tc = E[log q(z) - sum_j log q(z_j)]``,
+    ``dwkl = E[sum_j log q(z_j) - sum_j log p(z_j)]``; they telescope to
+    ``E[log q(z|n) - log p(z)]``, a one-sample estimate of E KL(q(z|n) || p(z)).
+    (Eq. 3 as extracted writes the first term KL(q(z|x) || q(z)p(x)); it is
+    KL(q(z, x) || q(z) p(x)).)
+
+    log_pz_dims : (B, d) log p(z_ij) per dimension (a factorised prior).
+    """
+    log_qz_x = dist.gaussian_log_density(z, mu, logvar).sum(-1)
+    log_qz, log_prod = aggregate_log_densities(z, mu, logvar, dataset_size, estimator)
+    log_pz = log_pz_dims.sum(-1)
+    return {"mi": (log_qz_x - log_qz).mean(), "tc": (log_qz - log_prod).mean(),
+            "dwkl": (log_prod - log_pz).mean()}
+
+
+class BetaTCVAE(nn.Module):
+    """β-TCVAE (Chen et al. 2018; Stühmer et al. 2020, eq. 3): alpha MI + beta TC + gamma DWKL."""
+
+    name = "beta-tcvae"
+
+    def __init__(self, beta: float = 1.0, dataset_size: int | None = None, *, alpha: float = 1.0,
+                 gamma: float = 1.0, estimator: str = "mss"):
+        super().__init__()
+        self.beta = _check_weight("beta", beta)
+        self.alpha = _check_weight("alpha", alpha)
+        self.gamma = _check_weight("gamma", gamma)
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+        if estimator == "mss" and (not isinstance(dataset_size, int) or dataset_size < 2):
+            raise ValueError(f"dataset_size must be an int >= 2 for 'mss', got {dataset_size!r}")
+        self.dataset_size, self.estimator = dataset_size, estimator
+
+    def forward(self, model, x, generator=None) -> ObjectiveOutput:
+        fwd = model(x, generator)
+        log_pz_dims = getattr(model.prior, "log_prob_dims", None)
+        if log_pz_dims is None:
+            raise TypeError("β-TCVAE needs a factorised prior with log_prob_dims")
+        rec = -model.log_likelihood(x, fwd["out"]).mean()
+        t = kl_decomposition(fwd["z"], fwd["mu"], fwd["logvar"], log_pz_dims(fwd["z"]),
+                             self.dataset_size, self.estimator)
+        loss = rec + self.alpha * t["mi"] + self.beta * t["tc"] + self.gamma * t["dwkl"]
+        kl = kl_term(model, fwd).mean()
+        terms = {"loss": loss, "recon": rec, "kl": kl, "neg_elbo": rec + kl, **t}
+        return ObjectiveOutput(loss, {k: v.detach() for k, v in terms.items()}, None, fwd)
+
+
+def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Samples of prod_j q(z_j): each latent dimension permuted *across the batch*
+    independently (Kim & Mnih 2018, Alg. 1).  Column ``j`` of the output is a
+    permutation of column ``j`` of ``z`` (not a shuffle within a sample).
+
+    z : (B, d) -> (B, d)
+    """
+    if z.ndim != 2:
+        raise ValueError(f"z must have shape (B, d), got {tuple(z.shape)}")
+    keys = torch.rand(z.shape, generator=generator, device=z.device)
+    return torch.gather(z, 0, torch.argsort(keys, dim=0))
+
+
+def density_ratio_tc(logits: torch.Tensor) -> torch.Tensor:
+    """TC by the density-ratio trick (Kim & Mnih 2018, eq. 3):
+    ``E_q(z)[log D(z) / (1 - D(z))]`` with ``D = softmax(logits)[:, 0]``, i.e. the mean of
+    ``logits[:, 0] - logits[:, 1]``.  With the Bayes-optimal discriminator, logits
+    ``(log q(z), log prod_j q(z_j))``, it is exactly E[log q(z) - sum_j log q(z_j)] = TC.
+
+    logits : (B, 2) -> scalar
+    """
+    return (logits[:, 0] - logits[:, 1]).mean()
+
+
+class FactorVAE(nn.Module):
+    """FactorVAE (Kim & Mnih 2018) with the discriminator of Stühmer et al. 2020, App. A.4.
+
+    ``loss = -E[log p(x|z)] + KL(q(z|x)||p(z)) + gamma * TC``, where
+    ``TC = E_q(z)[log D(z)/(1-D(z))] = E[logit_0 - logit_1]`` (density-ratio trick);
+    ``aux_loss`` is the discriminator's cross-entropy on (z, class 0) and
+    (permute_dims(z), class 1), both detached from the VAE.  Kim & Mnih permute
+    a second batch; here the same batch is permuted (its dimensions are still
+    independent after permutation).
+    """
+
+    name = "factor-vae"
+
+    def __init__(self, gamma: float = 10.0, latent_dim: int = 10, hidden: int = 1000,
+                 layers: int = 5):
+        super().__init__()
+        self.gamma = _check_weight("gamma", gamma)
+        self.discriminator = Discriminator(latent_dim, hidden, layers)
+
+    def forward(self, model, x, generator=None) -> ObjectiveOutput:
+        fwd = model(x, generator)
+        rec = -model.log_likelihood(x, fwd["out"]).mean()
+        kl = kl_term(model, fwd).mean()
+        logits = self.discriminator(fwd["z"])
+        tc = density_ratio_tc(logits)
+        loss = rec + kl + self.gamma * tc
+        z_d = fwd["z"].detach()
+        z_perm = permute_dims(z_d, generator)
+        zeros = torch.zeros(z_d.shape[0], dtype=torch.long, device=z_d.device)
+        aux = 0.5 * (F.cross_entropy(self.discriminator(z_d), zeros)
+                     + F.cross_entropy(self.discriminator(z_perm), zeros + 1))
+        terms = {"loss": loss, "recon": rec, "kl": kl, "neg_elbo": rec + kl, "tc": tc,
+                 "disc_loss": aux}
+        return ObjectiveOutput(loss, {k: v.detach() for k, v in terms.items()}, aux, fwd)
+
+
+def build_objective(name: str, beta: float = 1.0, *, latent_dim: int = 10,
+                    dataset_size: int | None = None, estimator: str = "mss",
+                    disc_hidden: int = 1000) -> nn.Module:
+    """The objective called ``name`` (one of :data:`OBJECTIVES`); ``beta`` is the
+    regularisation strength (gamma for FactorVAE, as in Stühmer et al. 2020, Table 1)."""
+    if name not in OBJECTIVES:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(OBJECTIVES)}")
+    _check_weight("beta", beta)
+    if name == "beta-vae":
+        return BetaVAE(beta)
+    if name == "beta-tcvae":
+        return BetaTCVAE(beta, dataset_size, estimator=estimator)
+    return FactorVAE(beta, latent_dim, disc_hidden)

@@ -1,0 +1,142 @@
+"""Training-step logic: pure, deterministic, resumable (no file I/O here).
+
+Every random number of step ``t`` is a function of ``(seed, t)`` — the data
+order of epoch ``e`` is ``default_rng([seed, 1, e]).permutation(N)`` and the
+reparameterisation / permutation noise comes from a ``torch.Generator``
+seeded with ``(seed, t)`` — so a run restored from the state of step ``t``
+(model, objective and optimizer states) continues exactly as an uninterrupted
+one.  Checkpoint files are written by :mod:`betalab.train`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite at ``step``; no parameter was updated."""
+
+    def __init__(self, step: int, terms: dict):
+        super().__init__(f"non-finite loss at step {step}: {terms}")
+        self.step, self.terms = step, terms
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """epochs, batch_size, lr (Adam; Stühmer et al. 2020, Table 1: 1e-3, batch 2048),
+    aux_lr (the FactorVAE discriminator's Adam, Kim & Mnih 2018: 1e-4, betas (0.5, 0.9)), seed."""
+
+    epochs: int = 1
+    batch_size: int = 256
+    lr: float = 1e-3
+    aux_lr: float = 1e-4
+    seed: int = 0
+
+    def __post_init__(self):
+        for k in ("epochs", "batch_size"):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{k} must be a positive int, got {v!r}")
+        for k in ("lr", "aux_lr"):
+            v = getattr(self, k)
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise ValueError(f"{k} must be a positive number, got {v!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def seeded_init(build, seed: int):
+    """Call ``build()`` with torch's global RNG temporarily seeded (and then restored),
+    so parameter initialisation is reproducible without global seeding."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """Data order of ``epoch``: a permutation of range(n) determined by (seed, epoch)."""
+    return np.random.default_rng([seed, 1, epoch]).permutation(n)
+
+
+def step_generator(seed: int, step: int, device="cpu") -> torch.Generator:
+    """The torch generator of step ``step`` (seeded from (seed, step))."""
+    g = torch.Generator(device=device)
+    g.manual_seed(int(np.random.SeedSequence([seed, 2, step]).generate_state(1, np.uint64)[0] >> 1))
+    return g
+
+
+def train_step(model, objective, optimizer, aux_optimizer, x: torch.Tensor,
+               generator: torch.Generator | None, step: int = 0) -> dict:
+    """One optimisation step; returns the objective's terms as floats.
+
+    Raises :class:`NonFiniteLossError` (before any update) when the loss is NaN/Inf.
+    """
+    out = objective(model, x, generator)
+    if not torch.isfinite(out.loss):
+        raise NonFiniteLossError(step, {k: float(v) for k, v in out.terms.items()})
+    optimizer.zero_grad(set_to_none=True)
+    out.loss.backward()
+    optimizer.step()
+    if out.aux_loss is not None and aux_optimizer is not None:
+        aux_optimizer.zero_grad(set_to_none=True)
+        out.aux_loss.backward()
+        aux_optimizer.step()
+    return {k: float(v) for k, v in out.terms.items()}
+
+
+class Trainer:
+    """Adam on the model (and on the objective's own parameters, if any), step by step.
+
+    ``dataset`` needs ``len()`` and ``images(indices) -> float32 (B, 1, 64, 64)``.
+    """
+
+    def __init__(self, model, objective, dataset, config: TrainConfig, device="cpu"):
+        if not isinstance(config, TrainConfig):
+            raise TypeError("config must be a TrainConfig")
+        if config.batch_size > len(dataset):
+            raise ValueError(f"batch_size {config.batch_size} exceeds the dataset size {len(dataset)}")
+        self.model, self.objective, self.dataset, self.config = model, objective, dataset, config
+        self.device = torch.device(device)
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        aux = list(objective.parameters())
+        self.aux_optimizer = torch.optim.Adam(aux, lr=config.aux_lr, betas=(0.5, 0.9)) if aux else None
+        self.step = 0
+        self.steps_per_epoch = len(dataset) // config.batch_size   # the last partial batch is dropped
+        self.total_steps = self.steps_per_epoch * config.epochs
+
+    def batch(self, step: int) -> torch.Tensor:
+        e, pos = divmod(step, self.steps_per_epoch)
+        bs = self.config.batch_size
+        idx = epoch_order(self.config.seed, e, len(self.dataset))[pos * bs:(pos + 1) * bs]
+        dtype = next(self.model.parameters()).dtype
+        return torch.from_numpy(self.dataset.images(idx)).to(self.device, dtype)
+
+    def run_step(self) -> dict:
+        x = self.batch(self.step)
+        g = step_generator(self.config.seed, self.step, self.device)
+        terms = train_step(self.model, self.objective, self.optimizer, self.aux_optimizer, x, g,
+                           self.step)
+        self.step += 1
+        return terms
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume: plain tensors, dicts and numbers only."""
+        return {"step": self.step, "model": self.model.state_dict(),
+                "objective": self.objective.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "aux_optimizer": None if self.aux_optimizer is None else self.aux_optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.objective.load_state_dict(state["objective"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.aux_optimizer is not None:
+            self.aux_optimizer.load_state_dict(state["aux_optimizer"])
+        self.step = int(state["step"])

@@ -1,0 +1,143 @@
+"""MIG (histogram and sampled), β-VAE metric and FactorVAE metric on cases with known answers."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.integrate import trapezoid
+from scipy.special import logsumexp
+from scipy.stats import chi2
+from sklearn.metrics import mutual_info_score
+
+from deep.data import full_grid
+from deep.metrics import beta_vae_score, factor_vae_score, mig, mig_histogram, mig_sampled
+from deep.metrics.information import discrete_mutual_info
+from deep.metrics.sampled_mig import log_mixture_density
+
+GRID = full_grid((3, 6, 10, 8, 8))            # the reduced dSprites grid, 11,520 points
+
+
+def test_discrete_mi_matches_sklearn(rng):
+    a, b = rng.integers(0, 5, 3000), rng.integers(0, 7, 3000)
+    b = np.where(rng.random(3000) < 0.5, a, b)
+    assert math.isclose(discrete_mutual_info(a, b), mutual_info_score(a, b), rel_tol=1e-12)
+
+
+def test_codes_equal_to_factors_give_mig_one_exactly():
+    # on a full grid the factors are exactly independent: the second MI is 0, the first H(v_k)
+    assert math.isclose(mig(GRID.astype(float), GRID), 1.0, rel_tol=1e-14)   # 1 up to rounding
+
+
+def test_duplicated_code_dimension_gives_gap_zero():
+    codes = np.hstack([GRID, GRID[:, :1]]).astype(float)
+    res = mig_histogram(codes, GRID)
+    assert res["gaps"][0] == 0.0
+    np.testing.assert_allclose(res["gaps"][1:], 1.0, rtol=1e-14)
+
+
+def test_coarsened_factor_gives_the_hand_computed_mi():
+    # v0 uniform on 8 levels, code0 = v0 // 2 (4 levels): I = H(code0) = log 4, gap = log4/log8 = 2/3
+    f = full_grid((8, 5))
+    codes = np.stack([f[:, 0] // 2, f[:, 1]], 1).astype(float)
+    res = mig_histogram(codes, f)
+    assert math.isclose(res["mi"][0, 0], math.log(4), rel_tol=1e-12)
+    assert math.isclose(res["gaps"][0], 2 / 3, rel_tol=1e-12)
+    assert math.isclose(res["mig"], (2 / 3 + 1) / 2, rel_tol=1e-12)
+
+
+def test_independent_codes_have_mig_below_the_g_test_bound(rng):
+    # independent code and factor: 2 n I_hat ~ chi2((bins-1)(S_k-1)) (G-test); a Bonferroni
+    # bound at level 1e-3 over the d*K pairs bounds every I_hat, hence each gap by I_hat/H_k
+    d, bins = 6, 20
+    codes = rng.normal(size=(len(GRID), d))
+    res = mig_histogram(codes, GRID, bins=bins)
+    n, sizes = len(GRID), np.array([3, 6, 10, 8, 8])
+    q = chi2.ppf(1 - 1e-3 / (d * len(sizes)), (bins - 1) * (sizes - 1)) / (2 * n)
+    assert np.all(res["mi"] <= q[None, :])
+    assert res["mig"] <= np.mean(q / np.log(sizes))
+
+
+def test_chunked_log_mixture_equals_direct_logsumexp(rng):
+    mu, lv = rng.normal(size=(300, 3)), rng.normal(scale=0.3, size=(300, 3))
+    z = rng.normal(size=(50, 3))
+    direct = logsumexp(-0.5 * (np.log(2 * np.pi) + lv[None] + (z[:, None] - mu[None]) ** 2
+                               / np.exp(lv[None])), axis=1) - np.log(300)
+    got = log_mixture_density(*(torch.from_numpy(a) for a in (z, mu, lv)),
+                              chunk_samples=7, chunk_points=64).numpy()
+    np.testing.assert_allclose(got, direct, rtol=1e-12)
+
+
+def _mixture_entropy_1d(mu, sd):
+    x = np.linspace(mu.min() - 9 * sd, mu.max() + 9 * sd, 4001)
+    lq = logsumexp(-0.5 * (np.log(2 * np.pi * sd ** 2) + (x[:, None] - mu[None]) ** 2 / sd ** 2),
+                   axis=1) - np.log(len(mu))
+    return -trapezoid(np.exp(lq) * lq, x)
+
+
+def test_sampled_mig_matches_quadrature_mutual_information(rng):
+    # z_0 = v_0 + noise, z_1 = 0.5 v_1 + noise (sd 0.4): I(z_j; v_k) = H(z_j) - H(z_j | v_k) by
+    # 1-D quadrature of the mixture entropies (the oracle)
+    f = full_grid((4, 5))
+    sd = 0.4
+    mu = np.stack([f[:, 0], 0.5 * f[:, 1]], 1).astype(float)
+    lv = np.full_like(mu, 2 * np.log(sd))
+    res = mig_sampled(mu, lv, f, n_samples=4000, rng=rng)
+    for j in range(2):
+        for k in range(2):
+            h = _mixture_entropy_1d(mu[:, j], sd)
+            hc = np.mean([_mixture_entropy_1d(mu[f[:, k] == u, j], sd) for u in np.unique(f[:, k])])
+            assert abs(res["mi"][j, k] - (h - hc)) <= 4 * res["mi_se"][j, k]
+
+
+def test_sampled_mig_shape_factor_exclusion_and_determinism():
+    f = full_grid((3, 4, 4))
+    mu = f.astype(float) + 0.01
+    lv = np.full_like(mu, 2 * np.log(0.05))
+    a = mig_sampled(mu, lv, f, n_samples=500, rng=np.random.default_rng(5), exclude=(0,))
+    b = mig_sampled(mu, lv, f, n_samples=500, rng=np.random.default_rng(5), exclude=(0,))
+    assert a["factors_used"] == [1, 2] and a["mig"] == b["mig"]
+    assert len(mig_sampled(mu, lv, f, n_samples=500, rng=np.random.default_rng(5))["gaps"]) == 3
+
+
+def test_beta_vae_metric_ground_truth_scores_100_percent(rng):
+    # Higgins et al. 2017, Fig. 5: "Ground truth 100%"; on dSprites factors 1..4
+    res = beta_vae_score(GRID.astype(float), GRID, rng=rng, n_train=300, n_test=300,
+                         factor_indices=(1, 2, 3, 4))
+    assert res["eval_accuracy"] == 1.0 and res["train_accuracy"] == 1.0
+
+
+def test_beta_vae_metric_random_codes_score_chance(rng):
+    # codes independent of the factors: eval accuracy ~ Binomial(n, 1/4)/n, within 4 sd of chance
+    codes = rng.normal(size=(len(GRID), 5))
+    n = 400
+    res = beta_vae_score(codes, GRID, rng=rng, n_train=400, n_test=n, factor_indices=(1, 2, 3, 4))
+    assert abs(res["eval_accuracy"] - 0.25) <= 4 * math.sqrt(0.25 * 0.75 / n)
+
+
+def test_factor_vae_metric_known_answers(rng):
+    assert factor_vae_score(GRID.astype(float), GRID, rng=rng, n_train=300,
+                            n_test=300)["eval_accuracy"] == 1.0
+    # invariant to a permutation and rescaling of the code dimensions
+    perm = GRID[:, ::-1] * np.array([2.0, 1.0, 3.0, 0.5, 5.0])
+    assert factor_vae_score(perm, GRID, rng=rng, n_train=300, n_test=300)["eval_accuracy"] == 1.0
+
+
+def test_determinism_for_a_seed():
+    codes = np.random.default_rng(1).normal(size=(len(GRID), 4))
+    a = beta_vae_score(codes, GRID, rng=np.random.default_rng(7), n_train=100, n_test=100)
+    b = beta_vae_score(codes, GRID, rng=np.random.default_rng(7), n_train=100, n_test=100)
+    assert a == b
+
+
+def test_bad_input(rng):
+    with pytest.raises(ValueError, match="same length"):
+        mig(np.zeros((10, 2)), np.zeros((9, 2), int))
+    with pytest.raises(TypeError, match="discrete"):
+        mig(rng.normal(size=(10, 2)), rng.normal(size=(10, 2)))
+    with pytest.raises(ValueError, match="estimator"):
+        mig(np.zeros((10, 2)), np.zeros((10, 2), int), estimator="kde")
+    with pytest.raises(ValueError, match="entropy"):
+        mig(rng.normal(size=(10, 2)), np.zeros((10, 2), int))
+    with pytest.raises(ValueError, match="factor_indices"):
+        beta_vae_score(GRID.astype(float), GRID, rng=rng, factor_indices=(7,))
