@@ -1,0 +1,122 @@
+r"""The linear β-VAE of Sikka (2020), eqs 29–33, in torch, trained on samples with Adam.
+
+Same parametrisation as :class:`theory.linear_vae.LinearVAEParams`: encoder
+μ_z = W^μ x + b^μ, log σ_z² = W^σ x + b^σ (eqs 29–30), decoder N(Dz + b^D, I_N) (eq 32). The
+objective is the reparameterised Monte Carlo β-ELBO of eq 33 (App. 1, eq 56), not the closed
+form eq 34; the tests check that training converges to
+:func:`linear_models.linear_vae.optimum`.
+
+Device-agnostic; randomness only through the ``torch.Generator`` arguments.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+LOG2PI = math.log(2.0 * math.pi)
+
+
+class LinearVAE(nn.Module):
+    """Linear encoder (mean and log-variance) and linear decoder (Sikka 2020, eqs 29–32).
+
+    N : data dimension, k : latents. Parameters are initialised N(0, init_scale²) from
+    ``generator``.
+    """
+
+    def __init__(self, N: int, k: int, *, generator: torch.Generator, init_scale: float = 0.1,
+                 dtype=torch.float64, device="cpu"):
+        super().__init__()
+        if not (isinstance(N, int) and isinstance(k, int) and 1 <= k <= N):
+            raise ValueError(f"k must satisfy 1 <= k <= N, got N={N!r}, k={k!r}")
+
+        def p(*shape):
+            return nn.Parameter(init_scale * torch.randn(*shape, generator=generator, dtype=dtype).to(device))
+
+        self.W_mu, self.b_mu = p(k, N), p(k)
+        self.W_sigma, self.b_sigma = p(k, N), p(k)
+        self.D, self.b_D = p(N, k), p(N)
+
+    def encode(self, x):
+        """x : (n, N) → μ, log σ² : (n, k) (eqs 29–30)."""
+        return x @ self.W_mu.T + self.b_mu, x @ self.W_sigma.T + self.b_sigma
+
+    def terms(self, x, generator: torch.Generator, n_samples: int = 1):
+        r"""Per-point Monte Carlo reconstruction and analytic KL, shape (n,) each.
+
+        rec = mean over ``n_samples`` draws z = μ + σ ε of log N(x; Dz + b^D, I) (App. 1, eq 56);
+        KL(q‖N(0, I)) = ½ Σ (σ² + μ² − 1 − log σ²) (App. 1, eq 66).
+        """
+        mu, logvar = self.encode(x)
+        eps = torch.randn((n_samples,) + mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        r = x - z @ self.D.T - self.b_D
+        rec = (-0.5 * x.shape[1] * LOG2PI - 0.5 * (r**2).sum(-1)).mean(0)
+        kl = 0.5 * (logvar.exp() + mu**2 - 1.0 - logvar).sum(-1)
+        return rec, kl
+
+    def params_numpy(self):
+        """The parameters as a :class:`theory.linear_vae.LinearVAEParams` of float64 arrays."""
+        from theory.linear_vae import LinearVAEParams
+
+        return LinearVAEParams(*[getattr(self, n).detach().cpu().double().numpy().copy()
+                                 for n in LinearVAEParams._fields])
+
+
+def sample_data(A, n: int, generator: torch.Generator, dtype=torch.float64, device="cpu"):
+    """n draws of x = A s + η (Sikka 2020, eq 26). A : (N, k) array → (n, N) tensor."""
+    A = torch.as_tensor(np.asarray(A, dtype=np.float64), dtype=dtype)
+    N, k = A.shape
+    s = torch.randn(n, k, generator=generator, dtype=dtype)
+    eta = torch.randn(n, N, generator=generator, dtype=dtype)
+    return (s @ A.T + eta).to(device)
+
+
+def train(A, beta: float, *, generator: torch.Generator, steps: int = 3000, batch: int = 512,
+          lr: float = 0.02, lr_final: float = 1e-4, dtype=torch.float64, device="cpu",
+          progress: bool = False) -> tuple[LinearVAE, np.ndarray]:
+    r"""Train a :class:`LinearVAE` with Adam on fresh samples of eq 26, maximising the MC β-ELBO.
+
+    The learning rate decays geometrically from ``lr`` to ``lr_final`` so that the Adam
+    iterates settle at the optimum despite the Monte Carlo noise.
+
+    Returns the model and the per-step objective estimates (shape (steps,)).
+    """
+    if not (isinstance(beta, (int, float)) and beta > 0 and math.isfinite(beta)):
+        raise ValueError(f"beta must be finite and > 0, got {beta!r}")
+    A = np.asarray(A, dtype=np.float64)
+    if A.ndim != 2 or A.shape[1] > A.shape[0]:
+        raise ValueError(f"A must have shape (N, k) with k <= N, got {A.shape}")
+    N, k = A.shape
+    model = LinearVAE(N, k, generator=generator, dtype=dtype, device=device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gamma = (lr_final / lr) ** (1.0 / max(steps - 1, 1))
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
+    hist = np.empty(steps)
+    it = range(steps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(it, desc=f"linear β-VAE, β={beta:g}")
+    for t in it:
+        x = sample_data(A, batch, generator, dtype, device)
+        rec, kl = model.terms(x, generator)
+        obj = (rec - beta * kl).mean()
+        opt.zero_grad()
+        (-obj).backward()
+        opt.step()
+        sched.step()
+        hist[t] = float(obj.detach())
+    return model, hist
+
+
+@torch.no_grad()
+def mc_objective(model: LinearVAE, A, beta: float, *, generator: torch.Generator, n: int = 200_000):
+    """Monte Carlo β-objective per point and its standard error on fresh data (eq 33)."""
+    x = sample_data(A, n, generator, model.D.dtype, model.D.device)
+    rec, kl = model.terms(x, generator)
+    v = (rec - beta * kl).double().cpu().numpy()
+    return float(v.mean()), float(v.std() / math.sqrt(n))
