@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# One BLAS thread per process: the parallelism is across processes (--jobs, pytest -n).
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: install reproduce reproduce-full test test-slow notebooks bench clean
 

@@ -6,12 +6,15 @@ always runs; ``pytest --runslow`` (``make test-slow``) runs them too.
 
 import os
 
-import matplotlib
-import pytest
+# Two cores are shared by the xdist workers: one BLAS/torch thread each. Set before numpy
+# is imported (the Makefile exports it too), or BLAS has already sized its thread pool.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import matplotlib  # noqa: E402
+import pytest  # noqa: E402
 
 matplotlib.use("Agg", force=True)
-# Two cores are shared by the xdist workers: one BLAS/torch thread each.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def pytest_addoption(parser):
