@@ -1,0 +1,265 @@
+r"""Torch Lp-nested symmetric prior for the ISA-VAE — Stühmer et al. 2020, sec. 3 (eqs 6–12),
+App. A.1 (Algorithm 1) and A.2 (learned exponents).
+
+The numpy reference (tree notation, derivation, surface area eq 8, sampler) is
+:mod:`theory.lp_nested`; this module is its differentiable counterpart and shares the tree
+notation: a leaf is ``None``, an inner node is ``(p, [children])``, exponents are listed in
+pre-order (root first). In log space (eq 7 with eq 11, the :math:`f^{n-1}` factors cancel):
+
+.. math::  \log p(z) = c(p) - f_p(z)^{p_0}/s,\qquad
+           c(p) = \log p_0 - \log\Gamma(n/p_0) - \tfrac{n}{p_0}\log s - \log S_f(1)
+
+and both :math:`c` (eq 8) and :math:`f^{p_0}` (eq 6/9) are differentiable in ``z`` and in the
+exponents, which the ISA-VAE with learned exponents optimises (sec. 4, App. A.2). The
+ISA-VAE objective (eq 12) only needs :meth:`LpNested.log_prob`.
+
+Numerics: :math:`f^{p_0}` is accumulated as nested power sums,
+:math:`S_i = \sum_k v_k^{p_i}`, a child contributing :math:`S_k^{p_i/p_k}` (no logs, so no
+:math:`\log 0`); :math:`|z|` is clamped below at the dtype's ``tiny`` so that the gradient at
+an exact zero is finite (the clamp changes values by less than ``tiny**p``); inner power sums
+that underflow are clamped the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.distributions import Distribution, constraints
+
+from theory import lp_nested as _np_lp
+
+__all__ = ["LpNested", "LearnableLpNested", "isa_tree"]
+
+isa_tree = _np_lp.isa_tree  # the same tree builder (eq 9) as the numpy reference
+
+
+class _Plan:
+    """Tree structure, precomputed once: pre-order node table and the ISA fast path."""
+
+    def __init__(self, tree):
+        self.n = _np_lp.validate_tree(tree)
+        self.tree = tree
+        nodes = _np_lp.inner_nodes(tree)
+        self.n_inner = len(nodes)
+        self.default_exponents = [p for p, _, _ in nodes]
+        self.node_n = [ni for _, ni, _ in nodes]
+        self.node_l = [len(nik) for _, _, nik in nodes]
+        self.pair_node = [i for i, (_, _, nik) in enumerate(nodes) for _ in nik]
+        self.pair_n = [m for _, _, nik in nodes for m in nik]
+        sub = _np_lp.isa_subspaces(tree)
+        self.isa = sub
+        if sub is not None:
+            sizes = [m for _, m in sub]
+            self.sizes = sizes
+            # pre-order: root is 0, subspace i is node i + 1; leaf j belongs to subspace seg[j]
+            self.seg = np.repeat(np.arange(len(sizes)), sizes)
+
+
+def _log_normalizer(plan: _Plan, p: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """c(p) = log p0 − lgamma(n/p0) − (n/p0) log s − log S_f(1), eq 8 and eq 11, vectorised."""
+    dt, dev = p.dtype, p.device
+    pair_node = torch.as_tensor(plan.pair_node, device=dev)
+    pair_n = torch.as_tensor(plan.pair_n, dtype=dt, device=dev)
+    node_n = torch.as_tensor(plan.node_n, dtype=dt, device=dev)
+    node_l = torch.as_tensor(plan.node_l, dtype=dt, device=dev)
+    log_s_area = (plan.n * math.log(2.0) + torch.lgamma(pair_n / p[pair_node]).sum()
+                  - ((node_l - 1) * torch.log(p)).sum() - torch.lgamma(node_n / p).sum())
+    p0, n = p[0], plan.n
+    return torch.log(p0) - torch.lgamma(n / p0) - (n / p0) * torch.log(scale) - log_s_area
+
+
+def _power_sum(node, a, p, start, idx):
+    """Return (S_node = Σ_k v_k^{p_node}, next leaf, next node index) for a general tree."""
+    p_i = p[idx]
+    idx += 1
+    terms = []
+    for child in node[1]:
+        if child is None:
+            terms.append(a[..., start] ** p_i)
+            start += 1
+        else:
+            p_k = p[idx]
+            s_k, start, idx = _power_sum(child, a, p, start, idx)
+            s_k = s_k.clamp_min(torch.finfo(s_k.dtype).tiny)              # underflow guard
+            terms.append(s_k ** (p_i / p_k))     # v_k^{p_i} = (S_k^{1/p_k})^{p_i}
+    return torch.stack(terms, -1).sum(-1), start, idx
+
+
+class LpNested(Distribution):
+    r"""Lp-nested symmetric distribution with the radial law of eq 11 (Stühmer et al. 2020, eq 7).
+
+    Parameters
+    ----------
+    tree : Lp-nested tree (see :mod:`theory.lp_nested`); fixes the structure and, unless
+        ``exponents`` is given, the exponents.
+    scale : float or 0-d tensor > 0, the s of eq 11.
+    exponents : tensor of shape (n_inner,), optional
+        Pre-order exponents overriding those of ``tree``; may require grad (learned exponents,
+        App. A.2).
+    dtype, device : used when neither ``exponents`` nor ``scale`` is a tensor.
+
+    Event shape (n,), batch shape (). ``log_prob(z)`` accepts z of shape (..., n) and returns
+    shape (...). ``sample(shape, generator=None)`` runs Algorithm 1 (App. A.1).
+    """
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.real_vector
+    has_rsample = False
+
+    def __init__(self, tree, scale=1.0, exponents=None, *, dtype=None, device=None, validate_args=None):
+        self.plan = _Plan(tree)
+        if exponents is None:
+            ref = scale if torch.is_tensor(scale) else None
+            dtype = dtype or (ref.dtype if ref is not None else torch.get_default_dtype())
+            device = device or (ref.device if ref is not None else None)
+            exponents = torch.tensor(self.plan.default_exponents, dtype=dtype, device=device)
+        elif not torch.is_tensor(exponents):
+            exponents = torch.as_tensor(exponents, dtype=dtype or torch.get_default_dtype(), device=device)
+        if exponents.shape != (self.plan.n_inner,):
+            raise ValueError(f"exponents: need shape ({self.plan.n_inner},) (pre-order inner nodes), "
+                             f"got {tuple(exponents.shape)}")
+        if not torch.is_floating_point(exponents):
+            raise TypeError("exponents: must be a floating-point tensor")
+        self.exponents = exponents
+        if not torch.is_tensor(scale):
+            if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
+                raise ValueError(f"scale: must be a finite real > 0, got {scale!r}")
+            scale = torch.tensor(float(scale), dtype=exponents.dtype, device=exponents.device)
+        self.scale = scale
+        with torch.no_grad():
+            if not bool(torch.all(torch.isfinite(exponents) & (exponents > 0))):
+                raise ValueError(f"exponents: every exponent must be finite and > 0, got {exponents.tolist()}")
+            if not (bool(torch.isfinite(scale)) and bool(scale > 0)):
+                raise ValueError(f"scale: must be finite and > 0, got {scale.item()!r}")
+        super().__init__(torch.Size(), torch.Size([self.plan.n]), validate_args=validate_args)
+        self._c = _log_normalizer(self.plan, exponents, scale)
+        if self.plan.isa is not None:
+            seg = torch.as_tensor(self.plan.seg, device=exponents.device)
+            self._leaf_p = exponents[1:][seg]               # exponent of each leaf's subspace, (n,)
+            self._ratio = exponents[0] / exponents[1:]      # p0 / p_i, (l0,)
+            self._seg = seg
+            self._equal = len(set(self.plan.sizes)) == 1
+
+    @property
+    def log_normalizer(self) -> torch.Tensor:
+        """c(p) of the module docstring (0-d tensor)."""
+        return self._c
+
+    def f_pow_p0(self, z: torch.Tensor) -> torch.Tensor:
+        r""":math:`f(z)^{p_0}` (eq 6/9), shape (...) for z of shape (..., n)."""
+        a = z.abs().clamp_min(torch.finfo(z.dtype).tiny)
+        plan = self.plan
+        if plan.isa is not None:
+            # Work in the (n, batch) layout: the subspace sums then reduce over an outer axis,
+            # which torch vectorises (a reduction over a short last axis is several times
+            # slower). |z_j|^{p_i} is exp(p_i log|z_j|): half the cost of pow with a tensor
+            # exponent.
+            batch = a.shape[:-1]
+            at = a.reshape(-1, plan.n).t().contiguous()                   # (n, B)
+            pw = torch.exp(torch.log(at) * self._leaf_p[:, None])          # |z_j|^{p_i}
+            if self._equal:
+                sub = pw.view(len(plan.sizes), plan.sizes[0], -1).sum(1)   # S_i = v_i^{p_i}
+            else:
+                sub = torch.zeros(len(plan.sizes), pw.shape[1], dtype=pw.dtype, device=pw.device)
+                sub = sub.index_add(0, self._seg, pw)
+            sub = sub.clamp_min(torch.finfo(sub.dtype).tiny)                 # underflow guard
+            return torch.exp(torch.log(sub) * self._ratio[:, None]).sum(0).reshape(batch)  # Σ v_i^{p0}
+        return _power_sum(plan.tree, a, self.exponents, 0, 0)[0]
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        r"""log p(z) = c − f(z)^{p0}/s (eqs 7, 8, 11). z of shape (..., n) → shape (...)."""
+        if not torch.is_tensor(value):
+            raise TypeError("z: must be a torch tensor")
+        if value.dim() == 0 or value.shape[-1] != self.plan.n:
+            raise ValueError(f"z: last dimension must be {self.plan.n} (number of leaves), got shape {tuple(value.shape)}")
+        out = self._c - self.f_pow_p0(value) / self.scale
+        # checking the (n times smaller) output first keeps validation cheap; a non-finite z
+        # always gives a non-finite output
+        if self._validate_args and not bool(torch.isfinite(out).all()) and not bool(torch.isfinite(value).all()):
+            raise ValueError("z: contains non-finite values")
+        return out
+
+    def entropy(self) -> torch.Tensor:
+        """−E[log p] = −c + n/p0, since f^{p0}/s ~ Gamma(n/p0) (eq 11)."""
+        return -self._c + self.plan.n / self.exponents[0]
+
+    @torch.no_grad()
+    def sample(self, sample_shape=torch.Size(), generator: torch.Generator | None = None) -> torch.Tensor:
+        """Exact samples by Algorithm 1 (App. A.1), shape ``sample_shape + (n,)``.
+
+        The Beta(n, 1) radius of step 1 cancels in step 4 (proved and tested in
+        :func:`theory.lp_nested.sample_unit_sphere`), so it is not drawn here."""
+        shape = torch.Size(sample_shape)
+        m = int(np.prod(shape)) if len(shape) else 1
+        p = self.exponents.detach()
+        dt, dev = p.dtype, p.device
+        u = torch.empty(m, self.plan.n, dtype=dt, device=dev)
+        self._descend(self.plan.tree, torch.ones(m, dtype=dt, device=dev), u, 0, 0, p, generator)
+        n, p0 = self.plan.n, p[0]
+        g = torch._standard_gamma(torch.full((m,), float(n), dtype=dt, device=dev) / p0, generator=generator)
+        r = (self.scale.detach() * g) ** (1 / p0)                                       # step 5
+        signs = torch.randint(0, 2, u.shape, generator=generator, device=dev).to(dt) * 2 - 1  # step 6
+        return (signs * r[:, None] * u).reshape(shape + (n,))
+
+    def _descend(self, node, radius, out, start, idx, p, generator):
+        """Steps 2–3: Dirichlet split of ``radius`` among the children, root downwards."""
+        if node is None:
+            out[:, start] = radius
+            return start + 1, idx
+        p_i = p[idx]
+        idx += 1
+        counts = [1 if c is None else _np_lp._count(c) for c in node[1]]
+        m = radius.shape[0]
+        if len(counts) == 1:
+            u = torch.ones(m, 1, dtype=p.dtype, device=p.device)
+        else:
+            alpha = (torch.tensor(counts, dtype=p.dtype, device=p.device) / p_i).expand(m, len(counts))
+            u = torch._sample_dirichlet(alpha.contiguous(), generator=generator) ** (1 / p_i)
+        for k, c in enumerate(node[1]):
+            start, idx = self._descend(c, radius * u[:, k], out, start, idx, p, generator)
+        return start, idx
+
+
+class LearnableLpNested(nn.Module):
+    r"""Lp-nested prior with learned exponents (Stühmer et al. 2020, sec. 4 and App. A.2).
+
+    The paper keeps :math:`p_0` fixed and learns every subspace exponent from
+    :math:`p_{1..k} = 2.0`; it does not state how positivity is kept. Here each learned exponent
+    is :math:`p = \exp(\theta)` (a log parameterisation: positive, scale-free steps).
+
+    Parameters
+    ----------
+    tree : Lp-nested tree giving the structure and the initial exponents.
+    scale : float > 0, fixed.
+    learn_root : bool, default False (the paper's choice).
+
+    ``forward()`` returns the :class:`LpNested` distribution at the current exponents.
+    """
+
+    def __init__(self, tree, scale: float = 1.0, learn_root: bool = False):
+        super().__init__()
+        plan = _Plan(tree)
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (scale > 0 and math.isfinite(scale)):
+            raise ValueError(f"scale: must be a finite real > 0, got {scale!r}")
+        self.tree, self.scale, self.learn_root = tree, float(scale), bool(learn_root)
+        p = torch.tensor(plan.default_exponents, dtype=torch.get_default_dtype())
+        self.log_exponents = nn.Parameter(torch.log(p if learn_root else p[1:]))
+        self.register_buffer("root", p[:1].clone())
+
+    @property
+    def exponents(self) -> torch.Tensor:
+        """Current pre-order exponents, shape (n_inner,)."""
+        learned = torch.exp(self.log_exponents)
+        return learned if self.learn_root else torch.cat([self.root.to(learned), learned])
+
+    def forward(self) -> LpNested:
+        p = self.exponents
+        return LpNested(self.tree, torch.tensor(self.scale, dtype=p.dtype, device=p.device), exponents=p,
+                        validate_args=False)
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """Shortcut for ``self().log_prob(z)``."""
+        return self().log_prob(z)
