@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
     rep.add_argument("--resume", action="store_true",
                      help="reuse finished studies with the same configuration")
+    from betalab.train import add_parser as add_train_parser
+
+    add_train_parser(sub)
     return p
 
 
@@ -42,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from betalab import runner
 
+    if args.command == "train":
+        from betalab.train import main as train_main
+
+        return train_main(args)
     if args.command == "list":
         for s in all_studies().values():
             print(f"{s.name:28s} {s.paper}, {s.source}: {s.title}")
