@@ -25,3 +25,11 @@ def test_nonuniqueness_study():
     r = _check("kp-nonuniqueness")
     assert r.numbers["max_abs_logdet"] > 1e-3  # the paper's |det J_r| = 1 does not hold
     assert r.numbers["max_err_prior_ratio"] < 1e-5
+
+
+def test_uniqueness_study():
+    r = _check("kp-uniqueness")
+    key = "identity/diagonal/amortised"
+    # converged diagonal-Σ trials recover the true latents up to a few degrees
+    assert r.numbers[key + "/median_abs_angle_final"] < 5.0
+    assert len(r.numbers[key]["angle"]) == r.numbers["n_trials_per_experiment"]

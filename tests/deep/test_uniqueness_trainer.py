@@ -57,3 +57,64 @@ def test_training_improves_the_elbo_and_validates(rng):
         DU.train_uniqueness(data, "banded", True, torch.Generator())
     with pytest.raises(ValueError, match="optimizer"):
         DU.train_uniqueness(data, "full", True, torch.Generator(), optimizer="sgdm")
+
+
+def test_gauss_hermite_elbo_equals_closed_form_for_identity(rng):
+    """GH order 2 is exact for the quadratic reconstruction term (oracle: the closed form)."""
+    data = DU.make_data([1, 1], "identity", 40, rng)
+    x = torch.from_numpy(data.x[0])
+    g = torch.Generator().manual_seed(3)
+    A, b = torch.randn(2, 2, generator=g, dtype=torch.float64), torch.randn(2, generator=g,
+                                                                             dtype=torch.float64)
+    mu = torch.randn(40, 2, generator=g, dtype=torch.float64)
+    L = 0.3 * torch.randn(1, 2, 2, generator=g, dtype=torch.float64)
+    nodes, w = DU.gauss_hermite_2d(2)
+    for cov in ("diagonal", "full"):
+        gh = DU.point_neg_elbo(A, b, mu, L, x, lambda a: a, cov, nodes, w, 0.05**2)
+        p = {"A": A[None], "b": b[None], "mu": mu[None], "Dp": L.expand(40, 2, 2)[None]}
+        f = {"O": torch.eye(2, dtype=torch.float64)[None]}
+        ref, _ = DU._neg_elbo_terms(p, f, x[None], None, lambda a: a, cov, False, True, 0.05**2)
+        assert torch.allclose(gh.mean(), ref[0], rtol=1e-12)
+
+
+def test_gauss_hermite_elbo_matches_monte_carlo_for_tanh(rng):
+    x = torch.from_numpy(rng.normal(size=(30, 2)))
+    g = torch.Generator().manual_seed(4)
+    A = torch.randn(2, 2, generator=g, dtype=torch.float64)
+    b = torch.zeros(2, dtype=torch.float64)
+    mu = torch.randn(30, 2, generator=g, dtype=torch.float64)
+    L = torch.tensor([[[0.3, 0.0], [0.1, 0.2]]], dtype=torch.float64)
+    nodes, w = DU.gauss_hermite_2d(8)
+    gh = DU.point_neg_elbo(A, b, mu, L, x, torch.tanh, "full", nodes, w, 1.0)
+    K = 20000
+    eps = torch.randn(K, 2, generator=g, dtype=torch.float64)
+    est = DU.point_neg_elbo(A, b, mu, L, x, torch.tanh, "full", eps, torch.full((K,), 1.0 / K,
+                                                                                  dtype=torch.float64), 1.0)
+    per = torch.stack([DU.point_neg_elbo(A, b, mu, L, x, torch.tanh, "full", e,
+                                         torch.full((K // 20,), 20.0 / K, dtype=torch.float64), 1.0)
+                       for e in eps.chunk(20)])
+    se = per.std(0) / np.sqrt(20)
+    assert torch.all(torch.abs(est - gh) < 4 * se + 1e-12)
+
+
+def test_newton_reaches_the_ppca_optimum(rng):
+    """Full Σ, amortised, ν = identity: the ELBO optimum is the fixed-σ PPCA log-likelihood
+    (Tipping & Bishop 1999: A Aᵀ = U(Λ − σ²)Uᵀ from the sample covariance, b = mean)."""
+    from scipy import stats
+
+    data = DU.make_data([2, 40], "identity", 150, rng)
+    out = DU.train_uniqueness_newton(data, "full", True, torch.Generator().manual_seed(0),
+                                     n_final=40)
+    for t in range(2):
+        x = data.x[t]
+        S = np.cov(x.T, bias=True)
+        lam, U = np.linalg.eigh(S)
+        C = U @ np.diag(np.maximum(lam, 0.05**2)) @ U.T
+        ll = stats.multivariate_normal(x.mean(0), C).logpdf(x).mean()
+        assert out["elbo_final"][t] <= ll + 1e-9
+        assert abs(out["elbo_final"][t] - ll) < 1e-6
+    assert out["elbo"][0] <= out["elbo_final"][0] + 1e-12
+    with pytest.raises(ValueError, match="n_final"):
+        DU.train_uniqueness_newton(data, "full", True, torch.Generator(), n_final=3)
+    with pytest.raises(ValueError, match="order"):
+        DU.gauss_hermite_2d(0)
