@@ -352,7 +352,8 @@ def uniqueness(config: StudyConfig) -> StudyResult:
                     [float(near.mean()), float(far.mean())],
                     near.mean() < far.mean() and near.mean() < 5.0))
 
-    fig, axes = plt.subplots(len(nls) * 2, 2, figsize=(9, 3.2 * 2 * len(nls)), squeeze=False)
+    fig, axes = plt.subplots(len(nls) * 2, 2, figsize=(11, 3.6 * 2 * len(nls)), squeeze=False,
+                             constrained_layout=True)
     for i, nl in enumerate(nls):
         for j, am in enumerate(("amortised", "unamortised")):
             for k, cov in enumerate(("diagonal", "full")):
@@ -363,8 +364,9 @@ def uniqueness(config: StudyConfig) -> StudyResult:
                 ax.set(xscale="log", ylim=(-46, 46), xlabel="ELBO gap to the trial's optimum (nats)",
                        ylabel="rotation angle (deg)",
                        title=f"ν={nl}, {am}, {cov} Σ ({'Fig 5' if am == 'amortised' else 'Fig 6'})")
+                ax.title.set_fontsize(9)
                 ax.invert_xaxis()
                 ax.axhline(0, color="k", lw=0.5)
-    fig.colorbar(sc, ax=axes, label="log10 Newton iterations", shrink=0.5)
+    fig.colorbar(sc, ax=axes, label="log10 Newton iterations at record", shrink=0.5)
     fig.suptitle("Kumar & Poole 2020, App. C: rotation angle vs ELBO (ELBO increases to the right)")
     return StudyResult(numbers=numbers, figures={"rotation_angle": fig}, claims=claims)
