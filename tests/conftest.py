@@ -38,3 +38,19 @@ def rng(request):
     import numpy as np
 
     return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_torch_default_dtype():
+    """A test that changes torch's global default dtype must restore it (else later tests in
+    the same worker silently run in another precision)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    before = torch.get_default_dtype()
+    yield
+    after = torch.get_default_dtype()
+    torch.set_default_dtype(before)
+    assert after == before, f"test changed torch's default dtype to {after} without restoring it"

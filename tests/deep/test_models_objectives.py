@@ -14,7 +14,15 @@ from deep.models import distributions as dist
 from deep.models import objectives as obj
 from deep.models.networks import Discriminator
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def _float64_default():
+    """float64 for this module's oracles, restored afterwards so other modules keep float32."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def test_paper_mlp_parameter_count():
