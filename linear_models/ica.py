@@ -50,18 +50,14 @@ from autograd.scipy.special import gammaln as agammaln
 from scipy import optimize
 from scipy.special import gammaln, logsumexp
 
+from linear_models._validation import positive_scalar
+
 LOG2PI = float(np.log(2.0 * np.pi))
 DEFAULT_NODES = 64
 
 
 # --------------------------------------------------------------------------- validation
-def _positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value}")
-    return value
+_positive = positive_scalar  # one scalar check for all linear models
 
 
 def _array(value, name: str, ndim: int) -> np.ndarray:
