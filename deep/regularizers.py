@@ -15,12 +15,19 @@ with J = J_g(z) the decoder Jacobian (D × d) at the encoding z = h(x) and
 J̃ = (−H_p)^{1/2} J; for standard Gaussian observations H_p = −I and J̃ = J. For Bernoulli
 pixels H_p = diag(−1/(1 − x − g)²) (sec. 5.1; :func:`bernoulli_hess_diag`).
 
-Jacobians are computed in **forward mode** (``torch.func.jvp``): one Jacobian-vector product
-per latent direction, vectorised with ``torch.func.vmap``; the stochastic estimator only
-pushes the k sampled basis vectors, so it costs k forward passes instead of d. The decoder is
-called on the whole batch, so it must act on each example independently (no batch-norm in
-training mode) and map ``(batch, d)`` to ``(batch, D)``. Gradients flow to the decoder's
-parameters through the jvp.
+Jacobians are computed in **forward mode**: one Jacobian-vector product per latent direction;
+the stochastic estimator only pushes the k sampled basis vectors, so it costs k tangent
+passes instead of d. Two implementations give the same numbers:
+
+* decoders that are ``nn.Sequential`` stacks of ``nn.Linear`` layers and elementwise
+  activations (:data:`ELEMENTWISE`) take a hand-written forward-mode pass that returns the
+  output g(z) and the tangents together, so a GRAE≈ step runs the decoder once. The tangent
+  of the first linear layer along a basis vector e_c is the weight column W[:, c], a gather;
+* any other decoder goes through ``torch.func.jvp`` vectorised with ``torch.func.vmap``.
+
+The decoder is called on the whole batch, so it must act on each example independently (no
+batch-norm in training mode) and map ``(batch, d)`` to ``(batch, D)``. Gradients flow to the
+decoder's parameters through the tangents.
 
 Randomness (the sampled columns / column pairs) comes from an explicit ``torch.Generator``.
 """
@@ -34,7 +41,7 @@ import torch
 from torch.func import jvp, vmap
 
 __all__ = ["decoder_jacobian", "jacobian_columns", "grae_regularizer", "orthogonality_penalty",
-           "bernoulli_hess_diag", "grae_loss", "grae_approx_loss", "MODES"]
+           "bernoulli_hess_diag", "grae_loss", "grae_approx_loss", "MODES", "ELEMENTWISE"]
 
 MODES = ("exact", "hadamard", "stochastic", "frobenius")
 
@@ -98,6 +105,105 @@ def _check_int(value, name: str, low: int, high: int) -> int:
 # --------------------------------------------------------------------------- Jacobians
 
 
+# value and derivative of each supported elementwise activation, from its pre-activation a
+def _elu(m, a):
+    h = torch.nn.functional.elu(a, m.alpha)
+    return h, torch.where(a > 0, 1.0, h + m.alpha)  # d/da α(eᵃ − 1) = h + α for a ≤ 0
+
+
+def _leaky_relu(m, a):
+    slope = torch.full_like(a, m.negative_slope)  # a tensor, so it keeps a's dtype
+    return torch.nn.functional.leaky_relu(a, m.negative_slope), torch.where(a > 0, 1.0, slope)
+
+
+def _softplus(m, a):
+    h = torch.nn.functional.softplus(a, m.beta, m.threshold)
+    return h, torch.where(a * m.beta > m.threshold, 1.0, torch.sigmoid(m.beta * a))
+
+
+def _silu(m, a):
+    s = torch.sigmoid(a)
+    return a * s, s * (1 + a * (1 - s))
+
+
+def _tanh(m, a):
+    h = torch.tanh(a)
+    return h, 1 - h * h
+
+
+def _sigmoid(m, a):
+    h = torch.sigmoid(a)
+    return h, h * (1 - h)
+
+
+def _relu(m, a):
+    return torch.relu(a), (a > 0).to(a.dtype)
+
+
+ELEMENTWISE = {torch.nn.ELU: _elu, torch.nn.LeakyReLU: _leaky_relu, torch.nn.Softplus: _softplus,
+               torch.nn.SiLU: _silu, torch.nn.Tanh: _tanh, torch.nn.Sigmoid: _sigmoid,
+               torch.nn.ReLU: _relu}
+"""Activations the hand-written forward-mode pass supports: module type → (m, a) ↦ (h, h')."""
+
+
+def _sequential_layers(decoder):
+    """The flat list of layers of an ``nn.Sequential`` of Linear / elementwise / Identity
+    modules (nested Sequentials allowed), or None if the fast path does not apply."""
+    if not isinstance(decoder, torch.nn.Sequential):
+        return None
+    layers = []
+    for m in decoder:
+        if isinstance(m, torch.nn.Sequential):
+            inner = _sequential_layers(m)
+            if inner is None:
+                return None
+            layers += inner
+        elif type(m) is torch.nn.Linear or type(m) in ELEMENTWISE:
+            layers.append(m)
+        elif type(m) is not torch.nn.Identity:
+            return None
+    return layers
+
+
+def _sequential_jvp(layers, z, directions, cols):
+    """Forward-mode pass through Linear/elementwise layers: g(z) and J_g(z)·v for k directions.
+
+    ``cols`` (k, batch) are basis-vector indices (directions e_c) or None; ``directions``
+    (k, batch, d) are used otherwise. Returns out (batch, D) and Jv (k, batch, D).
+    """
+    h, t = z, None
+    for m in layers:
+        if isinstance(m, torch.nn.Linear):
+            if t is None:  # first tangent: W v, a column gather for v = e_c
+                t = m.weight.T[cols] if cols is not None else directions @ m.weight.T
+            else:
+                t = t @ m.weight.T  # the bias has no tangent
+            h = torch.nn.functional.linear(h, m.weight, m.bias)
+        else:
+            h, dh = ELEMENTWISE[type(m)](m, h)
+            if t is None:
+                t = directions if cols is None else torch.nn.functional.one_hot(
+                    cols, z.shape[1]).to(z.dtype)
+            t = t * dh
+    if t is None:  # the identity decoder
+        t = directions if cols is None else torch.nn.functional.one_hot(cols, z.shape[1]).to(
+            z.dtype)
+    return h, t
+
+
+def _forward_with_tangents(decoder, z, directions=None, cols=None):
+    """g(z) and the tangents J_g(z)·v, (batch, D) and (k, batch, D); z already checked."""
+    layers = _sequential_layers(decoder)
+    if layers is not None:
+        out, Jv = _sequential_jvp(layers, z, directions, cols)
+        return _check_output(out, z), Jv
+    if directions is None:
+        directions = torch.nn.functional.one_hot(cols, z.shape[1]).to(z.dtype)
+    out = _check_output(decoder(z), z)
+    Jv = vmap(lambda v: jvp(decoder, (z,), (v,))[1])(directions)
+    return out, Jv
+
+
 def jacobian_columns(decoder: Callable, z: torch.Tensor, directions: torch.Tensor):
     r"""Jacobian-vector products J_g(z_b) v_{b,k}, in forward mode.
 
@@ -113,9 +219,12 @@ def jacobian_columns(decoder: Callable, z: torch.Tensor, directions: torch.Tenso
     Jv : tensor of shape (k, batch, D)
     """
     z = _check_z(z)
-    out = _check_output(decoder(z), z)
-    Jv = vmap(lambda v: jvp(decoder, (z,), (v,))[1])(directions)
-    return out, Jv
+    if (not isinstance(directions, torch.Tensor) or directions.ndim != 3
+            or tuple(directions.shape[1:]) != tuple(z.shape)):
+        shape = tuple(directions.shape) if isinstance(directions, torch.Tensor) else directions
+        raise ValueError(f"directions must have shape (k, batch, d) = (k, {z.shape[0]}, "
+                         f"{z.shape[1]}), got {shape}")
+    return _forward_with_tangents(decoder, z, directions=directions)
 
 
 def decoder_jacobian(decoder: Callable, z: torch.Tensor) -> torch.Tensor:
@@ -173,27 +282,38 @@ def grae_regularizer(decoder: Callable, z: torch.Tensor, beta: float, mode: str 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     z = _check_z(z)
+    n_columns = _check_int(n_columns, "n_columns", 1, z.shape[1])
+    return _regularizer(decoder, z, beta, mode, n_columns, generator, hess_diag)[1]
+
+
+def _regularizer(decoder, z, beta, mode, n_columns, generator, hess_diag,
+                 hess_diag_fn=None):
+    """(g(z), R(z)) from one forward-mode pass; arguments already checked.
+
+    ``hess_diag_fn(out)`` computes H_p's diagonal from the decoder output (used by the
+    Bernoulli loss, whose H_p depends on g(z)); otherwise ``hess_diag`` is used as given.
+    """
     batch, d = z.shape
-    n_columns = _check_int(n_columns, "n_columns", 1, d)
     if mode == "stochastic":
         cols = torch.randint(0, d, (n_columns, batch), generator=generator, device=z.device)
-        directions = torch.nn.functional.one_hot(cols, d).to(z.dtype)
-        out, Jv = jacobian_columns(decoder, z, directions)
-        _check_hess_diag(hess_diag, batch, out.shape[1])
-        sq = _weighted(Jv, hess_diag).pow(2).sum(-1)  # (k, batch)
-        return d / n_columns * torch.log1p(sq / beta).sum(0)
-    eye = torch.eye(d, dtype=z.dtype, device=z.device)[:, None, :].expand(d, batch, d)
-    out, Jv = jacobian_columns(decoder, z, eye)  # Jv (d, batch, D): column i of every J
+    else:  # every column of every J
+        cols = torch.arange(d, device=z.device)[:, None].expand(d, batch)
+    out, Jv = _forward_with_tangents(decoder, z, cols=cols)  # Jv (k, batch, D)
+    if hess_diag_fn is not None:
+        hess_diag = hess_diag_fn(out)
     _check_hess_diag(hess_diag, batch, out.shape[1])
     Jt = _weighted(Jv, hess_diag)
+    if mode == "stochastic":
+        sq = Jt.pow(2).sum(-1)  # (k, batch)
+        return out, d / n_columns * torch.log1p(sq / beta).sum(0)
     if mode == "hadamard":
-        return torch.log1p(Jt.pow(2).sum(-1) / beta).sum(0)
+        return out, torch.log1p(Jt.pow(2).sum(-1) / beta).sum(0)
     if mode == "frobenius":
-        return Jt.pow(2).sum((0, 2)) / beta
+        return out, Jt.pow(2).sum((0, 2)) / beta
     Jt = Jt.permute(1, 2, 0)  # (batch, D, d)
     M = torch.eye(d, dtype=z.dtype, device=z.device) + Jt.transpose(1, 2) @ Jt / beta
     L = torch.linalg.cholesky(M)  # M ⪰ I, so the Cholesky log-det is stable
-    return 2 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)
+    return out, 2 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)
 
 
 def orthogonality_penalty(decoder: Callable, z: torch.Tensor, mode: str = "exact",
@@ -231,8 +351,7 @@ def orthogonality_penalty(decoder: Callable, z: torch.Tensor, mode: str = "exact
     n_pairs = _check_int(n_pairs, "n_pairs", 1, 10**6)
     i = torch.randint(0, d, (n_pairs, batch), generator=generator, device=z.device)
     j = (i + torch.randint(1, d, (n_pairs, batch), generator=generator, device=z.device)) % d
-    dirs = torch.nn.functional.one_hot(torch.cat([i, j]), d).to(z.dtype)
-    out, Jv = jacobian_columns(decoder, z, dirs)
+    out, Jv = _forward_with_tangents(decoder, z, cols=torch.cat([i, j]))
     _check_hess_diag(hess_diag, batch, out.shape[1])
     Jv = _weighted(Jv, hess_diag)
     a, b = Jv[:n_pairs], Jv[n_pairs:]
@@ -272,6 +391,8 @@ def grae_loss(encoder: Callable, decoder: Callable, x: torch.Tensor, beta: float
     x : tensor of shape (batch, D). Returns a tensor of shape (batch,).
     """
     beta = _check_beta(beta)
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if observation not in ("gaussian", "bernoulli"):
         raise ValueError(f"observation must be 'gaussian' or 'bernoulli', got {observation!r}")
     if not isinstance(x, torch.Tensor) or x.ndim != 2:
@@ -279,19 +400,25 @@ def grae_loss(encoder: Callable, decoder: Callable, x: torch.Tensor, beta: float
     mu = encoder(x)
     if not isinstance(mu, torch.Tensor) or mu.ndim != 2 or mu.shape[0] != x.shape[0]:
         raise ValueError("encoder must map x of shape (batch, D) to (batch, d)")
-    recon = _check_output(decoder(mu), mu)
+    n_columns = _check_int(n_columns, "n_columns", 1, mu.shape[1])
+    if observation == "gaussian":
+        hess_fn = None
+    else:
+        def hess_fn(out):
+            if out.shape != x.shape:
+                raise ValueError(f"decoder output shape {tuple(out.shape)} must equal x shape "
+                                 f"{tuple(x.shape)}")
+            return bernoulli_hess_diag(x, out.clamp(prob_clamp, 1 - prob_clamp))
+    # one forward-mode pass gives the reconstruction g(h(x)) and the Jacobian columns
+    recon, reg = _regularizer(decoder, mu, beta, mode, n_columns, generator, None, hess_fn)
     if recon.shape != x.shape:
         raise ValueError(f"decoder output shape {tuple(recon.shape)} must equal x shape "
                          f"{tuple(x.shape)}")
     if observation == "gaussian":
         rec = 0.5 * (x - recon).pow(2).sum(-1)
-        hd = None
     else:
         p = recon.clamp(prob_clamp, 1 - prob_clamp)
         rec = -(x * torch.log(p) + (1 - x) * torch.log1p(-p)).sum(-1)
-        hd = bernoulli_hess_diag(x, p)
-    reg = grae_regularizer(decoder, mu, beta, mode=mode, n_columns=n_columns,
-                           generator=generator, hess_diag=hd)
     return rec + beta / 2 * mu.pow(2).sum(-1) + beta / 2 * reg
 
 

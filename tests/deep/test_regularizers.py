@@ -155,3 +155,56 @@ def test_bad_inputs_name_the_parameter(rng):
         R.grae_regularizer(net, z, 1.0, hess_diag=torch.full((2, 4), float("nan"), dtype=torch.float64))
     with pytest.raises(ValueError, match="z"):
         R.grae_regularizer(net, z[0], 1.0)
+
+
+_ACTIVATIONS = [torch.nn.ELU(alpha=0.7), torch.nn.LeakyReLU(0.2), torch.nn.Softplus(beta=2.0, threshold=1.0),
+                torch.nn.SiLU(), torch.nn.Tanh(), torch.nn.Sigmoid(), torch.nn.ReLU()]
+
+
+@pytest.mark.parametrize("act", _ACTIVATIONS, ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize("mode", R.MODES)
+def test_sequential_fast_path_equals_torch_func_jvp(rng, act, mode):
+    """The hand-written forward-mode pass (nn.Sequential of Linear + elementwise layers) gives
+    the values and parameter gradients of the generic torch.func.jvp path."""
+    d, D = 4, 6
+    torch.manual_seed(int(rng.integers(2**31)))
+    net = torch.nn.Sequential(torch.nn.Linear(d, 8), act, torch.nn.Sequential(
+        torch.nn.Identity(), torch.nn.Linear(8, 7), act),
+        torch.nn.Linear(7, D)).double()
+    z = torch.from_numpy(rng.normal(size=(9, d)))
+    assert R._sequential_layers(net) is not None
+    values, grads = [], []
+    for decoder in (net, lambda u: net(u)):  # the lambda is not a Sequential: generic path
+        net.zero_grad()
+        gen = torch.Generator().manual_seed(3)
+        v = R.grae_regularizer(decoder, z, 0.3, mode=mode, n_columns=2, generator=gen)
+        v.sum().backward()
+        values.append(v.detach())
+        grads.append([torch.zeros_like(p) if p.grad is None else p.grad.clone()
+                      for p in net.parameters()])
+    torch.testing.assert_close(values[0], values[1], rtol=1e-12, atol=1e-12)
+    for g0, g1 in zip(*grads):
+        torch.testing.assert_close(g0, g1, rtol=1e-10, atol=1e-12)
+
+
+def test_fast_path_covers_decoders_starting_with_an_activation_and_bernoulli_loss(rng):
+    d, D = 3, 5
+    net = torch.nn.Sequential(torch.nn.Tanh(), torch.nn.Linear(d, D), torch.nn.Sigmoid()).double()
+    enc = torch.nn.Linear(D, d).double()
+    x = torch.from_numpy(rng.integers(0, 2, size=(4, D)).astype(float))
+    for mode in R.MODES:
+        a = R.grae_loss(enc, net, x, 0.5, mode=mode, observation="bernoulli", n_columns=2,
+                        generator=torch.Generator().manual_seed(1))
+        b = R.grae_loss(enc, lambda u: net(u), x, 0.5, mode=mode, observation="bernoulli",
+                        n_columns=2, generator=torch.Generator().manual_seed(1))
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    z = torch.from_numpy(rng.normal(size=(4, d)))
+    ident = torch.nn.Sequential(torch.nn.Identity())  # J = I: log|I + I/β| = d log(1 + 1/β)
+    np.testing.assert_allclose(R.grae_regularizer(ident, z, 0.5).numpy(), 3 * np.log(3.0))
+
+
+def test_jacobian_columns_rejects_misshaped_directions(rng):
+    net, _ = _mlp(rng, 3, 4)
+    z = torch.from_numpy(rng.normal(size=(2, 3)))
+    with pytest.raises(ValueError, match="directions"):
+        R.jacobian_columns(net, z, torch.ones(2, 3))
