@@ -263,20 +263,31 @@ def nonuniqueness(config: StudyConfig) -> StudyResult:
 
 # --------------------------------------------------------------------------- uniqueness (App. C)
 
+def _angle_difference(a, b):
+    """Difference of two rotation angles in degrees, wrapped to (−45, 45] (the angles are
+    defined modulo 90° once permutations and reflections are removed)."""
+    return 45.0 - np.mod(45.0 - (np.asarray(a) - np.asarray(b)), 90.0)
+
+
 def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_final, rng,
-                               gen, device, chunk):
-    """One App. C experiment (one ν, one Σ type, amortised or not); trials batched in chunks."""
+                               gen, device, chunk, quad_order):
+    """One App. C experiment (one ν, one Σ type, amortised or not), trials batched in chunks.
+
+    Every data set is trained twice, from two independent initialisations (and fixed random
+    rotations): trial 2i and 2i+1 share x, z, W. Returns per-trial arrays.
+    """
     from deep import uniqueness as DU
     from linear_models.uniqueness import rotation_angle
 
-    out = {k: [] for k in ("n", "elbo", "elbo_final", "angle", "angle_final")}
+    out = {k: [] for k in ("n", "elbo", "elbo_final", "angle", "angle_final", "iterations")}
     for s in range(0, len(lengths), chunk):
-        data = DU.make_data(lengths[s:s + chunk], nl, n_samples, rng)
+        one = DU.make_data(lengths[s:s + chunk], nl, n_samples, rng)
+        data = DU.UniquenessData(*(np.repeat(a, 2, axis=0) for a in (one.x, one.z, one.W, one.n)),
+                                 nonlinearity=nl)
         res = DU.train_uniqueness_newton(data, covariance, amortized, gen, device=device,
-                                         n_final=n_final)
-        out["n"] += res["n"].tolist()
-        out["elbo"] += res["elbo"].tolist()
-        out["elbo_final"] += res["elbo_final"].tolist()
+                                         n_final=n_final, quad_order=quad_order)
+        for k in ("n", "elbo", "elbo_final", "iterations"):
+            out[k] += res[k].tolist()
         out["angle"] += [rotation_angle(z, m) for z, m in zip(data.z, res["mu"])]
         out["angle_final"] += [rotation_angle(z, m) for z, m in zip(data.z, res["mu_final"])]
     return {k: np.asarray(v) for k, v in out.items()}
@@ -292,81 +303,107 @@ def uniqueness(config: StudyConfig) -> StudyResult:
     (``deep.uniqueness.train_uniqueness_newton``) after 200 Adam steps, because the paper's
     gradient descent does not reach the optimum in feasible time at σ = 0.05 (the rotation
     direction is ~10⁴ times flatter than the stiff ones); run lengths are Newton iterations.
+    Every data set is fitted from two initialisations, which tests uniqueness directly: a
+    unique optimum gives the same angle twice.
     """
     import matplotlib.pyplot as plt
     import torch
 
     rng = config.rng(6)
     gen = torch.Generator().manual_seed(config.seed)
-    if config.full:
-        nls = ("identity", "tanh", "sigmoid", "elu")
+    nls = ("identity", "tanh", "sigmoid", "elu")
+    if config.full:  # 13 run lengths; 20 data sets each, 100 for the two longest: 420 trials
         base = np.array([1, 2, 3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 60])
-        lengths = np.concatenate([np.repeat(base[:-2], 20), np.repeat(base[-2:], 100)])
-        n_samples, n_final, chunk = 4000, 120, 60
+        lengths = np.concatenate([np.repeat(base[:-2], 10), np.repeat(base[-2:], 50)])
+        n_samples, n_final, chunk = 4000, 120, 30
     else:
-        nls = ("identity",)
-        lengths = np.array([1, 3, 10, 30, 1, 3, 10, 30])
+        lengths = np.array([1, 4, 10, 25, 1, 4, 10, 25])
         n_samples, n_final, chunk = 200, 60, 8
-    numbers = {"nonlinearities": list(nls), "n_trials_per_experiment": int(lengths.size),
-               "n_samples": n_samples, "newton_iterations_final": n_final}
+    numbers = {"nonlinearities": list(nls), "n_trials_per_experiment": 2 * int(lengths.size),
+               "n_data_sets_per_experiment": int(lengths.size), "n_samples": n_samples,
+               "newton_iterations_max": n_final}
     exps = {}
     for nl in nls:
         for amortized in (True, False):
             for cov in ("diagonal", "full"):
                 key = f"{nl}/{cov}/{'amortised' if amortized else 'unamortised'}"
-                exps[key] = _run_uniqueness_experiment(nl, cov, amortized, lengths, n_samples,
-                                                       n_final, rng, gen, config.device, chunk)
+                # Gauss–Hermite order: 2 is exact for ν = identity; 4 for the others
+                exps[key] = _run_uniqueness_experiment(
+                    nl, cov, amortized, lengths, n_samples, n_final, rng, gen, config.device,
+                    chunk, quad_order=2 if nl == "identity" else 4)
                 e = exps[key]
                 numbers[key] = {k: v.tolist() for k, v in e.items()}
                 numbers[key + "/median_abs_angle_final"] = float(np.median(np.abs(e["angle_final"])))
+                pair = np.abs(_angle_difference(e["angle_final"][0::2], e["angle_final"][1::2]))
+                numbers[key + "/median_pair_angle_difference"] = float(np.median(pair))
 
     claims = []
     for nl in nls:
         for am in ("amortised", "unamortised"):
             d, f = exps[f"{nl}/diagonal/{am}"], exps[f"{nl}/full/{am}"]
+            fig_ref = "Figs 1, 5" if am == "amortised" else "Fig 6"
+            src = f"{PAPER}, sec. 3.2, App. C, {fig_ref}"
+            pd = numbers[f"{nl}/diagonal/{am}/median_pair_angle_difference"]
+            pf = numbers[f"{nl}/full/{am}/median_pair_angle_difference"]
+            claims.append(relation(
+                f"nu={nl}, {am}: with diagonal Sigma the optimum is unique: median |difference| "
+                f"of the converged angles of two initialisations on the same data",
+                f"{src}; Thm 1", "< 1 deg", pd, pd < 1.0,
+                note="Direct test of uniqueness: the same data set fitted from two random "
+                     "initialisations and random fixed rotations O1, O2, O."))
+            claims.append(relation(
+                f"nu={nl}, {am}: with full Sigma the optimum is not unique: median |difference| "
+                f"of the converged angles of two initialisations on the same data",
+                f"{src}; Thm 1", "> 5 deg", pf, pf > 5.0))
             md = float(np.median(np.abs(d["angle_final"])))
             mf = float(np.median(np.abs(f["angle_final"])))
-            fig_ref = "Figs 1, 5" if am == "amortised" else "Fig 6"
-            claims.append(relation(
-                f"nu={nl}, {am}: with diagonal Sigma the inferred latents are unique at the "
-                f"optimum: median |rotation angle| of the converged trials",
-                f"{PAPER}, sec. 3.2, App. C, {fig_ref}", "< 5 deg", md, md < 5.0,
-                note="Residual angle: finite-sample PCA vs true z and, for nonlinear nu, "
-                     "model bias. Decoder sigma fixed at 0.05, orthogonal W columns; second-order "
-                     "optimiser instead of the paper's gradient descent."))
-            claims.append(relation(
-                f"nu={nl}, {am}: with full Sigma the solution is not unique: median |rotation "
-                f"angle| of the converged trials (uniform on (-45,45] gives 22.5)",
-                f"{PAPER}, sec. 3.2, App. C, {fig_ref}", "> 10 deg", mf, mf > 10.0))
+            text = (f"nu={nl}, {am}: with diagonal Sigma the inferred latents align with the "
+                    f"true ones at the optimum: median |rotation angle| of the converged trials")
+            text2 = (f"nu={nl}, {am}: at the optimum the diagonal-Sigma angles are closer to 0 "
+                     f"than the full-Sigma ones (median |angle|, diagonal vs full)")
+            if nl == "identity":
+                claims.append(relation(
+                    text, src, "< 5 deg", md, md < 5.0,
+                    note="Residual angle: finite-sample PCA vs true z. Decoder sigma fixed at "
+                         "0.05, orthogonal W columns; second-order optimiser instead of the "
+                         "paper's gradient descent."))
+                claims.append(relation(text2, src, "diagonal < full", [md, mf], md < mf))
+                continue
+            # ν nonlinear: every rotation A -> AR of the decoder has the same likelihood (the
+            # prior is rotation invariant), and the ELBO picks the one with the smallest
+            # mean-field gap; the true posterior is factorised at the true rotation only for
+            # ν = identity, so the unique optimum need not be the true latents.
+            why = ("The optimum is unique (pair claim above), but for nonlinear nu it is not "
+                   "the true rotation: all rotations A -> AR of the decoder have the same "
+                   "likelihood (rotation-invariant prior) and the ELBO selects the one with the "
+                   "smallest mean-field gap, i.e. the most factorised posterior "
+                   "(J = diag(nu'(Az))A with orthogonal columns, eq 11); the true posterior is "
+                   "factorised at the true rotation only for nu = identity.")
+            for t, expected, value, ok in ((text, "< 5 deg", md, md < 5.0),
+                                           (text2, "diagonal < full", [md, mf], md < mf)):
+                claims.append(relation(t, src, expected, value, ok) if ok else
+                              differs(t, src, expected, value, why))
             gap = d["elbo_final"] - d["elbo"]
             near = np.abs(d["angle"][gap < 1e-2])
             far = np.abs(d["angle"][gap > 1e-1])
             numbers[f"{nl}/{am}/diag_near_far_mean_abs_angle"] = [
                 float(near.mean()) if near.size else None, float(far.mean()) if far.size else None]
-            if near.size and far.size:
-                claims.append(relation(
-                    f"nu={nl}, {am}, diagonal Sigma: the angle concentrates at 0 as the ELBO "
-                    f"increases: mean |angle| of trials within 0.01 nats of their optimum vs "
-                    f"trials more than 0.1 nats below it",
-                    f"{PAPER}, sec. 3.2, Figs 1, 5, 6", "near < far and near < 5 deg",
-                    [float(near.mean()), float(far.mean())],
-                    near.mean() < far.mean() and near.mean() < 5.0))
 
-    fig, axes = plt.subplots(len(nls) * 2, 2, figsize=(11, 3.6 * 2 * len(nls)), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = plt.subplots(4, 4, figsize=(16, 14), squeeze=False, constrained_layout=True)
     for i, nl in enumerate(nls):
         for j, am in enumerate(("amortised", "unamortised")):
             for k, cov in enumerate(("diagonal", "full")):
-                ax = axes[2 * i + j, k]
+                ax = axes[i, 2 * j + k]
                 e = exps[f"{nl}/{cov}/{am}"]
                 gap = np.maximum(e["elbo_final"] - e["elbo"], 1e-8)
-                sc = ax.scatter(gap, e["angle"], c=np.log10(e["n"]), s=14, cmap="viridis")
-                ax.set(xscale="log", ylim=(-46, 46), xlabel="ELBO gap to the trial's optimum (nats)",
+                sc = ax.scatter(gap, e["angle"], c=np.log10(np.maximum(e["n"], 1)), s=12,
+                                cmap="viridis", vmin=0, vmax=np.log10(lengths.max()))
+                ax.set(xscale="log", ylim=(-46, 46), xlabel="ELBO gap to the optimum (nats)",
                        ylabel="rotation angle (deg)",
                        title=f"ν={nl}, {am}, {cov} Σ ({'Fig 5' if am == 'amortised' else 'Fig 6'})")
                 ax.title.set_fontsize(9)
                 ax.invert_xaxis()
                 ax.axhline(0, color="k", lw=0.5)
-    fig.colorbar(sc, ax=axes, label="log10 Newton iterations at record", shrink=0.5)
+    fig.colorbar(sc, ax=axes, label="log10 Newton iterations at record", shrink=0.4)
     fig.suptitle("Kumar & Poole 2020, App. C: rotation angle vs ELBO (ELBO increases to the right)")
     return StudyResult(numbers=numbers, figures={"rotation_angle": fig}, claims=claims)

@@ -33,3 +33,18 @@ def test_uniqueness_study():
     # converged diagonal-Σ trials recover the true latents up to a few degrees
     assert r.numbers[key + "/median_abs_angle_final"] < 5.0
     assert len(r.numbers[key]["angle"]) == r.numbers["n_trials_per_experiment"]
+    for nl in ("identity", "tanh", "sigmoid", "elu"):
+        for am in ("amortised", "unamortised"):
+            # two initialisations on the same data: one optimum with diagonal Σ, not with full Σ
+            assert r.numbers[f"{nl}/diagonal/{am}/median_pair_angle_difference"] < 1.0
+            assert r.numbers[f"{nl}/full/{am}/median_pair_angle_difference"] > 5.0
+
+
+def test_angle_difference_wraps_modulo_90_degrees():
+    from betalab.studies.kumar_poole import _angle_difference
+
+    # (−45, 45] angles are defined modulo 90°: 44° and −44° are 2° apart
+    assert abs(_angle_difference(44.0, -44.0) + 2.0) < 1e-12
+    assert abs(_angle_difference(-44.0, 44.0) - 2.0) < 1e-12
+    assert abs(_angle_difference(10.0, 3.0) - 7.0) < 1e-12
+    assert _angle_difference(45.0, -45.0) == 0.0

@@ -118,3 +118,25 @@ def test_newton_reaches_the_ppca_optimum(rng):
         DU.train_uniqueness_newton(data, "full", True, torch.Generator(), n_final=3)
     with pytest.raises(ValueError, match="order"):
         DU.gauss_hermite_2d(0)
+
+
+def test_subsampled_hessian_reaches_the_same_optimum(rng):
+    """The amortised Hessian on a subset only changes the path: gradient and accept test use
+    every point, so the optimum equals the full-Hessian one (oracle: hess_points=None)."""
+    data = DU.make_data([3, 3], "tanh", 300, rng)
+    a = DU.train_uniqueness_newton(data, "diagonal", True, torch.Generator().manual_seed(2),
+                                   hess_points=64, n_final=150)
+    b = DU.train_uniqueness_newton(data, "diagonal", True, torch.Generator().manual_seed(2),
+                                   hess_points=None, n_final=150)
+    np.testing.assert_allclose(a["elbo_final"], b["elbo_final"], atol=1e-8)
+    from linear_models.uniqueness import rotation_angle
+
+    for t in range(2):  # the same latents: rotation angles agree far below the study's 1°
+        assert abs(rotation_angle(data.z[t], a["mu_final"][t])
+                   - rotation_angle(data.z[t], b["mu_final"][t])) < 1e-2
+    assert np.all(a["iterations"] <= 150) and np.all(a["iterations"] >= 3)
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match="hess_points"):
+            DU.train_uniqueness_newton(data, "full", True, torch.Generator(), hess_points=bad)
+    with pytest.raises(ValueError, match="tol"):
+        DU.train_uniqueness_newton(data, "full", True, torch.Generator(), tol=-1.0)
