@@ -293,25 +293,27 @@ def point_neg_elbo(A, b, mu, L, x, nonlin, covariance: str, nodes, weights, sigm
     q_i = N(μ_i, Σ_i), Σ_i = L_i L_iᵀ; for ``covariance="diagonal"`` only diag(Σ_i) enters
     (mean-field q, Kumar & Poole 2020, App. C) and q_i = N(μ_i, diag(Σ_i)).
 
+    All arguments broadcast over leading batch dimensions (…).
+
     Parameters
     ----------
-    A : (2, 2), b : (2,) decoder; mu : (N, 2); L : (N, 2, 2) or (1, 2, 2); x : (N, 2)
+    A : (…, 2, 2), b : (…, 2) decoder; mu : (…, 2); L : (…, 2, 2); x : (…, 2)
     nodes : (K, 2), weights : (K,) from :func:`gauss_hermite_2d`
 
     Returns
     -------
-    (N,) tensor.
+    (…) tensor, e.g. (N,) for A (2, 2), b (2,), mu (N, 2), L (1, 2, 2), x (N, 2).
     """
     if covariance == "diagonal":
-        var = (L**2).sum(-1)  # diag(L Lᵀ), (N or 1, 2)
-        z = mu[:, None, :] + torch.sqrt(var)[:, None, :] * nodes  # (N, K, 2)
+        var = (L**2).sum(-1)  # diag(L Lᵀ), (…, 2)
+        z = mu[..., None, :] + torch.sqrt(var)[..., None, :] * nodes  # (…, K, 2)
         kl = 0.5 * ((mu**2).sum(-1) + var.sum(-1) - torch.log(var).sum(-1) - 2)
     else:
-        z = mu[:, None, :] + nodes @ L.transpose(-1, -2)  # L t for every node
+        z = mu[..., None, :] + nodes @ L.transpose(-1, -2)  # L t for every node
         det = L[..., 0, 0] * L[..., 1, 1] - L[..., 0, 1] * L[..., 1, 0]
         kl = 0.5 * ((mu**2).sum(-1) + (L**2).sum((-1, -2)) - torch.log(det**2) - 2)
-    pred = nonlin(z @ A.T) + b
-    sq = ((x[:, None, :] - pred) ** 2).sum(-1)  # (N, K)
+    pred = nonlin(z @ A.transpose(-1, -2)) + b[..., None, :]
+    sq = ((x[..., None, :] - pred) ** 2).sum(-1)  # (…, K)
     rec = (sq * weights).sum(-1) / (2 * sigma2) + math.log(2 * math.pi * sigma2)
     return rec + kl
 
@@ -441,15 +443,20 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
         theta = torch.cat([A0.reshape(T, 4), torch.zeros(T, 2, dtype=dt, device=device)], 1)
         O = _random_rotations(T, generator, dt, device)
 
-        def point_loss(u, xi, o):  # u = (A, b, μ_i, s_i): 8 + n_s numbers
-            return point_neg_elbo(u[0:4].reshape(2, 2), u[4:6], u[None, 6:8],
-                                  _scale_factor(u[8:], o, covariance)[None], xi[None], nonlin,
-                                  covariance, nodes, weights, sigma2)[0]
+        def per_point(u, xb, ob):  # u (T', N, 8 + n_s) = (A, b, μ_i, s_i) per point
+            return point_neg_elbo(u[..., 0:4].unflatten(-1, (2, 2)), u[..., 4:6], u[..., 6:8],
+                                  _scale_factor(u[..., 8:], ob[:, None], covariance), xb,
+                                  nonlin, covariance, nodes, weights, sigma2)  # (T', N)
 
-        per_point = vmap(vmap(point_loss, in_dims=(0, 0, None)), in_dims=(0, 0, 0))
-        per_point_grad = vmap(vmap(grad(point_loss), in_dims=(0, 0, None)), in_dims=(0, 0, 0))
-        per_point_hess = vmap(vmap(hessian(point_loss), in_dims=(0, 0, None)),
-                              in_dims=(0, 0, 0))
+        def per_point_grad_hess(u, xb, ob):
+            """Per-point gradients (T', N, P) and Hessians (T', N, P, P) of per_point: every
+            point has its own copy of (A, b) in u, so row k of all the Hessians is one
+            reverse-over-reverse pass on the batch."""
+            leaf = u.detach().requires_grad_(True)
+            gp, = torch.autograd.grad(per_point(leaf, xb, ob).sum(), leaf, create_graph=True)
+            rows = [torch.autograd.grad(gp[..., k].sum(), leaf, retain_graph=k < u.shape[-1] - 1)[0]
+                    for k in range(u.shape[-1])]
+            return gp.detach(), torch.stack(rows, -2)
 
         def full_u(th, ph):
             return torch.cat([th[:, None, :].expand(-1, ph.shape[1], -1), ph], -1)
@@ -538,8 +545,8 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
             ph = phi[idx]
             la = lam[idx]
             u = full_u(th, ph)
-            gp = per_point_grad(u, x[idx], O[idx]) / N  # (T', N, 8 + n_s) of the mean loss
-            hp = per_point_hess(u, x[idx], O[idx]) / N
+            gp, hp = per_point_grad_hess(u, x[idx], O[idx])  # of the per-point losses
+            gp, hp = gp / N, hp / N  # of the mean loss
             g_th = gp[..., :6].sum(1)
             g_ph = gp[..., 6:]
             H_tt = hp[..., :6, :6].sum(1) + la[:, None, None] * torch.eye(6, dtype=dt,
