@@ -377,7 +377,7 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     ``mu_final`` (T, N, 2), ``elbo_final`` (T,) at the end, ``iterations`` (T,) Newton
     iterations run, ``n`` (T,).
     """
-    from torch.func import grad, hessian, vmap
+    from torch.func import vmap
 
     if covariance not in ("diagonal", "full"):
         raise ValueError(f"covariance must be 'diagonal' or 'full', got {covariance!r}")
@@ -431,8 +431,19 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
                                   covariance, nodes, weights, sigma2).mean()
 
         loss_fn = vmap(trial_loss)
-        grad_fn = vmap(grad(trial_loss))
-        hess_fn = vmap(hessian(trial_loss))
+
+        def grad_fn(th, xb, o1, o2):
+            leaf = th.detach().requires_grad_(True)
+            return torch.autograd.grad(loss_fn(leaf, xb, o1, o2).sum(), leaf)[0]
+
+        def hess_fn(th, xb, o1, o2):
+            """Per-trial Hessians (T', P, P): trials are independent, so row k of every
+            Hessian is one reverse-over-reverse pass through the batched loss."""
+            leaf = th.detach().requires_grad_(True)
+            g, = torch.autograd.grad(loss_fn(leaf, xb, o1, o2).sum(), leaf, create_graph=True)
+            P = th.shape[-1]
+            return torch.stack([torch.autograd.grad(g[:, k].sum(), leaf, retain_graph=k < P - 1)[0]
+                                for k in range(P)], -2)
         x_hess = x if hess_points is None else subset(int(hess_points))
 
         def mus(th, idx):
