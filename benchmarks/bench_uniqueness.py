@@ -3,7 +3,7 @@
 1. all trials of one experiment as one batched tensor program vs a Python loop over the same
    trials (one trial per call), same data, same settings;
 2. the full experiment of ``betalab run kp-uniqueness --full`` (420 trials, 4000 points,
-   Newton iterations up to 120) for one ν: each of the four experiments (amortised or not,
+   Newton iterations up to 200) for one ν: each of the four experiments (amortised or not,
    diagonal or full Σ) is timed on ``--chunk`` of its trials and the time is scaled to 420.
    ``--all`` runs all 420 trials instead.
 
@@ -48,7 +48,7 @@ def full_experiment(nl, chunk, run_all):
     total = 0.0
     for amortized in (True, False):
         for cov in ("diagonal", "full"):
-            t, out = _train(sample, nl, 4000, amortized, cov, 1, 120, q)
+            t, out = _train(sample, nl, 4000, amortized, cov, 1, 200, q)
             est = t * lengths.size / sample.size
             total += est
             print(f"  {nl}, {'amortised  ' if amortized else 'unamortised'}, {cov:8s}: "

@@ -351,9 +351,9 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     ELBO(optimum) − ELBO(after n_t steps).
 
     Amortised: one 16×16 Hessian per trial (A, b, C', d, D'), computed on a fixed random
-    subset of ``hess_points`` points (subsampled Newton, Byrd et al. 2011); the gradient and
-    the accept test use every point, so the iteration still converges to the optimum of the
-    full objective. Unamortised: the Hessian of (A, b; μ_i, D'_i) is block-arrow shaped; the
+    subset of ``hess_points`` points (subsampled Newton, Byrd et al. 2011) up to iteration
+    max(n) and on every point afterwards; the gradient and the accept test always use every
+    point, so the iteration converges to the optimum of the full objective. Unamortised: the Hessian of (A, b; μ_i, D'_i) is block-arrow shaped; the
     Newton step eliminates the per-point blocks by the Schur complement, so its cost is
     linear in the number of points. Damping λ per trial: ×1/3 after an accepted step, ×4
     after a rejected one. A trial past its record point stops (and costs nothing more) once
@@ -543,7 +543,9 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
         th = theta[idx]
         if amortized:
             g = grad_fn(th, x[idx], O1[idx], O2[idx])
-            H = hess_fn(th, x_hess[idx], O1[idx], O2[idx])
+            # subset Hessian while trials are being recorded, the full one afterwards: the
+            # subset's error slows convergence along the flat rotation direction
+            H = hess_fn(th, (x_hess if it < n.max() else x)[idx], O1[idx], O2[idx])
             # saddle-free Newton (Dauphin et al. 2014): |H| = V|Λ|Vᵀ, plus the LM damping,
             # so negative-curvature directions (|angle| > 22.5° under diagonal Σ) are descended
             ev, V = torch.linalg.eigh(0.5 * (H + H.transpose(-1, -2)))

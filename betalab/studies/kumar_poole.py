@@ -315,7 +315,7 @@ def uniqueness(config: StudyConfig) -> StudyResult:
     if config.full:  # 13 run lengths; 20 data sets each, 100 for the two longest: 420 trials
         base = np.array([1, 2, 3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 60])
         lengths = np.concatenate([np.repeat(base[:-2], 10), np.repeat(base[-2:], 50)])
-        n_samples, n_final, chunk = 4000, 120, 30
+        n_samples, n_final, chunk = 4000, 200, 30
     else:
         lengths = np.array([1, 4, 10, 25, 1, 4, 10, 25])
         n_samples, n_final, chunk = 200, 60, 8
