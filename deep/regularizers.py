@@ -34,11 +34,12 @@ Randomness (the sampled columns / column pairs) comes from an explicit ``torch.G
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
 from torch.func import jvp, vmap
+
+from linear_models._validation import positive_scalar
 
 __all__ = ["decoder_jacobian", "jacobian_columns", "grae_regularizer", "orthogonality_penalty",
            "bernoulli_hess_diag", "grae_loss", "grae_approx_loss", "MODES", "ELEMENTWISE"]
@@ -50,15 +51,9 @@ MODES = ("exact", "hadamard", "stochastic", "frobenius")
 
 
 def _check_beta(beta) -> float:
-    if isinstance(beta, torch.Tensor):
+    if isinstance(beta, torch.Tensor) and beta.numel() == 1:
         beta = beta.item()
-    try:
-        b = float(beta)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"beta must be a real number, got {beta!r}") from err
-    if not math.isfinite(b) or b <= 0:
-        raise ValueError(f"beta must be positive and finite, got {beta!r}")
-    return b
+    return positive_scalar(beta, "beta")
 
 
 def _check_z(z) -> torch.Tensor:

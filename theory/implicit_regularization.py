@@ -42,6 +42,8 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from linear_models._validation import positive_scalar
+
 __all__ = [
     "derive_hessian_chain_rule", "derive_optimal_covariance", "derive_taylor_grae_gap",
     "derive_bernoulli_hessian", "gaussian_hess_diag", "bernoulli_hess_diag",
@@ -186,16 +188,6 @@ def _as_float_array(a, name: str, ndim_min: int) -> np.ndarray:
     return arr
 
 
-def _check_beta(beta) -> float:
-    try:
-        b = float(beta)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"beta must be a real number, got {beta!r}") from err
-    if not np.isfinite(b) or b <= 0:
-        raise ValueError(f"beta must be positive and finite, got {beta!r}")
-    return b
-
-
 def _check_J_hess(J, hess_diag):
     J = _as_float_array(J, "J", 2)
     if hess_diag is None:
@@ -271,7 +263,7 @@ def jacobian_hessian(J, hess_diag=None) -> np.ndarray:
 
 def precision_matrix(J, hess_diag, beta) -> np.ndarray:
     r"""M = I − JᵀH_pJ/β, the optimal posterior precision of eq 11 (shape (..., d, d))."""
-    beta = _check_beta(beta)
+    beta = positive_scalar(beta, "beta")
     H = jacobian_hessian(J, hess_diag)
     d = H.shape[-1]
     return np.eye(d) - H / beta
@@ -282,7 +274,7 @@ def optimal_covariance_from_hessian(H, beta) -> np.ndarray:
 
     H : (..., d, d), symmetric with I − H/β positive definite (e.g. H negative semidefinite).
     """
-    beta = _check_beta(beta)
+    beta = positive_scalar(beta, "beta")
     H = _as_float_array(H, "H", 2)
     if H.shape[-1] != H.shape[-2]:
         raise ValueError(f"H must be square in its last two axes, got {H.shape}")
@@ -336,7 +328,7 @@ def taylor_objective(log_lik_at_mean, H, mu, Sigma, beta) -> np.ndarray:
     With H = JᵀH_pJ (:func:`jacobian_hessian`) this is eq 7. Maximisation objective.
     Shapes: log_lik_at_mean (...,), H (..., d, d), mu (..., d), Sigma (..., d, d).
     """
-    beta = _check_beta(beta)
+    beta = positive_scalar(beta, "beta")
     ll = _as_float_array(log_lik_at_mean, "log_lik_at_mean", 0)
     H = _as_float_array(H, "H", 2)
     kl = gaussian_kl(mu, Sigma)
@@ -362,7 +354,7 @@ def deterministic_objective(log_lik_at_mean, J, hess_diag, mu, beta) -> np.ndarr
 
     Maximisation objective; shapes as in :func:`taylor_objective`, J (..., D, d).
     """
-    beta = _check_beta(beta)
+    beta = positive_scalar(beta, "beta")
     ll = _as_float_array(log_lik_at_mean, "log_lik_at_mean", 0)
     mu = _as_float_array(mu, "mu", 1)
     return ll - beta / 2 * np.sum(mu**2, -1) - beta / 2 * grae_regularizer(J, hess_diag, beta)
@@ -378,7 +370,7 @@ def grae_loss(x, recon, mu, J, beta) -> np.ndarray:
     It equals −eq 12 up to the constant D/2·log 2π of log N(x; g, I).
     Shapes: x, recon (..., D); mu (..., d); J (..., D, d).
     """
-    beta = _check_beta(beta)
+    beta = positive_scalar(beta, "beta")
     x = _as_float_array(x, "x", 1)
     recon = _as_float_array(recon, "recon", 1)
     mu = _as_float_array(mu, "mu", 1)
@@ -394,7 +386,7 @@ def hadamard_bound(J, hess_diag, beta) -> np.ndarray:
     J̃ = (−H_p)^{1/2} J; for Gaussian observations J̃ = J. Equality iff J̃ has orthogonal
     columns. Shapes: J (..., D, d) → (...,).
     """
-    beta = _check_beta(beta)
+    beta = positive_scalar(beta, "beta")
     J, hd = _check_J_hess(J, hess_diag)
     col_sq = np.einsum("...ki,...k->...i", J**2, -hd)
     return np.sum(np.log1p(col_sq / beta), -1)
@@ -410,7 +402,7 @@ def frobenius_regularizer(J, hess_diag, beta) -> np.ndarray:
     Note: the paper prints the Bernoulli/general form as ‖J[−H_p^{1/2}]‖_F², whose factors
     do not conform (J is D×d, H_p is D×D); the weighting acts on J's rows: (−H_p)^{1/2}J.
     """
-    beta = _check_beta(beta)
+    beta = positive_scalar(beta, "beta")
     J, hd = _check_J_hess(J, hess_diag)
     return np.einsum("...ki,...k->...", J**2, -hd) / beta
 
@@ -427,7 +419,7 @@ def taylor_grae_gap(J, hess_diag, Sigma, beta) -> np.ndarray:
 
     Shapes: J (..., D, d), hess_diag (..., D) or None, Sigma (..., d, d). Returns (...,) ≥ 0.
     """
-    beta = _check_beta(beta)
+    beta = positive_scalar(beta, "beta")
     M = precision_matrix(J, hess_diag, beta)
     S = _check_spd(Sigma, "Sigma")
     if S.shape != M.shape:
