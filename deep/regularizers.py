@@ -160,6 +160,13 @@ def _sequential_layers(decoder):
     return layers
 
 
+def _dense(directions, cols, z):
+    """The directions as a (k, batch, d) tensor: basis vectors e_c for indices ``cols``."""
+    if cols is None:
+        return directions
+    return torch.nn.functional.one_hot(cols, z.shape[1]).to(z.dtype)
+
+
 def _sequential_jvp(layers, z, directions, cols):
     """Forward-mode pass through Linear/elementwise layers: g(z) and J_g(z)·v for k directions.
 
@@ -176,14 +183,8 @@ def _sequential_jvp(layers, z, directions, cols):
             h = torch.nn.functional.linear(h, m.weight, m.bias)
         else:
             h, dh = ELEMENTWISE[type(m)](m, h)
-            if t is None:
-                t = directions if cols is None else torch.nn.functional.one_hot(
-                    cols, z.shape[1]).to(z.dtype)
-            t = t * dh
-    if t is None:  # the identity decoder
-        t = directions if cols is None else torch.nn.functional.one_hot(cols, z.shape[1]).to(
-            z.dtype)
-    return h, t
+            t = (_dense(directions, cols, z) if t is None else t) * dh
+    return h, (_dense(directions, cols, z) if t is None else t)  # t None: identity decoder
 
 
 def _forward_with_tangents(decoder, z, directions=None, cols=None):
@@ -192,8 +193,7 @@ def _forward_with_tangents(decoder, z, directions=None, cols=None):
     if layers is not None:
         out, Jv = _sequential_jvp(layers, z, directions, cols)
         return _check_output(out, z), Jv
-    if directions is None:
-        directions = torch.nn.functional.one_hot(cols, z.shape[1]).to(z.dtype)
+    directions = _dense(directions, cols, z)
     out = _check_output(decoder(z), z)
     Jv = vmap(lambda v: jvp(decoder, (z,), (v,))[1])(directions)
     return out, Jv
