@@ -142,3 +142,45 @@ def test_subsampled_hessian_reaches_the_same_optimum(rng):
             DU.train_uniqueness_newton(data, "full", True, torch.Generator(), hess_points=bad)
     with pytest.raises(ValueError, match="tol"):
         DU.train_uniqueness_newton(data, "full", True, torch.Generator(), tol=-1.0)
+
+
+@pytest.mark.parametrize("covariance,n_s", [("diagonal", 2), ("full", 3)])
+@pytest.mark.parametrize("nonlinearity", ["identity", "tanh", "sigmoid", "elu"])
+def test_closed_form_point_gradient_and_hessian_match_autograd(rng, covariance, n_s,
+                                                               nonlinearity):
+    """point_grad_hess against reverse-over-reverse autograd of point_neg_elbo."""
+    g = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    T, N = 3, 7
+    u = 0.7 * torch.randn(T, N, 8 + n_s, generator=g, dtype=torch.float64)
+    x = torch.randn(T, N, 2, generator=g, dtype=torch.float64)
+    o = DU._random_rotations(T, g, torch.float64, "cpu")[:, None]
+    nodes, w = DU.gauss_hermite_2d(3)
+    sigma2 = 0.05**2
+    nl = DU.TORCH_NONLINEARITIES[nonlinearity]
+
+    def f(v):
+        return DU.point_neg_elbo(v[..., 0:4].unflatten(-1, (2, 2)), v[..., 4:6], v[..., 6:8],
+                                 DU._scale_factor(v[..., 8:], o, covariance), x, nl, covariance,
+                                 nodes, w, sigma2)
+
+    leaf = u.clone().requires_grad_(True)
+    grad, = torch.autograd.grad(f(leaf).sum(), leaf, create_graph=True)
+    hess = torch.stack([torch.autograd.grad(grad[..., k].sum(), leaf, retain_graph=True)[0]
+                        for k in range(u.shape[-1])], -2)
+    g_cf, h_cf = DU.point_grad_hess(u, x, o, nonlinearity, covariance, nodes, w, sigma2)
+    torch.testing.assert_close(g_cf, grad.detach(), rtol=1e-10, atol=1e-9)
+    torch.testing.assert_close(h_cf, hess, rtol=1e-10, atol=1e-8)
+    g_only, none = DU.point_grad_hess(u, x, o, nonlinearity, covariance, nodes, w, sigma2,
+                                      hessian=False)
+    assert none is None
+    torch.testing.assert_close(g_only, g_cf)
+
+
+def test_point_grad_hess_rejects_unknown_names():
+    u = torch.zeros(1, 10, dtype=torch.float64)
+    nodes, w = DU.gauss_hermite_2d(2)
+    with pytest.raises(ValueError, match="covariance"):
+        DU.point_grad_hess(u, torch.zeros(1, 2), None, "tanh", "banded", nodes, w, 1.0)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        DU.point_grad_hess(u, torch.zeros(1, 2, dtype=torch.float64), None, "relu6",
+                           "diagonal", nodes, w, 1.0)
