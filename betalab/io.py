@@ -47,3 +47,49 @@ def save_figure(fig, path_without_suffix, formats=("png", "pdf"), dpi: int = 130
             fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=meta)
         out.append(path)
     return out
+
+
+class PartialResults:
+    """Per-piece results of a long study, one ``.npz`` file per piece under ``root``.
+
+    A study hands a piece's arrays to :meth:`save` as soon as they are computed and asks
+    :meth:`load` before computing a piece, so an interrupted run redoes only the unfinished
+    pieces. Each file stores the ``signature`` (the settings that determine the piece) and
+    is reused only when the signature matches. Files are written atomically.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def _path(self, name: str) -> Path:
+        if not name or any(c in name for c in "\\:") or ".." in name:
+            raise ValueError(f"name must be a plain relative name, got {name!r}")
+        return self.root / f"{name}.npz"
+
+    def load(self, name: str, signature: dict) -> dict | None:
+        """The arrays saved under ``name`` with this ``signature``, else None."""
+        import numpy as np
+
+        path = self._path(name)
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                if str(f["__signature__"]) != json.dumps(signature, sort_keys=True):
+                    return None
+                return {k: f[k] for k in f.files if k != "__signature__"}
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def save(self, name: str, signature: dict, arrays: dict) -> None:
+        import numpy as np
+
+        with atomic_path(self._path(name), suffix=".npz") as tmp:
+            np.savez(tmp, __signature__=json.dumps(signature, sort_keys=True),
+                     **{k: np.asarray(v) for k, v in arrays.items()})
+
+    def clear(self) -> None:
+        """Remove every saved piece (after the study has finished)."""
+        import shutil
+
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -31,11 +31,15 @@ class StudyConfig:
         Seed of every random number the study draws (``np.random.default_rng(seed)``).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``...: used only by studies running torch models.
+    partial : betalab.io.PartialResults or None
+        Where long studies keep finished pieces so an interrupted run can resume; set by the
+        runner (not part of the configuration that identifies a result).
     """
 
     full: bool = False
     seed: int = 0
     device: str = "auto"
+    partial: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:

@@ -20,7 +20,7 @@ import platform
 import subprocess
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -30,7 +30,9 @@ from betalab.registry import Study, StudyConfig, all_studies, get
 
 
 def _config_dict(config: StudyConfig) -> dict:
-    return asdict(config)
+    d = asdict(config)
+    d.pop("partial", None)  # where pieces are kept, not what is computed
+    return d
 
 
 def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> dict:
@@ -42,6 +44,8 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
 
     s = get(name)
     out_dir = Path(out) / name
+    partial = io.PartialResults(out_dir / "partial")
+    config = replace(config, partial=partial)
     record = {"study": name, "title": s.title, "paper": s.paper, "source": s.source,
               "config": _config_dict(config), "figures": [], "numbers": {}, "claims": [],
               "error": None}
@@ -60,6 +64,7 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
     record["numbers"] = _jsonable(result.numbers)
     record["claims"] = [c.to_dict() for c in result.claims]
     io.write_json(out_dir / "result.json", record)
+    partial.clear()
     return record
 
 

@@ -269,27 +269,44 @@ def _angle_difference(a, b):
     return 45.0 - np.mod(45.0 - (np.asarray(a) - np.asarray(b)), 90.0)
 
 
-def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_final, rng,
-                               gen, device, chunk, quad_order):
+def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_final, seed,
+                               device, chunk, quad_order, partial=None):
     """One App. C experiment (one ν, one Σ type, amortised or not), trials batched in chunks.
 
     Every data set is trained twice, from two independent initialisations (and fixed random
-    rotations): trial 2i and 2i+1 share x, z, W. Returns per-trial arrays.
+    rotations): trial 2i and 2i+1 share x, z, W. Chunk c draws its data and initialisations
+    from its own seed ``seed + [c]``, so it does not depend on the other chunks; with
+    ``partial`` (a :class:`betalab.io.PartialResults`) a finished chunk is kept and an
+    interrupted run resumes at the first unfinished one. Returns per-trial arrays.
     """
+    import torch
+
     from deep import uniqueness as DU
     from linear_models.uniqueness import rotation_angle
 
-    out = {k: [] for k in ("n", "elbo", "elbo_final", "angle", "angle_final", "iterations")}
-    for s in range(0, len(lengths), chunk):
-        one = DU.make_data(lengths[s:s + chunk], nl, n_samples, rng)
-        data = DU.UniquenessData(*(np.repeat(a, 2, axis=0) for a in (one.x, one.z, one.W, one.n)),
-                                 nonlinearity=nl)
-        res = DU.train_uniqueness_newton(data, covariance, amortized, gen, device=device,
-                                         n_final=n_final, quad_order=quad_order)
-        for k in ("n", "elbo", "elbo_final", "iterations"):
-            out[k] += res[k].tolist()
-        out["angle"] += [rotation_angle(z, m) for z, m in zip(data.z, res["mu"])]
-        out["angle_final"] += [rotation_angle(z, m) for z, m in zip(data.z, res["mu_final"])]
+    keys = ("n", "elbo", "elbo_final", "angle", "angle_final", "iterations")
+    out = {k: [] for k in keys}
+    name = f"{nl}-{covariance}-{'amortised' if amortized else 'unamortised'}"
+    for c, s in enumerate(range(0, len(lengths), chunk)):
+        signature = {"seed": list(seed) + [c], "lengths": [int(n) for n in lengths[s:s + chunk]],
+                     "n_samples": n_samples, "n_final": n_final, "quad_order": quad_order}
+        res = partial.load(f"{name}-chunk{c}", signature) if partial is not None else None
+        if res is None:
+            rng = np.random.default_rng(list(seed) + [c])
+            gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+            one = DU.make_data(lengths[s:s + chunk], nl, n_samples, rng)
+            data = DU.UniquenessData(*(np.repeat(a, 2, axis=0) for a in (one.x, one.z, one.W,
+                                                                         one.n)),
+                                     nonlinearity=nl)
+            fit = DU.train_uniqueness_newton(data, covariance, amortized, gen, device=device,
+                                             n_final=n_final, quad_order=quad_order)
+            res = {k: fit[k] for k in ("n", "elbo", "elbo_final", "iterations")}
+            res["angle"] = [rotation_angle(z, m) for z, m in zip(data.z, fit["mu"])]
+            res["angle_final"] = [rotation_angle(z, m) for z, m in zip(data.z, fit["mu_final"])]
+            if partial is not None:
+                partial.save(f"{name}-chunk{c}", signature, res)
+        for k in keys:
+            out[k] += np.asarray(res[k]).tolist()
     return {k: np.asarray(v) for k, v in out.items()}
 
 
@@ -307,10 +324,7 @@ def uniqueness(config: StudyConfig) -> StudyResult:
     unique optimum gives the same angle twice.
     """
     import matplotlib.pyplot as plt
-    import torch
 
-    rng = config.rng(6)
-    gen = torch.Generator().manual_seed(config.seed)
     nls = ("identity", "tanh", "sigmoid", "elu")
     if config.full:  # 13 run lengths; 20 data sets each, 100 for the two longest: 420 trials
         base = np.array([1, 2, 3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 60])
@@ -328,9 +342,10 @@ def uniqueness(config: StudyConfig) -> StudyResult:
             for cov in ("diagonal", "full"):
                 key = f"{nl}/{cov}/{'amortised' if amortized else 'unamortised'}"
                 # Gauss–Hermite order: 2 is exact for ν = identity; 4 for the others
+                seed = [config.seed, 6, nls.index(nl), int(amortized), int(cov == "full")]
                 exps[key] = _run_uniqueness_experiment(
-                    nl, cov, amortized, lengths, n_samples, n_final, rng, gen, config.device,
-                    chunk, quad_order=2 if nl == "identity" else 4)
+                    nl, cov, amortized, lengths, n_samples, n_final, seed, config.device,
+                    chunk, quad_order=2 if nl == "identity" else 4, partial=config.partial)
                 e = exps[key]
                 numbers[key] = {k: v.tolist() for k, v in e.items()}
                 numbers[key + "/median_abs_angle_final"] = float(np.median(np.abs(e["angle_final"])))

@@ -97,3 +97,44 @@ def test_every_registered_study_has_a_notebook():
         nb = registry.notebook_path(s)
         assert nb is not None and nb.exists(), f"study {s.name} has no notebook"
         assert s.name in Path(nb).read_text(), f"notebook {nb} does not call study {s.name}"
+
+
+def test_partial_results_round_trip_and_signature(tmp_path):
+    import numpy as np
+
+    from betalab.io import PartialResults
+
+    p = PartialResults(tmp_path / "p")
+    assert p.load("a", {"x": 1}) is None
+    p.save("a", {"x": 1}, {"v": np.arange(3.0), "n": [1, 2]})
+    got = p.load("a", {"x": 1})
+    np.testing.assert_array_equal(got["v"], [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(got["n"], [1, 2])
+    assert p.load("a", {"x": 2}) is None  # other settings: recomputed
+    (tmp_path / "p" / "a.npz").write_bytes(b"truncated")
+    assert p.load("a", {"x": 1}) is None  # unreadable: recomputed
+    assert not [f for f in (tmp_path / "p").iterdir() if f.name.startswith(".")]  # no temp files
+    with pytest.raises(ValueError, match="name"):
+        p.save("../escape", {}, {})
+    p.clear()
+    assert not (tmp_path / "p").exists()
+
+
+def test_runner_hands_studies_partial_results_and_clears_them(tmp_path):
+    name, seen = "zz-toy-partial-study", []
+
+    def toy(config):
+        seen.append(config.partial.root)
+        config.partial.save("piece", {"seed": config.seed}, {"v": [1.0]})
+        assert (config.partial.root / "piece.npz").exists()
+        return registry.StudyResult(numbers={}, figures={}, claims=[
+            claims.relation("piece kept", "none", "kept", 1, True)])
+
+    registry.study(name, title="toy", paper="none", source="none")(toy)
+    try:
+        record = runner.run_study(name, registry.StudyConfig(), tmp_path)
+    finally:
+        registry._REGISTRY.pop(name)
+    assert seen == [tmp_path / name / "partial"]
+    assert record["error"] is None and "partial" not in record["config"]
+    assert not (tmp_path / name / "partial").exists()  # finished: the pieces are removed

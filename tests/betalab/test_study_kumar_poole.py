@@ -48,3 +48,39 @@ def test_angle_difference_wraps_modulo_90_degrees():
     assert abs(_angle_difference(-44.0, 44.0) - 2.0) < 1e-12
     assert abs(_angle_difference(10.0, 3.0) - 7.0) < 1e-12
     assert _angle_difference(45.0, -45.0) == 0.0
+
+
+def test_uniqueness_chunks_are_kept_and_resumed(tmp_path, monkeypatch):
+    """An interrupted experiment resumes from its finished chunks and gives the same result
+    as an uninterrupted run (each chunk has its own seed)."""
+    import numpy as np
+
+    from betalab.io import PartialResults
+    from betalab.studies import kumar_poole as kp
+    from deep import uniqueness as DU
+
+    args = ("identity", "diagonal", True, np.array([1, 3, 2, 4]), 60, 8, [1, 6, 0, 1, 0], "cpu",
+            2)
+    partial = PartialResults(tmp_path / "partial")
+    first = kp._run_uniqueness_experiment(*args, quad_order=2, partial=partial)
+    assert len(list((tmp_path / "partial").glob("*.npz"))) == 2
+    fresh = kp._run_uniqueness_experiment(*args, quad_order=2)  # no partial results at all
+    for k in first:
+        np.testing.assert_array_equal(first[k], fresh[k])
+
+    # lose the second chunk: the first is loaded, only the second is trained again
+    (tmp_path / "partial" / "identity-diagonal-amortised-chunk1.npz").unlink()
+    calls = []
+    train = DU.train_uniqueness_newton
+    monkeypatch.setattr(DU, "train_uniqueness_newton",
+                        lambda data, *a, **kw: calls.append(data.n.tolist()) or train(data, *a,
+                                                                                     **kw))
+    resumed = kp._run_uniqueness_experiment(*args, quad_order=2, partial=partial)
+    assert calls == [[2, 2, 4, 4]]
+    for k in first:
+        np.testing.assert_array_equal(first[k], resumed[k])
+
+    # other settings do not reuse the kept chunks
+    calls.clear()
+    kp._run_uniqueness_experiment(*args[:5], 9, *args[6:], quad_order=2, partial=partial)
+    assert len(calls) == 2
