@@ -270,14 +270,15 @@ def _angle_difference(a, b):
 
 
 def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_final, seed,
-                               device, chunk, quad_order, partial=None):
+                               device, chunk, quad_order, partial=None, progress=False):
     """One App. C experiment (one ν, one Σ type, amortised or not), trials batched in chunks.
 
     Every data set is trained twice, from two independent initialisations (and fixed random
     rotations): trial 2i and 2i+1 share x, z, W. Chunk c draws its data and initialisations
     from its own seed ``seed + [c]``, so it does not depend on the other chunks; with
     ``partial`` (a :class:`betalab.io.PartialResults`) a finished chunk is kept and an
-    interrupted run resumes at the first unfinished one. Returns per-trial arrays.
+    interrupted run resumes at the first unfinished one. ``progress`` shows a bar over the
+    chunks. Returns per-trial arrays.
     """
     import torch
 
@@ -286,8 +287,12 @@ def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_
 
     keys = ("n", "elbo", "elbo_final", "angle", "angle_final", "iterations")
     out = {k: [] for k in keys}
+    from tqdm.auto import tqdm
+
     name = f"{nl}-{covariance}-{'amortised' if amortized else 'unamortised'}"
-    for c, s in enumerate(range(0, len(lengths), chunk)):
+    starts = range(0, len(lengths), chunk)
+    for c, s in enumerate(tqdm(starts, desc=f"kp-uniqueness {name}", unit="chunk",
+                               disable=not progress, mininterval=5.0)):
         signature = {"seed": list(seed) + [c], "lengths": [int(n) for n in lengths[s:s + chunk]],
                      "n_samples": n_samples, "n_final": n_final, "quad_order": quad_order}
         res = partial.load(f"{name}-chunk{c}", signature) if partial is not None else None
@@ -345,7 +350,8 @@ def uniqueness(config: StudyConfig) -> StudyResult:
                 seed = [config.seed, 6, nls.index(nl), int(amortized), int(cov == "full")]
                 exps[key] = _run_uniqueness_experiment(
                     nl, cov, amortized, lengths, n_samples, n_final, seed, config.device,
-                    chunk, quad_order=2 if nl == "identity" else 4, partial=config.partial)
+                    chunk, quad_order=2 if nl == "identity" else 4, partial=config.partial,
+                    progress=config.full)
                 e = exps[key]
                 numbers[key] = {k: v.tolist() for k, v in e.items()}
                 numbers[key + "/median_abs_angle_final"] = float(np.median(np.abs(e["angle_final"])))

@@ -138,3 +138,14 @@ def test_runner_hands_studies_partial_results_and_clears_them(tmp_path):
     assert seen == [tmp_path / name / "partial"]
     assert record["error"] is None and "partial" not in record["config"]
     assert not (tmp_path / name / "partial").exists()  # finished: the pieces are removed
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    from betalab import io
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = io.write_text(tmp_path / "a.txt", "x")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
