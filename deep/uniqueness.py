@@ -366,6 +366,16 @@ def point_grad_hess(u, x, o, nonlinearity: str, covariance: str, nodes, weights,
     -------
     grad (…, P) and, if ``hessian``, hess (…, P, P); the tests check both against autograd.
     """
+    n_expected = {"diagonal": 10, "full": 11}.get(covariance)
+    if n_expected is None:
+        raise ValueError(f"covariance must be 'diagonal' or 'full', got {covariance!r}")
+    if u.shape[-1] != n_expected:
+        raise ValueError(f"u must have {n_expected} entries per point for covariance="
+                         f"{covariance!r}, got shape {tuple(u.shape)}")
+    if x.shape[-1] != 2:
+        raise ValueError(f"x must have 2 entries per point, got shape {tuple(x.shape)}")
+    if covariance == "full" and (o is None or o.shape[-2:] != (2, 2)):
+        raise ValueError("o must be the (…, 2, 2) fixed rotations for covariance='full'")
     A = u[..., 0:4].unflatten(-1, (2, 2))
     b, mu, s = u[..., 4:6], u[..., 6:8], u[..., 8:]
     n_s = s.shape[-1]
@@ -382,7 +392,7 @@ def point_grad_hess(u, x, o, nonlinearity: str, covariance: str, nodes, weights,
         m2 = torch.ones(2, dtype=u.dtype, device=u.device)
         kl_g = torch.cat([mu, es * es - 1], -1)
         kl_h = torch.cat([one, one, 2 * es * es], -1)
-    elif covariance == "full":  # z = μ + O (exp(s0) t0, s1 t0 + exp(s2) t1)
+    else:  # full: z = μ + O (exp(s0) t0, s1 t0 + exp(s2) t1)
         c0, c2 = es[..., 0:1] * t0, es[..., 2:3] * t1  # (…, K)
         B = torch.stack([c0, t0.expand_as(c0), c2], -1)  # (…, K, 3)
         R = o[..., :, [0, 1, 1]]  # (…, 2, 3)
@@ -391,8 +401,6 @@ def point_grad_hess(u, x, o, nonlinearity: str, covariance: str, nodes, weights,
         m2 = torch.tensor([1.0, 0.0, 1.0], dtype=u.dtype, device=u.device)
         kl_g = torch.cat([mu, es[..., 0:1] ** 2 - 1, s[..., 1:2], es[..., 2:3] ** 2 - 1], -1)
         kl_h = torch.cat([one, one, 2 * es[..., 0:1] ** 2, one, 2 * es[..., 2:3] ** 2], -1)
-    else:
-        raise ValueError(f"covariance must be 'diagonal' or 'full', got {covariance!r}")
     a = z[..., 0:1] * A[..., None, :, 0] + z[..., 1:2] * A[..., None, :, 1]  # (…, K, 2): A z
     nu, d1, d2 = _nonlinearity_derivatives(nonlinearity, a)
     e = nu + b[..., None, :] - x[..., None, :]  # (…, K, 2)

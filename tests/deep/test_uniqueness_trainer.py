@@ -184,3 +184,11 @@ def test_point_grad_hess_rejects_unknown_names():
     with pytest.raises(ValueError, match="nonlinearity"):
         DU.point_grad_hess(u, torch.zeros(1, 2, dtype=torch.float64), None, "relu6",
                            "diagonal", nodes, w, 1.0)
+    with pytest.raises(ValueError, match="u must have 11"):
+        DU.point_grad_hess(u, torch.zeros(1, 2), torch.eye(2)[None], "tanh", "full", nodes, w,
+                           1.0)
+    with pytest.raises(ValueError, match="x must"):
+        DU.point_grad_hess(u, torch.zeros(1, 3), None, "tanh", "diagonal", nodes, w, 1.0)
+    with pytest.raises(ValueError, match="o must"):
+        DU.point_grad_hess(torch.zeros(1, 11), torch.zeros(1, 2), None, "tanh", "full", nodes,
+                           w, 1.0)
