@@ -36,10 +36,10 @@
 # **Optimiser.** At $\sigma = 0.05$ the rotation direction is ~10⁴× flatter than the stiff
 # ones, so the paper's gradient-descent schedule needs up to 10⁵ full-batch steps per trial.
 # Here every experiment is trained, all trials batched, by 200 Adam steps followed by
-# saddle-free Newton/LM steps (Hessian on a subset of points when amortised; Schur complement
-# for the per-point parameters when unamortised). Trials are recorded after a few Newton steps
-# (varying ELBO) and continued to convergence, which gives each trial's own optimum, hence the
-# *ELBO gap* on the x-axis.
+# saddle-free Newton/LM steps (Hessian on a subset of points when amortised; closed-form
+# per-point Hessians and a Schur complement for the per-point parameters when unamortised).
+# Trials are recorded after a few Newton steps (varying ELBO) and continued to convergence,
+# which gives each trial's own optimum, hence the *ELBO gap* on the x-axis.
 
 # %%
 from betalab.registry import StudyConfig
