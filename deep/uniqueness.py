@@ -421,7 +421,8 @@ def point_grad_hess(u, x, o, nonlinearity: str, covariance: str, nodes, weights,
     if not hessian:
         return grad, None
     alpha = w * (d1 * d1 + e * d2)  # (…, K, 2)
-    M = torch.einsum("...ki,...kf,...kg->...ifg", alpha, y, y)  # (…, 2, 3+n_s, 3+n_s)
+    ay = (alpha[..., :, None] * y[..., None, :]).flatten(-2)  # (…, K, 2(3 + n_s))
+    M = (ay.transpose(-1, -2) @ y).unflatten(-2, (2, 3 + n_s))  # Σ_k α_i y yᵀ, (…, 2, F, F)
     Q = M[..., pick, :][..., pick] * sc[..., :, None] * sc[..., None, :]  # Σ_k α_i f_i f_iᵀ
     vb = first[..., 2:4, pick] * sc  # (…, 2, 4 + n_s): Σ_k w ν'_i f_i
     H = torch.zeros(u.shape[:-1] + (P, P), dtype=u.dtype, device=u.device)
@@ -530,6 +531,11 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     nonlin = TORCH_NONLINEARITIES[data.nonlinearity]
     nodes, weights = gauss_hermite_2d(quad_order, dt, device)
     warm_rule = gauss_hermite_2d(min(quad_order, 2), dt, device)  # the warm start's rule
+    # Trials are independent: the heavy per-point work of a Newton step runs over blocks of
+    # trials with about 2¹⁸ quadrature-node evaluations each, which keeps the temporaries small
+    # enough to be recycled by the allocator (one block of 60 trials × 4000 points is ~2×
+    # slower on CPU, from page faults on fresh memory).
+    block = max(1, (1 << 18) // (N * nodes.shape[0]))
 
     def randn(*shape):
         return torch.randn(*shape, generator=generator, dtype=dt).to(device)
@@ -619,7 +625,9 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
             params = [theta, phi]
 
             def grads_fn(ps):  # of the per-trial mean loss, summed over trials
-                gp, _ = per_point_grad_hess(full_u(ps[0], ps[1]), x, O, False, warm_rule)
+                gp = torch.cat([per_point_grad_hess(full_u(ps[0][i], ps[1][i]), x[i], O[i],
+                                                    False, warm_rule)[0]
+                                for i in torch.arange(T, device=device).split(4 * block)])
                 return gp[..., :6].mean(1), gp[..., 6:] / N
         m = [torch.zeros_like(p) for p in params]
         v = [torch.zeros_like(p) for p in params]
@@ -647,6 +655,41 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     def loss_of(th, ph, idx):
         return loss_fn(th, x[idx], O1[idx], O2[idx]) if amortized else losses_u(th, ph, idx)
 
+    def newton_step(idx, recording):
+        """Newton/LM steps (d_θ, d_φ or None) and the new losses of the trials ``idx``."""
+        th = theta[idx]
+        if amortized:
+            g = grad_fn(th, x[idx], O1[idx], O2[idx])
+            # subset Hessian while trials are being recorded, the full one afterwards: the
+            # subset's error slows convergence along the flat rotation direction
+            H = hess_fn(th, (x_hess if recording else x)[idx], O1[idx], O2[idx])
+            # saddle-free Newton (Dauphin et al. 2014): |H| = V|Λ|Vᵀ, plus the LM damping,
+            # so negative-curvature directions (|angle| > 22.5° under diagonal Σ) are descended
+            ev, V = torch.linalg.eigh(0.5 * (H + H.transpose(-1, -2)))
+            coef = (V.transpose(-1, -2) @ g[..., None])[..., 0] / (ev.abs() + lam[idx, None])
+            d_th = -(V @ coef[..., None])[..., 0]
+            with torch.no_grad():
+                return d_th, None, loss_of(th + d_th, None, idx)
+        ph = phi[idx]
+        la = lam[idx]
+        gp, hp = per_point_grad_hess(full_u(th, ph), x[idx], O[idx])  # per-point losses
+        gp, hp = gp / N, hp / N  # of the mean loss
+        g_th = gp[..., :6].sum(1)
+        g_ph = gp[..., 6:]
+        H_tt = hp[..., :6, :6].sum(1) + la[:, None, None] * torch.eye(6, dtype=dt, device=device)
+        B = hp[..., :6, 6:]  # (T', N, 6, 2+n_s)
+        H_pp = hp[..., 6:, 6:] + (la[:, None, None, None] / N) * torch.eye(
+            2 + n_s, dtype=dt, device=device)
+        # Schur complement of the block-diagonal per-point part
+        Hinv_Bt = torch.linalg.solve(H_pp, B.transpose(-1, -2))  # (T', N, 2+n_s, 6)
+        Hinv_g = torch.linalg.solve(H_pp, g_ph[..., None])[..., 0]  # (T', N, 2+n_s)
+        S = H_tt - (B @ Hinv_Bt).sum(1)
+        rhs = -g_th + (B @ Hinv_g[..., None])[..., 0].sum(1)
+        d_th = torch.linalg.solve(S, rhs[..., None])[..., 0]
+        d_ph = -Hinv_g - (Hinv_Bt @ d_th[:, None, :, None])[..., 0]
+        with torch.no_grad():
+            return d_th, d_ph, loss_of(th + d_th, ph + d_ph, idx)
+
     lam = torch.ones(T, dtype=dt, device=device)
     rec_mu = np.zeros((T, N, 2))
     rec_elbo = np.zeros(T)
@@ -658,7 +701,8 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
                desc=f"{data.nonlinearity}/{covariance}/{'amortised' if amortized else 'unamortised'}")
     every = torch.arange(T, device=device)
     with torch.no_grad():
-        loss = loss_of(theta, None if amortized else phi, every)
+        loss = torch.cat([loss_of(theta[i], None if amortized else phi[i], i)
+                          for i in every.split(block)])
     for it in range(n_final + 1):
         hit = np.flatnonzero(n == it)
         if hit.size:
@@ -669,42 +713,13 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
         if it == n_final or not active.any():
             break
         idx = torch.as_tensor(np.flatnonzero(active), device=device)
+        steps = [newton_step(idx[i:i + block], it < n.max()) for i in range(0, len(idx), block)]
         th = theta[idx]
-        if amortized:
-            g = grad_fn(th, x[idx], O1[idx], O2[idx])
-            # subset Hessian while trials are being recorded, the full one afterwards: the
-            # subset's error slows convergence along the flat rotation direction
-            H = hess_fn(th, (x_hess if it < n.max() else x)[idx], O1[idx], O2[idx])
-            # saddle-free Newton (Dauphin et al. 2014): |H| = V|Λ|Vᵀ, plus the LM damping,
-            # so negative-curvature directions (|angle| > 22.5° under diagonal Σ) are descended
-            ev, V = torch.linalg.eigh(0.5 * (H + H.transpose(-1, -2)))
-            coef = (V.transpose(-1, -2) @ g[..., None])[..., 0] / (ev.abs() + lam[idx, None])
-            d_th = -(V @ coef[..., None])[..., 0]
-            d_ph = None
-            with torch.no_grad():
-                new = loss_of(th + d_th, None, idx)
-        else:
+        d_th = torch.cat([st[0] for st in steps])
+        new = torch.cat([st[2] for st in steps])
+        if not amortized:
             ph = phi[idx]
-            la = lam[idx]
-            u = full_u(th, ph)
-            gp, hp = per_point_grad_hess(u, x[idx], O[idx])  # of the per-point losses
-            gp, hp = gp / N, hp / N  # of the mean loss
-            g_th = gp[..., :6].sum(1)
-            g_ph = gp[..., 6:]
-            H_tt = hp[..., :6, :6].sum(1) + la[:, None, None] * torch.eye(6, dtype=dt,
-                                                                            device=device)
-            B = hp[..., :6, 6:]  # (T', N, 6, 2+n_s)
-            H_pp = hp[..., 6:, 6:] + (la[:, None, None, None] / N) * torch.eye(
-                2 + n_s, dtype=dt, device=device)
-            # Schur complement of the block-diagonal per-point part
-            Hinv_Bt = torch.linalg.solve(H_pp, B.transpose(-1, -2))  # (T', N, 2+n_s, 6)
-            Hinv_g = torch.linalg.solve(H_pp, g_ph[..., None])[..., 0]  # (T', N, 2+n_s)
-            S = H_tt - (B @ Hinv_Bt).sum(1)
-            rhs = -g_th + (B @ Hinv_g[..., None])[..., 0].sum(1)
-            d_th = torch.linalg.solve(S, rhs[..., None])[..., 0]
-            d_ph = -Hinv_g - (Hinv_Bt @ d_th[:, None, :, None])[..., 0]
-            with torch.no_grad():
-                new = loss_of(th + d_th, ph + d_ph, idx)
+            d_ph = torch.cat([st[1] for st in steps])
         old = loss[idx]
         accept = torch.isfinite(new) & (new < old)
         with torch.no_grad():
