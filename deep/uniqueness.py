@@ -44,6 +44,8 @@ __all__ = ["resolve_device", "UniquenessData", "make_data", "lr_schedule", "trai
            "train_uniqueness_newton", "gauss_hermite_2d", "point_neg_elbo", "point_grad_hess",
            "TORCH_NONLINEARITIES"]
 
+_BLOCK_NODES = 1 << 18  # quadrature-node evaluations per block of trials (see the Newton trainer)
+
 TORCH_NONLINEARITIES = {
     "identity": lambda a: a,
     "tanh": torch.tanh,
@@ -535,7 +537,7 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     # trials with about 2¹⁸ quadrature-node evaluations each, which keeps the temporaries small
     # enough to be recycled by the allocator (one block of 60 trials × 4000 points is ~2×
     # slower on CPU, from page faults on fresh memory).
-    block = max(1, (1 << 18) // (N * nodes.shape[0]))
+    block = max(1, _BLOCK_NODES // (N * nodes.shape[0]))
 
     def randn(*shape):
         return torch.randn(*shape, generator=generator, dtype=dt).to(device)
