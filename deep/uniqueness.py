@@ -399,7 +399,8 @@ def point_grad_hess(u, x, o, nonlinearity: str, covariance: str, nodes, weights,
         B = torch.stack([c0, t0.expand_as(c0), c2], -1)  # (…, K, 3)
         R = o[..., :, [0, 1, 1]]  # (…, 2, 3)
         l1 = s[..., 1:2] * t0 + c2
-        z = mu[..., None, :] + c0[..., None] * o[..., None, :, 0] + l1[..., None] * o[..., None, :, 1]
+        z = (mu[..., None, :] + c0[..., None] * o[..., None, :, 0]
+             + l1[..., None] * o[..., None, :, 1])
         m2 = torch.tensor([1.0, 0.0, 1.0], dtype=u.dtype, device=u.device)
         kl_g = torch.cat([mu, es[..., 0:1] ** 2 - 1, s[..., 1:2], es[..., 2:3] ** 2 - 1], -1)
         kl_h = torch.cat([one, one, 2 * es[..., 0:1] ** 2, one, 2 * es[..., 2:3] ** 2], -1)
