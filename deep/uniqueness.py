@@ -485,8 +485,10 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     Amortised: one 16×16 Hessian per trial (A, b, C', d, D'), computed on a fixed random
     subset of ``hess_points`` points (subsampled Newton, Byrd et al. 2011) up to iteration
     max(n) and on every point afterwards; the gradient and the accept test always use every
-    point, so the iteration converges to the optimum of the full objective. Unamortised: the Hessian of (A, b; μ_i, D'_i) is block-arrow shaped; the
-    Newton step eliminates the per-point blocks by the Schur complement, so its cost is
+    point, so the iteration converges to the optimum of the full objective. Unamortised:
+    per-point gradients and Hessians come in closed form (:func:`point_grad_hess`); the
+    Hessian of (A, b; μ_i, D'_i) is block-arrow shaped, and the Newton step eliminates the
+    per-point blocks by the Schur complement, so its cost is
     linear in the number of points. Damping λ per trial: ×1/3 after an accepted step, ×4
     after a rejected one. A trial past its record point stops (and costs nothing more) once
     an accepted step lowers its loss by less than ``tol`` nats or λ reaches 1e9.
@@ -500,7 +502,8 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     generator : torch.Generator (CPU) for initialisations, rotations and subsets
     quad_order : Gauss–Hermite order per latent dimension (2: exact for ν = identity; the
         error for the smooth ν is checked against higher orders in the tests)
-    warmup : Adam steps before Newton (on a subset of ≤ 1024 points per trial)
+    warmup : Adam steps before Newton (on a subset of ≤ 1024 points per trial when amortised;
+        with a 2 × 2 Gauss–Hermite rule)
     hess_points : subset size for the amortised Hessian, None for all points
 
     Returns

@@ -281,14 +281,13 @@ def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_
     chunks. Returns per-trial arrays.
     """
     import torch
+    from tqdm.auto import tqdm
 
     from deep import uniqueness as DU
     from linear_models.uniqueness import rotation_angle
 
     keys = ("n", "elbo", "elbo_final", "angle", "angle_final", "iterations")
     out = {k: [] for k in keys}
-    from tqdm.auto import tqdm
-
     name = f"{nl}-{covariance}-{'amortised' if amortized else 'unamortised'}"
     starts = range(0, len(lengths), chunk)
     for c, s in enumerate(tqdm(starts, desc=f"kp-uniqueness {name}", unit="chunk",
@@ -346,10 +345,10 @@ def uniqueness(config: StudyConfig) -> StudyResult:
         for amortized in (True, False):
             for cov in ("diagonal", "full"):
                 key = f"{nl}/{cov}/{'amortised' if amortized else 'unamortised'}"
-                # Gauss–Hermite order: 2 is exact for ν = identity; 4 for the others
                 seed = [config.seed, 6, nls.index(nl), int(amortized), int(cov == "full")]
                 exps[key] = _run_uniqueness_experiment(
                     nl, cov, amortized, lengths, n_samples, n_final, seed, config.device,
+                    # Gauss–Hermite order: 2 is exact for ν = identity; 4 for the others
                     chunk, quad_order=2 if nl == "identity" else 4, partial=config.partial,
                     progress=config.full)
                 e = exps[key]
