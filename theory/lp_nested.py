@@ -50,7 +50,7 @@ __all__ = [
     "evaluate", "log_evaluate", "log_surface_area", "log_radial_density", "log_normalizer",
     "log_prob", "sample", "sample_unit_sphere", "kappa_from_p", "p_from_kappa",
     "gennorm_excess_kurtosis", "expected_abs_power_rotated_square", "isa_leaf_marginal_logpdf",
-    "isa_subspaces",
+    "isa_subspaces", "coordinate_second_moments", "unit_variance_scale",
 ]
 
 
@@ -427,6 +427,73 @@ def sample(n, tree, scale: float = 1.0, rng=None) -> np.ndarray:
     r = (s * rng.standard_gamma(d / p0, size=u.shape[0])) ** (1.0 / p0)   # step 5
     signs = rng.choice(np.array([-1.0, 1.0]), size=u.shape)                 # step 6
     return signs * r[:, None] * u
+
+
+def _sphere_second_moments(node, out, start, acc):
+    """Fill ``out[j] = E[u_j^2]`` for the leaves under ``node``; ``acc`` is the product of the
+    factors of the ancestors (see :func:`coordinate_second_moments`)."""
+    if node is None:
+        out[start] = acc
+        return start + 1
+    p, children = node
+    counts = [1 if c is None else _count(c) for c in children]
+    total = sum(counts)
+    for m, c in zip(counts, children):
+        if len(children) == 1:
+            factor = 1.0
+        else:
+            # D ~ Beta(m/p, (total-m)/p): E[D^{2/p}] = B(a + 2/p, b) / B(a, b)
+            a, ab = m / p, total / p
+            factor = math.exp(math.lgamma(a + 2 / p) + math.lgamma(ab)
+                              - math.lgamma(a) - math.lgamma(ab + 2 / p))
+        start = _sphere_second_moments(c, out, start, acc * factor)
+    return start
+
+
+def coordinate_second_moments(tree, scale: float = 1.0) -> np.ndarray:
+    r"""Per-coordinate variances :math:`E[z_j^2]` of the Lp-nested distribution (eq 7, eq 11).
+
+    The radius and the direction are independent (Algorithm 1, steps 1–5), so
+    :math:`E[z_j^2] = E[f^2]\,E[u_j^2]`. By eq 11, :math:`f^{p_0}/s \sim \mathrm{Gamma}(n/p_0)`:
+
+    .. math:: E[f^2] = s^{2/p_0}\,\Gamma\big(\tfrac{n+2}{p_0}\big)/\Gamma\big(\tfrac{n}{p_0}\big).
+
+    On the sphere, :math:`u_j` is the product over the ancestors of leaf j of
+    :math:`D_k^{1/p_i}`, where (step 2) the Dirichlet share of the child k on the path is
+    marginally :math:`D_k \sim \mathrm{Beta}(n_{i,k}/p_i, (n_i - n_{i,k})/p_i)` and the splits of
+    different nodes are independent, so
+    :math:`E[u_j^2] = \prod E[D_k^{2/p_i}] = \prod B(n_{i,k}/p_i + 2/p_i,\, (n_i-n_{i,k})/p_i)
+    / B(n_{i,k}/p_i,\, (n_i-n_{i,k})/p_i)`. Every z_j has mean 0 (step 6, random signs).
+
+    Special case (tested): every exponent 2 gives :math:`E[z_j^2] = s/2`, so s = 2 is N(0, I).
+
+    Parameters
+    ----------
+    tree : Lp-nested tree with n leaves
+    scale : float > 0, the s of eq 11
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    n = validate_tree(tree)
+    s = _check_scale(scale)
+    p0 = float(tree[0])
+    radial = math.exp((2 / p0) * math.log(s) + math.lgamma((n + 2) / p0) - math.lgamma(n / p0))
+    out = np.empty(n)
+    _sphere_second_moments(tree, out, 0, 1.0)
+    return radial * out
+
+
+def unit_variance_scale(tree) -> float:
+    r"""The scale s of eq 11 that gives the latents unit variance on average,
+    :math:`\frac1n\sum_j E[z_j^2] = 1` (:func:`coordinate_second_moments` is proportional to
+    :math:`s^{2/p_0}`). For an ISA tree with equal subspaces every coordinate then has variance
+    exactly 1, as under the N(0, I) prior of the β-VAE; every exponent 2 gives s = 2."""
+    validate_tree(tree)
+    p0 = float(tree[0])
+    m = float(np.mean(coordinate_second_moments(tree, 1.0)))
+    return m ** (-p0 / 2)
 
 
 # --------------------------------------------------------------------------- eq 5 (ICA prior)
