@@ -31,7 +31,8 @@ from torch.distributions import Distribution, constraints
 
 from theory import lp_nested as _np_lp
 
-__all__ = ["LpNested", "LearnableLpNested", "isa_tree"]
+__all__ = ["LpNested", "LearnableLpNested", "LpNestedPrior", "isa_tree", "parse_prior", "format_prior",
+           "PAPER_ISA_LAYOUT"]
 
 isa_tree = _np_lp.isa_tree  # the same tree builder (eq 9) as the numpy reference
 
@@ -263,3 +264,116 @@ class LearnableLpNested(nn.Module):
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Shortcut for ``self().log_prob(z)``."""
         return self().log_prob(z)
+
+
+# ------------------------------------------------------------------ the prior of a VAE
+
+#: Stühmer et al. 2020, sec. 4 and Table 1 (dSprites): p0 = 2.1, five subspaces of four latents
+#: with p1..5 = 2.2 (20 latents).
+PAPER_ISA_LAYOUT = "isa:2.1;5*2.2x4"
+PRIOR_KINDS = ("normal", "isa")
+
+
+def parse_prior(spec: str):
+    """The Lp-nested tree of a prior string, or None for ``"normal"``.
+
+    Grammar (spaces ignored)::
+
+        normal
+        isa                            the paper's dSprites layout, PAPER_ISA_LAYOUT
+        isa:P0;SUB,SUB,...             root exponent P0, then the subspaces in order
+        SUB := PxN | K*PxN             a subspace of N latents with exponent P, K times
+
+    e.g. ``isa:2.1;5*2.2x4`` (20 latents, eq 9) or ``isa:2.1;1.9x3,2.2x3,2.0x4``.
+    Raises ValueError naming ``prior`` for anything else.
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"prior: must be a string, got {type(spec).__name__}")
+    s = "".join(spec.split()).lower()
+    if s == "normal":
+        return None
+    if s == "isa":
+        s = PAPER_ISA_LAYOUT
+    if not s.startswith("isa:") or s.count(";") != 1:
+        raise ValueError(f"prior: expected 'normal', 'isa' or 'isa:P0;PxN,...' "
+                         f"(e.g. {PAPER_ISA_LAYOUT!r}), got {spec!r}")
+    root, subs = s[4:].split(";")
+    try:
+        p0 = float(root)
+        subspaces = []
+        for item in subs.split(","):
+            reps, _, body = item.rpartition("*")
+            p, n = body.split("x")
+            k = int(reps) if reps else 1
+            if k < 1:
+                raise ValueError
+            subspaces += [(float(p), int(n))] * k
+    except ValueError:
+        raise ValueError(f"prior: cannot read {spec!r}; subspaces are PxN or K*PxN separated "
+                         f"by commas, e.g. {PAPER_ISA_LAYOUT!r}") from None
+    for p in [p0] + [p for p, _ in subspaces]:
+        if not (math.isfinite(p) and p > 0):
+            raise ValueError(f"prior: every exponent must be finite and > 0, got {p!r} in {spec!r}")
+    if any(n < 1 for _, n in subspaces):
+        raise ValueError(f"prior: every subspace needs at least one latent, got {spec!r}")
+    return isa_tree(p0, subspaces)
+
+
+def format_prior(tree) -> str:
+    """The prior string of ``tree`` (inverse of :func:`parse_prior` for ISA trees)."""
+    if tree is None:
+        return "normal"
+    sub = _np_lp.isa_subspaces(tree)
+    if sub is None:
+        raise ValueError("tree: only ISA trees (eq 9) have a prior string")
+    return f"isa:{tree[0]:g};" + ",".join(f"{p:g}x{n}" for p, n in sub)
+
+
+class LpNestedPrior(LearnableLpNested):
+    r"""The Lp-nested (ISA) prior of the ISA-VAE (Stühmer et al. 2020, sec. 3.2, eq. 12), with the
+    prior interface of :class:`deep.models.distributions.StandardNormalPrior`.
+
+    It does not factorise, so ``log_prob_dims`` is None and ``kl_from_diag_gaussian`` returns
+    None: the objectives then estimate KL(q(z|x) || p(z)) by Monte Carlo, as eq. 12 does.
+
+    Parameters
+    ----------
+    tree : ISA / Lp-nested tree (:func:`parse_prior`).
+    scale : float > 0 or None
+        The radial scale s of eq. 11. The paper does not state it; None (default) takes
+        :func:`theory.lp_nested.unit_variance_scale`, the s that gives every latent unit variance
+        on average at the initial exponents — the second moments of the N(0, I) prior of the
+        β-VAE, so that the two priors differ in shape, not in size.
+    learn_exponents : bool
+        Learn the subspace exponents p1..k with the model, p0 fixed (App. A.2); exponents are
+        ``exp(θ)``, so they stay positive. When False they are a buffer (saved, not trained).
+    """
+
+    log_prob_dims = None
+
+    def __init__(self, tree, scale: float | None = None, learn_exponents: bool = False):
+        if scale is None:
+            scale = _np_lp.unit_variance_scale(tree)
+        super().__init__(tree, scale)
+        if not isinstance(learn_exponents, bool):
+            raise TypeError(f"learn_exponents: must be a bool, got {type(learn_exponents).__name__}")
+        self.learn_exponents = learn_exponents
+        if not learn_exponents:
+            theta = self.log_exponents.detach().clone()
+            del self.log_exponents
+            self.register_buffer("log_exponents", theta)
+        self.latent_dim = _Plan(tree).n
+
+    def sample(self, n: int, generator: torch.Generator | None = None, device=None,
+               dtype=None) -> torch.Tensor:
+        """n exact draws (Algorithm 1), shape (n, d), on the prior's device and dtype."""
+        z = self().sample((n,), generator=generator)
+        return z.to(device=device or z.device, dtype=dtype or z.dtype)
+
+    def kl_from_diag_gaussian(self, mu, logvar):
+        """None: no closed form; the objectives use Monte Carlo (eq. 12)."""
+        return None
+
+    def extra_repr(self) -> str:
+        return (f"{format_prior(self.tree)}, scale={self.scale:.6g}, "
+                f"learn_exponents={self.learn_exponents}")

@@ -12,11 +12,14 @@ generator)`` and returning an :class:`ObjectiveOutput`:
 Objectives
 ----------
 * :class:`BetaVAE` — Higgins et al. 2017, eq. 4:
-  ``-E_q[log p(x|z)] + beta KL(q(z|x) || p(z))`` (beta = 1: the VAE).
+  ``-E_q[log p(x|z)] + beta KL(q(z|x) || p(z))`` (beta = 1: the VAE). With the Lp-nested prior
+  of :class:`deep.priors.LpNestedPrior` it is the ISA-VAE of Stühmer et al. 2020, eq. 12
+  (``"isa-vae"``): the KL has no closed form and is estimated by Monte Carlo over z.
 * :class:`BetaTCVAE` — Chen et al. 2018; Stühmer et al. 2020, eq. 3:
   ``-E_q[log p(x|z)] + alpha I_q(z; n) + beta TC(z) + gamma sum_j KL(q(z_j) || p(z_j))``
   with the aggregate posterior estimated by minibatch-weighted (MWS) or
-  minibatch-stratified (MSS) sampling.
+  minibatch-stratified (MSS) sampling. With the Lp-nested prior it is the ISA-β-TCVAE
+  (``"isa-tcvae"``, Stühmer et al. 2020, Figs. 8–16), see :func:`kl_decomposition`.
 * :class:`FactorVAE` — Kim & Mnih 2018: ``-ELBO + gamma TC`` with TC estimated by the
   density-ratio trick ``E_q[log D(z) / (1 - D(z))]`` and a discriminator trained to tell
   q(z) from the dimension-wise permuted batch.
@@ -34,7 +37,9 @@ from torch import nn
 from deep.models import distributions as dist
 from deep.models.networks import Discriminator
 
-OBJECTIVES = ("beta-vae", "beta-tcvae", "factor-vae")
+OBJECTIVES = ("beta-vae", "beta-tcvae", "factor-vae", "isa-vae", "isa-tcvae")
+#: objectives whose model has an Lp-nested (ISA) prior; the others use N(0, I)
+ISA_OBJECTIVES = ("isa-vae", "isa-tcvae")
 ESTIMATORS = ("mws", "mss")
 
 
@@ -52,6 +57,19 @@ def _check_weight(name, v):
     return float(v)
 
 
+def _check_samples(n_samples):
+    if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+    return n_samples
+
+
+def prior_terms(model) -> dict:
+    """The prior's exponents as loggable terms ``{"p0": .., "p1": ..}`` (learned exponents,
+    Stühmer et al. 2020, App. A.2); empty for the normal prior."""
+    ex = getattr(model.prior, "exponents", None)
+    return {} if ex is None else {f"p{i}": v for i, v in enumerate(ex.detach().unbind(0))}
+
+
 def kl_term(model, fwd: dict) -> torch.Tensor:
     """KL(q(z|x) || p(z)) per sample, (B,): closed form if the prior offers one, else the
     one-sample Monte Carlo estimate log q(z|x) - log p(z)."""
@@ -64,22 +82,51 @@ def kl_term(model, fwd: dict) -> torch.Tensor:
 
 
 class BetaVAE(nn.Module):
-    """Higgins et al. 2017, eq. 4 (beta = 1 is the VAE of Kingma & Welling 2014)."""
+    """Higgins et al. 2017, eq. 4 (beta = 1 is the VAE of Kingma & Welling 2014); with an
+    Lp-nested prior, the ISA-VAE of Stühmer et al. 2020, eq. 12:
+
+    .. math:: \\mathcal L = E_{q(z|x)}[\\log p(x|z)] - \\beta\\,
+              E_{q(z|x)}[\\log q(z|x) - \\log p_{ISA}(z)]
+
+    estimated with ``n_samples`` reparameterised draws of z per data point (the KL in closed
+    form when the prior has one, else the Monte Carlo average of log q − log p on the same draws).
+    The loss is −𝓛 averaged over the batch.
+    """
 
     name = "beta-vae"
 
-    def __init__(self, beta: float = 1.0):
+    def __init__(self, beta: float = 1.0, n_samples: int = 1):
         super().__init__()
         self.beta = _check_weight("beta", beta)
+        self.n_samples = _check_samples(n_samples)
 
     def forward(self, model, x: torch.Tensor, generator=None) -> ObjectiveOutput:
-        fwd = model(x, generator)
-        rec = -model.log_likelihood(x, fwd["out"]).mean()
-        kl = kl_term(model, fwd).mean()
+        if self.n_samples == 1:
+            fwd = model(x, generator)
+            rec = -model.log_likelihood(x, fwd["out"]).mean()
+            kl = kl_term(model, fwd).mean()
+        else:
+            fwd, rec, kl = _multi_sample(model, x, self.n_samples, generator)
         loss = rec + self.beta * kl
-        return ObjectiveOutput(loss, {"loss": loss.detach(), "recon": rec.detach(),
-                                      "kl": kl.detach(), "neg_elbo": (rec + kl).detach()},
-                               None, fwd)
+        terms = {"loss": loss, "recon": rec, "kl": kl, "neg_elbo": rec + kl, **prior_terms(model)}
+        return ObjectiveOutput(loss, {k: v.detach() for k, v in terms.items()}, None, fwd)
+
+
+def _multi_sample(model, x, n_samples, generator):
+    """S draws of z per point: returns (fwd of the first draw, mean reconstruction term,
+    mean KL term), the means over S and the batch."""
+    mu, logvar = model.encode(x)
+    b, d = mu.shape
+    eps = torch.randn((n_samples, b, d), generator=generator, device=mu.device, dtype=mu.dtype)
+    z = mu + torch.exp(0.5 * logvar) * eps                                   # (S, B, d)
+    out = model.decode(z.reshape(n_samples * b, d))
+    xs = x.expand(n_samples, *x.shape).reshape(n_samples * b, *x.shape[1:])
+    rec = -model.log_likelihood(xs, out).mean()
+    kl = getattr(model.prior, "kl_from_diag_gaussian", lambda m, v: None)(mu, logvar)
+    if kl is None:
+        kl = dist.gaussian_log_density(z, mu, logvar).sum(-1) - model.prior.log_prob(z)
+    fwd = {"mu": mu, "logvar": logvar, "z": z[0], "out": out[:b]}
+    return fwd, rec, kl.mean()
 
 
 # ------------------------------------------------------------ aggregate posterior
@@ -162,26 +209,43 @@ def aggregate_log_densities(z, mu, logvar, dataset_size: int | None = None,
     return log_qz, log_prod
 
 
-def kl_decomposition(z, mu, logvar, log_pz_dims, dataset_size=None, estimator="mws") -> dict:
+def kl_decomposition(z, mu, logvar, log_pz, dataset_size=None, estimator="mws") -> dict:
     """The three terms of Stühmer et al. 2020, eq. 3 (Chen et al. 2018, eq. 2), per batch.
 
     ``mi = E[log q(z|n) - log q(z)]`` (index-code MI), ``tc = E[log q(z) - sum_j log q(z_j)]``,
-    ``dwkl = E[sum_j log q(z_j) - sum_j log p(z_j)]``; they telescope to
-    ``E[log q(z|n) - log p(z)]``, a one-sample estimate of E KL(q(z|n) || p(z)).
+    ``dwkl = E[sum_j log q(z_j) - log p(z)]``; they telescope to ``E[log q(z|n) - log p(z)]``, a
+    one-sample estimate of E KL(q(z|n) || p(z)), on the same samples and for either estimator.
     (Eq. 3 as extracted writes the first term KL(q(z|x) || q(z)p(x)); it is
     KL(q(z, x) || q(z) p(x)).)
 
-    log_pz_dims : (B, d) log p(z_ij) per dimension (a factorised prior).
+    For a factorised prior ``dwkl = sum_j KL(q(z_j) || p(z_j))``, Chen et al.'s dimension-wise KL.
+    For a prior that does not factorise (the Lp-nested prior of the ISA-β-TCVAE, Stühmer et al.
+    2020, Figs. 8–16) the same telescoping, written E[log q(z|n) − log p(z)] = E[log q(z|n) −
+    log q(z)] + E[log q(z) − Σ_j log q(z_j)] + E[Σ_j log q(z_j) − log p(z)], leaves as its third
+    term ``KL(prod_j q(z_j) ‖ p(z))``-like quantity E_q[Σ_j log q(z_j) − log p(z)]: the expectation
+    is under q(z), not under prod_j q(z_j), so it is not itself a KL divergence and can be
+    negative; only the sum of the three terms is the KL.
+
+    log_pz : (B,) log p(z_i) (any prior), or (B, d) log p(z_ij) per dimension of a factorised
+        prior (summed over d).
     """
     log_qz_x = dist.gaussian_log_density(z, mu, logvar).sum(-1)
     log_qz, log_prod = aggregate_log_densities(z, mu, logvar, dataset_size, estimator)
-    log_pz = log_pz_dims.sum(-1)
+    if log_pz.shape not in (z.shape, z.shape[:1]):
+        raise ValueError(f"log_pz must have shape (B,) or (B, d) = {tuple(z.shape)}, "
+                         f"got {tuple(log_pz.shape)}")
+    if log_pz.ndim == 2:
+        log_pz = log_pz.sum(-1)
     return {"mi": (log_qz_x - log_qz).mean(), "tc": (log_qz - log_prod).mean(),
             "dwkl": (log_prod - log_pz).mean()}
 
 
 class BetaTCVAE(nn.Module):
-    """β-TCVAE (Chen et al. 2018; Stühmer et al. 2020, eq. 3): alpha MI + beta TC + gamma DWKL."""
+    """β-TCVAE (Chen et al. 2018; Stühmer et al. 2020, eq. 3): alpha MI + beta TC + gamma DWKL.
+
+    With a prior that does not factorise (the Lp-nested prior), the ISA-β-TCVAE: DWKL becomes
+    E[Σ_j log q(z_j) − log p(z)] (:func:`kl_decomposition`) and the reported ``kl`` is the
+    Monte Carlo E[log q(z|x) − log p(z)] on the same draws."""
 
     name = "beta-tcvae"
 
@@ -200,14 +264,14 @@ class BetaTCVAE(nn.Module):
     def forward(self, model, x, generator=None) -> ObjectiveOutput:
         fwd = model(x, generator)
         log_pz_dims = getattr(model.prior, "log_prob_dims", None)
-        if log_pz_dims is None:
-            raise TypeError("β-TCVAE needs a factorised prior with log_prob_dims")
+        log_pz = model.prior.log_prob(fwd["z"]) if log_pz_dims is None else log_pz_dims(fwd["z"])
         rec = -model.log_likelihood(x, fwd["out"]).mean()
-        t = kl_decomposition(fwd["z"], fwd["mu"], fwd["logvar"], log_pz_dims(fwd["z"]),
+        t = kl_decomposition(fwd["z"], fwd["mu"], fwd["logvar"], log_pz,
                              self.dataset_size, self.estimator)
         loss = rec + self.alpha * t["mi"] + self.beta * t["tc"] + self.gamma * t["dwkl"]
         kl = kl_term(model, fwd).mean()
-        terms = {"loss": loss, "recon": rec, "kl": kl, "neg_elbo": rec + kl, **t}
+        terms = {"loss": loss, "recon": rec, "kl": kl, "neg_elbo": rec + kl, **t,
+                 **prior_terms(model)}
         return ObjectiveOutput(loss, {k: v.detach() for k, v in terms.items()}, None, fwd)
 
 
@@ -273,14 +337,21 @@ class FactorVAE(nn.Module):
 
 def build_objective(name: str, beta: float = 1.0, *, latent_dim: int = 10,
                     dataset_size: int | None = None, estimator: str = "mss",
-                    disc_hidden: int = 1000) -> nn.Module:
+                    disc_hidden: int = 1000, n_samples: int = 1) -> nn.Module:
     """The objective called ``name`` (one of :data:`OBJECTIVES`); ``beta`` is the
-    regularisation strength (gamma for FactorVAE, as in Stühmer et al. 2020, Table 1)."""
+    regularisation strength (gamma for FactorVAE, as in Stühmer et al. 2020, Table 1).
+
+    ``"isa-vae"`` and ``"isa-tcvae"`` are :class:`BetaVAE` and :class:`BetaTCVAE`; what makes
+    them ISA models is the model's Lp-nested prior (:class:`deep.models.VAEConfig` ``prior``).
+    ``n_samples`` (draws of z per point) applies to "beta-vae" and "isa-vae"."""
     if name not in OBJECTIVES:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(OBJECTIVES)}")
     _check_weight("beta", beta)
-    if name == "beta-vae":
-        return BetaVAE(beta)
-    if name == "beta-tcvae":
+    _check_samples(n_samples)
+    if n_samples > 1 and name not in ("beta-vae", "isa-vae"):
+        raise ValueError(f"n_samples > 1 is implemented for beta-vae and isa-vae, not {name!r}")
+    if name in ("beta-vae", "isa-vae"):
+        return BetaVAE(beta, n_samples)
+    if name in ("beta-tcvae", "isa-tcvae"):
         return BetaTCVAE(beta, dataset_size, estimator=estimator)
     return FactorVAE(beta, latent_dim, disc_hidden)

@@ -8,6 +8,7 @@ touching the training loop.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -15,6 +16,7 @@ from torch import nn
 
 from deep.models import distributions as dist
 from deep.models.networks import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from theory import lp_nested as _lp
 
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -28,6 +30,12 @@ class VAEConfig:
     latent_dim : d (Stühmer Table 1: 20 on dSprites; Higgins: 10)
     hidden : width of the hidden layers (1200 for the papers' MLP, 256 FC for conv)
     likelihood : "bernoulli" (logits) or "gaussian" (means, fixed ``obs_sigma``)
+    prior : "normal" (N(0, I), the β-VAE) or an ISA prior string (:func:`deep.priors.parse_prior`,
+        e.g. "isa" = Stühmer et al. 2020 Table 1's 2.1 / 5 × (2.2, 4)); its number of latents
+        must equal ``latent_dim``
+    learn_exponents : learn the subspace exponents of an ISA prior (Stühmer App. A.2)
+    prior_scale : the radial scale s of eq. 11; None = unit variance per latent
+        (:func:`theory.lp_nested.unit_variance_scale`)
     """
 
     arch: str = "mlp"
@@ -36,6 +44,9 @@ class VAEConfig:
     likelihood: str = "bernoulli"
     obs_sigma: float = 1.0
     image_size: int = 64
+    prior: str = "normal"
+    learn_exponents: bool = False
+    prior_scale: float | None = None
 
     def __post_init__(self):
         if self.arch not in ARCHITECTURES:
@@ -48,6 +59,26 @@ class VAEConfig:
                 raise ValueError(f"{k} must be a positive int, got {v!r}")
         if not (isinstance(self.obs_sigma, (int, float)) and self.obs_sigma > 0):
             raise ValueError(f"obs_sigma must be positive, got {self.obs_sigma!r}")
+        tree = self.prior_tree()
+        if tree is not None and _lp.n_leaves(tree) != self.latent_dim:
+            raise ValueError(f"latent_dim {self.latent_dim} does not match the prior {self.prior!r}, "
+                             f"which has {_lp.n_leaves(tree)} latents")
+        if not isinstance(self.learn_exponents, bool):
+            raise TypeError(f"learn_exponents must be a bool, got {self.learn_exponents!r}")
+        if self.learn_exponents and tree is None:
+            raise ValueError("learn_exponents needs an ISA prior (prior='isa...'), not 'normal'")
+        if self.prior_scale is not None:
+            if tree is None:
+                raise ValueError("prior_scale applies to an ISA prior only, not 'normal'")
+            v = self.prior_scale
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
+                raise ValueError(f"prior_scale must be a finite number > 0, got {v!r}")
+
+    def prior_tree(self):
+        """The Lp-nested tree of ``prior`` (None for the normal prior)."""
+        from deep.priors import parse_prior
+
+        return parse_prior(self.prior)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,7 +132,12 @@ def build_vae(config: VAEConfig) -> VAE:
     entry point, or use :func:`deep.train.seeded_init`)."""
     if not isinstance(config, VAEConfig):
         raise TypeError(f"config must be a VAEConfig, got {type(config).__name__}")
+    from deep.priors import LpNestedPrior
+
     enc_cls, dec_cls = (MLPEncoder, MLPDecoder) if config.arch == "mlp" else (ConvEncoder, ConvDecoder)
+    tree = config.prior_tree()
+    prior = dist.StandardNormalPrior(config.latent_dim) if tree is None else \
+        LpNestedPrior(tree, config.prior_scale, config.learn_exponents)
     return VAE(enc_cls(config.latent_dim, config.hidden, config.image_size),
                dec_cls(config.latent_dim, config.hidden, config.image_size),
-               dist.StandardNormalPrior(config.latent_dim), config.likelihood, config.obs_sigma)
+               prior, config.likelihood, config.obs_sigma)
