@@ -28,22 +28,30 @@ class NonFiniteLossError(FloatingPointError):
 @dataclass(frozen=True)
 class TrainConfig:
     """epochs, batch_size, lr (Adam; Stühmer et al. 2020, Table 1: 1e-3, batch 2048),
-    aux_lr (the FactorVAE discriminator's Adam, Kim & Mnih 2018: 1e-4, betas (0.5, 0.9)), seed."""
+    aux_lr (the FactorVAE discriminator's Adam, Kim & Mnih 2018: 1e-4, betas (0.5, 0.9)), seed,
+    prior_lr: the learning rate of learned prior parameters (the ISA exponents, Stühmer et al.
+    2020, App. A.2), their own Adam parameter group; None = ``lr``. The paper trains encoder,
+    decoder and exponents "at the same time" with Adam at 1e-3 and states no separate rate, so
+    the default is the same rate; the exponents are parameterised as p = exp(θ), so one Adam
+    step moves p by about ``prior_lr`` relative."""
 
     epochs: int = 1
     batch_size: int = 256
     lr: float = 1e-3
     aux_lr: float = 1e-4
     seed: int = 0
+    prior_lr: float | None = None
 
     def __post_init__(self):
         for k in ("epochs", "batch_size"):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{k} must be a positive int, got {v!r}")
-        for k in ("lr", "aux_lr"):
+        for k in ("lr", "aux_lr", "prior_lr"):
             v = getattr(self, k)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            if k == "prior_lr" and v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise ValueError(f"{k} must be a positive number, got {v!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
@@ -91,6 +99,19 @@ def train_step(model, objective, optimizer, aux_optimizer, x: torch.Tensor,
     return {k: float(v) for k, v in out.terms.items()}
 
 
+def parameter_groups(model, config: TrainConfig) -> list[dict]:
+    """Adam parameter groups: the networks at ``lr``; the prior's own parameters (learned ISA
+    exponents), if any, in a second group at ``prior_lr`` (default ``lr``)."""
+    prior = getattr(model, "prior", None)
+    prior_ids = {id(p) for p in prior.parameters()} if prior is not None else set()
+    rest = [p for p in model.parameters() if id(p) not in prior_ids]
+    groups = [{"params": rest}]
+    if prior_ids:
+        groups.append({"params": list(prior.parameters()),
+                       "lr": config.lr if config.prior_lr is None else config.prior_lr})
+    return groups
+
+
 class Trainer:
     """Adam on the model (and on the objective's own parameters, if any), step by step.
 
@@ -104,7 +125,7 @@ class Trainer:
             raise ValueError(f"batch_size {config.batch_size} exceeds the dataset size {len(dataset)}")
         self.model, self.objective, self.dataset, self.config = model, objective, dataset, config
         self.device = torch.device(device)
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        self.optimizer = torch.optim.Adam(parameter_groups(model, config), lr=config.lr)
         aux = list(objective.parameters())
         self.aux_optimizer = torch.optim.Adam(aux, lr=config.aux_lr, betas=(0.5, 0.9)) if aux else None
         self.step = 0
