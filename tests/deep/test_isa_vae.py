@@ -89,7 +89,7 @@ def test_all_twos_is_the_normal_prior_exactly():
 def test_monte_carlo_kl_and_gradients_match_closed_form_for_all_twos():
     normal, isa = _pair("isa:2;2*2x2", prior_scale=2.0)
     x = (torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(2)) < 0.3).double()
-    beta, n_draws, n_rep = 1.0, 4000, 16
+    beta, n_draws, n_rep = 1.0, 4000, 32
     obj_n = build_objective("beta-vae", beta, n_samples=n_draws)
     obj_i = build_objective("isa-vae", beta, n_samples=n_draws)
     kls, grads = [], []
@@ -112,9 +112,9 @@ def test_monte_carlo_kl_and_gradients_match_closed_form_for_all_twos():
     big = gse > 1e-9                           # parameters the KL does not reach have zero gradient
     assert big.sum() > 100
     z = grads.mean(0)[big] / gse[big]
-    # under the null each z is ~N(0, 1) (t with 15 dof): |z| > 5 has probability < 1e-3 over
+    # under the null each z is t-distributed with 31 dof: |z| > 5.5 has probability ~2e-3 over
     # these few hundred coordinates; the mean of z^2 is 1 ± 0.1
-    assert np.max(np.abs(z)) < 5.0 and np.mean(z ** 2) < 1.5
+    assert np.max(np.abs(z)) < 5.5 and np.mean(z ** 2) < 1.5
 
 
 def _kl_by_quadrature(mu, sd, tree, scale, m=1601):
