@@ -41,17 +41,48 @@ class RunConfig:
     lr: float = 1e-3
     seed: int = 0
     arch: str = "mlp"
-    latent_dim: int = 10
+    latent_dim: int | None = None
     hidden: int = 1200
     estimator: str = "mss"
     checkpoint_every: int = 500
     max_steps: int | None = None
+    prior: str | None = None
+    learn_exponents: bool = False
+    prior_scale: float | None = None
+    prior_lr: float | None = None
+    mc_samples: int = 1
 
     def __post_init__(self):
-        from deep.models import OBJECTIVES
+        from deep.models import ISA_OBJECTIVES, OBJECTIVES
+        from deep.priors import PAPER_ISA_LAYOUT, PAPER_ISA_LEARNED_INIT, parse_prior
 
         if self.model not in OBJECTIVES:
             raise ValueError(f"unknown model {self.model!r}; known: {', '.join(OBJECTIVES)}")
+        isa_model = self.model in ISA_OBJECTIVES
+        prior = self.prior
+        if prior is None:                       # the model's default prior
+            prior = "isa" if isa_model else "normal"
+        if prior == "isa":                      # the paper's layout; learned: from 2.0 (App. A.2)
+            prior = PAPER_ISA_LEARNED_INIT if self.learn_exponents else PAPER_ISA_LAYOUT
+        tree = parse_prior(prior)
+        if isa_model and tree is None:
+            raise ValueError(f"prior: model {self.model!r} needs an ISA prior (e.g. 'isa' or "
+                             f"{PAPER_ISA_LAYOUT!r}), got 'normal'")
+        if not isa_model and tree is not None:
+            raise ValueError(f"prior: model {self.model!r} uses the normal prior; for an ISA prior "
+                             f"use --model {'isa-tcvae' if self.model == 'beta-tcvae' else 'isa-vae'}")
+        if self.learn_exponents and tree is None:
+            raise ValueError("learn_exponents: needs an ISA prior (--model isa-vae or isa-tcvae)")
+        if isinstance(self.mc_samples, bool) or not isinstance(self.mc_samples, int) \
+                or self.mc_samples < 1:
+            raise ValueError(f"mc_samples: must be a positive int, got {self.mc_samples!r}")
+        if self.mc_samples > 1 and self.model not in ("beta-vae", "isa-vae"):
+            raise ValueError(f"mc_samples > 1 applies to beta-vae and isa-vae, not {self.model!r}")
+        object.__setattr__(self, "prior", prior)
+        if self.latent_dim is None:
+            from theory.lp_nested import n_leaves
+
+            object.__setattr__(self, "latent_dim", 10 if tree is None else n_leaves(tree))
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; known: {', '.join(DATASETS)}")
         if not isinstance(self.beta, (int, float)) or not math.isfinite(self.beta) or self.beta < 0:
@@ -66,12 +97,14 @@ class RunConfig:
     def train_config(self):
         from deep.train import TrainConfig
 
-        return TrainConfig(self.epochs, self.batch_size, self.lr, seed=self.seed)
+        return TrainConfig(self.epochs, self.batch_size, self.lr, seed=self.seed,
+                           prior_lr=self.prior_lr)
 
     def vae_config(self):
         from deep.models import VAEConfig
 
-        return VAEConfig(self.arch, self.latent_dim, self.hidden)
+        return VAEConfig(self.arch, self.latent_dim, self.hidden, prior=self.prior,
+                         learn_exponents=self.learn_exponents, prior_scale=self.prior_scale)
 
     def identity(self) -> dict:
         """The fields a resumed run must share with the checkpoint (all but the stopping ones)."""
@@ -140,7 +173,7 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
         if not ckpt_path.exists():
             raise ValueError(f"--resume: no checkpoint in {out}")
         ck = load_checkpoint(ckpt_path)
-        stored = {f.name: ck["config"].get(f.name) for f in fields(RunConfig)}
+        stored = {f.name: ck["config"][f.name] for f in fields(RunConfig) if f.name in ck["config"]}
         try:
             stored_identity = RunConfig(**stored).identity()
         except (TypeError, ValueError) as err:
@@ -156,7 +189,8 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
     model, objective = seeded_init(lambda: (
         build_vae(config.vae_config()),
         build_objective(config.model, config.beta, latent_dim=config.latent_dim,
-                        dataset_size=len(data), estimator=config.estimator)), config.seed)
+                        dataset_size=len(data), estimator=config.estimator,
+                        n_samples=config.mc_samples)), config.seed)
     model, objective = model.to(dev), objective.to(dev)
     trainer = Trainer(model, objective, data, config.train_config(), dev)
     if ck is not None:
@@ -213,7 +247,10 @@ def main(args) -> int:
         cfg = RunConfig(model=args.model, dataset=args.dataset, beta=args.beta, epochs=args.epochs,
                         batch_size=args.batch_size, lr=args.lr, seed=args.seed, arch=args.arch,
                         latent_dim=args.latent_dim, hidden=args.hidden,
-                        checkpoint_every=args.checkpoint_every, max_steps=args.max_steps)
+                        checkpoint_every=args.checkpoint_every, max_steps=args.max_steps,
+                        prior=args.prior, learn_exponents=args.learn_exponents,
+                        prior_scale=args.prior_scale, prior_lr=args.prior_lr,
+                        mc_samples=args.mc_samples)
         status = train_run(cfg, args.out, device=args.device, resume=args.resume,
                            progress=not args.no_progress)
     except (ValueError, TypeError) as err:
@@ -230,7 +267,8 @@ def main(args) -> int:
 def add_parser(sub) -> None:
     """The ``train`` subcommand's arguments."""
     t = sub.add_parser("train", help="train a VAE on dSprites (checkpoints, JSONL log, --resume)")
-    t.add_argument("--model", default="beta-vae", help="beta-vae | beta-tcvae | factor-vae")
+    t.add_argument("--model", default="beta-vae",
+                   help="beta-vae | beta-tcvae | factor-vae | isa-vae | isa-tcvae (default beta-vae)")
     t.add_argument("--dataset", default="dsprites", help="dsprites | dsprites-reduced")
     t.add_argument("--beta", type=float, default=4.0, help="β (γ for factor-vae)")
     t.add_argument("--epochs", type=int, default=1)
@@ -243,6 +281,19 @@ def add_parser(sub) -> None:
     t.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     t.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     t.add_argument("--arch", default="mlp", help="mlp | conv")
-    t.add_argument("--latent-dim", type=int, default=10)
+    t.add_argument("--latent-dim", type=int, default=None,
+                   help="latents (default: 10, or the ISA prior's number of latents)")
+    t.add_argument("--prior", default=None,
+                   help="normal | isa | isa:P0;SUB,... with SUB = PxN or K*PxN, e.g. "
+                        "'isa:2.1;5*2.2x4' (default: normal; isa-* models: the paper's 'isa')")
+    t.add_argument("--learn-exponents", action="store_true",
+                   help="learn the ISA subspace exponents, p0 fixed (Stühmer App. A.2); "
+                        "with --prior isa they start at 2.0")
+    t.add_argument("--prior-scale", type=float, default=None,
+                   help="radial scale s of the ISA prior (default: unit variance per latent)")
+    t.add_argument("--prior-lr", type=float, default=None,
+                   help="Adam learning rate of the learned exponents (default: --lr)")
+    t.add_argument("--mc-samples", type=int, default=1,
+                   help="draws of z per image for the ELBO (beta-vae, isa-vae; default 1)")
     t.add_argument("--hidden", type=int, default=1200)
     t.add_argument("--no-progress", action="store_true", help="no progress bar")

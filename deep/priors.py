@@ -32,7 +32,7 @@ from torch.distributions import Distribution, constraints
 from theory import lp_nested as _np_lp
 
 __all__ = ["LpNested", "LearnableLpNested", "LpNestedPrior", "isa_tree", "parse_prior", "format_prior",
-           "PAPER_ISA_LAYOUT"]
+           "PAPER_ISA_LAYOUT", "PAPER_ISA_LEARNED_INIT"]
 
 isa_tree = _np_lp.isa_tree  # the same tree builder (eq 9) as the numpy reference
 
@@ -271,6 +271,8 @@ class LearnableLpNested(nn.Module):
 #: Stühmer et al. 2020, sec. 4 and Table 1 (dSprites): p0 = 2.1, five subspaces of four latents
 #: with p1..5 = 2.2 (20 latents).
 PAPER_ISA_LAYOUT = "isa:2.1;5*2.2x4"
+#: learned exponents (App. A.2): p0 = 2.1 fixed, the subspace exponents start at 2.0
+PAPER_ISA_LEARNED_INIT = "isa:2.1;5*2x4"
 PRIOR_KINDS = ("normal", "isa")
 
 
