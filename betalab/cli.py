@@ -1,8 +1,8 @@
 """The ``betalab`` command line.
 
     betalab list
-    betalab run NAME [--full] [--seed S] [--out DIR] [--device D]
-    betalab reproduce [--full] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
+    betalab run NAME [--full | --scale quick|cpu|full] [--seed S] [--out DIR] [--device D]
+    betalab reproduce [--full | --scale S] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
 
 Exit status is 1 when any claim fails or a study raises, 2 on bad usage.
 """
@@ -21,7 +21,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the registered studies")
 
     def common(sp):
-        sp.add_argument("--full", action="store_true", help="paper-size configuration (default: quick)")
+        sp.add_argument("--full", action="store_true", help="paper-size configuration (= --scale full)")
+        sp.add_argument("--scale", default=None, choices=("quick", "cpu", "full"),
+                        help="quick (default), cpu (deep studies: decides on 2 cores in 1-2 h) "
+                             "or full (the paper's configuration, for a GPU)")
         sp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         sp.add_argument("--out", default="results", help="output directory (default results/)")
         sp.add_argument("--device", default="auto", help="torch device for deep studies (default auto)")
@@ -54,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{s.name:28s} {s.paper}, {s.source}: {s.title}")
         return 0
     try:
-        config = StudyConfig(full=args.full, seed=args.seed, device=args.device)
+        if args.full and args.scale not in (None, "full"):
+            raise ValueError(f"--full contradicts --scale {args.scale}")
+        config = StudyConfig(full=args.full, seed=args.seed, device=args.device,
+                             scale="full" if args.full else args.scale)
         if args.command == "run":
             records = [runner.run_study(runner.get(args.name).name, config, args.out)]
             runner.write_report(records, config, args.out)

@@ -21,12 +21,20 @@ from typing import Any, Callable
 from betalab.claims import Claim
 
 
+SCALES = ("quick", "cpu", "full")
+
+
 @dataclass(frozen=True)
 class StudyConfig:
     """What every study accepts.
 
     full : bool
         False (default) runs the quick CPU configuration; True the paper-size one.
+    scale : str or None
+        ``"quick"`` (part of ``make reproduce``, about a minute), ``"cpu"`` (a configuration that
+        decides a deep study's claims on 2 CPU cores within an hour or two) or ``"full"`` (the
+        paper's configuration, for a GPU); None (default) means ``"full" if full else "quick"``.
+        Studies without a cpu configuration run their quick one at ``"cpu"``.
     seed : int
         Seed of every random number the study draws (``np.random.default_rng(seed)``).
     device : str
@@ -40,8 +48,18 @@ class StudyConfig:
     seed: int = 0
     device: str = "auto"
     partial: Any = field(default=None, compare=False, repr=False)
+    scale: str | None = None
 
     def __post_init__(self):
+        if not isinstance(self.full, bool):
+            raise TypeError(f"full must be a bool, got {type(self.full).__name__}")
+        if self.scale is None:
+            object.__setattr__(self, "scale", "full" if self.full is True else "quick")
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}, got {self.scale!r}")
+        if self.full is True and self.scale != "full":
+            raise ValueError(f"full=True contradicts scale={self.scale!r}")
+        object.__setattr__(self, "full", self.scale == "full")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
         if not isinstance(self.full, bool):

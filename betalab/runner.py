@@ -169,7 +169,7 @@ def write_report(records: list[dict], config: StudyConfig, out: str | Path) -> N
         "config": _config_dict(config), "versions": versions, "counts": counts,
         "errors": [r["study"] for r in errors], "claims": [c.to_dict() for c in claims]})
 
-    mode = "full" if config.full else "quick"
+    mode = config.scale
     lines = [
         "# betalab claims report", "",
         f"Configuration: **{mode}**, seed **{config.seed}**, device `{config.device}`.  ",

@@ -149,3 +149,15 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
     os.umask(umask)
     path = io.write_text(tmp_path / "a.txt", "x")
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_scales():
+    assert registry.StudyConfig().scale == "quick"
+    assert registry.StudyConfig(full=True).scale == "full"
+    c = registry.StudyConfig(scale="full")
+    assert c.full is True and c.scale == "full"
+    assert registry.StudyConfig(scale="cpu").full is False
+    with pytest.raises(ValueError, match="scale"):
+        registry.StudyConfig(scale="gpu")
+    with pytest.raises(ValueError, match="contradicts"):
+        registry.StudyConfig(full=True, scale="cpu")
