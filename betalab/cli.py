@@ -75,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['study']}: ERROR\n{r['error']}", file=sys.stderr)
         for c in r["claims"]:
             print(f"[{c['verdict']:7s}] {r['study']}: {c['statement']}")
+    from betalab import coverage
+
+    ids = runner.claim_ids(records)
+    print(runner.headline(runner.counts([c for _, c in ids]),
+                          sum(bool(r.get("error")) for r in records)).replace("**", ""))
+    cov = coverage.summary(coverage.resolve(coverage.LEDGER, ids, {r["study"] for r in records}))
+    print("Coverage (covered / partial / missing items): " + "; ".join(
+        f"{coverage.PAPERS[p].split(' (')[0]} {c['covered']} / {c['partial']} / {c['missing']}"
+        for p, c in cov["counts"].items()))
     print(f"report: {args.out}/report.md")
     return runner.exit_code(records)
 

@@ -95,8 +95,10 @@ class Study:
         result = self.func(config)
         if not isinstance(result, StudyResult):
             raise TypeError(f"study {self.name!r} returned {type(result).__name__}, not StudyResult")
-        result.claims = [Claim(**{**c.to_dict(), "measured": c.measured, "study": self.name})
-                         for c in result.claims]
+        for c in result.claims:
+            if not isinstance(c, Claim):
+                raise TypeError(f"study {self.name!r} returned a claim of type {type(c).__name__}")
+        result.claims = [c.with_study(self.name) for c in result.claims]
         return result
 
 

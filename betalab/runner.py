@@ -78,6 +78,10 @@ def _load_record(out: Path, name: str, config: StudyConfig) -> dict | None:
         return None
     if record.get("config") != _config_dict(config) or record.get("error"):
         return None
+    try:  # a record written by an older betalab (other claim fields) is recomputed
+        [Claim.from_dict(c) for c in record["claims"]]
+    except (TypeError, ValueError, KeyError):
+        return None
     return record
 
 
@@ -158,39 +162,99 @@ def _cell(v) -> str:
     return _fmt(v).replace("|", "\\|").replace("\n", " ")
 
 
+PAPER_VERDICTS = ("holds", "fails", "differs", "not run", "constructed")
+
+
+def claim_ids(records: list[dict]) -> list[tuple[str, Claim]]:
+    """Every claim with its id ``<study>:<n>`` (n = its position in the study, from 1)."""
+    out = []
+    for r in records:
+        for i, c in enumerate(r["claims"], start=1):
+            out.append((f"{r['study']}:{i}", Claim.from_dict(c)))
+    return out
+
+
+def counts(claims: list[Claim]) -> dict:
+    """Claims counted apart by kind, then by verdict."""
+    from betalab.claims import KINDS
+
+    return {k: {v: sum(c.kind == k and c.verdict == v for c in claims) for v in PAPER_VERDICTS}
+            for k in KINDS}
+
+
+def headline(cnt: dict, n_errors: int = 0) -> str:
+    """The report's headline: paper claims by verdict, then extensions and checks."""
+    p, e, k = cnt["paper"], cnt["extension"], cnt["check"]
+    text = (f"**Paper claims: {sum(p.values())}** — {p['holds']} hold, {p['fails']} fail, "
+            f"{p['differs']} differ as printed (each paired with its corrected claim), "
+            f"{p['not run']} not run here, {p['constructed']} constructed (matched by "
+            f"construction, not reproduced). "
+            f"**Betalab extensions: {sum(e.values())}** ({e['holds']} hold, {e['fails']} fail). "
+            f"**Implementation checks: {sum(k.values())}** ({k['holds']} hold, {k['fails']} fail).")
+    others = {v: e[v] + k[v] for v in ("differs", "not run", "constructed") if e[v] + k[v]}
+    if others:
+        text += " Other verdicts among extensions and checks: " + ", ".join(
+            f"{n} {v}" for v, n in others.items()) + "."
+    if n_errors:
+        text += f" **{n_errors} studies raised an error.**"
+    return text
+
+
+def _claim_table(rows: list[tuple[str, Claim]]) -> list[str]:
+    lines = ["| id | claim | source | expected | measured | tolerance | scale | verdict | note |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for cid, c in rows:
+        note = c.note + (f" Substitute: {c.substitute}" if c.substitute else "")
+        if c.pair:
+            note += " Paired with: " + c.pair
+        verdict = f"**{c.verdict}**" if c.verdict == "fails" else c.verdict
+        lines.append("| " + " | ".join(_cell(x) for x in (
+            cid, c.statement, c.source, c.expected, c.measured, c.tolerance, c.scale or "-",
+            verdict, note.strip())) + " |")
+    return lines
+
+
 def write_report(records: list[dict], config: StudyConfig, out: str | Path) -> None:
     """Write ``report.md`` and ``claims.json`` for the given study records."""
+    from betalab import coverage
+
     out = Path(out)
-    claims = [Claim.from_dict(c) for r in records for c in r["claims"]]
-    counts = {v: sum(c.verdict == v for c in claims) for v in ("holds", "fails", "differs", "offline")}
+    ids = claim_ids(records)
+    claims = [c for _, c in ids]
+    cnt = counts(claims)
     errors = [r for r in records if r.get("error")]
     versions = _versions()
+    ledger = coverage.resolve(coverage.LEDGER, ids, studies_run={r["study"] for r in records})
     io.write_json(out / "claims.json", {
-        "config": _config_dict(config), "versions": versions, "counts": counts,
-        "errors": [r["study"] for r in errors], "claims": [c.to_dict() for c in claims]})
+        "config": _config_dict(config), "versions": versions, "counts": cnt,
+        "coverage": coverage.summary(ledger), "errors": [r["study"] for r in errors],
+        "claims": [{"id": cid, **c.to_dict()} for cid, c in ids]})
 
     mode = config.scale
     lines = [
         "# betalab claims report", "",
         f"Configuration: **{mode}**, seed **{config.seed}**, device `{config.device}`.  ",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", "",
-        f"**{len(claims)} claims**: {counts['holds']} hold, {counts['fails']} fail, "
-        f"{counts['differs']} differ from the paper as printed (explained), "
-        f"{counts['offline']} not reproducible offline (substitute checked)."
-        + (f" **{len(errors)} studies raised an error.**" if errors else ""), "",
-        "Verdicts: *holds* — measured matches expected within tolerance; *fails*; "
-        "*differs* — the paper as printed cannot be matched, the note says why and the "
-        "corrected statement is checked as its own claim; *offline* — needs data or "
-        "compute unavailable offline, the substitute is checked instead.", "",
-        "## All claims", "",
-        "| study | claim | source | expected | measured | tolerance | verdict | note |",
-        "|---|---|---|---|---|---|---|---|",
+        headline(cnt, len(errors)), "",
+        "Kinds: a *paper claim* is a statement or number printed in a seed paper; a *betalab "
+        "extension* is a result betalab adds; an *implementation check* tests betalab's code "
+        "against an independent oracle (kept here where it helps a reader; most checks are tests).",
+        "",
+        "Verdicts: *holds* — measured matches expected within the stated tolerance; *fails*; "
+        "*differs* — the paper's printed form was evaluated and disagrees with what betalab "
+        "measures beyond the tolerance (had it agreed, the verdict would be *holds*); the corrected "
+        "statement is checked as its own claim next to it; *not run* — needs data, compute or a "
+        "baseline this run does not have (why, what would run it and its cost are given); "
+        "*constructed* — an unstated setting was solved for so that the paper's number comes out: "
+        "a construction note, not a reproduction.", "",
+        "## Coverage of the papers", "",
     ]
-    for c in claims:
-        note = c.note + (f" Substitute: {c.substitute}" if c.substitute else "")
-        verdict = f"**{c.verdict}**" if c.verdict == "fails" else c.verdict
-        lines.append("| " + " | ".join(_cell(x) for x in (
-            c.study, c.statement, c.source, c.expected, c.measured, c.tolerance, verdict, note)) + " |")
+    lines += coverage.report_lines(ledger)
+    for title, kind in (("Paper claims", "paper"), ("Betalab extensions", "extension"),
+                        ("Implementation checks", "check")):
+        rows = [(cid, c) for cid, c in ids if c.kind == kind]
+        lines += ["", f"## {title} ({len(rows)})", ""]
+        lines += _claim_table(rows) if rows else ["(none)"]
     lines.append("")
     for r in records:
         lines += [f"## {r['study']}: {r['title']}", "", f"*{r['paper']}, {r['source']}.*", ""]
@@ -199,9 +263,11 @@ def write_report(records: list[dict], config: StudyConfig, out: str | Path) -> N
             continue
         for fig in r["figures"]:
             lines += [f"![{fig}]({fig})", ""]
-        for c in r["claims"]:
-            lines.append(f"- [{c['verdict']}] {c['statement']} — expected {_fmt(c['expected'])}, "
-                         f"measured {_fmt(c['measured'])}" + (f". {c['note']}" if c["note"] else ""))
+        for i, c in enumerate(r["claims"], start=1):
+            scale = f", {c['scale']} scale" if c.get("scale") else ""
+            lines.append(f"- {r['study']}:{i} [{c['kind']}{scale}, {c['verdict']}] {c['statement']} — "
+                         f"expected {_fmt(c['expected'])}, measured {_fmt(c['measured'])}"
+                         + (f". {c['note']}" if c["note"] else ""))
         lines.append("")
     io.write_text(out / "report.md", "\n".join(lines))
 

@@ -27,4 +27,9 @@ def test_notebook_executes_in_quick_mode(path, monkeypatch):
     namespace = runpy.run_path(str(path), run_name="__main__")
     plt.close("all")
     assert "result" in namespace, f"{path.name} must bind the study's StudyResult to `result`"
-    assert not [c for c in namespace["result"].claims if c.verdict == "fails"]
+    claims = namespace["result"].claims
+    assert not [c for c in claims if c.verdict == "fails"]
+    from betalab import coverage
+
+    for study in {c.study for c in claims}:  # the ledger names the claims this study makes
+        assert coverage.unresolved_names(coverage.LEDGER, study, claims) == [], study

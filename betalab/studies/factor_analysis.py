@@ -88,53 +88,68 @@ def rotation_study(config: StudyConfig) -> StudyResult:
     i45 = int(np.argmin(np.abs(thetas - np.pi / 4)))
     on_axis = _multiple_of_half_pi(thetas)
     cl = []
-    cl.append(C.relation("log-likelihood is invariant under latent rotations W R(θ)ᵀ", src,
-                         "max−min over θ ≈ 0", float(np.ptp(ll)), np.ptp(ll) <= 1e-9 * abs(ll[0]),
-                         tolerance="1e-9 relative"))
+    invariance = C.relation("log-likelihood is invariant under latent rotations W R(θ)ᵀ", src,
+                            "max−min over θ ≈ 0", float(np.ptp(ll)), np.ptp(ll) <= 1e-9 * abs(ll[0]),
+                            tolerance="1e-9 relative (float64 round-off over 181 evaluations)",
+                            kind="paper")
     cl.append(C.relation("free energy ≤ log-likelihood for every θ", f"{PAPER}, eq 13 (bound)",
                          "max(F − log L) ≤ 0", float(np.max(F - ll)), np.max(F - ll) <= 1e-9 * abs(ll[0]),
-                         tolerance="1e-9 relative"))
+                         tolerance="1e-9 relative (float64 round-off)", kind="paper"))
     cl.append(C.relation("F = log L exactly at θ = mπ/2 (factorised posterior)", src,
                          "max |F − log L| at θ ∈ {0, π/2, π} ≈ 0", float(np.max(np.abs(F - ll)[on_axis])),
-                         np.max(np.abs(F - ll)[on_axis]) <= 1e-9 * abs(ll[0]), tolerance="1e-9 relative"))
+                         np.max(np.abs(F - ll)[on_axis]) <= 1e-9 * abs(ll[0]),
+                         tolerance="1e-9 relative (float64 round-off)", kind="paper"))
     interior = ~on_axis
     cl.append(C.relation("F < log L strictly between the axes", src, "min gap off θ = mπ/2 > 0",
-                         float(np.min((ll - F)[interior])), np.min((ll - F)[interior]) > 0))
+                         float(np.min((ll - F)[interior])), np.min((ll - F)[interior]) > 0, kind="paper"))
     argmaxes = thetas[F >= F.max() - 1e-9 * abs(F.max())]
     cl.append(C.relation("the maximisers of F over θ are the multiples of π/2", src,
                          "argmax θ ∈ {0, π/2, π}", [float(t) for t in argmaxes],
-                         bool(np.all(_multiple_of_half_pi(argmaxes)))))
+                         bool(np.all(_multiple_of_half_pi(argmaxes))),
+                         tolerance=f"θ grid of {n_theta} points, ties within 1e-9 relative", kind="paper"))
     err = float(np.max(np.abs((ll - F) - gap_closed)))
     cl.append(C.close("closed-form gap log L − F = (N/2)·log[(ac²+bs²)(as²+bc²)/(ab)] matches the direct "
                       "evaluation (max abs error over θ)", f"{PAPER}, eqs 15–16 (derived here)", 0.0, err,
-                      atol=1e-8, note="a, b: eigenvalues of WWᵀ+σ²I over σ²; at θ=π/4 the gap is "
-                      "N·log cosh(½ log(a/b)) — it depends on N and a/b only, never on the data."))
-    cl.append(C.close("log-likelihood at θ = 0 is −17.82 nats", src, PAPER_LOGLIK, ll[0], atol=5e-3,
-                      note=f"The paper does not give its setting. log L depends on N and det of the "
-                      f"data second moment; the gap at π/4 on N and the eigenvalue ratio. Constructed: "
-                      f"N={ROT_N}, σ²={ROT_NOISE}, eigenvalues λ=({lam1:.5f}, {lam2:.5f}); "
-                      f"both numbers are matched at once (a one-parameter family of settings does so)."))
-    cl.append(C.close("free energy at θ = π/4 is −57.16 nats", src, PAPER_F45, F[i45], atol=5e-3,
-                      note="same constructed setting"))
+                      atol=1e-8, kind="check",
+                      note="a, b: eigenvalues of WWᵀ+σ²I over σ²; at θ=π/4 the gap is "
+                      "N·log cosh(½ log(a/b)) — it depends on N and a/b only, never on the data. "
+                      "Tolerance: float64 round-off of log-determinants of size ~10² nats."))
+    free = (f"N = {ROT_N} is chosen (log L fixes λ1·λ2 and the gap N·log cosh(½ log(λ1/λ2)) fixes "
+            f"λ1/λ2 for that N, so every N gives its own setting); σ² drops out (any σ² < λ2 gives "
+            f"the same two numbers; {ROT_NOISE} is used); the data enter only through their second "
+            f"moment. The paper states none of these.")
+    how = (f"the eigenvalues λ = ({lam1:.5f}, {lam2:.5f}) of the data second moment are solved for "
+           f"(fa.rotation_setting) so that both quoted numbers come out at once.")
+    cl.append(C.constructed("log-likelihood at θ = 0 is −17.82 nats", src, PAPER_LOGLIK, ll[0],
+                            how=how, free=free, kind="paper"))
+    cl.append(C.constructed("free energy at θ = π/4 is −57.16 nats", src, PAPER_F45, F[i45],
+                            how="same constructed setting as the log-likelihood.", free=free,
+                            kind="paper"))
     ll_left = fa.log_likelihood(X, fa.rotation(np.pi / 4) @ W, psi)
-    cl.append(C.differs("W' = R(θ) W_ML (as printed) leaves the log-likelihood unchanged", src,
-                        f"{ll[0]:.4f}", ll_left,
-                        "R(θ)W rotates the observation space and changes WWᵀ: at θ=π/4 the log-likelihood "
-                        "moves by the measured amount. The invariance holds for a latent rotation "
-                        "W R(θ)ᵀ (checked in the first claim), which is what the figures must use."))
-    # Erratum in the β-posterior mean (App. B.2): Σ̃^{-1} printed where Σ̃ is meant.
+    cl += C.as_printed("W' = R(θ) W_ML (as printed) leaves the log-likelihood unchanged (θ = π/4)", src,
+                       ll[0], ll_left, rtol=1e-9,
+                       why="R(θ)W rotates the observation space and changes WWᵀ, so the log-likelihood "
+                           "moves by the measured amount. The invariance holds for a latent rotation "
+                           "W R(θ)ᵀ (the paired claim), which is what the figures use.",
+                       corrected=invariance, kind="paper")
+    # Erratum in the β-posterior mean (App. B.2): Σ̃^{-1} printed where Σ̃ is meant. Oracle: the
+    # exact Gaussian posterior by numpy (fa.exact_posterior), not the sympy derivation.
     f = lambdified(2, 2)
     x0 = X[0]
     printed = f["mean_as_printed"](x0, W @ fa.rotation(0.3).T, psi, [0, 0], [1, 1], 1.0)
     derived = f["mean"](x0, W @ fa.rotation(0.3).T, psi, [0, 0], [1, 1], 1.0)
     numeric, _ = fa.exact_posterior(x0[None], W @ fa.rotation(0.3).T, psi)
-    cl.append(C.differs("β-posterior mean μ̃ = Σ̃⁻¹ M WᵀD⁻¹ x (as printed)", f"{PAPER}, App. B.2",
-                        str(np.round(derived, 6).tolist()), np.round(printed, 6).tolist(),
-                        "Completing the square in p(x|z)^M p(z) (theory.factor_analysis.derive) gives "
-                        "μ̃ = Σ̃ M WᵀD⁻¹x; the printed inverse does not even reduce to eq 15 at M = 1."))
-    cl.append(C.close("corrected β-posterior mean μ̃ = Σ̃ M WᵀD⁻¹x: sympy derivation vs numpy closed form "
-                      "(max abs difference)", f"{PAPER}, App. B.2, eq 15", 0.0,
-                      float(np.max(np.abs(derived - numeric[0]))), atol=1e-12))
+    printed_err = float(np.max(np.abs(np.asarray(printed, float).ravel() - numeric[0])))
+    cl += C.as_printed_relation(
+        "β-posterior mean μ̃ = Σ̃⁻¹ M WᵀD⁻¹ x (as printed) at M = 1 equals the exact posterior mean",
+        f"{PAPER}, App. B.2", "max |μ̃_printed − exact mean| ≤ 1e-9", printed_err, printed_err <= 1e-9,
+        tolerance="1e-9 (float64)",
+        why="Completing the square in p(x|z)^M p(z) (theory.factor_analysis.derive) gives "
+            "μ̃ = Σ̃ M WᵀD⁻¹x; the printed inverse does not even reduce to the posterior mean at M = 1.",
+        corrected=C.close("corrected β-posterior mean μ̃ = Σ̃ M WᵀD⁻¹x: sympy derivation vs the numpy "
+                          "exact posterior (max abs difference)", f"{PAPER}, App. B.2, eq 15", 0.0,
+                          float(np.max(np.abs(derived - numeric[0]))), atol=1e-12, kind="paper",
+                          note="tolerance: float64 round-off on O(1) means"))
     # Gradient ascent on F from a rotated ML solution recovers the PCA directions.
     W_start = _rotated(W, 0.3)
     res = minimize(lambda w: -fa.free_energy(X, w.reshape(2, 2), psi),
@@ -145,9 +160,13 @@ def rotation_study(config: StudyConfig) -> StudyResult:
     cosines = np.abs(pca.T @ (W_vi / np.linalg.norm(W_vi, axis=0)))
     misalign = float(np.degrees(np.arccos(np.clip(np.max(cosines, axis=0), -1, 1))).max())
     cl.append(C.close("maximising F over W (from θ = 0.3 rad) recovers the PCA directions (max angle, deg)",
-                      src, 0.0, misalign, atol=1e-3))
+                      src, 0.0, misalign, atol=1e-3, kind="paper",
+                      note="oracle: eigenvectors of XᵀX/N (numpy eigh); tolerance: BFGS stops at "
+                           "gradient 1e-10, an angle error of ~1e-4 deg"))
     cl.append(C.close("…at the maximum likelihood (log L at the VI solution − ML log L)", src, 0.0,
-                      fa.log_likelihood(X, W_vi, psi) - ll[0], atol=1e-6))
+                      fa.log_likelihood(X, W_vi, psi) - ll[0], atol=1e-6, kind="paper",
+                      note="ML log L from the closed-form Tipping–Bishop weights; tolerance: BFGS "
+                           "stopping (quadratic in the 1e-4 deg residual angle)"))
 
     # ----- figure: data + weights, F and log L vs θ, posterior ellipses at 0 and π/4
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.2))
@@ -199,20 +218,25 @@ def pruning_study(config: StudyConfig) -> StudyResult:
     F = curves[1.0]
     cl = [
         C.relation("log-likelihood is constant in α (α² + β'² = 1 keeps WWᵀ)", src, "max−min ≈ 0",
-                   float(np.ptp(ll)), np.ptp(ll) <= 1e-9 * abs(ll[0]), tolerance="1e-9 relative"),
+                   float(np.ptp(ll)), np.ptp(ll) <= 1e-9 * abs(ll[0]),
+                   tolerance="1e-9 relative (float64 round-off)", kind="paper"),
         C.relation("the free energy is maximal at α = 0", src, "argmax α = 0",
-                   float(alphas[np.argmax(F)]), np.argmax(F) == 0),
+                   float(alphas[np.argmax(F)]), np.argmax(F) == 0,
+                   tolerance=f"α grid of {len(alphas)} points on [0, ½]", kind="paper"),
         C.relation("F strictly decreases on α ∈ [0, ½]", src, "all differences < 0",
-                   float(np.max(np.diff(F))), bool(np.all(np.diff(F) < 0))),
-        C.close("at α = 0 the bound is tight: F = log L", src, 0.0, float(ll[0] - F[0]), atol=1e-8),
+                   float(np.max(np.diff(F))), bool(np.all(np.diff(F) < 0)), kind="paper"),
+        C.close("at α = 0 the bound is tight: F = log L", src, 0.0, float(ll[0] - F[0]), atol=1e-8,
+                kind="paper", note="tolerance: float64 round-off on ~10² nats"),
     ]
     m, v = fa.meanfield_optimum(X, pruning_weights(0.0), psi)
     cl.append(C.close("the pruned component's posterior equals its prior N(0, 1) (max |mean| + |var − 1|)",
-                      src, 0.0, float(np.max(np.abs(m[:, 0])) + abs(v[0] - 1)), atol=1e-12))
+                      src, 0.0, float(np.max(np.abs(m[:, 0])) + abs(v[0] - 1)), atol=1e-12,
+                      kind="paper", note="tolerance: float64 round-off"))
     ok_beta = {b: int(np.argmax(c)) == 0 for b, c in curves.items()}
     cl.append(C.relation("for every β the maximiser stays at α = 0 (B.5: 'a similar observation applies to "
                          "the pruning experiment')", f"{PAPER}, App. B.5", "argmax α = 0 for all β",
-                         {str(b): float(alphas[np.argmax(c)]) for b, c in curves.items()}, all(ok_beta.values())))
+                         {str(b): float(alphas[np.argmax(c)]) for b, c in curves.items()}, all(ok_beta.values()),
+                         tolerance=f"α grid of {len(alphas)} points", kind="paper"))
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     ax = axes[0]
@@ -252,22 +276,41 @@ def beta_study(config: StudyConfig) -> StudyResult:
         argmax_ok.append(bool(np.all(_multiple_of_half_pi(am))))
     cl = [C.relation("for every β the maximisers over θ stay at θ = mπ/2", src,
                      "argmax θ ∈ {0, π/2, π} for all β on the grid", f"{sum(argmax_ok)}/{len(betas)} β values",
-                     all(argmax_ok))]
+                     all(argmax_ok), tolerance=f"θ grid of {len(thetas)} points", kind="paper")]
     cl.append(C.relation("increasing β reduces the amplitude of the free-energy variation, in the eq 16 "
                          "normalisation F_β/β (VI on M = 1/β copies)", f"{PAPER}, App. B.5, eq 16",
                          "amplitude strictly decreasing in β", [float(a) for a in amp16],
-                         bool(np.all(np.diff(amp16) < 0))))
-    peak = float(betas[np.argmax(amp13)])
-    cl.append(C.differs("increasing β reduces the amplitude of the free-energy variation (eq 13 "
-                        "normalisation E log p − β KL)", f"{PAPER}, App. B.5, eq 13",
-                        "decreasing in β", {"beta_at_max_amplitude": peak, "max_amplitude": float(amp13.max())},
-                        f"With eq 13's normalisation the amplitude β·N·KL(q*‖p̃) first grows and peaks at "
-                        f"β ≈ {peak:.3g} before decaying like 1/β; the paper's statement holds for its eq 16 "
-                        f"normalisation (previous claim), where the amplitude N·KL(q*‖p̃) falls monotonically."))
+                         bool(np.all(np.diff(amp16) < 0)), kind="paper",
+                         note="The paper's B.2/B.5 free energy is already eq 16 (VI on M = 1/β "
+                              "replicated observations), so this is the normalisation it plotted."))
+    # Not what the paper plotted: the eq 13 normalisation. Its amplitude β·N·KL(q*‖p̃) first grows,
+    # then decays like 1/β; the peak is located by bounded scalar maximisation in log β.
+    from scipy.optimize import minimize_scalar
+
+    def amp13_at(log_b):
+        b = float(np.exp(log_b))
+        c = [fa.free_energy(X, _rotated(W, t), psi, b) for t in (0.0, np.pi / 4)]
+        return -(c[0] - c[1])  # the variation over θ is largest between 0 and π/4
+
+    i_pk = int(np.argmax(amp13))
+    res = minimize_scalar(amp13_at, bounds=(np.log(betas[max(i_pk - 1, 0)]),
+                                            np.log(betas[min(i_pk + 1, len(betas) - 1)])),
+                          method="bounded", options={"xatol": 1e-8})
+    peak, peak_grid = float(np.exp(res.x)), float(betas[i_pk])
+    rises = bool(np.any(np.diff(amp13) > 0)) and bool(np.any(np.diff(amp13) < 0))
+    cl.append(C.relation("in eq 13's normalisation (E log p − β KL, not what the paper plotted) the "
+                         "amplitude is not monotone: it rises, peaks, then decays like 1/β",
+                         f"{PAPER}, App. B.5, eq 13 (betalab)", "rises then falls along the β grid",
+                         {"beta_at_max_amplitude": peak, "grid_argmax": peak_grid,
+                          "max_amplitude": float(-res.fun)}, rises, kind="extension",
+                         note=f"Peak located by bounded scalar maximisation in log β around the "
+                              f"{len(betas)}-point grid's argmax ({peak_grid:.3g}): β* = {peak:.4g}. A note "
+                              "on normalisations, not a verdict on the paper (which plotted eq 16)."))
     var = np.array([fa.meanfield_optimum(X, W, psi, b)[1] for b in betas])
     cl.append(C.relation("increasing β increases the posterior uncertainty (mean-field variances)", src,
                          "every variance strictly increasing in β", var[:, 0].round(6).tolist(),
-                         bool(np.all(np.diff(var, axis=0) > 0))))
+                         bool(np.all(np.diff(var, axis=0) > 0)), kind="paper"))
+    cl += _beta_model_fit_claims(X, W, psi)
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     cmap = plt.get_cmap("viridis")
@@ -287,5 +330,54 @@ def beta_study(config: StudyConfig) -> StudyResult:
     axes[1].set_title("amplitude of the free-energy variation")
     axes[1].legend(fontsize=8)
     fig.tight_layout()
-    numbers = {"betas": betas, "thetas": thetas, "amplitude_eq13": amp13, "amplitude_eq16": amp16}
+    numbers = {"betas": betas, "thetas": thetas, "amplitude_eq13": amp13, "amplitude_eq16": amp16,
+               "amplitude_eq13_peak_beta": peak}
     return StudyResult(numbers, {"beta": fig}, cl)
+
+
+def fit_w_beta_vi(X, W0, psi, beta):
+    """W maximising the β-VI free energy (eq 13, mean-field q at its optimum) from ``W0`` (BFGS)."""
+    from scipy.optimize import minimize
+
+    K = W0.shape[1]
+    res = minimize(lambda w: -fa.free_energy(X, w.reshape(-1, K), psi, beta), W0.ravel(),
+                   jac=lambda w: -fa.free_energy_grad(X, w.reshape(-1, K), psi, beta).ravel(),
+                   method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
+    return res.x.reshape(-1, K)
+
+
+def _beta_model_fit_claims(X, W_ml, psi, betas=(2.0, 5.0)):
+    """App. B intro and B.6: 'β-VI returns identical model fits to VI regardless of β', with W learned.
+
+    Derivation: F_β/β = E_q log N(x; Wz, βσ²I) − KL(q‖p) + const, so β-VI with noise σ² is VI with
+    noise βσ² and the fit is PPCA with noise βσ²: W_β W_βᵀ = U (Λ − βσ²)₊ Uᵀ (Tipping & Bishop 1999,
+    eq 7), the same directions with smaller magnitudes, components with λ_i ≤ βσ² pruned.
+    Oracle: that closed form from numpy's eigh of XᵀX/N; measured: BFGS on the free energy.
+    """
+    n = X.shape[0]
+    s2 = float(psi[0])
+    lam, U = np.linalg.eigh(X.T @ X / n)
+    out = []
+    src = f"{PAPER}, App. B (intro) and B.6"
+    W1 = fit_w_beta_vi(X, W_ml, psi, 1.0)
+    for beta in betas:
+        Wb = fit_w_beta_vi(X, W_ml, psi, beta)
+        oracle = U @ np.diag(np.clip(lam - beta * s2, 0, None)) @ U.T
+        fit_err = float(np.max(np.abs(Wb @ Wb.T - oracle)))
+        change = float(np.max(np.abs(Wb @ Wb.T - W1 @ W1.T)))
+        norms = np.sort(np.linalg.norm(Wb, axis=0))[::-1]
+        pruned = int(np.sum(lam <= beta * s2))
+        corrected = C.close(
+            f"β = {beta:g}: the β-VI fit (W learned) is PPCA with noise βσ²: WWᵀ = U(Λ − βσ²)₊Uᵀ "
+            f"(max abs difference; {pruned} component(s) pruned)", f"{src} (corrected)", 0.0, fit_err,
+            atol=1e-6, kind="paper",
+            note=f"column norms {np.round(norms, 5).tolist()}, eigenvalues {np.round(lam[::-1], 5).tolist()}, "
+                 f"βσ² = {beta * s2:g}; tolerance: BFGS gradient tolerance 1e-9 on WWᵀ entries of ~0.1")
+        out += C.as_printed(
+            f"β = {beta:g}: β-VI returns the same model fit as VI (W learned; max |ΔWWᵀ| = 0)", src,
+            0.0, change, atol=1e-6,
+            why="The directions stay (PCA), the magnitudes do not: β-VI with noise σ² is VI with "
+                "noise βσ², so the fit is PPCA with noise βσ² and shrinks with β; in this B.3 setting "
+                "β = 5 prunes the second component (λ₂ < 5σ²).",
+            corrected=corrected, kind="paper")
+    return out

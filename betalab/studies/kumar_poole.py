@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, stats
 
-from betalab.claims import close, differs, relation
+from betalab.claims import as_printed, as_printed_relation, close, relation
 from betalab.registry import StudyConfig, StudyResult, study
 
 PAPER = "Kumar & Poole 2020"
@@ -28,6 +28,42 @@ def _mlp(rng, d, D, hidden=16):
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) / np.sqrt(p.shape[-1]))
     return net
+
+
+def linear_gaussian_objective(x, A, b, mu, Sigma, beta, noise_var=1.0):
+    """Exact β-VAE objective E_q log N(x; Az + b, noise_var·I) − β KL(N(mu, Sigma) ‖ N(0, I)).
+
+    Written from the Gaussian expectations directly (Kumar & Poole 2020, eq 2 with a linear
+    decoder), without :mod:`theory.implicit_regularization`, so that it can serve as an oracle:
+    E‖x − Az − b‖² = ‖x − Aμ − b‖² + tr(AΣAᵀ), KL = ½(tr Σ + μᵀμ − d − log|Σ|).
+    """
+    D, d = A.shape
+    r = x - A @ mu - b
+    rec = -0.5 * (D * np.log(2 * np.pi * noise_var) + (r @ r + np.trace(A @ Sigma @ A.T)) / noise_var)
+    kl = 0.5 * (np.trace(Sigma) + mu @ mu - d - np.linalg.slogdet(Sigma)[1])
+    return float(rec - beta * kl)
+
+
+def linear_gaussian_posterior(x, A, b, noise_var):
+    """Exact posterior of z ~ N(0, I), x | z ~ N(Az + b, noise_var·I), by conditioning the joint
+    Gaussian of (z, x) (Schur complement): mean Aᵀ(AAᵀ + cI)⁻¹(x − b), cov I − Aᵀ(AAᵀ + cI)⁻¹A."""
+    G = np.linalg.solve(A @ A.T + noise_var * np.eye(A.shape[0]), A).T
+    return G @ (x - b), np.eye(A.shape[1]) - G @ A
+
+
+def maximise_gaussian_q(objective, d):
+    """(μ, Σ) maximising ``objective(mu, Sigma)`` over a Cholesky parametrisation (BFGS)."""
+    tril = np.tril_indices(d)
+
+    def unpack(t):
+        Lc = np.zeros((d, d))
+        Lc[tril] = t[d:]
+        Lc[np.diag_indices(d)] = np.exp(np.diag(Lc))
+        return t[:d], Lc @ Lc.T
+
+    res = optimize.minimize(lambda t: -objective(*unpack(t)), np.zeros(d + len(tril[0])),
+                            method="BFGS", options={"gtol": 1e-10})
+    return unpack(res.x)
 
 
 @study("kp-posterior-jacobian", title="Posterior covariance, decoder Jacobian and GRAE",
@@ -62,58 +98,86 @@ def posterior_jacobian(config: StudyConfig) -> StudyResult:
     numbers["eq11_argmax_max_abs_err"] = err
     claims.append(close("The optimal posterior covariance (I - J^T H_p J / beta)^-1 maximises "
                         "the concave second-order objective", f"{PAPER}, eqs 8, 9, 11",
-                        0.0, err, atol=1e-5))
+                        0.0, err, atol=1e-5, kind="paper",
+                        note="oracle: BFGS over Cholesky factors; tolerance: BFGS gradient 1e-10 "
+                             "on a well-conditioned 3×3 problem"))
 
     # linear decoder, Gaussian observations: Taylor = β-VAE (MC), = GRAE at the optimum
     A, b, x = rng.normal(size=(4, 2)), rng.normal(size=4), rng.normal(size=4)
     mu2 = rng.normal(size=2)
     S = np.array([[0.5, 0.1], [0.1, 0.3]])
-    n = 200_000 if config.full else 50_000
-    zs = rng.multivariate_normal(mu2, S, size=n)
-    lp = stats.multivariate_normal(np.zeros(4), np.eye(4)).logpdf(x - zs @ A.T - b)
-    mc = lp.mean() - beta * ir.gaussian_kl(mu2, S)
+    exact = linear_gaussian_objective(x, A, b, mu2, S, beta)
     logp_mu = stats.multivariate_normal(np.zeros(4), np.eye(4)).logpdf(x - A @ mu2 - b)
     taylor = float(ir.taylor_objective(logp_mu, ir.jacobian_hessian(A, None), mu2, S, beta))
-    se = float(lp.std() / np.sqrt(n))
-    numbers.update(linear_mc=float(mc), linear_taylor=taylor, linear_mc_se=se)
+    numbers.update(linear_exact=exact, linear_taylor=taylor)
     claims.append(close("Linear decoder, Gaussian observations: the Taylor objective (eq 7) equals "
-                        "the beta-VAE objective (Monte Carlo, 4 standard errors)",
-                        f"{PAPER}, eqs 3-7", taylor, mc, atol=4 * se))
+                        "the beta-VAE objective (exact Gaussian expectations)",
+                        f"{PAPER}, eqs 3-7", exact, taylor, rtol=1e-12, kind="paper",
+                        note="the second-order expansion is exact for a linear decoder; oracle: "
+                             "linear_gaussian_objective (written without theory.implicit_regularization); "
+                             "tolerance: float64"))
     S_opt = ir.optimal_posterior_covariance(A, None, beta)
-    t_opt = float(ir.taylor_objective(logp_mu, ir.jacobian_hessian(A, None), mu2, S_opt, beta))
     grae = float(ir.grae_loss(x, A @ mu2 + b, mu2, A, beta)) + 2 * np.log(2 * np.pi)
-    claims.append(close("Linear Gaussian decoder at the optimal covariance: Taylor objective = "
+    claims.append(close("Linear Gaussian decoder at the optimal covariance: beta-VAE objective = "
                         "-GRAE (eq 13) up to the constant D/2 log 2pi", f"{PAPER}, eqs 12-13",
-                        -grae, t_opt, rtol=1e-12))
+                        -grae, linear_gaussian_objective(x, A, b, mu2, S_opt, beta), rtol=1e-12,
+                        kind="paper", note="oracle: the exact objective of linear_gaussian_objective; "
+                                           "tolerance: float64"))
 
     # gap between GRAE and Taylor: the printed form vs the corrected one
     Sig = np.array([[0.4, -0.1], [-0.1, 0.2]])
     gap = float(ir.taylor_grae_gap(A, None, Sig, beta))
-    direct = float(ir.deterministic_objective(0, A, None, mu2, beta)
-                   - ir.taylor_objective(0, ir.jacobian_hessian(A, None), mu2, Sig, beta))
+    # oracle: objective at Σ* minus objective at Σ, both exact (the Taylor objective is exact here)
+    direct = (linear_gaussian_objective(x, A, b, mu2, S_opt, beta)
+              - linear_gaussian_objective(x, A, b, mu2, Sig, beta))
     Mp = np.eye(2) + A.T @ A @ Sig / beta
     printed_det = np.linalg.det(Mp - 2)  # log|(I + J^TJΣ/β) − d| as printed
     printed = beta / 2 * (np.trace(Mp) - (np.log(printed_det) if printed_det > 0 else np.nan))
     numbers.update(gap_corrected=gap, gap_direct=direct, gap_printed=float(printed))
-    claims.append(differs("The Taylor-GRAE gap is beta/2 [tr(I + J^TJ Sigma/beta) - "
-                          "log|(I + J^TJ Sigma/beta) - d|] (as printed)", f"{PAPER}, sec. 7 and App. F",
-                          f"{direct:.6g}", float(printed),
-                          "Malformed: d sits inside the log-determinant and the bracket makes "
-                          "tr(I + ...) = d + ...; it does not vanish at eq 11. Derived (sympy): "
-                          "gap = beta/2 [tr(M Sigma) - log|M Sigma| - d] = beta KL(N(0,Sigma) || "
-                          "N(0,M^-1)), M = I + J^TJ/beta; checked as the next claim."))
-    claims.append(close("Corrected gap beta/2[tr(M Sigma) - log|M Sigma| - d] equals GRAE minus "
-                        "Taylor objective", f"{PAPER}, sec. 7 (corrected)", direct, gap, rtol=1e-10))
+    claims += as_printed(
+        "The Taylor-GRAE gap is beta/2 [tr(I + J^TJ Sigma/beta) - log|(I + J^TJ Sigma/beta) - d|] "
+        "(as printed), evaluated against the exact objective difference", f"{PAPER}, sec. 7 and App. F",
+        float(printed), direct, rtol=1e-10,
+        why="Malformed: d sits inside the log-determinant (here its argument is "
+            f"{printed_det:.3g}) and the bracket makes tr(I + ...) = d + ...; it does not vanish at "
+            "eq 11. Derived (sympy): gap = beta/2 [tr(M Sigma) - log|M Sigma| - d] = beta "
+            "KL(N(0,Sigma) || N(0,M^-1)), M = I + J^TJ/beta (paired claim).",
+        corrected=close("Corrected gap beta/2[tr(M Sigma) - log|M Sigma| - d] equals the exact "
+                        "beta-VAE objective at Sigma* minus that at Sigma", f"{PAPER}, sec. 7 (corrected)",
+                        direct, gap, rtol=1e-10, kind="paper",
+                        note="oracle: linear_gaussian_objective; tolerance: float64 on a difference "
+                             "of O(1) objectives"))
     claims.append(close("The gap vanishes at the optimal covariance of eq 11",
                         f"{PAPER}, sec. 7", 0.0, float(ir.taylor_grae_gap(A, None, S_opt, beta)),
-                        atol=1e-12))
+                        atol=1e-12, kind="check", note="tolerance: float64"))
+
+    # sec. 7: "multiplication by β for the KL term ... is equivalent to assuming an isotropic decoding
+    # covariance of (1/β)I": the β-objective's maximiser against the exact posterior of each decoder.
+    beta_c = 4.0
+    mu_b, Sig_b = maximise_gaussian_q(lambda m, Sg: linear_gaussian_objective(x, A, b, m, Sg, beta_c), 2)
+    post = {c: linear_gaussian_posterior(x, A, b, c) for c in (1 / beta_c, beta_c)}
+    err = {c: float(max(np.abs(mu_b - m).max(), np.abs(Sig_b - Sg).max())) for c, (m, Sg) in post.items()}
+    numbers["decoder_covariance_equivalence"] = {"beta": beta_c, "err_printed_1_over_beta": err[1 / beta_c],
+                                                 "err_beta": err[beta_c]}
+    claims += as_printed_relation(
+        f"β on the KL term is equivalent to a decoder covariance (1/β)I (β = {beta_c:g}: the maximiser "
+        "q of the β-objective equals the exact posterior with decoder covariance I/β)",
+        f"{PAPER}, sec. 7 (CelebA paragraph)", "max |Δμ|, |ΔΣ| ≤ 1e-6", err[1 / beta_c],
+        err[1 / beta_c] <= 1e-6, tolerance="1e-6 (BFGS gradient tolerance 1e-10)",
+        why="Dividing the objective by β gives E_q log N(x; g(z), I)/β − KL = E_q log N(x; g(z), βI) − KL "
+            "+ const: the equivalent decoder covariance is βI, not (1/β)I (paired claim).",
+        corrected=close(f"Corrected: the maximiser of the β-objective (β = {beta_c:g}) is the exact "
+                        "posterior with decoder covariance βI (max abs difference of mean and covariance)",
+                        f"{PAPER}, sec. 7 (corrected)", 0.0, err[beta_c], atol=1e-6, kind="paper",
+                        note="measured: BFGS on the exact objective over (μ, Cholesky Σ); oracle: "
+                             "Gaussian conditioning of the joint (z, x); tolerance: BFGS gradient 1e-10"))
 
     # Bernoulli H_p
     sym = ir.derive_bernoulli_hessian()
     claims.append(relation("Bernoulli observations: H_p,ii = -1/(1 - x_i - g_i)^2 for binary x "
                            "(sympy)", f"{PAPER}, sec. 5.1", "residual 0 for x=0 and x=1",
                            [str(sym["residual_x0"]), str(sym["residual_x1"])],
-                           sym["residual_x0"] == 0 and sym["residual_x1"] == 0))
+                           sym["residual_x0"] == 0 and sym["residual_x1"] == 0, kind="paper"))
 
     # torch regularizers on a random tanh MLP decoder
     dz, Dx = 8, 32
@@ -132,13 +196,15 @@ def posterior_jacobian(config: StudyConfig) -> StudyResult:
     fro_ok = all(f >= e - 1e-12 for f, e in zip(curves["frobenius"], curves["exact"]))
     claims.append(relation("Hadamard bound: log|I + J^TJ/beta| <= sum_i log(1 + ||J_:,i||^2/beta) "
                            "(random tanh MLP, 13 betas)", f"{PAPER}, eq 14", "holds at every beta",
-                           had_ok, had_ok))
+                           had_ok, had_ok, tolerance="1e-12 (float64)", kind="paper"))
     claims.append(relation("First-order term ||J||_F^2/beta upper-bounds the exact regularizer "
-                           "(log(1+s) <= s)", f"{PAPER}, sec. 5.3", "holds at every beta", fro_ok, fro_ok))
+                           "(log(1+s) <= s)", f"{PAPER}, sec. 5.3", "holds at every beta", fro_ok, fro_ok,
+                           tolerance="1e-12 (float64)", kind="paper"))
     exact_np = float(ir.grae_regularizer(Jt, None, 0.3).mean())
     claims.append(close("Forward-mode exact regularizer equals dense numpy log-det",
                         f"{PAPER}, eq 13", exact_np,
-                        float(R.grae_regularizer(net, z, 0.3).detach().mean()), rtol=1e-10))
+                        float(R.grae_regularizer(net, z, 0.3).detach().mean()), rtol=1e-10,
+                        kind="check", note="float64 torch vs numpy"))
     gen = torch.Generator().manual_seed(config.seed)
     reps = 400 if config.full else 100
     draws = R.grae_regularizer(net, z.repeat(reps, 1), 0.3, mode="stochastic",
@@ -148,13 +214,27 @@ def posterior_jacobian(config: StudyConfig) -> StudyResult:
     numbers.update(stochastic_mean=float(draws.mean()), hadamard_mean=had, stochastic_se=se_st)
     claims.append(close("GRAE-approx (k=1 uniformly sampled column, scaled by d) is unbiased for "
                         "the Hadamard bound (4 standard errors)", f"{PAPER}, below eq 14",
-                        had, float(draws.mean()), atol=4 * se_st))
-    claims.append(differs("First-order regularizer for general H_p is ||J_g [-H_p^(1/2)]||_F^2",
-                          f"{PAPER}, sec. 5.3", "||(-H_p)^(1/2) J_g||_F^2 (times 1/2 in the loss)",
-                          "J_g is D x d and H_p is D x D: the printed product does not conform",
-                          "The weighting acts on J's rows: beta/2 log|I - J^T H_p J/beta| ~ "
-                          "1/2 ||(-H_p)^(1/2) J||_F^2; implemented as frobenius_regularizer and "
-                          "checked against dense numpy in the tests."))
+                        had, float(draws.mean()), atol=4 * se_st, kind="paper",
+                        note=f"tolerance: 4 standard errors of the mean over {reps} replicate passes "
+                             f"(se = {se_st:.3g}, {100 * se_st / had:.2g}% of the value)"))
+    # sec. 5.3's first-order regularizer: the printed product J_g [−H_p^(1/2)] against the shapes
+    Jd, hd2 = rng.normal(size=(7, 3)), -rng.uniform(0.5, 2.0, size=7)
+    conforms = Jd.shape[1] == np.diag(hd2).shape[0]
+    M = Jd.T @ np.diag(-hd2) @ Jd
+    beta_big = 1e3 * float(np.linalg.norm(M, 2))
+    exact_big = beta_big / 2 * np.linalg.slogdet(np.eye(3) + M / beta_big)[1]
+    first = 0.5 * float(np.sum((np.sqrt(-hd2)[:, None] * Jd) ** 2))
+    claims += as_printed_relation(
+        "First-order regularizer for general H_p is ||J_g [-H_p^(1/2)]||_F^2 (as printed: the product "
+        "J_g [-H_p^(1/2)] is defined)", f"{PAPER}, sec. 5.3", "inner dimensions agree",
+        {"J_g": list(Jd.shape), "H_p": [7, 7]}, conforms,
+        why="J_g is D x d and H_p is D x D: the printed product does not conform. The weighting acts "
+            "on J's rows, (-H_p)^(1/2) J_g (paired claim).",
+        corrected=close("Corrected: beta/2 log|I - J^T H_p J/beta| -> 1/2 ||(-H_p)^(1/2) J||_F^2 for "
+                        "large beta (relative difference at beta = 1e3 ||J^T(-H_p)J||)",
+                        f"{PAPER}, sec. 5.3 (corrected)", 0.0, abs(exact_big / first - 1), atol=1e-3,
+                        kind="paper", note="log|I + M/β| = tr M/β − tr M²/(2β²) + …, so the relative "
+                                           "difference is ≤ ‖M‖/(2β) = 5e-4 here"))
 
     # figure: regularizers vs beta (left), Σ* vs (I + JᵀJ/β)⁻¹ structure (right)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -200,26 +280,30 @@ def nonuniqueness(config: StudyConfig) -> StudyResult:
     numbers["laplace_chi2_pvalue"] = p_chi
     claims.append(relation("r = F^-1 o Phi o U o Phi^-1 o F leaves a factorised Laplace prior "
                            "invariant (chi-square over 36 prior-equiprobable cells)",
-                           f"{PAPER}, App. A", "p-value > 0.001", p_chi, p_chi > 1e-3))
+                           f"{PAPER}, App. A", "p-value > 0.001", p_chi, p_chi > 1e-3,
+                           tolerance=f"chi-square test at level 1e-3, n = {n}, fixed seed", kind="paper"))
     corr = float(np.corrcoef(z[:, 1], r[:, 0])[0, 1])
     numbers["mixing_corr"] = corr
     claims.append(relation("r mixes the latents: r_1(z) depends on z_2", f"{PAPER}, App. A",
-                           "|corr(z_2, r_1)| > 10/sqrt(n)", corr, abs(corr) > 10 / np.sqrt(n)))
+                           "|corr(z_2, r_1)| > 10/sqrt(n)", corr, abs(corr) > 10 / np.sqrt(n),
+                           tolerance="10 standard errors of a null correlation (1/sqrt(n))", kind="paper"))
     zz = z[:500]
     Jfd = U.numerical_jacobian(lambda w: U.mixing_transform(w, Urot, dist), zz)
     logdet = np.log(np.abs(np.linalg.det(Jfd)))
     ratio = dist.logpdf(zz).sum(-1) - dist.logpdf(U.mixing_transform(zz, Urot, dist)).sum(-1)
     numbers.update(max_abs_logdet=float(np.max(np.abs(logdet))),
                    max_err_prior_ratio=float(np.max(np.abs(logdet - ratio))))
-    claims.append(differs("The mixing transform has |det J_r(z)| = 1", f"{PAPER}, App. A",
-                          "log|det J_r| = 0", float(np.max(np.abs(logdet))),
-                          "Finite-difference Jacobians give |log|det J_r|| up to the value shown. "
-                          "The chain rule gives |det J_r(z)| = p(z)/p(r(z)) (1 only for the "
-                          "Gaussian prior); invariance r#p = p is what the argument needs. "
-                          "Checked as the next claim."))
-    claims.append(close("|det J_r(z)| = p(z)/p(r(z)) (finite differences, 500 points, max "
+    claims += as_printed(
+        "The mixing transform has |det J_r(z)| = 1 (max |log|det J_r|| over 500 points)",
+        f"{PAPER}, App. A", 0.0, float(np.max(np.abs(logdet))), atol=1e-5,
+        why="Finite-difference Jacobians give |log|det J_r|| up to the value measured. The chain rule "
+            "gives |det J_r(z)| = p(z)/p(r(z)) (1 only for the Gaussian prior); invariance r#p = p is "
+            "what the argument needs (paired claim).",
+        corrected=close("|det J_r(z)| = p(z)/p(r(z)) (finite differences, 500 points, max "
                         "abs error of the log)", f"{PAPER}, App. A (corrected)", 0.0,
-                        float(np.max(np.abs(logdet - ratio))), atol=1e-5))
+                        float(np.max(np.abs(logdet - ratio))), atol=1e-5, kind="paper",
+                        note="tolerance: central finite differences of step ~1e-6, error ~1e-8–1e-6"),
+        kind="paper")
 
     prior = U.BivariateStudentT(df=6.0, rho=0.6)
     zc = prior.sample(n, rng)
@@ -228,19 +312,23 @@ def nonuniqueness(config: StudyConfig) -> StudyResult:
     numbers["corr_prior_ks_pvalues"] = pks
     claims.append(relation("Correlated prior (bivariate t, nu=6, rho=0.6): the Darmois version "
                            "keeps the t_6 marginals (KS)", f"{PAPER}, App. A, correlated priors",
-                           "both p-values > 0.001", pks, min(pks) > 1e-3))
+                           "both p-values > 0.001", pks, min(pks) > 1e-3,
+                           tolerance=f"KS at level 1e-3, n = {n}, fixed seed", kind="paper"))
     boot = [np.corrcoef(prior.sample(n, rng).T)[0, 1] for _ in range(10)]
     cr = float(np.corrcoef(rc.T)[0, 1])
     claims.append(close("Correlated prior: the correlation rho = 0.6 is preserved",
                         f"{PAPER}, App. A, correlated priors", 0.6, cr,
-                        atol=float(4 * np.std(boot))))
+                        atol=float(4 * np.std(boot)), kind="paper",
+                        note=f"tolerance: 4 standard deviations of the sample correlation, from 10 fresh "
+                             f"samples of size n = {n}"))
     zc5 = zc[:300]
     Jc = U.numerical_jacobian(
         lambda w: U.darmois_mixing_transform(w, U.rotation_matrix(np.pi / 3), prior), zc5)
     errc = float(np.max(np.abs(np.log(np.abs(np.linalg.det(Jc)))
                                - (prior.logpdf(zc5) - prior.logpdf(rc[:300])))))
     claims.append(close("Correlated prior: |det J_r| = p(z)/p(r(z)) pointwise (change of variables "
-                        "<=> r#p = p)", f"{PAPER}, App. A (corrected)", 0.0, errc, atol=1e-5))
+                        "<=> r#p = p)", f"{PAPER}, App. A (corrected)", 0.0, errc, atol=1e-5,
+                        kind="extension", note="tolerance: central finite differences"))
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     m = 3000
@@ -357,6 +445,10 @@ def uniqueness(config: StudyConfig) -> StudyResult:
                 pair = np.abs(_angle_difference(e["angle_final"][0::2], e["angle_final"][1::2]))
                 numbers[key + "/median_pair_angle_difference"] = float(np.median(pair))
 
+    scale = "full" if config.full else "quick"
+    n_sets = int(lengths.size)
+    tol = (f"median over {n_sets} data sets ({scale} scale: {n_samples} points each); the 1° and 5° "
+           "limits sit an order of magnitude from the measured medians of either side")
     claims = []
     for nl in nls:
         for am in ("amortised", "unamortised"):
@@ -365,49 +457,47 @@ def uniqueness(config: StudyConfig) -> StudyResult:
             src = f"{PAPER}, sec. 3.2, App. C, {fig_ref}"
             pd = numbers[f"{nl}/diagonal/{am}/median_pair_angle_difference"]
             pf = numbers[f"{nl}/full/{am}/median_pair_angle_difference"]
-            claims.append(relation(
+            unique = relation(
                 f"nu={nl}, {am}: with diagonal Sigma the optimum is unique: median |difference| "
                 f"of the converged angles of two initialisations on the same data",
-                f"{src}; Thm 1", "< 1 deg", pd, pd < 1.0,
+                f"{src}; Thm 1", "< 1 deg", pd, pd < 1.0, tolerance=tol, kind="paper", scale=scale,
                 note="Direct test of uniqueness: the same data set fitted from two random "
-                     "initialisations and random fixed rotations O1, O2, O."))
-            claims.append(relation(
+                     "initialisations and random fixed rotations O1, O2, O.")
+            not_unique = relation(
                 f"nu={nl}, {am}: with full Sigma the optimum is not unique: median |difference| "
                 f"of the converged angles of two initialisations on the same data",
-                f"{src}; Thm 1", "> 5 deg", pf, pf > 5.0))
+                f"{src}; Thm 1", "> 5 deg", pf, pf > 5.0, tolerance=tol, kind="paper", scale=scale)
             md = float(np.median(np.abs(d["angle_final"])))
             mf = float(np.median(np.abs(f["angle_final"])))
             text = (f"nu={nl}, {am}: with diagonal Sigma the inferred latents align with the "
                     f"true ones at the optimum: median |rotation angle| of the converged trials")
             text2 = (f"nu={nl}, {am}: at the optimum the diagonal-Sigma angles are closer to 0 "
                      f"than the full-Sigma ones (median |angle|, diagonal vs full)")
-            if nl == "identity":
-                claims.append(relation(
-                    text, src, "< 5 deg", md, md < 5.0,
-                    note="Residual angle: finite-sample PCA vs true z. Decoder sigma fixed at "
-                         "0.05, orthogonal W columns; second-order optimiser instead of the "
-                         "paper's gradient descent."))
-                claims.append(relation(text2, src, "diagonal < full", [md, mf], md < mf))
-                continue
-            # ν nonlinear: every rotation A -> AR of the decoder has the same likelihood (the
-            # prior is rotation invariant), and the ELBO picks the one with the smallest
-            # mean-field gap; the true posterior is factorised at the true rotation only for
-            # ν = identity, so the unique optimum need not be the true latents.
-            why = ("The optimum is unique (pair claim above), but for nonlinear nu it is not "
+            # For ν = identity the true posterior factorises at the true rotation, so alignment is
+            # the paper's claim as it stands. For nonlinear ν every rotation A -> AR of the decoder
+            # has the same likelihood (rotation-invariant prior) and the ELBO selects the one with
+            # the smallest mean-field gap: the printed statement is evaluated, and where it does
+            # not hold the paired claim is uniqueness itself, which is what Thm 1 supports.
+            why = ("The optimum is unique (paired claim), but for nonlinear nu it is not "
                    "the true rotation: all rotations A -> AR of the decoder have the same "
                    "likelihood (rotation-invariant prior) and the ELBO selects the one with the "
                    "smallest mean-field gap, i.e. the most factorised posterior "
                    "(J = diag(nu'(Az))A with orthogonal columns, eq 11); the true posterior is "
                    "factorised at the true rotation only for nu = identity.")
-            for t, expected, value, ok in ((text, "< 5 deg", md, md < 5.0),
-                                           (text2, "diagonal < full", [md, mf], md < mf)):
-                claims.append(relation(t, src, expected, value, ok) if ok else
-                              differs(t, src, expected, value, why))
-            gap = d["elbo_final"] - d["elbo"]
-            near = np.abs(d["angle"][gap < 1e-2])
-            far = np.abs(d["angle"][gap > 1e-1])
-            numbers[f"{nl}/{am}/diag_near_far_mean_abs_angle"] = [
-                float(near.mean()) if near.size else None, float(far.mean()) if far.size else None]
+            claims += as_printed_relation(
+                text, src, "< 5 deg", md, md < 5.0, tolerance=tol, why=why, corrected=unique,
+                kind="paper", scale=scale)
+            claims += as_printed_relation(
+                text2, src, "diagonal < full", [md, mf], md < mf, tolerance=tol,
+                why=why.replace("(paired claim)", "(see the diagonal-Sigma uniqueness claim)")
+                + " The paired claim is the full-Sigma non-uniqueness that the comparison was meant "
+                  "to show.", corrected=not_unique, kind="paper", scale=scale)
+            if nl != "identity":
+                gap = d["elbo_final"] - d["elbo"]
+                near = np.abs(d["angle"][gap < 1e-2])
+                far = np.abs(d["angle"][gap > 1e-1])
+                numbers[f"{nl}/{am}/diag_near_far_mean_abs_angle"] = [
+                    float(near.mean()) if near.size else None, float(far.mean()) if far.size else None]
 
     fig, axes = plt.subplots(4, 4, figsize=(16, 14), squeeze=False, constrained_layout=True)
     for i, nl in enumerate(nls):

@@ -10,20 +10,165 @@ from betalab.cli import main
 
 
 def test_close_verdicts():
-    assert claims.close("x", "s", 1.0, 1.0 + 1e-9, rtol=1e-6).verdict == "holds"
-    assert claims.close("x", "s", 1.0, 1.1, rtol=1e-6).verdict == "fails"
-    assert claims.close("x", "s", 0.0, float("nan"), atol=1.0).verdict == "fails"
+    assert claims.close("x", "s", 1.0, 1.0 + 1e-9, rtol=1e-6, kind="check").verdict == "holds"
+    assert claims.close("x", "s", 1.0, 1.1, rtol=1e-6, kind="check").verdict == "fails"
+    assert claims.close("x", "s", 0.0, float("nan"), atol=1.0, kind="check").verdict == "fails"
     with pytest.raises(ValueError, match="rtol or atol"):
-        claims.close("x", "s", 1.0, 1.0)
+        claims.close("x", "s", 1.0, 1.0, kind="check")
 
 
-def test_differs_and_offline_need_explanations():
-    with pytest.raises(ValueError, match="note"):
-        claims.Claim("x", "s", "1", 2, "-", "differs")
-    with pytest.raises(ValueError, match="substitute"):
-        claims.Claim("x", "s", "1", 2, "-", "offline")
-    with pytest.raises(ValueError, match="verdict"):
-        claims.Claim("x", "s", "1", 2, "-", "maybe")
+def test_kind_is_required_and_checked():
+    with pytest.raises(TypeError, match="kind"):
+        claims.close("x", "s", 1.0, 1.0, atol=1.0)  # noqa: the missing keyword is the test
+    with pytest.raises(TypeError, match="kind"):
+        claims.relation("x", "s", "e", 1, True)
+    with pytest.raises(ValueError, match="kind"):
+        claims.relation("x", "s", "e", 1, True, kind="paperish")
+    with pytest.raises(ValueError, match="scale"):
+        claims.relation("x", "s", "e", 1, True, kind="paper", scale="huge")
+    c = claims.close("x", "s", 1.0, 1.0, atol=1.0, kind="extension", scale="quick")
+    assert (c.kind, c.scale) == ("extension", "quick")
+    assert claims.Claim.from_dict(c.to_dict()) == c
+
+
+def test_a_verdict_cannot_be_passed_in():
+    """Claim refuses direct construction: only the comparison constructors decide verdicts."""
+    with pytest.raises(TypeError, match="verdict cannot"):
+        claims.Claim("x", "s", "1", 2, "-", "holds")
+    with pytest.raises(TypeError, match="verdict cannot"):
+        claims.Claim("x", "s", "1", 2, "-", "differs", note="n", kind="paper", pair="y")
+    assert not hasattr(claims, "differs") and not hasattr(claims, "offline")
+    for f in (claims.close, claims.relation, claims.as_printed, claims.as_printed_relation,
+              claims.not_run, claims.constructed):
+        assert "verdict" not in f.__code__.co_varnames[:f.__code__.co_argcount
+                                                         + f.__code__.co_kwonlyargcount]
+
+
+def _corrected():
+    return claims.close("corrected", "s", 2.0, 2.0, atol=1e-12, kind="paper")
+
+
+def test_as_printed_differs_only_when_the_printed_form_disagrees():
+    """A study cannot produce a 'differs' whose printed form agrees: the same call with an
+    agreeing printed value gives 'holds'."""
+    printed, corrected = claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=_corrected())
+    assert printed.verdict == "differs" and printed.note == "w" and printed.pair == "corrected"
+    assert corrected.pair == "p" and corrected.verdict == "holds"
+    agreeing, _ = claims.as_printed("p", "s", 1.0, 1.05, atol=0.1, why="w", corrected=_corrected())
+    assert agreeing.verdict == "holds" and agreeing.note == ""
+    r, _ = claims.as_printed_relation("p", "s", "e", 3, 3 == 3, why="w", corrected=_corrected())
+    assert r.verdict == "holds"
+    r, _ = claims.as_printed_relation("p", "s", "e", 3, 3 == 4, why="w", corrected=_corrected())
+    assert r.verdict == "differs"
+    with pytest.raises(TypeError, match="corrected"):
+        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected="the fix")
+    with pytest.raises(ValueError, match="why"):
+        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="", corrected=_corrected())
+    nr = claims.not_run("n", "s", "1", why="w.", would_run="r.", cost="c.", kind="paper")
+    with pytest.raises(ValueError, match="corrected"):
+        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=nr)
+
+
+def test_not_run_and_constructed_say_why():
+    c = claims.not_run("n", "s", "1", why="needs a GPU.", would_run="betalab train.", cost="1 h.",
+                       kind="paper", substitute="a smaller run")
+    assert c.verdict == "not run" and "needs a GPU" in c.note and c.substitute == "a smaller run"
+    for missing in ("why", "would_run", "cost"):
+        kw = {"why": "w", "would_run": "r", "cost": "c", missing: ""}
+        with pytest.raises(ValueError, match=missing):
+            claims.not_run("n", "s", "1", kind="paper", **kw)
+    k = claims.constructed("n", "s", -17.82, -17.82, how="solved for λ.", free="N.", kind="paper")
+    assert k.verdict == "constructed" and "not reproduced" in k.note
+    with pytest.raises(ValueError, match="free"):
+        claims.constructed("n", "s", 1.0, 1.0, how="h", free="", kind="paper")
+
+
+def test_report_counts_the_kinds_apart():
+    """The headline counts paper claims by verdict; extensions and checks apart (a constructed
+    match is not counted as holding)."""
+    from betalab.runner import counts, headline
+
+    cs = [claims.close("a", "s", 1.0, 1.0, atol=1, kind="paper"),
+          claims.close("b", "s", 1.0, 9.0, atol=1, kind="paper"),
+          *claims.as_printed("c", "s", 1.0, 9.0, atol=1, why="w", corrected=_corrected()),
+          claims.constructed("d", "s", 1.0, 1.0, how="h.", free="f.", kind="paper"),
+          claims.not_run("e", "s", "1", why="w.", would_run="r.", cost="c.", kind="paper"),
+          claims.relation("f", "s", "e", 1, True, kind="extension"),
+          claims.relation("g", "s", "e", 1, True, kind="check"),
+          claims.relation("h", "s", "e", 1, False, kind="check")]
+    cnt = counts(cs)
+    assert cnt["paper"] == {"holds": 2, "fails": 1, "differs": 1, "not run": 1, "constructed": 1}
+    assert cnt["extension"]["holds"] == 1 and cnt["check"] == {
+        "holds": 1, "fails": 1, "differs": 0, "not run": 0, "constructed": 0}
+    text = headline(cnt)
+    assert "Paper claims: 6** — 2 hold, 1 fail, 1 differ" in text
+    assert "1 not run here, 1 constructed" in text
+    assert "extensions: 1** (1 hold, 0 fail)" in text and "checks: 2** (1 hold, 1 fail)" in text
+
+
+def test_no_study_writes_a_verdict_by_hand():
+    """Studies and notebooks build claims only through the constructors, never pass a literal
+    True/False as the outcome of a relation, and never name a verdict."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / "betalab" / "studies").glob("*.py")) + sorted((root / "notebooks").glob("*.py"))
+    assert files
+    outcome_position = {"relation": 4, "as_printed_relation": 4}
+    for path in files:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in ("_KEY", "Claim"):
+                raise AssertionError(f"{path.name}:{node.lineno} touches Claim directly")
+            if isinstance(node, ast.Attribute) and node.attr in ("_KEY", "Claim"):
+                raise AssertionError(f"{path.name}:{node.lineno} touches Claim directly")
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            assert not any(k.arg == "verdict" for k in node.keywords), f"{path.name}:{node.lineno}"
+            if name in outcome_position:
+                pos = outcome_position[name]
+                arg = node.args[pos] if len(node.args) > pos else next(
+                    (k.value for k in node.keywords if k.arg in ("ok", "agrees")), None)
+                assert arg is not None, f"{path.name}:{node.lineno}"
+                assert not isinstance(arg, ast.Constant), \
+                    f"{path.name}:{node.lineno}: {name} with a literal outcome"
+
+
+def test_coverage_items_are_validated_and_resolved():
+    from betalab import coverage
+
+    with pytest.raises(ValueError, match="reason"):
+        coverage.Item("higgins", "Fig 5", "table", "missing")
+    with pytest.raises(ValueError, match="claims"):
+        coverage.Item("higgins", "Fig 5", "table", "covered")
+    with pytest.raises(ValueError, match="paper"):
+        coverage.Item("nobody", "Fig 5", "table", "missing", reason="r")
+    with pytest.raises(ValueError, match="status"):
+        coverage.Item("higgins", "Fig 5", "table", "done", ("s: a",))
+    item = coverage.Item("higgins", "Fig 5", "table", "partial", ("toy: value is",), reason="r")
+    c = claims.relation("value is finite", "none", "finite", 1, True, kind="paper").with_study("toy")
+    res = coverage.resolve([item], [("toy:1", c)])
+    assert res[0].ids == ["toy:1"] and res[0].verdicts == ["holds"] and not res[0].unresolved
+    res = coverage.resolve([item], [], studies_run={"other"})
+    assert res[0].not_in_run == ["toy: value is"] and not res[0].unresolved
+    assert coverage.unresolved_names([item], "toy", []) == ["toy: value is"]
+    assert coverage.summary(res)["counts"]["higgins"] == {"covered": 0, "partial": 1, "missing": 0}
+
+
+def test_the_ledger_is_well_formed():
+    from betalab import coverage
+    from betalab.ledger import LEDGER
+
+    assert LEDGER and all(isinstance(i, coverage.Item) for i in LEDGER)
+    assert {i.paper for i in LEDGER} == set(coverage.PAPERS)
+    keys = [(i.paper, i.ref, i.what) for i in LEDGER]
+    assert len(keys) == len(set(keys)), "duplicate ledger items"
+    studies = set(registry.all_studies())
+    for i in LEDGER:
+        for name in i.claims:
+            assert name.partition(": ")[0] in studies, name
 
 
 def test_config_validation():
@@ -45,8 +190,9 @@ def toy_study():
         return registry.StudyResult(
             numbers={"value": value},
             figures={"line": fig},
-            claims=[claims.relation("value is finite", "none", "finite", value, value == value),
-                    claims.close("value is 100", "none", 100.0, value, atol=1.0)])
+            claims=[claims.relation("value is finite", "none", "finite", value, value == value,
+                                    kind="paper"),
+                    claims.close("value is 100", "none", 100.0, value, atol=1.0, kind="check")])
 
     registry.study(name, title="toy", paper="none", source="none")(toy)
     yield name
@@ -63,6 +209,9 @@ def test_runner_writes_report_and_is_deterministic(tmp_path, toy_study):
     assert (tmp_path / toy_study / "line.pdf").stat().st_size > 0
     report = (tmp_path / "report.md").read_text()
     assert f"![{toy_study}/line.png]" in report and "seed **3**" in report
+    assert "**Paper claims: 1** — 1 hold" in report and "## Coverage of the papers" in report
+    assert f"| {toy_study}:2 | value is 100 |" in report
+    assert data["counts"]["check"]["fails"] == 1 and data["claims"][0]["id"] == f"{toy_study}:1"
     first = json.loads((tmp_path / toy_study / "result.json").read_text())["numbers"]
     runner.reproduce(cfg, tmp_path / "again", only=toy_study, progress=False)
     again = json.loads((tmp_path / "again" / toy_study / "result.json").read_text())["numbers"]
@@ -128,7 +277,8 @@ def test_runner_hands_studies_partial_results_and_clears_them(tmp_path):
         config.partial.save("piece", {"seed": config.seed}, {"v": [1.0]})
         assert (config.partial.root / "piece.npz").exists()
         return registry.StudyResult(numbers={}, figures={}, claims=[
-            claims.relation("piece kept", "none", "kept", 1, True)])
+            claims.relation("piece kept", "none", "kept", 1, config.partial is not None,
+                            kind="check")])
 
     registry.study(name, title="toy", paper="none", source="none")(toy)
     try:

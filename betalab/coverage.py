@@ -1,0 +1,160 @@
+"""The coverage ledger: the papers' checkable items and their status in betalab.
+
+Each :class:`Item` is one checkable thing printed in a seed paper (an equation, a figure, a
+table, a number in the text) with its status:
+
+``covered``
+    decided by the claims it names;
+``partial``
+    some of it is decided by the claims it names, ``reason`` says what is not;
+``missing``
+    no claim decides it; ``reason`` says why (data not obtainable offline, needs a GPU,
+    not yet built, nothing to check).
+
+Claims are named by ``"<study>: <start of the statement>"``; :func:`resolve` turns the names
+into the claim ids of a run (``<study>:<n>``) and reports any name that matches no claim of a
+study that ran. The ledger itself lives in :mod:`betalab.ledger`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUSES = ("covered", "partial", "missing")
+
+PAPERS = {
+    "stuhmer": "Stühmer, Turner & Nowozin 2020 (ISA-VAE, with its appendix)",
+    "kumar-poole": "Kumar & Poole 2020 (implicit regularization in β-VAEs)",
+    "higgins": "Higgins et al. 2017 (β-VAE)",
+    "sikka": "Sikka 2020 (a deeper look at β-VAE, thesis)",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One checkable item of a paper.
+
+    paper : key of :data:`PAPERS`
+    ref : where it is printed ("eq 8", "Fig 3", "App. B.3", "sec. 4.2")
+    what : the item in a few words
+    status : one of :data:`STATUSES`
+    claims : names ``"<study>: <statement start>"`` of the claims that decide it
+    reason : for ``partial`` and ``missing``, what is not decided and why
+    """
+
+    paper: str
+    ref: str
+    what: str
+    status: str
+    claims: tuple[str, ...] = ()
+    reason: str = ""
+
+    def __post_init__(self):
+        if self.paper not in PAPERS:
+            raise ValueError(f"paper must be one of {tuple(PAPERS)}, got {self.paper!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if not isinstance(self.claims, tuple):
+            raise TypeError(f"claims must be a tuple of names, got {type(self.claims).__name__}")
+        for name in self.claims:
+            if not isinstance(name, str) or ": " not in name:
+                raise ValueError(f"claims entries must read '<study>: <statement start>', got {name!r}")
+        if self.status in ("covered", "partial") and not self.claims:
+            raise ValueError(f"a {self.status} item needs the claims that decide it ({self.ref})")
+        if self.status in ("partial", "missing") and not self.reason:
+            raise ValueError(f"a {self.status} item needs a reason ({self.ref})")
+        if self.status == "missing" and self.claims:
+            raise ValueError(f"a missing item names no claims ({self.ref})")
+
+
+@dataclass
+class Resolved:
+    item: Item
+    ids: list[str] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+    not_in_run: list[str] = field(default_factory=list)  # names of studies this run skipped
+
+
+def match(name: str, study: str, statement: str) -> bool:
+    """Whether the ledger name ``"<study>: <statement start>"`` names this claim."""
+    s, _, start = name.partition(": ")
+    return s == study and statement.startswith(start)
+
+
+def resolve(ledger, ids, studies_run=None) -> list[Resolved]:
+    """Resolve each item's claim names against ``ids`` (pairs ``(claim id, Claim)``).
+
+    A name whose study did not run (not in ``studies_run``) is kept apart, not counted as
+    unresolved.
+    """
+    out = []
+    for item in ledger:
+        r = Resolved(item)
+        for name in item.claims:
+            study = name.partition(": ")[0]
+            hits = [(cid, c) for cid, c in ids if match(name, c.study, c.statement)]
+            if hits:
+                r.ids += [cid for cid, _ in hits]
+                r.verdicts += [c.verdict for _, c in hits]
+            elif studies_run is not None and study not in studies_run:
+                r.not_in_run.append(name)
+            else:
+                r.unresolved.append(name)
+        out.append(r)
+    return out
+
+
+def unresolved_names(ledger, study: str, claims) -> list[str]:
+    """Names in ``ledger`` that point at ``study`` but match none of its ``claims``."""
+    bad = []
+    for item in ledger:
+        for name in item.claims:
+            if name.partition(": ")[0] == study and not any(
+                    match(name, study, c.statement) for c in claims):
+                bad.append(name)
+    return bad
+
+
+def summary(resolved: list[Resolved]) -> dict:
+    """Counts per paper and status, and the unresolved names."""
+    out = {p: {s: 0 for s in STATUSES} for p in PAPERS}
+    for r in resolved:
+        out[r.item.paper][r.item.status] += 1
+    return {"counts": out,
+            "unresolved": sorted({n for r in resolved for n in r.unresolved})}
+
+
+def report_lines(resolved: list[Resolved]) -> list[str]:
+    """The coverage section of the report: counts per paper, then every item."""
+    s = summary(resolved)
+    lines = ["| paper | covered | partial | missing |", "|---|---|---|---|"]
+    for key, name in PAPERS.items():
+        c = s["counts"][key]
+        lines.append(f"| {name} | {c['covered']} | {c['partial']} | {c['missing']} |")
+    if s["unresolved"]:
+        lines += ["", "**Ledger entries that match no claim of this run:** "
+                  + "; ".join(s["unresolved"])]
+    for key, name in PAPERS.items():
+        lines += ["", f"### {name}", "", "| item | what | status | claims | reason |",
+                  "|---|---|---|---|---|"]
+        for r in resolved:
+            if r.item.paper != key:
+                continue
+            ids = ", ".join(f"{i} ({v})" for i, v in zip(r.ids, r.verdicts))
+            if r.not_in_run:
+                ids += (", " if ids else "") + f"{len(r.not_in_run)} in studies not run"
+            if r.unresolved:
+                ids += (", " if ids else "") + f"**{len(r.unresolved)} unresolved**"
+            cells = (r.item.ref, r.item.what, r.item.status, ids or "-", r.item.reason or "-")
+            lines.append("| " + " | ".join(x.replace("|", "\\|").replace("\n", " ") for x in cells)
+                         + " |")
+    return lines
+
+
+def __getattr__(name):  # the ledger is large: imported on first use
+    if name == "LEDGER":
+        from betalab.ledger import LEDGER
+
+        return LEDGER
+    raise AttributeError(name)
