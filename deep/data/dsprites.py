@@ -211,6 +211,17 @@ class DSprites:
         f = self.factors_of(np.array([i]))
         return torch.from_numpy(self.render(f)[0]), torch.from_numpy(f[0])
 
+    def materialize(self, progress: bool = False) -> "DSprites":
+        """Render every image once and keep it bit-packed in memory (512 bytes per image:
+        5.9 MB for the reduced grid, 377 MB for the full one); later batches are unpacked from
+        memory instead of rendered. Same images as the lazy path (tested). Binary only.
+        Returns ``self``."""
+        if not self.binary:
+            raise ValueError("materialize: only binary images are kept packed (binary=True)")
+        if self._packed is None:
+            self._packed = render_packed(self, progress=progress)
+        return self
+
     # -------------------------------------------------------------------- cache
     @property
     def cache_path(self) -> Path:

@@ -115,3 +115,12 @@ def test_bad_input():
 def test_full_grid_helper_is_in_index_order():
     g = full_grid((2, 3, 4))
     np.testing.assert_array_equal(g[:, 0] * 12 + g[:, 1] * 4 + g[:, 2], np.arange(24))
+
+
+def test_materialized_images_equal_the_rendered_ones():
+    lazy = DSprites(n_scales=2, n_orientations=4, n_positions=8)
+    mem = DSprites(n_scales=2, n_orientations=4, n_positions=8).materialize()
+    idx = np.random.default_rng(0).permutation(len(lazy))[:300]
+    np.testing.assert_array_equal(mem.images(idx), lazy.images(idx))
+    with pytest.raises(ValueError, match="binary"):
+        DSprites(n_scales=2, n_orientations=4, n_positions=8, binary=False).materialize()
