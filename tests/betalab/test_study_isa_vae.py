@@ -1,0 +1,61 @@
+"""isa-vae-fig5a: the comparison statistics and the verdicts they decide (on synthetic MIG
+samples with a known answer), and the resumable runs of the study."""
+
+import numpy as np
+import pytest
+
+from betalab.studies import isa_vae as S
+
+
+def _stats(mig, rng):
+    return {k: S.bootstrap_diff(mig["isa-vae"], mig["vae"], f, rng) for k, f in S._STATS.items()}
+
+
+def test_bootstrap_interval_covers_a_known_shift():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.3, 0.05, 400), rng.normal(0.1, 0.05, 400)
+    d, lo, hi = S.bootstrap_diff(a, b, np.mean, rng)
+    # the true difference 0.2; the interval's half-width ≈ 1.96·0.05·√(2/400) ≈ 0.007
+    assert lo < 0.2 < hi and hi - lo < 0.02 and d == pytest.approx(a.mean() - b.mean())
+
+
+@pytest.mark.parametrize("shift,verdict", [(0.1, "holds"), (0.0, "differs"), (-0.1, "differs")])
+def test_printed_claims_flip_with_the_data(shift, verdict):
+    rng = np.random.default_rng(1)
+    mig = {"isa-vae": rng.normal(0.2 + shift, 0.03, 20), "vae": rng.normal(0.2, 0.03, 20)}
+    claims = S._fig5a_claims("cpu", S.FIG5A_SCALES["cpu"], mig, _stats(mig, rng))
+    paper = [c for c in claims if c.kind == "paper" and c.scale == "cpu"]
+    assert [c.verdict for c in paper] == [verdict] * 3
+    corrected = [c for c in claims if c.kind == "extension"]
+    assert len(corrected) == 3 and all(c.verdict == "holds" for c in corrected)
+    assert all(c.pair for c in paper)
+    full = [c for c in claims if c.scale == "full"]
+    assert [c.verdict for c in full] == ["not run"]              # never "holds" unless run
+
+
+def test_quick_scale_decides_nothing():
+    rng = np.random.default_rng(2)
+    mig = {"isa-vae": rng.normal(0.3, 0.01, 2), "vae": rng.normal(0.1, 0.01, 2)}
+    claims = S._fig5a_claims("quick", S.FIG5A_SCALES["quick"], mig, _stats(mig, rng))
+    assert {c.verdict for c in claims} == {"not run"}
+
+
+def test_runs_are_kept_and_reused(monkeypatch, tmp_path):
+    from betalab.io import PartialResults
+    from betalab.registry import StudyConfig
+
+    calls = []
+
+    def fake(**kw):
+        calls.append(kw["seed"])
+        return {"mig": 0.1 * kw["seed"], "exponents": np.zeros(0)}
+
+    monkeypatch.setattr(S, "train_and_score", fake)
+    cfg = StudyConfig(partial=PartialResults(tmp_path))
+    grid = [(f"m-s{i}", dict(model="beta-vae", prior="normal", beta=1.0, seed=i)) for i in range(3)]
+    first = S._runs(cfg, "t", grid, S.FIG5A_SCALES["quick"], "")
+    (tmp_path / "t-m-s1.npz").unlink()                  # as if interrupted before run 1 ended
+    second = S._runs(cfg, "t", grid, S.FIG5A_SCALES["quick"], "")
+    assert calls == [0, 1, 2, 1]
+    assert {k: float(v["mig"]) for k, v in first.items()} == \
+        {k: float(v["mig"]) for k, v in second.items()}
