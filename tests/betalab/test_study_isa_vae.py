@@ -59,3 +59,26 @@ def test_runs_are_kept_and_reused(monkeypatch, tmp_path):
     assert calls == [0, 1, 2, 1]
     assert {k: float(v["mig"]) for k, v in first.items()} == \
         {k: float(v["mig"]) for k, v in second.items()}
+
+
+def test_histogram_modes_against_a_known_answer():
+    bins = np.arange(1.5, 2.7001, 0.02)
+    v = np.column_stack([np.full(5, 1.951), np.r_[np.full(4, 2.175), 2.3]])
+    np.testing.assert_allclose(S.histogram_modes(v, bins), [1.95, 2.17], atol=1e-9)
+
+
+@pytest.mark.parametrize("p3_low,verdict", [(2.2, "holds"), (2.12, "differs")])
+def test_exponent_claims_flip_with_the_data(p3_low, verdict):
+    rng = np.random.default_rng(3)
+    n = 30
+    srt = np.column_stack([rng.normal(1.95, 0.003, n), rng.normal(1.98, 0.003, n),
+                           np.r_[p3_low, rng.uniform(2.2, 2.3, n - 1)]])
+    p = np.column_stack([np.full(n, 2.1), srt])
+    bins = np.arange(1.5, 2.7001, 0.02)
+    claims = S._exponent_claims("cpu", S.EXPONENT_SCALES["cpu"], p, srt, S.histogram_modes(srt, bins))
+    by = {c.statement.split(" [")[0]: c for c in claims if c.kind == "paper"}
+    assert by["Every learned p3 (the largest exponent) is larger than 2.17"].verdict == verdict
+    # the p3 mode lands in the 2.20–2.30 bins, not within a bin of 2.17
+    assert by["The most frequent learned exponents are 1.95 (p1), 1.98 (p2) and 2.17 (p3)"].verdict \
+        == "differs"
+    assert all(c.verdict == "holds" for c in claims if c.kind == "extension")
