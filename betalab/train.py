@@ -54,7 +54,7 @@ class RunConfig:
 
     def __post_init__(self):
         from deep.models import ISA_OBJECTIVES, OBJECTIVES
-        from deep.priors import PAPER_ISA_LAYOUT, PAPER_ISA_LEARNED_INIT, parse_prior
+        from deep.priors import PAPER_ISA_LAYOUT, parse_prior, resolve_prior
 
         if self.model not in OBJECTIVES:
             raise ValueError(f"unknown model {self.model!r}; known: {', '.join(OBJECTIVES)}")
@@ -62,8 +62,7 @@ class RunConfig:
         prior = self.prior
         if prior is None:                       # the model's default prior
             prior = "isa" if isa_model else "normal"
-        if prior == "isa":                      # the paper's layout; learned: from 2.0 (App. A.2)
-            prior = PAPER_ISA_LEARNED_INIT if self.learn_exponents else PAPER_ISA_LAYOUT
+        prior = resolve_prior(prior, self.learn_exponents is True)
         tree = parse_prior(prior)
         if isa_model and tree is None:
             raise ValueError(f"prior: model {self.model!r} needs an ISA prior (e.g. 'isa' or "

@@ -32,6 +32,7 @@ from torch.distributions import Distribution, constraints
 from theory import lp_nested as _np_lp
 
 __all__ = ["LpNested", "LearnableLpNested", "LpNestedPrior", "isa_tree", "parse_prior", "format_prior",
+           "resolve_prior",
            "PAPER_ISA_LAYOUT", "PAPER_ISA_LEARNED_INIT"]
 
 isa_tree = _np_lp.isa_tree  # the same tree builder (eq 9) as the numpy reference
@@ -319,6 +320,17 @@ def parse_prior(spec: str):
     if any(n < 1 for _, n in subspaces):
         raise ValueError(f"prior: every subspace needs at least one latent, got {spec!r}")
     return isa_tree(p0, subspaces)
+
+
+def resolve_prior(spec: str, learn_exponents: bool = False) -> str:
+    """The explicit prior string of ``spec``: ``"isa"`` is the paper's layout, with fixed
+    exponents 2.2 (:data:`PAPER_ISA_LAYOUT`, Table 1) or, when the exponents are learned,
+    starting from 2.0 (:data:`PAPER_ISA_LEARNED_INIT`, App. A.2); anything else is returned as is
+    (validated by :func:`parse_prior`)."""
+    parse_prior(spec)
+    if "".join(spec.split()).lower() == "isa":
+        return PAPER_ISA_LEARNED_INIT if learn_exponents else PAPER_ISA_LAYOUT
+    return spec
 
 
 def format_prior(tree) -> str:

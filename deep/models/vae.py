@@ -31,8 +31,9 @@ class VAEConfig:
     hidden : width of the hidden layers (1200 for the papers' MLP, 256 FC for conv)
     likelihood : "bernoulli" (logits) or "gaussian" (means, fixed ``obs_sigma``)
     prior : "normal" (N(0, I), the β-VAE) or an ISA prior string (:func:`deep.priors.parse_prior`,
-        e.g. "isa" = Stühmer et al. 2020 Table 1's 2.1 / 5 × (2.2, 4)); its number of latents
-        must equal ``latent_dim``
+        e.g. "isa" = Stühmer et al. 2020 Table 1's 2.1 / 5 × (2.2, 4), or with
+        ``learn_exponents`` the App. A.2 start 2.1 / 5 × (2.0, 4): :func:`deep.priors.resolve_prior`);
+        its number of latents must equal ``latent_dim``
     learn_exponents : learn the subspace exponents of an ISA prior (Stühmer App. A.2)
     prior_scale : the radial scale s of eq. 11; None = unit variance per latent
         (:func:`theory.lp_nested.unit_variance_scale`)
@@ -76,9 +77,9 @@ class VAEConfig:
 
     def prior_tree(self):
         """The Lp-nested tree of ``prior`` (None for the normal prior)."""
-        from deep.priors import parse_prior
+        from deep.priors import parse_prior, resolve_prior
 
-        return parse_prior(self.prior)
+        return parse_prior(resolve_prior(self.prior, self.learn_exponents is True))
 
     def to_dict(self) -> dict:
         return asdict(self)

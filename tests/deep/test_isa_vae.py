@@ -215,3 +215,12 @@ def test_isa_tcvae_terms_telescope_to_the_monte_carlo_kl(estimator):
                                rtol=1e-12, atol=1e-9)
     with pytest.raises(ValueError, match="log_pz"):
         kl_decomposition(fwd["z"], fwd["mu"], fwd["logvar"], torch.zeros(3))
+
+
+def test_learned_exponents_start_at_two_for_the_paper_layout():
+    m = build_vae(VAEConfig(latent_dim=20, hidden=8, prior="isa", learn_exponents=True))
+    torch.testing.assert_close(m.prior.exponents.detach(),
+                               torch.tensor([2.1, 2.0, 2.0, 2.0, 2.0, 2.0]))     # App. A.2
+    m = build_vae(VAEConfig(latent_dim=20, hidden=8, prior="isa"))
+    torch.testing.assert_close(m.prior.exponents.detach(),
+                               torch.tensor([2.1, 2.2, 2.2, 2.2, 2.2, 2.2]))     # Table 1
