@@ -74,13 +74,15 @@ def _scores(model, dataset, rng_seed, n_metric, n_mig_samples, device):
     return out, mu, lv, f
 
 
-def traversal_figure(model, dataset, mu, kl, title, n_steps=9, limit=3.0, ref_index=None):
+def traversal_figure(model, dataset, mu, kl, title, n_steps=9, limit=3.0, ref_index=None,
+                     n_latents=None):
     """Decoded images of one reference code with one latent varied over [-limit, limit]
-    (Higgins et al. 2017, Fig. 6A bottom rows; Stühmer et al. 2020, App. A.5)."""
+    (Higgins et al. 2017, Fig. 6A bottom rows; Stühmer et al. 2020, App. A.5); the
+    ``n_latents`` latents of highest KL (default all)."""
     import matplotlib.pyplot as plt
     import torch
 
-    order = np.argsort(kl)[::-1]
+    order = np.argsort(kl)[::-1][: n_latents or len(kl)]
     ref = mu[len(mu) // 2 if ref_index is None else ref_index]
     vals = np.linspace(-limit, limit, n_steps)
     z = np.repeat(ref[None], len(order) * n_steps, 0).reshape(len(order), n_steps, -1)

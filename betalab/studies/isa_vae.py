@@ -42,32 +42,20 @@ def _dataset(reduced: bool):
     return (DSprites.reduced() if reduced else DSprites()).materialize()
 
 
-def train_and_score(model: str, prior: str, beta: float, seed: int, *, steps: int, hidden: int,
-                    batch: int, n_mig: int, reduced: bool, device: str = "cpu",
-                    learn_exponents: bool = False) -> dict:
-    """Train one VAE on dSprites and score it; returns plain numbers.
+def train_model(model: str, prior: str, beta: float, seed: int, *, steps: int, hidden: int,
+                batch: int, reduced: bool, device: str = "cpu", learn_exponents: bool = False):
+    """Train one VAE on dSprites (Adam 1e-3, Stühmer et al. 2020 Table 1; 20 latents for the
+    normal prior, the layout's number for an ISA prior). Deterministic for a given seed.
 
-    Returns
-    -------
-    dict with ``mig`` (Chen et al. 2018's sampled MIG without shape, the score of Stühmer et al.
-    2020, sec. 4; NaN when ``n_mig`` is 0), ``mig_histogram`` (20-bin histogram MIG, all five factors), ``recon`` (mean
-    −log p(x|z) over the whole grid, one z per image, nats), ``kl`` (mean KL per latent, from
-    the posterior means and variances against N(0, 1) — a size, not the ISA KL),
-    ``exponents`` (final prior exponents, empty for the normal prior) and ``loss_first`` /
-    ``loss_last`` (mean loss over the first and last 50 steps).
-    """
-    import torch
-
+    Returns (model, dataset, losses per step)."""
     from betalab.studies.dsprites import resolve_device
-    from deep.metrics import encode_dataset, mig_histogram, mig_sampled
     from deep.models import VAEConfig, build_objective, build_vae
     from deep.priors import parse_prior
-    from deep.train import TrainConfig, Trainer, seeded_init, step_generator
+    from deep.train import TrainConfig, Trainer, seeded_init
+    from theory.lp_nested import n_leaves
 
     dev = resolve_device(device)
     data = _dataset(reduced)
-    from theory.lp_nested import n_leaves
-
     latent = 20 if prior == "normal" else n_leaves(parse_prior(prior))     # Table 1: 20 latents
     vcfg = VAEConfig(latent_dim=latent, hidden=hidden, prior=prior, learn_exponents=learn_exponents)
     net, obj = seeded_init(lambda: (build_vae(vcfg), build_objective(model, beta,
@@ -76,6 +64,32 @@ def train_and_score(model: str, prior: str, beta: float, seed: int, *, steps: in
     epochs = math.ceil(steps * batch / len(data)) + 1
     tr = Trainer(net, obj, data, TrainConfig(epochs=epochs, batch_size=batch, lr=1e-3, seed=seed), dev)
     losses = [tr.run_step()["loss"] for _ in range(steps)]
+    return net, data, losses
+
+
+def train_and_score(model: str, prior: str, beta: float, seed: int, *, steps: int, hidden: int,
+                    batch: int, n_mig: int, reduced: bool, device: str = "cpu",
+                    learn_exponents: bool = False) -> dict:
+    """Train one VAE on dSprites (:func:`train_model`) and score it; returns plain numbers.
+
+    Returns
+    -------
+    dict with ``mig`` (Chen et al. 2018's sampled MIG without shape, the score of Stühmer et al.
+    2020, sec. 4; NaN when ``n_mig`` is 0), ``mig_histogram`` (20-bin histogram MIG, all five
+    factors), ``recon`` (mean −log p(x|z) over the whole grid, one z per image, nats), ``kl``
+    (mean KL per latent, from the posterior means and variances against N(0, 1) — a size, not
+    the ISA KL), ``exponents`` (final prior exponents, empty for the normal prior) and
+    ``loss_first`` / ``loss_last`` (mean loss over the first and last 50 steps).
+    """
+    import torch
+
+    from deep.metrics import encode_dataset, mig_histogram, mig_sampled
+    from deep.train import step_generator
+
+    net, data, losses = train_model(model, prior, beta, seed, steps=steps, hidden=hidden,
+                                    batch=batch, reduced=reduced, device=device,
+                                    learn_exponents=learn_exponents)
+    dev = next(net.parameters()).device
     mu, lv, f = encode_dataset(net, data, device=dev)
     rng = np.random.default_rng([seed, 7])
     mig = mig_sampled(mu, lv, f, n_samples=n_mig, rng=rng, exclude=(0,), device=dev)["mig"] \
@@ -94,6 +108,23 @@ def train_and_score(model: str, prior: str, beta: float, seed: int, *, steps: in
     out["recon"] = float(np.concatenate(rec).mean())
     out["exponents"] = np.zeros(0) if ex is None else ex.detach().cpu().double().numpy()
     return out
+
+
+def representative_index(mig, recon) -> int:
+    """The representative model of a set of runs, Stühmer et al. 2020, App. A.5: among the runs
+    in the upper 50% quantile of MIG, the one closest in Mahalanobis distance (with the mean
+    and the variance of MIG and reconstruction loss over those runs, i.e. a diagonal
+    covariance) to their mean. Returns an index into ``mig``."""
+    mig, recon = np.asarray(mig, float), np.asarray(recon, float)
+    if mig.shape != recon.shape or mig.ndim != 1 or mig.size == 0:
+        raise ValueError(f"mig and recon must be 1-D of equal non-zero length, got {mig.shape}, "
+                         f"{recon.shape}")
+    top = np.flatnonzero(mig >= np.median(mig))
+    pts = np.column_stack([mig[top], recon[top]])
+    var = pts.var(0)
+    var[var == 0] = 1.0                                  # a constant coordinate adds nothing
+    d2 = (((pts - pts.mean(0)) ** 2) / var).sum(1)
+    return int(top[np.argmin(d2)])
 
 
 def _runs(config: StudyConfig, label: str, grid, sc: dict, progress_desc: str):
@@ -126,6 +157,10 @@ def bootstrap_diff(a, b, stat, rng, n_boot: int = 10_000) -> tuple[float, float,
     return float(stat(a) - stat(b)), float(lo), float(hi)
 
 
+_DEMO = {"quick": " (a short demonstration: models this briefly trained have not yet learned "
+                  "the factors)"}
+
+
 def fig5a_figure(mig: dict, recon: dict, scale: str):
     """Fig. 5a form: MIG distribution per model (box + points), and MIG vs reconstruction."""
     import matplotlib.pyplot as plt
@@ -146,7 +181,8 @@ def fig5a_figure(mig: dict, recon: dict, scale: str):
     ax[1].set_ylabel("MIG")
     ax[1].legend(fontsize=8, loc="best")
     ax[1].set_title("MIG vs reconstruction (form of Fig. 5b)", fontsize=9)
-    fig.suptitle(f"ISA-VAE vs VAE on procedural dSprites, scale {scale}", fontsize=10)
+    fig.suptitle(f"ISA-VAE vs VAE on procedural dSprites, scale {scale}" + _DEMO.get(scale, ""),
+                 fontsize=10)
     return fig
 
 
@@ -171,7 +207,46 @@ def fig5a(config: StudyConfig) -> StudyResult:
                "trained": {n: [float(res[f"{n}-s{i}"]["loss_last"]) for i in range(sc["seeds"])]
                            for n in FIG5A_MODELS}}
     claims = _fig5a_claims(config.scale, sc, mig, stats)
-    return StudyResult(numbers, {"fig5a": fig5a_figure(mig, recon, config.scale)}, claims)
+    figures = {"fig5a": fig5a_figure(mig, recon, config.scale)}
+    rep = {}
+    for n, (m, p) in FIG5A_MODELS.items():
+        i = representative_index(mig[n], recon[n])
+        figs, mig_again = representative_figures(n, m, p, 1000 * config.seed + i, sc, config.device)
+        figures.update(figs)
+    for fig in figs.values():
+        if config.scale in _DEMO:
+            fig.suptitle(fig._suptitle.get_text() + "\n" + _DEMO[config.scale].strip(" ()"), fontsize=8)
+        rep[n] = {"seed_index": i, "mig": float(mig[n][i]), "recon": float(recon[n][i]),
+                  "mig_histogram": float(mig_h[n][i]), "mig_histogram_retrained": mig_again}
+    numbers["representative"] = rep
+    claims.append(C.relation(
+        "A run is a pure function of its settings: retraining each representative model gives "
+        "its stored histogram MIG exactly", "Stühmer et al. 2020, App. A.5 (representative models)",
+        "equal to the stored value", rep,
+        all(r["mig_histogram"] == r["mig_histogram_retrained"] for r in rep.values()),
+        tolerance="exact (same seed, same device)", kind="check", scale=config.scale))
+    return StudyResult(numbers, figures, claims)
+
+
+def representative_figures(name, model, prior, seed, sc, device):
+    """Latent-vs-factor plot and traversals of the representative model (Stühmer et al. 2020,
+    App. A.5, Figs 8–10 form), retrained from its seed. Returns (figures, its histogram MIG)."""
+    from betalab.studies.dsprites import latent_factor_figure, traversal_figure
+    from deep.metrics import encode_dataset, mig_histogram
+
+    net, data, _ = train_model(model, prior, 1.0, seed, steps=sc["steps"], hidden=sc["hidden"],
+                               batch=sc["batch"], reduced=sc["reduced"], device=device)
+    mu, lv, f = encode_dataset(net, data)
+    kl = (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0)
+    label = {"vae": "VAE", "isa-vae": "ISA-VAE"}[name]
+    figs = {f"representative_{name}_latents": latent_factor_figure(
+                mu, f, kl, data.factor_values(),
+                f"{label} at β = 1, representative run (App. A.5): mean latent vs factors, "
+                "6 latents of highest KL", n_latents=6),
+            f"representative_{name}_traversals": traversal_figure(
+                net, data, mu, kl, f"{label} at β = 1, representative run: traversals of the "
+                "8 latents of highest KL", n_latents=8)}
+    return figs, float(mig_histogram(mu, f)["mig"])
 
 
 _STATS = {"mean": np.mean, "median": np.median, "max": np.max}
@@ -300,7 +375,8 @@ def exponents_figure(sorted_p, betas_of_run, bins, scale):
     ax[1].set_xlabel(r"$\beta$")
     ax[1].set_ylabel("sorted exponents")
     ax[1].set_title(r"per model, against $\beta$", fontsize=9)
-    fig.suptitle(f"ISA-VAE with learned exponents on procedural dSprites, scale {scale}", fontsize=10)
+    fig.suptitle(f"ISA-VAE with learned exponents on procedural dSprites, scale {scale}"
+                 + _DEMO.get(scale, ""), fontsize=9)
     return fig
 
 

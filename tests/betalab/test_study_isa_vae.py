@@ -82,3 +82,17 @@ def test_exponent_claims_flip_with_the_data(p3_low, verdict):
     assert by["The most frequent learned exponents are 1.95 (p1), 1.98 (p2) and 2.17 (p3)"].verdict \
         == "differs"
     assert all(c.verdict == "holds" for c in claims if c.kind == "extension")
+
+
+def test_representative_index_by_hand():
+    # upper half of MIG: runs 2, 3, 4 (median 0.3); their mean (0.4, 10) and variances
+    # (0.02/3·…): run 3 sits at the mean of both coordinates
+    mig = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    recon = np.array([50.0, 40.0, 12.0, 10.0, 8.0])
+    assert S.representative_index(mig, recon) == 3
+    # by hand: upper half (0.3, 10), (0.4, 30), (0.5, 10.5); mean (0.4, 16.83), variances
+    # (0.00667, 86.72); squared distances 1.5 + 0.538 = 2.04, 0 + 2.0 = 2.0, 1.5 + 0.462 = 1.96
+    recon = np.array([50.0, 40.0, 10.0, 30.0, 10.5])
+    assert S.representative_index(mig, recon) == 4
+    with pytest.raises(ValueError, match="mig and recon"):
+        S.representative_index([0.1], [1.0, 2.0])
