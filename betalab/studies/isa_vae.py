@@ -23,9 +23,8 @@ import numpy as np
 from betalab import claims as C
 from betalab.registry import StudyConfig, StudyResult, study
 
-# Stühmer et al. 2020, Table 1 (dSprites) and sec. 4.1 (n = 50 runs per model at β = 1).
-PAPER = dict(seeds=50, epochs=20, batch=2048, hidden=1200, latent=20, lr=1e-3)
-
+#: Stühmer et al. 2020, Table 1 (dSprites) and sec. 4.1 (n = 50 runs per model at β = 1) at
+#: "full"; smaller settings that run on a CPU at "quick" and "cpu"
 FIG5A_SCALES = {
     "quick": dict(seeds=2, steps=300, hidden=64, batch=128, n_mig=200, reduced=True),
     "cpu": dict(seeds=20, steps=2000, hidden=256, batch=128, n_mig=1000, reduced=True),
