@@ -89,6 +89,9 @@ class Study:
     source: str
     func: Callable[[StudyConfig], StudyResult]
     notebook: str = ""
+    #: claims from a study's numbers alone, ``recheck(numbers, seed) -> [Claim]``: lets the
+    #: verdicts of a recorded run (``recorded/``) be re-derived from its recorded numbers
+    recheck: Callable | None = None
 
     def __call__(self, config: StudyConfig | None = None) -> StudyResult:
         config = StudyConfig() if config is None else config
@@ -105,13 +108,14 @@ class Study:
 _REGISTRY: dict[str, Study] = {}
 
 
-def study(name: str, *, title: str, paper: str, source: str, notebook: str = ""):
+def study(name: str, *, title: str, paper: str, source: str, notebook: str = "",
+          recheck: Callable | None = None):
     """Register ``func`` as the study ``name`` (e.g. ``"fa-rotation"``)."""
 
     def decorator(func):
         if name in _REGISTRY and _REGISTRY[name].func is not func:
             raise ValueError(f"study name {name!r} registered twice")
-        _REGISTRY[name] = Study(name, title, paper, source, func, notebook)
+        _REGISTRY[name] = Study(name, title, paper, source, func, notebook, recheck)
         return func
 
     return decorator

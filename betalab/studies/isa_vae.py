@@ -185,49 +185,57 @@ def fig5a_figure(mig: dict, recon: dict, scale: str):
     return fig
 
 
+def fig5a_claims(numbers: dict, seed: int) -> list:
+    """Every claim of the study from its numbers alone (so a recorded run's verdicts can be
+    re-derived from its recorded numbers): the bootstrap of the three statistics (stream 5 of
+    ``seed``), the paper's claims with their corrected forms, the radial-scale note and the
+    representative-model check."""
+    scale, sc = numbers["scale"], numbers["settings"]
+    mig = {n: np.asarray(v, float) for n, v in numbers["mig"].items()}
+    rng = np.random.default_rng([seed, 5])
+    stats = {k: bootstrap_diff(mig["isa-vae"], mig["vae"], f, rng) for k, f in _STATS.items()}
+    rep = numbers["representative"]
+    return _fig5a_claims(scale, sc, mig, stats) + [_scale_note(seed), C.relation(
+        "A run is a pure function of its settings: retraining each representative model gives "
+        "its stored histogram MIG exactly", "Stühmer et al. 2020, App. A.5 (representative models)",
+        "equal to the stored value", rep,
+        all(r["mig_histogram"] == r["mig_histogram_retrained"] for r in rep.values()),
+        tolerance="exact (same seed, same device)", kind="check", scale=scale)]
+
+
 @study("isa-vae-fig5a", title="ISA-VAE vs VAE at β = 1: MIG distribution over seeds",
        paper="Stühmer et al. 2020", source="sec. 4.1, Fig. 5a; Table 1",
-       notebook="isa_vae_fig5a.py")
+       notebook="isa_vae_fig5a.py", recheck=fig5a_claims)
 def fig5a(config: StudyConfig) -> StudyResult:
     sc = FIG5A_SCALES[config.scale]
     grid = [(f"{name}-s{i}", dict(model=m, prior=p, beta=1.0, seed=1000 * config.seed + i))
             for name, (m, p) in FIG5A_MODELS.items() for i in range(sc["seeds"])]
     res = _runs(config, "fig5a", grid, sc, "ISA-VAE Fig. 5a runs")
-    mig = {n: np.array([res[f"{n}-s{i}"]["mig"] for i in range(sc["seeds"])]) for n in FIG5A_MODELS}
-    recon = {n: np.array([res[f"{n}-s{i}"]["recon"] for i in range(sc["seeds"])]) for n in FIG5A_MODELS}
-    mig_h = {n: np.array([res[f"{n}-s{i}"]["mig_histogram"] for i in range(sc["seeds"])])
-             for n in FIG5A_MODELS}
-    rng = config.rng(5)
-    stats = {}
-    for sname, fn in (("mean", np.mean), ("median", np.median), ("max", np.max)):
-        stats[sname] = bootstrap_diff(mig["isa-vae"], mig["vae"], fn, rng)
-    numbers = {"scale": config.scale, "settings": sc, "mig": mig, "mig_histogram": mig_h,
-               "recon": recon, "isa_minus_vae": stats,
-               "trained": {n: [float(res[f"{n}-s{i}"]["loss_last"]) for i in range(sc["seeds"])]
-                           for n in FIG5A_MODELS}}
-    claims = _fig5a_claims(config.scale, sc, mig, stats) + [_scale_note(config)]
+
+    def per_model(key):
+        return {n: np.array([res[f"{n}-s{i}"][key] for i in range(sc["seeds"])], dtype=float)
+                for n in FIG5A_MODELS}
+
+    mig, recon, mig_h = per_model("mig"), per_model("recon"), per_model("mig_histogram")
     figures = {"fig5a": fig5a_figure(mig, recon, config.scale)}
     rep = {}
     for n, (m, p) in FIG5A_MODELS.items():
         i = representative_index(mig[n], recon[n])
         figs, mig_again = representative_figures(n, m, p, 1000 * config.seed + i, sc, config.device)
+        for fig in figs.values():
+            if config.scale in _DEMO:
+                fig.suptitle(fig._suptitle.get_text() + "\n" + _DEMO[config.scale].strip(" ()"),
+                             fontsize=8)
         figures.update(figs)
-    for fig in figs.values():
-        if config.scale in _DEMO:
-            fig.suptitle(fig._suptitle.get_text() + "\n" + _DEMO[config.scale].strip(" ()"), fontsize=8)
         rep[n] = {"seed_index": i, "mig": float(mig[n][i]), "recon": float(recon[n][i]),
                   "mig_histogram": float(mig_h[n][i]), "mig_histogram_retrained": mig_again}
-    numbers["representative"] = rep
-    claims.append(C.relation(
-        "A run is a pure function of its settings: retraining each representative model gives "
-        "its stored histogram MIG exactly", "Stühmer et al. 2020, App. A.5 (representative models)",
-        "equal to the stored value", rep,
-        all(r["mig_histogram"] == r["mig_histogram_retrained"] for r in rep.values()),
-        tolerance="exact (same seed, same device)", kind="check", scale=config.scale))
+    numbers = {"scale": config.scale, "settings": sc, "mig": mig, "mig_histogram": mig_h,
+               "recon": recon, "representative": rep, "trained_loss_last": per_model("loss_last")}
+    claims = fig5a_claims(numbers, config.seed)
     return StudyResult(numbers, figures, claims)
 
 
-def _scale_note(config):
+def _scale_note(seed: int):
     """The radial scale s of the ISA prior (eq 11), which the paper does not state: betalab's
     choice, unit variance per latent, checked by sampling the prior (Algorithm 1)."""
     import torch
@@ -236,7 +244,7 @@ def _scale_note(config):
 
     prior = LpNestedPrior(parse_prior(FIG5A_MODELS["isa-vae"][1])).double()
     n = 200_000
-    z = prior.sample(n, generator=torch.Generator().manual_seed(config.seed))
+    z = prior.sample(n, generator=torch.Generator().manual_seed(seed))
     var = float(z.var(0).mean())
     # per coordinate the variance of n draws has se ≈ sqrt(2/n) (slightly less: platykurtic);
     # averaging 20 coordinates can only shrink it, so 5·sqrt(2/n) is a conservative bound
@@ -401,8 +409,20 @@ def exponents_figure(sorted_p, betas_of_run, bins, scale):
     return fig
 
 
+_EXPONENT_BINS = np.arange(1.5, 2.7001, 0.02)     # the paper's histogram resolution: 0.01–0.02
+
+
+def exponent_claims(numbers: dict, seed: int) -> list:
+    """Every claim of the study from its numbers alone (see :func:`fig5a_claims`)."""
+    p = np.asarray(numbers["exponents"], float)                  # (runs, 4): p0, p1..3
+    sorted_p = np.sort(p[:, 1:], axis=1)
+    return _exponent_claims(numbers["scale"], numbers["settings"], p, sorted_p,
+                            histogram_modes(sorted_p, _EXPONENT_BINS))
+
+
 @study("isa-vae-exponents", title="Learned ISA exponents over seeds and β (App. A.2, Fig. 7)",
-       paper="Stühmer et al. 2020", source="App. A.2, Fig. 7", notebook="isa_vae_exponents.py")
+       paper="Stühmer et al. 2020", source="App. A.2, Fig. 7", notebook="isa_vae_exponents.py",
+       recheck=exponent_claims)
 def exponents(config: StudyConfig) -> StudyResult:
     sc = EXPONENT_SCALES[config.scale]
     grid = [(f"b{b:g}-s{i}", dict(model="isa-vae", prior=EXPONENT_LAYOUT, beta=float(b),
@@ -414,15 +434,13 @@ def exponents(config: StudyConfig) -> StudyResult:
     p = np.array([res[k]["exponents"] for k in keys])                # (runs, 4): p0, p1..3
     betas = np.array([kw["beta"] for _, kw in grid])
     sorted_p = np.sort(p[:, 1:], axis=1)
-    bins = np.arange(1.5, 2.7001, 0.02)          # the paper's histogram resolution: 0.01–0.02
-    modes = histogram_modes(sorted_p, bins)
     numbers = {"scale": config.scale, "settings": sc, "layout": EXPONENT_LAYOUT, "betas": betas,
-               "exponents": p, "sorted": sorted_p, "modes": modes,
+               "exponents": p, "sorted": sorted_p,
+               "modes": histogram_modes(sorted_p, _EXPONENT_BINS),
                "loss_first": [float(res[k]["loss_first"]) for k in keys],
                "loss_last": [float(res[k]["loss_last"]) for k in keys]}
-    claims = _exponent_claims(config.scale, sc, p, sorted_p, modes)
-    return StudyResult(numbers, {"exponents": exponents_figure(sorted_p, betas, bins, config.scale)},
-                       claims)
+    figure = exponents_figure(sorted_p, betas, _EXPONENT_BINS, config.scale)
+    return StudyResult(numbers, {"exponents": figure}, exponent_claims(numbers, config.seed))
 
 
 def _exponent_claims(scale, sc, p, sorted_p, modes):
