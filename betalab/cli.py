@@ -2,6 +2,7 @@
 
     betalab list
     betalab run NAME [--full | --scale quick|cpu|full] [--seed S] [--out DIR] [--device D]
+    betalab record NAME --scale cpu|full [--out DIR]
     betalab reproduce [--full | --scale S] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
 
 Exit status is 1 when any claim fails or a study raises, 2 on bad usage.
@@ -38,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
     rep.add_argument("--resume", action="store_true",
                      help="reuse finished studies with the same configuration")
+    rec = sub.add_parser("record", help="keep a finished cpu/full-scale run in recorded/ "
+                                        "(its verdicts are then in every report)")
+    rec.add_argument("name")
+    rec.add_argument("--scale", required=True, choices=("cpu", "full"))
+    rec.add_argument("--out", default="results", help="where the run was written (default results/)")
     from betalab.train import add_parser as add_train_parser
 
     add_train_parser(sub)
@@ -52,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         from betalab.train import main as train_main
 
         return train_main(args)
+    if args.command == "record":
+        try:
+            dest = runner.record_run(args.name, args.scale, args.out)
+        except (ValueError, TypeError) as err:
+            print(f"betalab: error: {err}", file=sys.stderr)
+            return 2
+        print(f"recorded: {dest}")
+        return 0
     if args.command == "list":
         for s in all_studies().values():
             print(f"{s.name:28s} {s.paper}, {s.source}: {s.title}")

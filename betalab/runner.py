@@ -5,8 +5,15 @@ Layout of the output directory (default ``results/``)::
     results/
       report.md              every claim in one table, figures inline, versions
       claims.json            every claim, machine readable
-      <study>/result.json    numbers, claims, figure list, config of one study
+      <study>/result.json    numbers, claims, figure list, config of one study (quick scale)
       <study>/<figure>.png   and .pdf
+      cpu/<study>/...        the same for a study run at ``--scale cpu`` (full/<study>: full)
+
+Runs at a larger scale that decided claims are kept in the repository under
+``recorded/<study>/<scale>/`` (``betalab record``): their ``result.json`` and figures. The report
+then takes that study's claims from its recorded run (stating scale, date and commit), and a test
+re-derives every recorded verdict from the recorded numbers with the current code
+(:attr:`betalab.registry.Study.recheck`), so a recorded verdict is never written by hand.
 
 Every file is written atomically (:mod:`betalab.io`). ``reproduce(...,
 resume=True)`` reuses a study's ``result.json`` when its config matches, so
@@ -35,6 +42,16 @@ def _config_dict(config: StudyConfig) -> dict:
     return d
 
 
+#: where recorded larger-scale runs live (committed with the code)
+RECORDED = Path(__file__).resolve().parent.parent / "recorded"
+
+
+def study_dir(out: str | Path, name: str, scale: str) -> Path:
+    """Output directory of study ``name`` at ``scale``: ``out/name`` for quick, else
+    ``out/<scale>/name`` (a quick reproduce never overwrites a long run)."""
+    return Path(out) / name if scale == "quick" else Path(out) / scale / name
+
+
 def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> dict:
     """Run one study and write its figures and ``result.json``; return the record."""
     import matplotlib
@@ -43,12 +60,13 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
     import matplotlib.pyplot as plt
 
     s = get(name)
-    out_dir = Path(out) / name
+    out_dir = study_dir(out, name, config.scale)
+    rel = out_dir.relative_to(Path(out)).as_posix()
     partial = io.PartialResults(out_dir / "partial")
     config = replace(config, partial=partial)
     record = {"study": name, "title": s.title, "paper": s.paper, "source": s.source,
               "config": _config_dict(config), "figures": [], "numbers": {}, "claims": [],
-              "error": None}
+              "error": None, "date": _today(), "versions": _versions()}
     try:
         result = s(config)
     except Exception:  # recorded in the report; the run goes on with other studies
@@ -58,7 +76,7 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
     for fig_name, fig in result.figures.items():
         io.save_figure(fig, out_dir / fig_name)
         plt.close(fig)
-        record["figures"].append(f"{name}/{fig_name}.png")
+        record["figures"].append(f"{rel}/{fig_name}.png")
     from betalab.claims import _jsonable
 
     record["numbers"] = _jsonable(result.numbers)
@@ -68,8 +86,14 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
     return record
 
 
+def _today() -> str:
+    import datetime
+
+    return datetime.date.today().isoformat()
+
+
 def _load_record(out: Path, name: str, config: StudyConfig) -> dict | None:
-    path = out / name / "result.json"
+    path = study_dir(out, name, config.scale) / "result.json"
     if not path.exists():
         return None
     try:
@@ -83,6 +107,85 @@ def _load_record(out: Path, name: str, config: StudyConfig) -> dict | None:
     except (TypeError, ValueError, KeyError):
         return None
     return record
+
+
+SCALE_ORDER = ("quick", "cpu", "full")
+
+
+def recorded_records(root: Path = None) -> dict[str, dict]:
+    """The recorded run of the largest scale of every study under ``root`` (default
+    :data:`RECORDED`), by study name."""
+    root = RECORDED if root is None else Path(root)
+    out = {}
+    for path in sorted(root.glob("*/*/result.json")):
+        scale, name = path.parent.name, path.parent.parent.name
+        if scale not in SCALE_ORDER:
+            continue
+        rec = json.loads(path.read_text())
+        rec["recorded"] = path.parent.as_posix()
+        if name not in out or SCALE_ORDER.index(scale) > SCALE_ORDER.index(out[name]["config"]["scale"]):
+            out[name] = rec
+    return out
+
+
+def record_run(name: str, scale: str, out: str | Path = "results", root: Path = None) -> Path:
+    """Copy the finished ``scale`` run of study ``name`` (its ``result.json`` and PNG figures)
+    from ``out`` into ``root/<name>/<scale>/`` (default :data:`RECORDED`). Refused unless the run
+    finished without error at that scale and the study's ``recheck`` re-derives every verdict
+    from the numbers."""
+    import shutil
+
+    if scale not in ("cpu", "full"):
+        raise ValueError(f"scale: only cpu or full runs are recorded, got {scale!r}")
+    s = get(name)
+    src = study_dir(out, name, scale)
+    path = src / "result.json"
+    if not path.exists():
+        raise ValueError(f"no finished {scale} run of {name} in {src} (run `betalab run {name} "
+                         f"--scale {scale}` first)")
+    rec = json.loads(path.read_text())
+    if rec.get("error") or rec.get("config", {}).get("scale") != scale:
+        raise ValueError(f"{path} is not a finished {scale}-scale run")
+    if s.recheck is None:
+        raise ValueError(f"study {name} has no recheck: its verdicts cannot be re-derived")
+    again = [(c.statement, c.verdict) for c in s.recheck(rec["numbers"], rec["config"]["seed"])]
+    if again != [(c["statement"], c["verdict"]) for c in rec["claims"]]:
+        raise ValueError(f"{path}: the claims re-derived from its numbers differ from the stored ones")
+    dest = (RECORDED if root is None else Path(root)) / name / scale
+    dest.mkdir(parents=True, exist_ok=True)
+    for fig in rec["figures"]:
+        shutil.copyfile(Path(out) / fig, dest / Path(fig).name)
+    rec["figures"] = [Path(f).name for f in rec["figures"]]
+    io.write_json(dest / "result.json", rec)
+    return dest
+
+
+def _display(path) -> str:
+    p = Path(path).resolve()
+    return p.relative_to(RECORDED.parent).as_posix() if p.is_relative_to(RECORDED.parent) else str(p)
+
+
+def with_recorded(records: list[dict], recorded: dict[str, dict], out: Path) -> list[dict]:
+    """The records of the report: a study with a recorded run of a larger scale than the one
+    just run takes its claims and figures from the recorded run (figures copied into
+    ``out/<scale>/<study>/``)."""
+    import shutil
+
+    merged = []
+    for r in records:
+        rec = recorded.get(r["study"])
+        run_scale = r.get("config", {}).get("scale", "quick")
+        if rec is None or SCALE_ORDER.index(rec["config"]["scale"]) <= SCALE_ORDER.index(run_scale):
+            merged.append(r)
+            continue
+        dest = study_dir(out, r["study"], rec["config"]["scale"])
+        dest.mkdir(parents=True, exist_ok=True)
+        figs = []
+        for f in rec["figures"]:
+            shutil.copyfile(Path(rec["recorded"]) / f, dest / f)
+            figs.append(f"{dest.relative_to(out).as_posix()}/{f}")
+        merged.append({**rec, "figures": figs, "error": None})
+    return merged
 
 
 def select(only: str | None = None) -> list[Study]:
@@ -214,11 +317,15 @@ def _claim_table(rows: list[tuple[str, Claim]]) -> list[str]:
     return lines
 
 
-def write_report(records: list[dict], config: StudyConfig, out: str | Path) -> None:
-    """Write ``report.md`` and ``claims.json`` for the given study records."""
+def write_report(records: list[dict], config: StudyConfig, out: str | Path,
+                 recorded: dict[str, dict] | None = None) -> None:
+    """Write ``report.md`` and ``claims.json`` for the given study records; a study with a
+    recorded run of a larger scale (:func:`recorded_records`, default: the repository's) is
+    reported from that run."""
     from betalab import coverage
 
     out = Path(out)
+    records = with_recorded(records, recorded_records() if recorded is None else recorded, out)
     ids = claim_ids(records)
     claims = [c for _, c in ids]
     cnt = counts(claims)
@@ -258,6 +365,13 @@ def write_report(records: list[dict], config: StudyConfig, out: str | Path) -> N
     lines.append("")
     for r in records:
         lines += [f"## {r['study']}: {r['title']}", "", f"*{r['paper']}, {r['source']}.*", ""]
+        if r.get("recorded"):
+            v = r.get("versions", {})
+            lines += [f"Recorded **{r['config']['scale']}-scale** run of {r.get('date', '?')} "
+                      f"(betalab commit {v.get('betalab commit', '?')}, seed {r['config']['seed']}, "
+                      f"kept in `{_display(r['recorded'])}`"
+                      f"; its verdicts are re-derived from its numbers by the tests). Rerun: "
+                      f"`betalab run {r['study']} --scale {r['config']['scale']}`.", ""]
         if r.get("error"):
             lines += ["**The study raised an error:**", "", "```", r["error"].rstrip(), "```", ""]
             continue

@@ -1,0 +1,85 @@
+"""Recorded larger-scale runs (``recorded/<study>/<scale>/``): every recorded verdict is
+re-derived from its recorded numbers by the current code, and the report takes a study's claims
+from its recorded run."""
+
+import json
+
+import matplotlib.pyplot as plt
+import pytest
+
+from betalab import claims, registry, runner
+
+RECORDED = sorted(runner.RECORDED.glob("*/*/result.json"))
+
+
+def test_recorded_verdicts_follow_from_recorded_numbers():
+    for path in RECORDED:
+        _check_recorded(path)
+
+
+def _check_recorded(path):
+    rec = json.loads(path.read_text())
+    study = registry.get(rec["study"])
+    assert study.recheck is not None
+    again = study.recheck(rec["numbers"], rec["config"]["seed"])
+    stored = [claims.Claim.from_dict(c) for c in rec["claims"]]
+    assert [(c.statement, c.verdict, c.kind, c.scale) for c in again] == \
+        [(c.statement, c.verdict, c.kind, c.scale) for c in stored]
+    assert rec["config"]["scale"] == path.parent.name and not rec["error"]
+    for fig in rec["figures"]:
+        assert (path.parent / fig).stat().st_size > 0
+
+
+@pytest.fixture
+def toy_cpu_study():
+    name = "zz-toy-recorded-study"
+
+    def recheck(numbers, seed):
+        v = numbers["value"]
+        return [claims.relation("value is positive", "none", "> 0", v, v > 0, kind="paper",
+                                scale=numbers["scale"])]
+
+    def toy(config):
+        value = 1.0 if config.scale == "cpu" else -1.0       # decided only at cpu scale
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, value])
+        numbers = {"value": value, "scale": config.scale}
+        return registry.StudyResult(numbers, {"line": fig}, recheck(numbers, config.seed))
+
+    registry.study(name, title="toy", paper="none", source="none", recheck=recheck)(toy)
+    yield name
+    registry._REGISTRY.pop(name)
+
+
+def test_record_and_report(tmp_path, toy_cpu_study):
+    out, root = tmp_path / "results", tmp_path / "recorded"
+    cpu = runner.run_study(toy_cpu_study, registry.StudyConfig(scale="cpu"), out)
+    assert (out / "cpu" / toy_cpu_study / "result.json").exists()      # not the quick directory
+    assert cpu["claims"][0]["verdict"] == "holds"
+    dest = runner.record_run(toy_cpu_study, "cpu", out, root)
+    assert (dest / "line.png").stat().st_size > 0
+    quick = runner.run_study(toy_cpu_study, registry.StudyConfig(), out)
+    assert quick["claims"][0]["verdict"] == "fails"
+    runner.write_report([quick], registry.StudyConfig(), out, runner.recorded_records(root))
+    report = (out / "report.md").read_text()
+    assert "Recorded **cpu-scale** run" in report and "**Paper claims: 1** — 1 hold" in report
+    assert f"![cpu/{toy_cpu_study}/line.png]" in report
+    assert (out / "cpu" / toy_cpu_study / "line.png").exists()
+    # without a recorded run the quick verdict stands
+    runner.write_report([quick], registry.StudyConfig(), out, {})
+    assert "1 fail" in (out / "report.md").read_text()
+
+
+def test_record_refuses_what_does_not_recheck(tmp_path, toy_cpu_study):
+    out = tmp_path / "results"
+    with pytest.raises(ValueError, match="no finished cpu run"):
+        runner.record_run(toy_cpu_study, "cpu", out, tmp_path / "rec")
+    runner.run_study(toy_cpu_study, registry.StudyConfig(scale="cpu"), out)
+    path = out / "cpu" / toy_cpu_study / "result.json"
+    rec = json.loads(path.read_text())
+    rec["claims"][0]["verdict"] = "differs"                   # a verdict edited by hand
+    path.write_text(json.dumps(rec))
+    with pytest.raises(ValueError, match="re-derived"):
+        runner.record_run(toy_cpu_study, "cpu", out, tmp_path / "rec")
+    with pytest.raises(ValueError, match="scale"):
+        runner.record_run(toy_cpu_study, "quick", out, tmp_path / "rec")
