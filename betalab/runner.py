@@ -148,9 +148,10 @@ def record_run(name: str, scale: str, out: str | Path = "results", root: Path = 
         raise ValueError(f"{path} is not a finished {scale}-scale run")
     if s.recheck is None:
         raise ValueError(f"study {name} has no recheck: its verdicts cannot be re-derived")
-    again = [(c.statement, c.verdict) for c in s.recheck(rec["numbers"], rec["config"]["seed"])]
-    if again != [(c["statement"], c["verdict"]) for c in rec["claims"]]:
+    again = s.recheck(rec["numbers"], rec["config"]["seed"])
+    if [(c.statement, c.verdict) for c in again] != [(c["statement"], c["verdict"]) for c in rec["claims"]]:
         raise ValueError(f"{path}: the claims re-derived from its numbers differ from the stored ones")
+    rec["claims"] = [c.with_study(name).to_dict() for c in again]     # notes as the code words them
     dest = (RECORDED if root is None else Path(root)) / name / scale
     dest.mkdir(parents=True, exist_ok=True)
     for fig in rec["figures"]:

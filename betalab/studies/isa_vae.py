@@ -417,7 +417,7 @@ def exponent_claims(numbers: dict, seed: int) -> list:
     p = np.asarray(numbers["exponents"], float)                  # (runs, 4): p0, p1..3
     sorted_p = np.sort(p[:, 1:], axis=1)
     return _exponent_claims(numbers["scale"], numbers["settings"], p, sorted_p,
-                            histogram_modes(sorted_p, _EXPONENT_BINS))
+                            histogram_modes(sorted_p, _EXPONENT_BINS), numbers.get("betas"))
 
 
 @study("isa-vae-exponents", title="Learned ISA exponents over seeds and β (App. A.2, Fig. 7)",
@@ -443,9 +443,11 @@ def exponents(config: StudyConfig) -> StudyResult:
     return StudyResult(numbers, {"exponents": figure}, exponent_claims(numbers, config.seed))
 
 
-def _exponent_claims(scale, sc, p, sorted_p, modes):
+def _exponent_claims(scale, sc, p, sorted_p, modes, betas=None):
     src = "Stühmer et al. 2020, App. A.2, Fig. 7"
     n = len(p)
+    by_beta = "" if betas is None else "Smallest p3 per β: " + ", ".join(
+        f"β = {b:g}: {sorted_p[np.asarray(betas) == b, 2].min():.3f}" for b in sorted(set(betas))) + "."
     where = (f"procedural dSprites substituted for 3D faces (not obtainable offline), layout "
              f"{EXPONENT_LAYOUT}, {n} models ({sc['seeds']} per β ∈ {list(sc['betas'])}), "
              f"{sc['steps']} steps")
@@ -491,7 +493,7 @@ def _exponent_claims(scale, sc, p, sorted_p, modes):
                                  cost="about an hour on 2 CPU cores."))
             continue
         corrected = C.relation(f"[{scale} scale] {c_stmt}", src, c_exp, measured, c_ok,
-                               tolerance="exact", kind="extension", scale=scale)
+                               tolerance="exact", kind="extension", scale=scale, note=by_beta)
         out += C.as_printed_relation(
             f"{statement} [{scale} scale: {where}]", src, expected, measured, agrees,
             tolerance=tol, kind="paper", scale=scale, corrected=corrected,
