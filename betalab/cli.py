@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from betalab.registry import StudyConfig, all_studies
 
@@ -84,9 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as err:
         print(f"betalab: error: {err}", file=sys.stderr)
         return 2
+    code = runner.exit_code(records)
+    # the report's records: a study with a recorded larger-scale run is reported from it
+    records = runner.with_recorded(records, runner.recorded_records(), Path(args.out))
     for r in records:
         if r.get("error"):
             print(f"{r['study']}: ERROR\n{r['error']}", file=sys.stderr)
+        if r.get("recorded"):
+            print(f"{r['study']}: claims of the recorded {r['config']['scale']}-scale run "
+                  f"({runner._display(r['recorded'])})")
         for c in r["claims"]:
             print(f"[{c['verdict']:7s}] {r['study']}: {c['statement']}")
     from betalab import coverage
@@ -99,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{coverage.PAPERS[p].split(' (')[0]} {c['covered']} / {c['partial']} / {c['missing']}"
         for p, c in cov["counts"].items()))
     print(f"report: {args.out}/report.md")
-    return runner.exit_code(records)
+    return code
 
 
 if __name__ == "__main__":
