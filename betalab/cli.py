@@ -3,6 +3,8 @@
     betalab list
     betalab run NAME [--full | --scale quick|cpu|full] [--seed S] [--out DIR] [--device D]
     betalab reproduce [--full | --scale S] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
+    betalab train ...                      (betalab.train)
+    betalab sweep run SPEC | status | plot (betalab.sweep.cli)
 
 Exit status is 1 when any claim fails or a study raises, 2 on bad usage.
 """
@@ -41,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     from betalab.train import add_parser as add_train_parser
 
     add_train_parser(sub)
+    from betalab.sweep.cli import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub)
     return p
 
 
@@ -52,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         from betalab.train import main as train_main
 
         return train_main(args)
+    if args.command == "sweep":
+        from betalab.sweep.cli import main as sweep_main
+
+        return sweep_main(args)
     if args.command == "list":
         for s in all_studies().values():
             print(f"{s.name:28s} {s.paper}, {s.source}: {s.title}")
