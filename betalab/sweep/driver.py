@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -28,11 +29,27 @@ def checkpoint_dir(db_path) -> Path:
     return db_path.with_name(db_path.name + ".checkpoints")
 
 
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """ValueError unless something listens at ``address`` ("host:port", "ray://host:port";
+    "auto" is left to Ray). Ray itself would retry an unreachable address for minutes."""
+    if address == "auto":
+        return
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ValueError(f"--address {address!r}: no Ray cluster reachable there ({err})") from None
+
+
 def _init_ray(address, num_cpus):
     import ray
 
     kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     if address:
+        check_address(address)
         try:
             ray.init(address=address, **kw)
         except Exception as err:               # ConnectionError, ValueError, RuntimeError, ...
@@ -52,6 +69,8 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
         sweep = load_spec(sweep)
     if num_cpus is not None and (not isinstance(num_cpus, int) or num_cpus < 1):
         raise ValueError(f"num_cpus must be a positive int, got {num_cpus!r}")
+    if address:
+        check_address(address)             # before a new database is created
     store = ResultsStore(db_path, sweep)
     try:
         status = store.statuses()
