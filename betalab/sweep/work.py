@@ -9,6 +9,7 @@ from it when present, so a task killed mid-training continues where its last che
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 import traceback
@@ -34,7 +35,9 @@ def versions() -> dict:
             "python": platform.python_version()}
 
 
+@functools.lru_cache(maxsize=2)
 def dataset(name: str):
+    """The materialised dataset, rendered once per worker process (Ray reuses workers)."""
     from deep.data import DSprites
 
     data = DSprites.reduced() if name == "dsprites-reduced" else DSprites()
