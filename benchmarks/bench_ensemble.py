@@ -9,6 +9,7 @@ throughput ratios (the issue's aim: >= 1.5x for small MLPs on CPU, >= 5x on a GP
 import argparse
 import time
 
+import numpy as np
 import torch
 
 from deep.data import DeviceStore, DSprites
@@ -53,6 +54,15 @@ def main():
         print(f"MLP hidden {hidden}, batch {args.batch}, K = {args.k}, {args.device}: ensemble "
               f"{1e3 * t_ens:.1f} ms/step, sequential {1e3 * t_seq:.1f} ms/step; "
               f"throughput ratio ensemble / sequential = {t_seq / t_ens:.2f}x")
+    rng = np.random.default_rng(0)
+    lazy = DSprites.reduced()
+    for n in (args.batch, 2048):                       # 2048: the papers' batch (Stühmer Table 1)
+        idx = rng.integers(0, len(data), size=n)
+        t_render = _time(lambda: torch.from_numpy(lazy.images(idx)).to(args.device), args.steps)
+        t_store = _time(lambda: store.images(idx), args.steps)
+        print(f"a batch of {n} images: rendered on the CPU and copied {1e3 * t_render:.2f} ms, "
+              f"gathered and unpacked from the device store {1e3 * t_store:.2f} ms "
+              f"(ratio {t_render / t_store:.1f}x)")
     cfg = VAEConfig(latent_dim=10, hidden=args.hidden[0])
     for name, ds in (("CPU rendering path (lazy DSprites)", DSprites.reduced()),
                      ("device-resident store", store)):

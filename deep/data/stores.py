@@ -22,15 +22,22 @@ import torch
 _SHIFTS = torch.arange(7, -1, -1, dtype=torch.uint8)
 
 
-def unpack_bits(packed: torch.Tensor, image_size: int = 64) -> torch.Tensor:
+def unpack_bits(packed: torch.Tensor, image_size: int = 64, method: str = "auto") -> torch.Tensor:
     """Inverse of ``np.packbits(..., axis=1)`` on a torch tensor, on its own device.
 
     packed : uint8 tensor of shape (n, image_size**2 // 8)
+    method : "torch" (shifts and masks, on any device), "numpy" (``np.unpackbits``, CPU only:
+        4x faster there than the torch ops on one thread) or "auto" (numpy on the CPU, else torch)
     returns : float32 tensor of shape (n, 1, image_size, image_size) with values 0 / 1
     """
     if packed.dtype != torch.uint8 or packed.ndim != 2 or packed.shape[1] * 8 != image_size ** 2:
         raise ValueError(f"packed must be uint8 of shape (n, {image_size ** 2 // 8}), got "
                          f"{packed.dtype} {tuple(packed.shape)}")
+    if method not in ("auto", "torch", "numpy"):
+        raise ValueError(f"method must be 'auto', 'torch' or 'numpy', got {method!r}")
+    if method == "numpy" or (method == "auto" and packed.device.type == "cpu"):
+        bits = np.unpackbits(packed.cpu().numpy(), axis=1).astype(np.float32)
+        return torch.from_numpy(bits.reshape(-1, 1, image_size, image_size)).to(packed.device)
     bits = (packed[:, :, None] >> _SHIFTS.to(packed.device)) & 1          # (n, bytes, 8)
     return bits.reshape(-1, 1, image_size, image_size).to(torch.float32)
 

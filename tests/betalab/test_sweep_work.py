@@ -69,3 +69,34 @@ def test_heldout_indices():
     assert a.size == 100 and (a == heldout_indices(1000, 0.1, 0)).all()
     assert len(set(a.tolist())) == 100 and (a[1:] > a[:-1]).all()
     assert not (a == heldout_indices(1000, 0.1, 1)).all()
+
+
+ISA = """
+[sweep]
+ensemble = 2
+[model]
+latent_dim = 4
+hidden = 8
+prior = "isa:2.1;2*2x2"
+learn_exponents = true
+[train]
+batch_size = 32
+max_steps = 3
+[eval]
+n_train = 40
+n_test = 20
+batch_size = 8
+mig_samples = 50
+[grid]
+model = ["isa-vae"]
+beta = [1.0, 2.0]
+"""
+
+
+def test_an_isa_vae_ensemble_with_learned_exponents():
+    (group,) = parse_spec(ISA).groups
+    rows = train_group(group.runs, group_id="isa")
+    assert [r["status"] for r in rows] == ["done", "done"]
+    for r in rows:
+        assert r["metrics"]["kl_per_dim"] is None            # the ISA prior does not factorise
+        assert len(r["curve"]["p1"]) == 3 and r["curve"]["p1"][-1] != 2.0   # exponents learned

@@ -15,9 +15,10 @@ DATA = DSprites(n_scales=2, n_orientations=4, n_positions=8)      # 768 images
 def test_unpack_bits_inverts_numpy_packbits(rng):
     bits = rng.integers(0, 2, size=(5, 4096)).astype(np.uint8)
     packed = torch.from_numpy(np.packbits(bits, axis=1))            # oracle: numpy's bit order
-    out = unpack_bits(packed)
-    assert out.dtype == torch.float32 and tuple(out.shape) == (5, 1, 64, 64)
-    np.testing.assert_array_equal(out.reshape(5, -1).numpy(), bits)
+    for method in ("auto", "torch", "numpy"):                       # the GPU path is "torch"
+        out = unpack_bits(packed, method=method)
+        assert out.dtype == torch.float32 and tuple(out.shape) == (5, 1, 64, 64)
+        np.testing.assert_array_equal(out.reshape(5, -1).numpy(), bits)
 
 
 def test_store_images_equal_the_rendered_ones(rng):
@@ -75,3 +76,5 @@ def test_bad_input():
         Subset(DATA, np.array([-1]))
     with pytest.raises(ValueError, match="packed"):
         unpack_bits(torch.zeros(2, 3, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="method"):
+        unpack_bits(torch.zeros(2, 512, dtype=torch.uint8), method="cuda")
