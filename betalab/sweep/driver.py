@@ -71,6 +71,31 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
         raise ValueError(f"num_cpus must be a positive int, got {num_cpus!r}")
     if address:
         check_address(address)             # before a new database is created
+    lock = _lock(db_path)
+    try:
+        return _run_locked(sweep, db_path, address, num_cpus, log)
+    finally:
+        Path(lock.name).unlink(missing_ok=True)
+        lock.close()
+
+
+def _lock(db_path):
+    """An exclusive lock on ``<db>.lock`` for this driver's lifetime (the system drops it when
+    the process ends, killed or not): one driver per database."""
+    import fcntl
+
+    path = Path(f"{db_path}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f = open(path, "a")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise ValueError(f"{db_path}: another sweep driver is running on this database") from None
+    return f
+
+
+def _run_locked(sweep, db_path, address, num_cpus, log):
     store = ResultsStore(db_path, sweep)
     try:
         status = store.statuses()
@@ -119,8 +144,7 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
                 results = [{"run_id": r["run_id"], "status": "failed",
                             "error": f"{type(err).__name__}: {err}", "finished_at": time.time()}
                            for r in g.runs]
-            for res in results:
-                store.record(res)
+            store.record(*results)                       # the ensemble's runs at once
             (ckdir / f"{g.group_id}.pt").unlink(missing_ok=True)
             done = sum(r["status"] == "done" for r in results)
             log(f"ensemble {g.group_id}: {done}/{len(results)} done"

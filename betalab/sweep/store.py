@@ -116,21 +116,24 @@ class ResultsStore:
                 "UPDATE runs SET status = 'running', submitted_at = ? "
                 "WHERE run_id = ? AND status NOT IN ('done', 'failed')", [(now, r) for r in run_ids])
 
-    def record(self, result: dict) -> None:
-        """Store one run's outcome (a dict from :func:`betalab.sweep.work.train_group`); a
-        finished run is never overwritten."""
-        if result["status"] not in FINISHED:
-            raise ValueError(f"status must be one of {FINISHED}, got {result['status']!r}")
-        row = (result["status"], _json(result.get("metrics")), _json(result.get("curve")),
-               result.get("error"), result.get("started_at"), result.get("finished_at", time.time()),
-               result.get("train_seconds"), result.get("eval_seconds"), result.get("device"),
-               _json(result.get("versions")), result["run_id"])
+    def record(self, *results: dict) -> None:
+        """Store runs' outcomes (dicts from :func:`betalab.sweep.work.train_group`) in one
+        transaction; a finished run is never overwritten."""
+        rows = []
+        for result in results:
+            if result["status"] not in FINISHED:
+                raise ValueError(f"status must be one of {FINISHED}, got {result['status']!r}")
+            rows.append((result["status"], _json(result.get("metrics")), _json(result.get("curve")),
+                         result.get("error"), result.get("started_at"),
+                         result.get("finished_at", time.time()), result.get("train_seconds"),
+                         result.get("eval_seconds"), result.get("device"),
+                         _json(result.get("versions")), result["run_id"]))
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute(
+            self.conn.executemany(
                 "UPDATE runs SET status = ?, metrics = ?, curve = ?, error = ?, started_at = ?, "
                 "finished_at = ?, train_seconds = ?, eval_seconds = ?, device = ?, versions = ? "
-                "WHERE run_id = ? AND status NOT IN ('done', 'failed')", row)
+                "WHERE run_id = ? AND status NOT IN ('done', 'failed')", rows)
 
     def close(self) -> None:
         self.conn.close()

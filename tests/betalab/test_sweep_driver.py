@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from betalab.results import open_results
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +160,15 @@ def test_bad_input_fails_before_anything_is_written(tmp_path):
     ResultsStore(tmp_path / "c.sqlite", load_spec(spec)).close()   # a database of another spec
     code, out, err = _run(TINY, tmp_path / "c.sqlite")
     assert code == 2 and "another spec" in err
+
+
+def test_one_driver_per_database(tmp_path):
+    from betalab.sweep.driver import _lock, run_sweep
+
+    held = _lock(tmp_path / "d.sqlite")                   # as a running driver holds it
+    try:
+        with pytest.raises(ValueError, match="another sweep driver"):
+            run_sweep(TINY, tmp_path / "d.sqlite")
+    finally:
+        held.close()
+    assert not (tmp_path / "d.sqlite").exists()
