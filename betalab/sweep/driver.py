@@ -47,6 +47,7 @@ def check_address(address: str, timeout: float = 5.0) -> None:
 def _init_ray(address, num_cpus):
     import ray
 
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")      # no network at run time
     kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     if address:
         check_address(address)
