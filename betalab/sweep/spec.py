@@ -29,6 +29,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,9 +138,14 @@ def parse_spec(text: str) -> Sweep:
                          f"known: {', '.join(DATASETS)}")
     if not 0 < fixed["data"]["holdout"] < 1:
         raise ValueError(f"spec key 'data.holdout': must be in (0, 1), got {fixed['data']['holdout']}")
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", st["name"]):
+        raise ValueError(f"spec key 'sweep.name': letters, digits, '.', '_', '-' only (it names "
+                         f"the default database), got {st['name']!r}")
+    # at least 2: a histogram needs two bins, a FactorVAE vote a variance
+    least = {"seed": 0, "mig_bins": 2, "batch_size": 2}
     for key, v in fixed["eval"].items():
-        if v < 1 and key != "seed" or v < 0:
-            raise ValueError(f"spec key 'eval.{key}': must be positive, got {v}")
+        if v < least.get(key, 1):
+            raise ValueError(f"spec key 'eval.{key}': must be >= {least.get(key, 1)}, got {v}")
 
     # the grid: its own keys and any data/model/train key
     grid_schema = dict(_SCHEMA["grid"])

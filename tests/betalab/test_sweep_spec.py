@@ -78,6 +78,9 @@ def test_the_shipped_tiny_spec():
     (("beta = [1.0, 2.0]", "beta = [1.0, 2.0]\ngamma = [2.0]"), "grid.gamma"),
     (('model = ["beta-vae", "beta-tcvae"]\n', ""), "grid.model"),
     (("hidden = 8", "hidden = 8\nbeta = 2.0"), "model.beta"),
+    (("ensemble = 3", "ensemble = 3\nname = 'a/b'"), "sweep.name"),
+    (("[grid]", "[eval]\nmig_bins = 1\n[grid]"), "eval.mig_bins"),
+    (("[grid]", "[eval]\nn_train = 0\n[grid]"), "eval.n_train"),
     (("seed = [0, 1]", "seed = [0, 1]\nhidden = [8, 16]"), "grid.hidden"),
 ])
 def test_bad_specs_fail_naming_the_key(edit, key):
