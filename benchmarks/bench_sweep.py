@@ -29,6 +29,7 @@ def main():
         run_sweep(sweep, db, num_cpus=args.num_cpus, log=lambda *_: None)
         wall = time.time() - t0
         con = sqlite3.connect(db)
+        first = con.execute("SELECT MIN(submitted_at) FROM runs").fetchone()[0]
         groups = con.execute("SELECT group_id, MIN(started_at), MAX(finished_at), MAX(train_seconds), "
                              "SUM(eval_seconds) FROM runs GROUP BY group_id").fetchall()
         con.close()
@@ -40,7 +41,8 @@ def main():
     print(f"{args.spec}: {n} runs in {len(groups)} ensembles on {args.num_cpus} CPUs: wall {wall:.1f} s; "
           f"tasks {task:.1f} s in all (training {train:.1f} s, evaluation "
           f"{sum(g[4] for g in groups):.1f} s); overhead per run {overhead:.2f} s = "
-          f"{overhead / (task / n):.2f} of a run's task time")
+          f"{overhead / (task / n):.2f} of a run's task time; of the wall time, "
+          f"{first - t0:.1f} s before the first submission (Ray start-up, database)")
 
 
 if __name__ == "__main__":
