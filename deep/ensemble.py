@@ -15,7 +15,8 @@ own loss weights (β, and α, γ of the β-TCVAE), step for step:
 * the objective is the member's own objective module, called on the member's slice of the
   parameters (its weights substituted per member), so no formula is copied here;
 * Adam acts element-wise, so one Adam over the stacked tensors is K independent Adams
-  (the step count is shared: every running member is updated at every step).
+  (the step count is shared: every running member is updated at every step); the same for the
+  FactorVAE discriminators' Adam.
 
 So a member reproduces its single run up to the summation order of batched products
 (tested in float64: relative differences ~1e-13 after tens of steps).
@@ -26,9 +27,10 @@ others go on. :meth:`Ensemble.state_dict` / :meth:`Ensemble.load_state_dict` cov
 ensemble, so a restored ensemble continues exactly.
 
 Supported objectives (:data:`SUPPORTED`): ``beta-vae``, ``beta-tcvae``, ``isa-vae``,
-``isa-tcvae`` (learned ISA exponents included), one draw of z per image. Not supported:
-``factor-vae`` (its discriminator has its own optimiser and permutation noise) and
-``n_samples > 1``.
+``isa-tcvae`` (learned ISA exponents included) and ``factor-vae`` (the discriminators are
+stacked too and trained by their own Adam, as in the single run; the permutation's random keys
+are drawn outside, after the noise, as the single run draws them), one draw of z per image.
+Not supported: ``n_samples > 1``.
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from deep.models.objectives import BetaTCVAE, BetaVAE
+from deep.models.objectives import BetaTCVAE, BetaVAE, FactorVAE
 from deep.train import TrainConfig, as_batch, epoch_order, step_generator
 
 #: objectives an ensemble trains, and the weights that may differ between members
-SUPPORTED = ("beta-vae", "beta-tcvae", "isa-vae", "isa-tcvae")
-_WEIGHTS = {BetaVAE: ("beta",), BetaTCVAE: ("alpha", "beta", "gamma")}
+SUPPORTED = ("beta-vae", "beta-tcvae", "isa-vae", "isa-tcvae", "factor-vae")
+_WEIGHTS = {BetaVAE: ("beta",), BetaTCVAE: ("alpha", "beta", "gamma"), FactorVAE: ("gamma",)}
 _PRIOR_PREFIX = "model.vae.prior."
+_OBJECTIVE_PREFIX = "objective."
 
 
 class _GivenNoise(nn.Module):
@@ -89,18 +92,21 @@ class _MemberStep(nn.Module):
         super().__init__()
         self.model, self.objective = _GivenNoise(vae), objective
 
-    def forward(self, x, eps, weights: dict):
+    def forward(self, x, eps, weights: dict, perm_keys=None):
         saved = {k: getattr(self.objective, k) for k in weights}
         self.model.eps = eps
         try:
             for k, w in weights.items():
                 setattr(self.objective, k, w)
-            out = self.objective(self.model, x, None)
+            extra = {"perm_keys": perm_keys} if isinstance(self.objective, FactorVAE) else {}
+            out = self.objective(self.model, x, None, **extra)
         finally:
             for k, v in saved.items():
                 setattr(self.objective, k, v)
             self.model.eps = None
-        return out.loss, out.terms
+        if out.aux_loss is None:
+            return out.loss, out.terms
+        return out.loss, out.terms, out.aux_loss
 
 
 def _check_members(models, objectives, seeds):
@@ -120,11 +126,15 @@ def _check_members(models, objectives, seeds):
             raise ValueError("objectives: every member needs the same objective class")
         if getattr(o, "n_samples", 1) != 1:
             raise ValueError("objectives: an ensemble draws one z per image (n_samples = 1)")
-        if list(o.parameters()):
+        if list(o.parameters()) and cls is not FactorVAE:
             raise ValueError("objectives: objectives with parameters of their own are not supported")
         if cls is BetaTCVAE and (o.estimator, o.dataset_size) != (objectives[0].estimator,
                                                                   objectives[0].dataset_size):
             raise ValueError("objectives: members must share estimator and dataset_size")
+    if cls is FactorVAE and any({n: p.shape for n, p in o.named_parameters()}
+                                != {n: p.shape for n, p in objectives[0].named_parameters()}
+                                for o in objectives):
+        raise ValueError("objectives: every member needs the same discriminator")
     ref = {n: (p.shape, p.dtype) for n, p in models[0].named_parameters()}
     ref_buf = dict(models[0].named_buffers())
     for m in models[1:]:
@@ -170,23 +180,29 @@ class Ensemble:
         self.dtype = next(iter(self.params.values())).dtype
         self.weights = {w: torch.tensor([float(getattr(o, w)) for o in objectives], dtype=self.dtype,
                                         device=self.device) for w in _WEIGHTS[cls]}
+        # as deep.train.Trainer: Adam on the networks, the prior's own parameters in a second
+        # group, and the objective's own parameters (the FactorVAE discriminator) in their own Adam
         prior = [p for n, p in self.params.items() if n.startswith(_PRIOR_PREFIX)]
-        groups = [{"params": [p for n, p in self.params.items() if not n.startswith(_PRIOR_PREFIX)]}]
+        aux = [p for n, p in self.params.items() if n.startswith(_OBJECTIVE_PREFIX)]
+        groups = [{"params": [p for n, p in self.params.items()
+                              if not n.startswith((_PRIOR_PREFIX, _OBJECTIVE_PREFIX))]}]
         if prior:
             groups.append({"params": prior,
                            "lr": config.lr if config.prior_lr is None else config.prior_lr})
         self.optimizer = torch.optim.Adam(groups, lr=config.lr)
+        self.aux_optimizer = torch.optim.Adam(aux, lr=config.aux_lr, betas=(0.5, 0.9)) if aux else None
+        self._permutes = cls is FactorVAE
         self.active = torch.ones(self.k, dtype=torch.bool)
         self.stopped_at: list[int | None] = [None] * self.k
         self.step = 0
         self.steps_per_epoch = len(dataset) // config.batch_size
         self.total_steps = self.steps_per_epoch * config.epochs
         self._orders = (None, None)
-        self._batched = vmap(self._member_loss, in_dims=(0, None, 0, 0, 0))
+        self._batched = vmap(self._member_loss, in_dims=(0, None, 0, 0, 0, 0))
 
     # ------------------------------------------------------------------ the step
-    def _member_loss(self, params, buffers, x, eps, weights):
-        return functional_call(self.template, (params, buffers), (x, eps, weights))
+    def _member_loss(self, params, buffers, x, eps, weights, perm_keys):
+        return functional_call(self.template, (params, buffers), (x, eps, weights, perm_keys))
 
     def batch(self, step: int) -> torch.Tensor:
         """The K members' batches of ``step``: (K, B, 1, H, W); row k is the single run's."""
@@ -198,31 +214,42 @@ class Ensemble:
         x = as_batch(self.dataset.images(idx), self.device, self.dtype)
         return x.view(self.k, bs, *x.shape[1:])
 
-    def noise(self, step: int) -> torch.Tensor:
-        """The reparameterisation noise of ``step``: (K, B, d), row k from the single run's
-        generator ``step_generator(seeds[k], step)``."""
-        d = self.template.model.latent_dim
-        shape = (self.config.batch_size, d)
-        return torch.stack([torch.randn(shape, generator=step_generator(s, step, self.device),
-                                        device=self.device, dtype=self.dtype) for s in self.seeds])
+    def noise(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The random numbers of ``step``, row k from the single run's generator
+        ``step_generator(seeds[k], step)`` in the single run's order: the reparameterisation
+        noise (K, B, d), then (FactorVAE) the permutation's uniform keys (K, B, d)
+        (:func:`deep.models.permute_dims`; zeros, unused, for the other objectives)."""
+        shape = (self.config.batch_size, self.template.model.latent_dim)
+        eps, keys = [], []
+        for s in self.seeds:
+            g = step_generator(s, step, self.device)
+            eps.append(torch.randn(shape, generator=g, device=self.device, dtype=self.dtype))
+            keys.append(torch.rand(shape, generator=g, device=self.device) if self._permutes
+                        else torch.zeros(shape, device=self.device))
+        return torch.stack(eps), torch.stack(keys)
 
     def run_step(self) -> dict:
         """One Adam step of every running member; returns the terms as (K,) tensors (a
         stopped member's terms are those of its last forward pass, possibly non-finite)."""
-        loss, terms = self._batched(self.params, self.buffers, self.batch(self.step),
-                                    self.noise(self.step), self.weights)
+        eps, keys = self.noise(self.step)
+        out = self._batched(self.params, self.buffers, self.batch(self.step), eps, self.weights, keys)
+        loss, terms = out[0], out[1]
         finite = torch.isfinite(loss.detach()).cpu()
         for k in torch.nonzero(self.active & ~finite).flatten().tolist():
             self.stopped_at[k] = self.step
         self.active &= finite
         if bool(self.active.any()):
             active = self.active.to(self.device)
-            self.optimizer.zero_grad(set_to_none=True)
-            torch.where(active, loss, torch.zeros_like(loss)).sum().backward()
             stopped = torch.nonzero(~active).flatten()
             kept = {n: p.detach()[stopped].clone() for n, p in self.params.items()} \
                 if stopped.numel() else None
+            self.optimizer.zero_grad(set_to_none=True)
+            torch.where(active, loss, torch.zeros_like(loss)).sum().backward()
             self.optimizer.step()
+            if self.aux_optimizer is not None:      # after the VAE's step, as deep.train.train_step
+                self.aux_optimizer.zero_grad(set_to_none=True)
+                torch.where(active, out[2], torch.zeros_like(out[2])).sum().backward()
+                self.aux_optimizer.step()
             if kept is not None:                       # a stopped member keeps its parameters
                 with torch.no_grad():
                     for n, p in self.params.items():
@@ -252,7 +279,9 @@ class Ensemble:
         return {"step": self.step, "seeds": list(self.seeds),
                 "params": {n: p.detach().clone() for n, p in self.params.items()},
                 "weights": {n: w.clone() for n, w in self.weights.items()},
-                "optimizer": self.optimizer.state_dict(), "active": self.active.clone(),
+                "optimizer": self.optimizer.state_dict(),
+                "aux_optimizer": None if self.aux_optimizer is None else self.aux_optimizer.state_dict(),
+                "active": self.active.clone(),
                 "stopped_at": [-1 if s is None else s for s in self.stopped_at]}
 
     def load_state_dict(self, state: dict) -> None:
@@ -268,19 +297,23 @@ class Ensemble:
             for n, p in self.params.items():
                 p.copy_(state["params"][n])
         self.optimizer.load_state_dict(state["optimizer"])
+        if self.aux_optimizer is not None:
+            self.aux_optimizer.load_state_dict(state["aux_optimizer"])
         self.active = state["active"].clone().to(torch.bool)
         self.stopped_at = [None if s < 0 else int(s) for s in state["stopped_at"]]
         self.step = int(state["step"])
 
 
 def build_members(vae_config, objective: str, members, *, dataset_size: int,
-                  estimator: str = "mss", dtype=torch.float32):
+                  estimator: str = "mss", disc_hidden: int = 1000, dtype=torch.float32):
     """Build K (model, objective) pairs as single runs build them
     (:func:`deep.train.seeded_init` with the member's seed around ``build_vae`` and
     ``build_objective``, as :func:`betalab.train.train_run` does).
 
     members : sequence of dicts ``{"seed": int, "beta": float}`` with optional ``"gamma"`` and
-        ``"alpha"`` (β-TCVAE weights; default 1).
+        ``"alpha"`` (β-TCVAE weights; default 1); for ``factor-vae`` ``"beta"`` is γ, as in
+        :func:`deep.models.build_objective`.
+    disc_hidden : width of the FactorVAE discriminator (Stühmer et al. 2020, App. A.4: 1000).
     Returns (models, objectives, seeds).
     """
     from deep.models import build_objective, build_vae
@@ -293,12 +326,13 @@ def build_members(vae_config, objective: str, members, *, dataset_size: int,
         unknown = set(m) - {"seed", "beta", "gamma", "alpha"}
         if unknown:
             raise ValueError(f"members: unknown key(s) {sorted(unknown)}")
-        if objective in ("beta-vae", "isa-vae") and ({"gamma", "alpha"} & set(m)):
+        if objective not in ("beta-tcvae", "isa-tcvae") and ({"gamma", "alpha"} & set(m)):
             raise ValueError(f"members: gamma/alpha apply to beta-tcvae and isa-tcvae, not {objective!r}")
         model, obj = seeded_init(lambda: (
             build_vae(vae_config),
             build_objective(objective, m.get("beta", 1.0), latent_dim=vae_config.latent_dim,
-                            dataset_size=dataset_size, estimator=estimator)), m["seed"])
+                            dataset_size=dataset_size, estimator=estimator,
+                            disc_hidden=disc_hidden)), m["seed"])
         for w in ("gamma", "alpha"):
             if w in m:
                 setattr(obj, w, _weight(w, m[w]))

@@ -12,7 +12,8 @@ values to cross (a scalar there is a one-value list), and may also vary any key 
     [model]   arch, latent_dim, hidden, prior, learn_exponents, prior_scale
     [train]   epochs, batch_size, lr, prior_lr, max_steps, estimator
     [eval]    seed, n_train, n_test, batch_size, mig_samples, mig_bins
-    [grid]    model, beta, gamma, alpha, seed (+ any data/model/train key)
+    [grid]    model, beta, gamma, alpha, seed (+ any data/model/train key); beta is γ for
+              factor-vae (as ``betalab train --beta``), gamma and alpha are the β-TCVAE's
 
 A run config is a flat dict of every setting that determines the run's result; its id is the
 first 16 hex digits of the SHA-256 of its canonical JSON (disentanglement_lib's pattern: a run

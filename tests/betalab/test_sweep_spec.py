@@ -68,7 +68,7 @@ def test_the_shipped_tiny_spec():
     (("[sweep]", "[sweeps]"), "sweeps"),
     (("seed = [0, 1]", "seed = [0, 1]\ndelta = [1.0]"), "grid.delta"),
     (('model = ["beta-vae", "beta-tcvae"]', 'model = ["beta-vae", "gan"]'), "grid.model"),
-    (('model = ["beta-vae", "beta-tcvae"]', 'model = ["factor-vae"]'), "grid.model"),
+    (('model = ["beta-vae", "beta-tcvae"]', 'model = ["beta_vae"]'), "grid.model"),
     (("[sweep]", "[data]\ndataset = 'mnist'\n[sweep]"), "data.dataset"),
     (("beta = [1.0, 2.0]", "beta = [1.0, 'big']"), "grid.beta"),
     (("hidden = 8", "hidden = 8.5"), "model.hidden"),

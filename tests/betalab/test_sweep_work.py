@@ -100,3 +100,13 @@ def test_an_isa_vae_ensemble_with_learned_exponents():
     for r in rows:
         assert r["metrics"]["kl_per_dim"] is None            # the ISA prior does not factorise
         assert len(r["curve"]["p1"]) == 3 and r["curve"]["p1"][-1] != 2.0   # exponents learned
+
+
+def test_a_factor_vae_ensemble():
+    spec = ISA.replace('prior = "isa:2.1;2*2x2"\nlearn_exponents = true\n', "").replace(
+        'model = ["isa-vae"]\nbeta = [1.0, 2.0]', 'model = ["factor-vae"]\nbeta = [10.0, 20.0]   # γ')
+    (group,) = parse_spec(spec).groups
+    rows = train_group(group.runs, group_id="fvae")
+    assert [r["status"] for r in rows] == ["done", "done"]
+    assert all(len(r["curve"]["disc_loss"]) == 3 for r in rows)       # discriminators trained
+    assert rows[0]["curve"]["tc"] != rows[1]["curve"]["tc"]

@@ -31,6 +31,8 @@ CASES = {
                  [{"seed": 0, "beta": 1.0}, {"seed": 1, "beta": 4.0}, {"seed": 5, "beta": 2.5}]),
     "beta-tcvae": (VAEConfig(latent_dim=4, hidden=16), "beta-tcvae",
                    [{"seed": 0, "beta": 6.0}, {"seed": 3, "beta": 1.0, "gamma": 3.0, "alpha": 0.5}]),
+    "factor-vae": (VAEConfig(latent_dim=4, hidden=16), "factor-vae",
+                   [{"seed": 0, "beta": 10.0}, {"seed": 7, "beta": 2.0}]),      # beta is γ
     "isa-vae": (VAEConfig(latent_dim=4, hidden=16, prior="isa:2.1;2*2.2x2"), "isa-vae",
                 [{"seed": 2, "beta": 1.0}, {"seed": 4, "beta": 3.0}]),
     "isa-vae-learned": (VAEConfig(latent_dim=4, hidden=16, prior="isa:2.1;2*2x2", learn_exponents=True),
@@ -41,7 +43,7 @@ CASES = {
 def _ensemble(case, data=DATA, nan_member=None):
     cfg, name, members = CASES[case]
     models, objectives, seeds = build_members(cfg, name, members, dataset_size=len(DATA),
-                                              dtype=torch.float64)
+                                              disc_hidden=8, dtype=torch.float64)
     if nan_member is not None:
         with torch.no_grad():
             next(models[nan_member].decoder.parameters()).fill_(float("nan"))
@@ -51,7 +53,7 @@ def _ensemble(case, data=DATA, nan_member=None):
 def _single(case, k):
     cfg, name, members = CASES[case]
     models, objectives, _ = build_members(cfg, name, [members[k]], dataset_size=len(DATA),
-                                          dtype=torch.float64)
+                                          disc_hidden=8, dtype=torch.float64)
     return Trainer(models[0], objectives[0], DATA,
                    TrainConfig(epochs=TC.epochs, batch_size=TC.batch_size, seed=members[k]["seed"]))
 
@@ -67,6 +69,12 @@ def _assert_member_is_single_run(ens_terms, k, single, single_terms):
 def _assert_member_params(ens, k, single):
     member = ens.member_state_dict(k)
     ref = single.model.state_dict()
+    disc = {n[len("objective."):]: p.detach()[k] for n, p in ens.params.items()
+            if n.startswith("objective.")}                 # the FactorVAE discriminator, if any
+    assert disc.keys() == single.objective.state_dict().keys()
+    for name, p in single.objective.state_dict().items():
+        np.testing.assert_allclose(disc[name].numpy(), p.numpy(), rtol=0,
+                                   atol=RTOL * float(p.abs().max()), err_msg=name)
     assert member.keys() == ref.keys()
     for name, p in ref.items():
         np.testing.assert_allclose(member[name].numpy(), p.numpy(), rtol=0,
@@ -120,7 +128,7 @@ def _roundtrip(state):
     return torch.load(buf, weights_only=True)              # what a checkpoint file holds
 
 
-@pytest.mark.parametrize("case", ["beta-tcvae", "isa-vae-learned"])
+@pytest.mark.parametrize("case", ["beta-tcvae", "isa-vae-learned", "factor-vae"])
 def test_state_dict_resumes_exactly(case):
     ref = _ensemble(case)
     ref_terms = [ref.run_step() for _ in range(8)]
@@ -154,7 +162,7 @@ def test_device_store_feeds_the_same_batches():
 def test_bad_input():
     cfg = VAEConfig(latent_dim=4, hidden=16)
     with pytest.raises(ValueError, match="objective"):
-        build_members(cfg, "factor-vae", [{"seed": 0}], dataset_size=len(DATA))
+        build_members(cfg, "grae", [{"seed": 0}], dataset_size=len(DATA))
     with pytest.raises(ValueError, match="members.*'delta'"):
         build_members(cfg, "beta-vae", [{"seed": 0, "delta": 1.0}], dataset_size=len(DATA))
     with pytest.raises(ValueError, match="members.*gamma"):
@@ -172,7 +180,11 @@ def test_bad_input():
     with pytest.raises(ValueError, match="objectives"):
         Ensemble([m1, m1], [o1, build_objective("beta-tcvae", 1.0, dataset_size=768)], [0, 1], DATA, TC)
     with pytest.raises(ValueError, match="objectives"):
-        Ensemble([m1], [build_objective("factor-vae", 1.0, latent_dim=4)], [0], DATA, TC)
+        Ensemble([m1], [build_objective("beta-vae", 1.0, n_samples=2)], [0], DATA, TC)
+    with pytest.raises(ValueError, match="discriminator"):
+        Ensemble([m1, m1], [build_objective("factor-vae", 1.0, latent_dim=4, disc_hidden=8),
+                            build_objective("factor-vae", 1.0, latent_dim=4, disc_hidden=4)], [0, 1],
+                 DATA, TC)
     with pytest.raises(TypeError, match="config"):
         Ensemble([m1], [o1], [0], DATA, {"epochs": 1})
     ens = _ensemble("beta-vae")
