@@ -86,9 +86,10 @@ class DeviceStore:
         idx = torch.as_tensor(np.asarray(index) if not torch.is_tensor(index) else index)
         if idx.dtype.is_floating_point or idx.dtype == torch.bool:
             raise TypeError("index: must be integer")
-        idx = idx.reshape(-1).to(self.device, torch.int64)
+        # checked where the indices are (host indices: no device synchronisation)
         if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.n):
             raise ValueError(f"index: out of range [0, {self.n})")
+        idx = idx.reshape(-1).to(self.device, torch.int64)
         rows = self._data.index_select(0, idx)
         return unpack_bits(rows, self.image_size) if self.packed else rows
 
