@@ -7,7 +7,7 @@ On one CPU thread the ratio stays near 1 (measured 0.8-1.25x; best at small batc
 per-op overhead matters): a step is bound by the arithmetic and memory traffic of the
 4096-wide first and last layers, which batching does not reduce — a hand-written batched MLP
 (``torch.baddbmm`` layers, no optimiser) is no faster than K sequential ones either. The gain of
-one batched computation is on a GPU, where K small models would each leave it mostly idle.
+one batched computation is expected on a GPU, which K small models would each leave mostly idle.
 
     .venv/bin/python benchmarks/bench_ensemble.py [--k 8] [--hidden 64] [--steps 20] [--device cpu]
 """
