@@ -4,6 +4,8 @@
     betalab run NAME [--full | --scale quick|cpu|full] [--seed S] [--out DIR] [--device D]
     betalab record NAME --scale cpu|full [--out DIR]
     betalab reproduce [--full | --scale S] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
+    betalab train ...                      (betalab.train)
+    betalab sweep run SPEC | status | plot (betalab.sweep.cli)
 
 Exit status is 1 when any claim fails or a study raises, 2 on bad usage.
 """
@@ -48,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     from betalab.train import add_parser as add_train_parser
 
     add_train_parser(sub)
+    from betalab.sweep.cli import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub)
     return p
 
 
@@ -67,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"recorded: {dest}")
         return 0
+    if args.command == "sweep":
+        from betalab.sweep.cli import main as sweep_main
+
+        return sweep_main(args)
     if args.command == "list":
         for s in all_studies().values():
             print(f"{s.name:28s} {s.paper}, {s.source}: {s.title}")

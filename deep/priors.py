@@ -131,8 +131,12 @@ class LpNested(Distribution):
                 raise ValueError(f"scale: must be a finite real > 0, got {scale!r}")
             scale = torch.tensor(float(scale), dtype=exponents.dtype, device=exponents.device)
         self.scale = scale
+        # Inside torch.func.vmap (K priors of an ensemble, deep.ensemble) a value check would be
+        # data-dependent control flow; there the exponents are exp(θ) > 0 by construction and a
+        # non-finite one makes that member's loss non-finite, which stops the member.
+        batched = torch._C._functorch.is_batchedtensor(exponents)
         with torch.no_grad():
-            if not bool(torch.all(torch.isfinite(exponents) & (exponents > 0))):
+            if not batched and not bool(torch.all(torch.isfinite(exponents) & (exponents > 0))):
                 raise ValueError(f"exponents: every exponent must be finite and > 0, got {exponents.tolist()}")
             if not (bool(torch.isfinite(scale)) and bool(scale > 0)):
                 raise ValueError(f"scale: must be finite and > 0, got {scale.item()!r}")

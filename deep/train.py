@@ -80,6 +80,14 @@ def step_generator(seed: int, step: int, device="cpu") -> torch.Generator:
     return g
 
 
+def as_batch(images, device, dtype) -> torch.Tensor:
+    """A batch as a tensor on ``device``: ``images`` is a numpy array (the CPU path, rendered or
+    unpacked on the host) or already a tensor (a device-resident store,
+    :class:`deep.data.DeviceStore`, gathered and unpacked where it lives)."""
+    x = images if torch.is_tensor(images) else torch.from_numpy(images)
+    return x.to(device, dtype)
+
+
 def train_step(model, objective, optimizer, aux_optimizer, x: torch.Tensor,
                generator: torch.Generator | None, step: int = 0) -> dict:
     """One optimisation step; returns the objective's terms as floats.
@@ -115,7 +123,8 @@ def parameter_groups(model, config: TrainConfig) -> list[dict]:
 class Trainer:
     """Adam on the model (and on the objective's own parameters, if any), step by step.
 
-    ``dataset`` needs ``len()`` and ``images(indices) -> float32 (B, 1, 64, 64)``.
+    ``dataset`` needs ``len()`` and ``images(indices) -> float32 (B, 1, 64, 64)`` (a numpy
+    array, or a tensor from a device-resident store: :class:`deep.data.DeviceStore`).
     """
 
     def __init__(self, model, objective, dataset, config: TrainConfig, device="cpu"):
@@ -137,7 +146,7 @@ class Trainer:
         bs = self.config.batch_size
         idx = epoch_order(self.config.seed, e, len(self.dataset))[pos * bs:(pos + 1) * bs]
         dtype = next(self.model.parameters()).dtype
-        return torch.from_numpy(self.dataset.images(idx)).to(self.device, dtype)
+        return as_batch(self.dataset.images(idx), self.device, dtype)
 
     def run_step(self) -> dict:
         x = self.batch(self.step)

@@ -222,6 +222,12 @@ class DSprites:
             self._packed = render_packed(self, progress=progress)
         return self
 
+    def packed_images(self) -> np.ndarray:
+        """Every image bit-packed, uint8 (len, 512) in index order (``np.packbits`` bit order,
+        most significant bit first); materialises the dataset if needed. Binary only."""
+        self.materialize()
+        return np.asarray(self._packed)
+
     # -------------------------------------------------------------------- cache
     @property
     def cache_path(self) -> Path:

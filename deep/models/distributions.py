@@ -45,8 +45,20 @@ def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
 
     Valid for grey ``x`` in [0, 1] too (the cross-entropy "continuous Bernoulli"
     without its normaliser, as Chen et al. 2018 and Stühmer et al. 2020, Table 1 use).
+
+    .. math:: \\log p(x|\\ell) = \\sum_i x_i \\ell_i - \\log(1 + e^{\\ell_i})
+
+    computed as ``x * logits - softplus(logits)``, the value of ``-binary_cross_entropy_with_logits``
+    (tested against it) in two element-wise ops that :func:`torch.func.vmap` batches directly
+    (the fused cross-entropy has no batching rule: under vmap, as in :mod:`deep.ensemble`, it
+    decomposes into a dozen ops, 3x slower). ``softplus``'s linear cut-over is moved from 20 to
+    50 (both finite in float32), where log(1 + e^-ℓ) < 2e-22 is below float64 resolution.
     """
-    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    return (x * logits - F.softplus(logits, threshold=_SOFTPLUS_LINEAR)).flatten(1).sum(1)
+
+
+#: above this logit softplus(ℓ) is taken as ℓ (error log1p(exp(-50)) ≈ 2e-22)
+_SOFTPLUS_LINEAR = 50.0
 
 
 def gaussian_log_likelihood(mean: torch.Tensor, x: torch.Tensor, sigma: float) -> torch.Tensor:

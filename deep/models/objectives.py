@@ -275,16 +275,23 @@ class BetaTCVAE(nn.Module):
         return ObjectiveOutput(loss, {k: v.detach() for k, v in terms.items()}, None, fwd)
 
 
-def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None,
+                 keys: torch.Tensor | None = None) -> torch.Tensor:
     """Samples of prod_j q(z_j): each latent dimension permuted *across the batch*
     independently (Kim & Mnih 2018, Alg. 1).  Column ``j`` of the output is a
     permutation of column ``j`` of ``z`` (not a shuffle within a sample).
 
     z : (B, d) -> (B, d)
+    keys : (B, d) uniform draws whose column-wise argsort is the permutation; drawn from
+        ``generator`` (``torch.rand``) when None, or handed in (:mod:`deep.ensemble` draws them
+        outside its batched computation)
     """
     if z.ndim != 2:
         raise ValueError(f"z must have shape (B, d), got {tuple(z.shape)}")
-    keys = torch.rand(z.shape, generator=generator, device=z.device)
+    if keys is None:
+        keys = torch.rand(z.shape, generator=generator, device=z.device)
+    elif keys.shape != z.shape:
+        raise ValueError(f"keys must have the shape of z {tuple(z.shape)}, got {tuple(keys.shape)}")
     return torch.gather(z, 0, torch.argsort(keys, dim=0))
 
 
@@ -318,7 +325,9 @@ class FactorVAE(nn.Module):
         self.gamma = _check_weight("gamma", gamma)
         self.discriminator = Discriminator(latent_dim, hidden, layers)
 
-    def forward(self, model, x, generator=None) -> ObjectiveOutput:
+    def forward(self, model, x, generator=None, perm_keys=None) -> ObjectiveOutput:
+        """``perm_keys``: the permutation's uniform draws (:func:`permute_dims`), else drawn from
+        ``generator`` after the reparameterisation noise."""
         fwd = model(x, generator)
         rec = -model.log_likelihood(x, fwd["out"]).mean()
         kl = kl_term(model, fwd).mean()
@@ -326,7 +335,7 @@ class FactorVAE(nn.Module):
         tc = density_ratio_tc(logits)
         loss = rec + kl + self.gamma * tc
         z_d = fwd["z"].detach()
-        z_perm = permute_dims(z_d, generator)
+        z_perm = permute_dims(z_d, generator, perm_keys)
         zeros = torch.zeros(z_d.shape[0], dtype=torch.long, device=z_d.device)
         aux = 0.5 * (F.cross_entropy(self.discriminator(z_d), zeros)
                      + F.cross_entropy(self.discriminator(z_perm), zeros + 1))

@@ -1,0 +1,162 @@
+"""The sweep driver: hand every unfinished ensemble of a spec to Ray, write each outcome to
+the results database as it arrives. The only module of betalab that imports ray.
+
+* Ray: an embedded local instance by default (the machine's cores, no dashboard); an existing
+  cluster with ``address``, with no other change. On a GPU each ensemble asks for
+  ``sweep.gpus_per_task`` of a GPU, so several ensembles share one device.
+* Restart: the database knows every run's status; a driver started again with the same spec
+  and database submits only ensembles that still have runs neither ``done`` nor ``failed``
+  (a finished run is never re-run, and never overwritten), and an ensemble that was killed
+  mid-training resumes from its checkpoint under ``<db>.checkpoints/``.
+* Isolation: a run whose loss becomes non-finite, or a task that raises, is recorded as
+  ``failed`` with its error, and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+from betalab.sweep.spec import Sweep, load_spec
+from betalab.sweep.store import FINISHED, ResultsStore
+
+
+def checkpoint_dir(db_path) -> Path:
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".checkpoints")
+
+
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """ValueError unless something listens at ``address`` ("host:port", "ray://host:port";
+    "auto" is left to Ray). Ray itself would retry an unreachable address for minutes."""
+    if address == "auto":
+        return
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--address {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ValueError(f"--address {address!r}: no Ray cluster reachable there ({err})") from None
+
+
+def _init_ray(address, num_cpus):
+    import ray
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")      # no network at run time
+    kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    if address:
+        check_address(address)
+        try:
+            ray.init(address=address, **kw)
+        except Exception as err:               # ConnectionError, ValueError, RuntimeError, ...
+            raise ValueError(f"--address {address!r}: cannot connect to a Ray cluster: "
+                             f"{type(err).__name__}: {err}") from None
+    else:
+        ray.init(num_cpus=num_cpus or os.cpu_count(), **kw)
+    return ray
+
+
+def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None = None,
+              num_cpus: int | None = None, log=print) -> dict:
+    """Run (or continue) ``sweep`` into the database at ``db_path``; returns the status counts.
+
+    Everything is validated (spec, database) before Ray starts."""
+    if not isinstance(sweep, Sweep):
+        sweep = load_spec(sweep)
+    if num_cpus is not None and (not isinstance(num_cpus, int) or num_cpus < 1):
+        raise ValueError(f"num_cpus must be a positive int, got {num_cpus!r}")
+    if address:
+        check_address(address)             # before a new database is created
+    lock = _lock(db_path)
+    try:
+        return _run_locked(sweep, db_path, address, num_cpus, log)
+    finally:
+        Path(lock.name).unlink(missing_ok=True)
+        lock.close()
+
+
+def _lock(db_path):
+    """An exclusive lock on ``<db>.lock`` for this driver's lifetime (the system drops it when
+    the process ends, killed or not): one driver per database."""
+    import fcntl
+
+    path = Path(f"{db_path}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f = open(path, "a")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise ValueError(f"{db_path}: another sweep driver is running on this database") from None
+    return f
+
+
+def _run_locked(sweep, db_path, address, num_cpus, log):
+    store = ResultsStore(db_path, sweep)
+    try:
+        status = store.statuses()
+        todo = [g for g in sweep.groups if any(status[r["run_id"]] not in FINISHED for r in g.runs)]
+        n_done = sum(s in FINISHED for s in status.values())
+        log(f"sweep {sweep.name!r}: {len(sweep.runs)} runs in {len(sweep.groups)} ensembles; "
+            f"{n_done} finished, {len(todo)} ensembles to run")
+        if todo:
+            _dispatch(sweep, store, todo, db_path, address, num_cpus, log)
+        counts = _counts(store.statuses())
+    finally:
+        store.close()
+    if counts.get("pending", 0) == counts.get("running", 0) == 0:
+        shutil.rmtree(checkpoint_dir(db_path), ignore_errors=True)
+    return counts
+
+
+def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
+    from betalab.sweep.work import resolve_device, train_group
+
+    device = sweep.settings["device"]
+    ray = _init_ray(address, num_cpus)
+    try:
+        if device == "auto":
+            device = "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
+        if device == "cuda" and ray.cluster_resources().get("GPU", 0) <= 0:
+            raise ValueError("sweep.device cuda: the Ray cluster has no GPU")
+        if device == "cpu":
+            resolve_device("cpu")
+        gpus = sweep.settings["gpus_per_task"] if device == "cuda" else 0
+        task = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=0)(train_group)
+        ckdir = checkpoint_dir(db_path)
+        ckdir.mkdir(parents=True, exist_ok=True)
+        pending = {}
+        for g in todo:
+            store.mark_running([r["run_id"] for r in g.runs])
+            ref = task.remote(g.runs, checkpoint_dir=str(ckdir), group_id=g.group_id, device=device,
+                              checkpoint_every=sweep.settings["checkpoint_every"])
+            pending[ref] = g
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            g = pending.pop(ready[0])
+            try:
+                results = ray.get(ready[0])
+            except Exception as err:          # the worker died: record, go on
+                results = [{"run_id": r["run_id"], "status": "failed",
+                            "error": f"{type(err).__name__}: {err}", "finished_at": time.time()}
+                           for r in g.runs]
+            store.record(*results)                       # the ensemble's runs at once
+            (ckdir / f"{g.group_id}.pt").unlink(missing_ok=True)
+            done = sum(r["status"] == "done" for r in results)
+            log(f"ensemble {g.group_id}: {done}/{len(results)} done"
+                + "".join(f"; {r['run_id']} failed: {r['error'].strip().splitlines()[-1]}"
+                          for r in results if r["status"] == "failed"))
+    finally:
+        ray.shutdown()
+
+
+def _counts(status: dict) -> dict:
+    out = {}
+    for s in status.values():
+        out[s] = out.get(s, 0) + 1
+    return out

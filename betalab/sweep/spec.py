@@ -1,0 +1,250 @@
+"""A sweep spec (TOML) → a flat list of run configs with stable ids, grouped into ensembles.
+
+A spec has the sections below; every key is optional except ``grid.model``. Scalars in
+``[data]``, ``[model]``, ``[train]`` and ``[eval]`` apply to every run; ``[grid]`` lists the
+values to cross (a scalar there is a one-value list), and may also vary any key of
+``[data]``, ``[model]`` or ``[train]``::
+
+    [sweep]   name, ensemble (members per batched ensemble), device (auto|cpu|cuda),
+              gpus_per_task (fraction of a GPU per ensemble), checkpoint_every (steps)
+    [data]    dataset (dsprites|dsprites-reduced), holdout (fraction of images kept out of
+              training for the held-out terms)
+    [model]   arch, latent_dim, hidden, prior, learn_exponents, prior_scale
+    [train]   epochs, batch_size, lr, prior_lr, max_steps, estimator
+    [eval]    seed, n_train, n_test, batch_size, mig_samples, mig_bins
+    [grid]    model, beta, gamma, alpha, seed (+ any data/model/train key); beta is γ for
+              factor-vae (as ``betalab train --beta``), gamma and alpha are the β-TCVAE's
+
+A run config is a flat dict of every setting that determines the run's result; its id is the
+first 16 hex digits of the SHA-256 of its canonical JSON (disentanglement_lib's pattern: a run
+is a pure function of its config). Runs that differ only in ``seed``, ``beta``, ``gamma``,
+``alpha`` form a family; a family is cut, in grid order, into ensembles of ``sweep.ensemble``
+members (:mod:`deep.ensemble`), so the grouping — and every result — is a function of the spec.
+
+Anything unknown or mistyped raises ValueError naming the key, before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATASETS = ("dsprites", "dsprites-reduced")
+DEVICES = ("auto", "cpu", "cuda")
+#: the weights and the seed that may differ inside one ensemble
+MEMBER_KEYS = ("seed", "beta", "gamma", "alpha")
+
+# key -> (type, default); "num" = int or float, finite
+_SCHEMA = {
+    "sweep": {"name": (str, "sweep"), "ensemble": (int, 4), "device": (str, "cpu"),
+              "gpus_per_task": ("num", 0.25), "checkpoint_every": (int, 200)},
+    "data": {"dataset": (str, "dsprites-reduced"), "holdout": ("num", 0.1)},
+    "model": {"arch": (str, "mlp"), "latent_dim": (int, None), "hidden": (int, 1200),
+              "prior": (str, None), "learn_exponents": (bool, False), "prior_scale": ("num", None)},
+    "train": {"epochs": (int, 1), "batch_size": (int, 64), "lr": ("num", 1e-3),
+              "prior_lr": ("num", None), "max_steps": (int, None), "estimator": (str, "mss")},
+    "eval": {"seed": (int, 0), "n_train": (int, 5000), "n_test": (int, 2500),
+             "batch_size": (int, 64), "mig_samples": (int, 10000), "mig_bins": (int, 20)},
+    "grid": {"model": (str, None), "beta": ("num", 1.0), "gamma": ("num", None),
+             "alpha": ("num", None), "seed": (int, 0)},
+}
+_RUN_SECTIONS = ("data", "model", "train")
+
+
+def _check_type(key: str, value, kind):
+    if kind == "num":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        what = "a finite number"
+    elif kind is int:
+        ok, what = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    else:
+        ok, what = isinstance(value, kind), kind.__name__
+    if not ok:
+        raise ValueError(f"spec key {key!r}: must be {what}, got {value!r}")
+    return float(value) if kind == "num" else value
+
+
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def digest(obj) -> str:
+    """First 16 hex digits of the SHA-256 of ``obj``'s canonical JSON."""
+    return hashlib.sha256(_canonical(obj).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Runs trained together as one ensemble."""
+
+    group_id: str
+    runs: tuple          # run configs (dicts with "run_id")
+
+
+@dataclass
+class Sweep:
+    """A validated spec: settings, the run configs in grid order, and their ensembles."""
+
+    name: str
+    settings: dict                 # the [sweep] section
+    runs: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the set of runs (what a results database belongs to)."""
+        return digest(sorted(r["run_id"] for r in self.runs))
+
+
+def parse_spec(text: str) -> Sweep:
+    """Validate a TOML spec and expand it into runs and ensembles."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"spec: not valid TOML: {err}") from None
+    for section in raw:
+        if section not in _SCHEMA:
+            raise ValueError(f"spec key {section!r}: unknown section; known: {', '.join(_SCHEMA)}")
+        if not isinstance(raw[section], dict):
+            raise ValueError(f"spec key {section!r}: must be a table [{section}]")
+    fixed = {}
+    for section, schema in _SCHEMA.items():
+        if section == "grid":
+            continue
+        given = raw.get(section, {})
+        vals = {}
+        for key, (kind, default) in schema.items():
+            vals[key] = _check_type(f"{section}.{key}", given[key], kind) if key in given else default
+        for key in given:
+            if key not in schema:
+                raise ValueError(f"spec key '{section}.{key}': unknown; known: {', '.join(schema)}")
+        fixed[section] = vals
+    st = fixed["sweep"]
+    if st["ensemble"] < 1:
+        raise ValueError(f"spec key 'sweep.ensemble': must be >= 1, got {st['ensemble']}")
+    if st["device"] not in DEVICES:
+        raise ValueError(f"spec key 'sweep.device': must be one of {DEVICES}, got {st['device']!r}")
+    if not 0 < st["gpus_per_task"] <= 1:
+        raise ValueError(f"spec key 'sweep.gpus_per_task': must be in (0, 1], got {st['gpus_per_task']}")
+    if st["checkpoint_every"] < 1:
+        raise ValueError("spec key 'sweep.checkpoint_every': must be >= 1")
+    if fixed["data"]["dataset"] not in DATASETS:
+        raise ValueError(f"spec key 'data.dataset': unknown dataset {fixed['data']['dataset']!r}; "
+                         f"known: {', '.join(DATASETS)}")
+    if not 0 < fixed["data"]["holdout"] < 1:
+        raise ValueError(f"spec key 'data.holdout': must be in (0, 1), got {fixed['data']['holdout']}")
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", st["name"]):
+        raise ValueError(f"spec key 'sweep.name': letters, digits, '.', '_', '-' only (it names "
+                         f"the default database), got {st['name']!r}")
+    # at least 2: a histogram needs two bins, a FactorVAE vote a variance
+    least = {"seed": 0, "mig_bins": 2, "batch_size": 2}
+    for key, v in fixed["eval"].items():
+        if v < least.get(key, 1):
+            raise ValueError(f"spec key 'eval.{key}': must be >= {least.get(key, 1)}, got {v}")
+
+    # the grid: its own keys and any data/model/train key
+    grid_schema = dict(_SCHEMA["grid"])
+    for section in _RUN_SECTIONS:
+        grid_schema.update({k: (kind, None) for k, (kind, _) in _SCHEMA[section].items()})
+    grid = raw.get("grid", {})
+    axes = {}
+    for key, value in grid.items():
+        if key not in grid_schema:
+            raise ValueError(f"spec key 'grid.{key}': unknown; known: {', '.join(grid_schema)}")
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise ValueError(f"spec key 'grid.{key}': empty list")
+        axes[key] = [_check_type(f"grid.{key}", v, grid_schema[key][0]) for v in values]
+        if len(set(map(_canonical, axes[key]))) != len(axes[key]):
+            raise ValueError(f"spec key 'grid.{key}': repeated value")
+    if "model" not in axes:
+        raise ValueError("spec key 'grid.model': required (e.g. model = [\"beta-vae\"])")
+    for key in axes:
+        for section in _RUN_SECTIONS:
+            if key in raw.get(section, {}):
+                raise ValueError(f"spec key 'grid.{key}': also set in [{section}]; set it in one place")
+
+    runs = []
+    for combo in itertools.product(*axes.values()):
+        runs.append(_run_config(dict(zip(axes, combo)), fixed))
+    ids = [r["run_id"] for r in runs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("spec: two grid points give the same run (a grid key without effect)")
+    return Sweep(st["name"], st, runs, _groups(runs, st["ensemble"]))
+
+
+def _run_config(point: dict, fixed: dict) -> dict:
+    from betalab.train import RunConfig
+    from deep.ensemble import SUPPORTED
+
+    s = {k: v for section in _RUN_SECTIONS for k, v in fixed[section].items()}
+    s.update({"beta": 1.0, "seed": 0, "gamma": None, "alpha": None})
+    s.update(point)
+    model = s["model"]
+    if model not in SUPPORTED:
+        from deep.models import OBJECTIVES
+
+        known = "unknown" if model not in OBJECTIVES else "not trained by sweeps (ensembles)"
+        raise ValueError(f"spec key 'grid.model': {model!r} is {known}; sweeps train "
+                         f"{', '.join(SUPPORTED)}")
+    for w in ("gamma", "alpha"):
+        if s.get(w) is not None and model not in ("beta-tcvae", "isa-tcvae"):
+            raise ValueError(f"spec key 'grid.{w}': applies to beta-tcvae and isa-tcvae, not {model!r}")
+        if s.get(w) is None and model in ("beta-tcvae", "isa-tcvae"):
+            s[w] = 1.0
+    try:
+        rc = RunConfig(model=model, dataset=s["dataset"], beta=s["beta"], epochs=s["epochs"],
+                       batch_size=s["batch_size"], lr=s["lr"], seed=s["seed"], arch=s["arch"],
+                       latent_dim=s["latent_dim"], hidden=s["hidden"], estimator=s["estimator"],
+                       max_steps=s["max_steps"], prior=s["prior"],
+                       learn_exponents=s["learn_exponents"], prior_scale=s["prior_scale"],
+                       prior_lr=s["prior_lr"])
+        from deep.models.objectives import _check_weight
+
+        for w in ("gamma", "alpha"):
+            if s[w] is not None:
+                _check_weight(w, s[w])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"spec: run {point}: {err}") from None
+    cfg = {"model": model, "dataset": rc.dataset, "holdout": s["holdout"], "arch": rc.arch,
+           "latent_dim": rc.latent_dim, "hidden": rc.hidden, "prior": rc.prior,
+           "learn_exponents": rc.learn_exponents, "prior_scale": rc.prior_scale,
+           "epochs": rc.epochs, "batch_size": rc.batch_size, "lr": float(rc.lr),
+           "prior_lr": rc.prior_lr, "max_steps": rc.max_steps, "estimator": rc.estimator,
+           "beta": float(rc.beta), "seed": rc.seed, "eval": dict(fixed["eval"])}
+    for w in ("gamma", "alpha"):
+        if s[w] is not None:
+            cfg[w] = float(s[w])
+    cfg["run_id"] = digest(cfg)
+    return cfg
+
+
+def family_key(run: dict) -> str:
+    """What the runs of one ensemble share: everything but the member keys and the id."""
+    return digest({k: v for k, v in run.items() if k not in MEMBER_KEYS + ("run_id",)})
+
+
+def _groups(runs: list, size: int) -> list:
+    families: dict[str, list] = {}
+    for r in runs:
+        families.setdefault(family_key(r), []).append(r)
+    groups = []
+    for members in families.values():
+        for i in range(0, len(members), size):
+            chunk = tuple(members[i:i + size])
+            groups.append(Group(digest([r["run_id"] for r in chunk]), chunk))
+    return groups
+
+
+def load_spec(path) -> Sweep:
+    """Read and validate the spec file at ``path``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"spec: no such file {path}")
+    return parse_spec(path.read_text(encoding="utf-8"))

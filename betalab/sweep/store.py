@@ -1,0 +1,143 @@
+"""The SQLite results database of a sweep: one file, WAL, written by the sweep driver only.
+
+Schema (version :data:`SCHEMA_VERSION`)::
+
+    meta(key TEXT PRIMARY KEY, value TEXT)      schema_version, fingerprint, name, created
+    runs(run_id TEXT PRIMARY KEY,               the hash of the run's full config
+         group_id TEXT,                         the ensemble it is trained in
+         status TEXT,                           pending | running | done | failed
+         config TEXT,                           JSON
+         metrics TEXT,                          JSON (NULL until done)
+         curve TEXT,                            JSON training curve {"step": [...], "loss": [...], ...}
+         error TEXT,                            why a run failed
+         submitted_at, started_at, finished_at REAL (unix seconds),
+         train_seconds, eval_seconds REAL,      timings inside the worker
+         device TEXT, versions TEXT)            where it ran; package versions (JSON)
+
+``running`` means handed to the scheduler; a driver that is killed leaves runs ``running``,
+and the next driver treats them as unfinished. The database is created whole in a temporary
+file and renamed into place, so a failed creation leaves nothing behind. Readers:
+:mod:`betalab.results` (or the ``sqlite3`` shell).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+STATUSES = ("pending", "running", "done", "failed")
+FINISHED = ("done", "failed")
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    group_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    config TEXT NOT NULL,
+    metrics TEXT,
+    curve TEXT,
+    error TEXT,
+    submitted_at REAL,
+    started_at REAL,
+    finished_at REAL,
+    train_seconds REAL,
+    eval_seconds REAL,
+    device TEXT,
+    versions TEXT
+);
+CREATE INDEX runs_status ON runs (status);
+"""
+
+
+def check_schema(conn: sqlite3.Connection, path) -> dict:
+    """The meta table as a dict; ValueError unless this is a betalab sweep database of this
+    schema version."""
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as err:
+        raise ValueError(f"{path}: not a betalab sweep database ({err})") from None
+    if meta.get("schema_version") != str(SCHEMA_VERSION):
+        raise ValueError(f"{path}: schema version {meta.get('schema_version')!r}, this betalab "
+                         f"reads version {SCHEMA_VERSION}")
+    return meta
+
+
+class ResultsStore:
+    """The driver's connection: create or open the database of ``sweep`` at ``path``."""
+
+    def __init__(self, path, sweep):
+        self.path = Path(path)
+        if not self.path.exists():
+            self._create(sweep)
+        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        meta = check_schema(self.conn, self.path)
+        if meta.get("fingerprint") != sweep.fingerprint:
+            self.conn.close()
+            raise ValueError(f"{self.path}: written by another spec (sweep {meta.get('name')!r}, "
+                             f"other runs); use another --db")
+
+    def _create(self, sweep) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            conn = sqlite3.connect(tmp)
+            with conn:
+                conn.executescript(_SCHEMA)
+                conn.executemany("INSERT INTO meta VALUES (?, ?)", [
+                    ("schema_version", str(SCHEMA_VERSION)), ("fingerprint", sweep.fingerprint),
+                    ("name", sweep.name), ("created", repr(time.time()))])
+                conn.executemany(
+                    "INSERT INTO runs (run_id, group_id, status, config) VALUES (?, ?, 'pending', ?)",
+                    [(r["run_id"], g.group_id, json.dumps(r, sort_keys=True))
+                     for g in sweep.groups for r in g.runs])
+            conn.close()
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def statuses(self) -> dict:
+        """run_id -> status."""
+        return dict(self.conn.execute("SELECT run_id, status FROM runs").fetchall())
+
+    def mark_running(self, run_ids) -> None:
+        now = time.time()
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.executemany(
+                "UPDATE runs SET status = 'running', submitted_at = ? "
+                "WHERE run_id = ? AND status NOT IN ('done', 'failed')", [(now, r) for r in run_ids])
+
+    def record(self, *results: dict) -> None:
+        """Store runs' outcomes (dicts from :func:`betalab.sweep.work.train_group`) in one
+        transaction; a finished run is never overwritten."""
+        rows = []
+        for result in results:
+            if result["status"] not in FINISHED:
+                raise ValueError(f"status must be one of {FINISHED}, got {result['status']!r}")
+            rows.append((result["status"], _json(result.get("metrics")), _json(result.get("curve")),
+                         result.get("error"), result.get("started_at"),
+                         result.get("finished_at", time.time()), result.get("train_seconds"),
+                         result.get("eval_seconds"), result.get("device"),
+                         _json(result.get("versions")), result["run_id"]))
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.executemany(
+                "UPDATE runs SET status = ?, metrics = ?, curve = ?, error = ?, started_at = ?, "
+                "finished_at = ?, train_seconds = ?, eval_seconds = ?, device = ?, versions = ? "
+                "WHERE run_id = ? AND status NOT IN ('done', 'failed')", rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _json(obj):
+    return None if obj is None else json.dumps(obj, sort_keys=True, allow_nan=True)

@@ -1,0 +1,149 @@
+"""What one sweep task does: train one ensemble of runs, evaluate each member, return rows.
+
+:func:`train_group` is a plain function of the run configs (no Ray, no database): the driver
+ships it to a Ray worker, the tests call it directly. It writes one file, the ensemble's
+checkpoint (atomically, every ``checkpoint_every`` steps) in ``checkpoint_dir``, and resumes
+from it when present, so a task killed mid-training continues where its last checkpoint was
+(:meth:`deep.ensemble.Ensemble.load_state_dict` resumes exactly).
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+CHECKPOINT_FORMAT = "betalab-sweep-ensemble-v1"
+#: at most this many points of each training curve are stored (every step below that)
+CURVE_POINTS = 200
+
+
+def versions() -> dict:
+    from importlib import metadata
+
+    import torch
+
+    try:
+        betalab_version = metadata.version("betalab")
+    except metadata.PackageNotFoundError:      # a checkout that is not installed
+        betalab_version = "unknown"
+    return {"betalab": betalab_version, "torch": torch.__version__, "numpy": np.__version__,
+            "python": platform.python_version()}
+
+
+@functools.lru_cache(maxsize=2)
+def dataset(name: str):
+    """The materialised dataset, rendered once per worker process (Ray reuses workers)."""
+    from deep.data import DSprites
+
+    data = DSprites.reduced() if name == "dsprites-reduced" else DSprites()
+    return data.materialize()
+
+
+def heldout_indices(n: int, fraction: float, seed: int) -> np.ndarray:
+    """The held-out images (sorted indices): the same for every run of an eval seed."""
+    k = max(1, int(round(fraction * n)))
+    return np.sort(np.random.default_rng([seed, 7]).choice(n, size=k, replace=False))
+
+
+def resolve_device(name: str):
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda requested but CUDA is not available")
+    return torch.device(name)
+
+
+def _thin(curve: dict) -> dict:
+    n = len(curve["step"])
+    keep = np.unique(np.linspace(0, n - 1, CURVE_POINTS).round().astype(int)) if n > CURVE_POINTS \
+        else np.arange(n)
+    return {k: [v[i] for i in keep] for k, v in curve.items()}
+
+
+def train_group(runs, *, checkpoint_dir=None, checkpoint_every: int = 200, device: str = "cpu",
+                group_id: str | None = None) -> list[dict]:
+    """Train the runs of one ensemble and evaluate every member; one result dict per run:
+    ``run_id``, ``status`` (done/failed), ``metrics``, ``curve``, ``error``, timings, device,
+    versions. A member whose loss becomes non-finite is ``failed`` (the others go on); an
+    exception fails every run of the group with its traceback."""
+    started = time.time()
+    try:
+        return _train_group(list(runs), checkpoint_dir, checkpoint_every, device, group_id, started)
+    except Exception:                                    # recorded, the sweep goes on
+        err = traceback.format_exc(limit=8)
+        return [{"run_id": r["run_id"], "status": "failed", "error": err, "started_at": started,
+                 "finished_at": time.time(), "device": device, "versions": versions()} for r in runs]
+
+
+def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started):
+    import torch
+
+    from betalab import io
+    from deep.data import DeviceStore, Subset
+    from deep.ensemble import Ensemble, build_members
+    from deep.metrics.summary import evaluate_vae
+    from deep.models import VAEConfig
+    from deep.train import TrainConfig
+
+    first = runs[0]
+    dev = resolve_device(device)
+    data = dataset(first["dataset"])
+    held = heldout_indices(len(data), first["holdout"], first["eval"]["seed"])
+    train_idx = np.setdiff1d(np.arange(len(data)), held)
+    train_set = Subset(DeviceStore(data, dev), train_idx)
+    vae_cfg = VAEConfig(first["arch"], first["latent_dim"], first["hidden"], prior=first["prior"],
+                        learn_exponents=first["learn_exponents"], prior_scale=first["prior_scale"])
+    members = [{k: r[k] for k in ("seed", "beta", "gamma", "alpha") if k in r} for r in runs]
+    models, objectives, seeds = build_members(vae_cfg, first["model"], members,
+                                              dataset_size=len(train_set), estimator=first["estimator"])
+    tc = TrainConfig(first["epochs"], first["batch_size"], first["lr"], prior_lr=first["prior_lr"])
+    ens = Ensemble(models, objectives, seeds, train_set, tc, dev)
+    total = ens.total_steps if first["max_steps"] is None else min(first["max_steps"], ens.total_steps)
+    curves = [{"step": []} for _ in runs]
+    ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{group_id}.pt"
+    if ckpt is not None and ckpt.exists():
+        state = torch.load(ckpt, map_location=dev, weights_only=True)
+        if state.get("format") != CHECKPOINT_FORMAT or state.get("group_id") != group_id:
+            raise ValueError(f"foreign checkpoint {ckpt}")
+        ens.load_state_dict(state["ensemble"])
+        curves = state["curves"]
+    t0 = time.perf_counter()
+    while ens.step < total:
+        step = ens.step
+        terms = ens.run_step()
+        values = {k: v.tolist() for k, v in terms.items()}
+        for k, c in enumerate(curves):
+            if ens.stopped_at[k] is None:
+                c["step"].append(step)
+                for name, v in values.items():
+                    c.setdefault(name, []).append(v[k])
+        if ckpt is not None and ens.step % checkpoint_every == 0 and ens.step < total:
+            with io.atomic_path(ckpt) as tmp:
+                torch.save({"format": CHECKPOINT_FORMAT, "group_id": group_id,
+                            "ensemble": ens.state_dict(), "curves": curves}, tmp)
+    train_seconds = time.perf_counter() - t0
+    out, ver = [], versions()
+    for k, r in enumerate(runs):
+        row = {"run_id": r["run_id"], "started_at": started, "device": str(dev), "versions": ver,
+               "train_seconds": train_seconds, "curve": _thin(curves[k])}
+        if ens.stopped_at[k] is not None:
+            row.update(status="failed", error=f"non-finite loss at step {ens.stopped_at[k]}")
+        else:
+            t1 = time.perf_counter()
+            e = r["eval"]
+            metrics = evaluate_vae(ens.member_model(k), data, held, seed=e["seed"],
+                                   n_train=e["n_train"], n_test=e["n_test"], batch_size=e["batch_size"],
+                                   mig_samples=e["mig_samples"], mig_bins=e["mig_bins"])
+            metrics["steps"] = int(ens.step)
+            metrics["final_loss"] = curves[k]["loss"][-1] if curves[k]["step"] else None
+            row.update(status="done", metrics=metrics, eval_seconds=time.perf_counter() - t1)
+        row["finished_at"] = time.time()
+        out.append(row)
+    return out

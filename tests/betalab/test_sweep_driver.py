@@ -1,0 +1,174 @@
+"""The sweep driver on a local Ray with 2 CPUs, run as the command line runs it: a driver
+killed by its PID mid-sweep and started again leaves each run once in the database, with the
+results of an uninterrupted sweep (the oracle), read back with the sqlite3 module; a failing
+run is recorded and the sweep goes on; readers query while the driver writes."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from betalab.results import open_results
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "sweeps" / "tiny.toml"
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    env.update(OMP_NUM_THREADS="1", RAY_USAGE_STATS_ENABLED="0")
+    return env
+
+
+def _cmd(spec, db, *extra):
+    return [sys.executable, "-m", "betalab.cli", "sweep", "run", str(spec), "--db", str(db),
+            "--num-cpus", "2", *extra]
+
+
+def _end_group(pid):
+    """The driver runs in its own session; end what is left of it (Ray's helper processes)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _run(*args):
+    proc = subprocess.Popen(_cmd(*args), cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate()
+    finally:
+        _end_group(proc.pid)
+    return proc.returncode, out, err
+
+
+def _rows(db):
+    con = sqlite3.connect(db)
+    try:
+        return {r[0]: r[1:] for r in con.execute(
+            "SELECT run_id, status, metrics, curve, error, finished_at FROM runs")}
+    finally:
+        con.close()
+
+
+def _results(rows):
+    return {k: v[:4] for k, v in rows.items()}          # everything but the timestamp
+
+
+def test_a_killed_driver_restarts_and_matches_an_uninterrupted_sweep(tmp_path):
+    code, out, err = _run(TINY, tmp_path / "ref.sqlite")
+    assert code == 0, err
+    ref = _rows(tmp_path / "ref.sqlite")
+    assert len(ref) == 8 and {v[0] for v in ref.values()} == {"done"}
+
+    db = tmp_path / "cut.sqlite"
+    proc = subprocess.Popen(_cmd(TINY, db), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    seen = []
+    try:
+        while proc.poll() is None:
+            if db.exists():                              # created whole, then renamed in place
+                with open_results(db) as reader:          # a reader while the driver writes
+                    seen.append(reader.counts())
+                    table = reader.table()
+                if seen[-1].get("done", 0) >= 1:
+                    break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)                 # the driver, by its PID
+        proc.wait()
+    finally:
+        _end_group(proc.pid)
+    assert proc.returncode == -signal.SIGKILL            # killed, not finished
+    assert all(sum(c.values()) == 8 for c in seen) and len(table) >= 1
+    cut = _rows(db)
+    finished = {k: v for k, v in cut.items() if v[0] in ("done", "failed")}
+    assert 1 <= len(finished) < 8
+    assert all(cut[k][:4] == ref[k][:4] for k in finished)
+
+    code, out, err = _run(TINY, db)                       # the same command again
+    assert code == 0, err
+    assert f"{len(finished)} finished" in out
+    after = _rows(db)
+    assert _results(after) == _results(ref)               # each run once, the same results
+    assert all(after[k][4] == v[4] for k, v in finished.items())   # finished runs were not re-run
+    assert not (tmp_path / "cut.sqlite.checkpoints").exists()
+
+    with open_results(db) as reader:
+        assert reader.counts() == {"done": 8}
+
+
+FAILING = """
+[sweep]
+name = "failing"
+ensemble = 2
+[model]
+latent_dim = 3
+hidden = 8
+[train]
+batch_size = 32
+max_steps = 5
+[eval]
+n_train = 40
+n_test = 20
+batch_size = 8
+mig_samples = 50
+[grid]
+model = ["beta-vae"]
+seed = [0, 1]
+lr = [1e-3, 1e30]       # one Adam step of size 1e30: the loss is no longer finite
+"""
+
+
+def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
+    spec = tmp_path / "failing.toml"
+    spec.write_text(FAILING)
+    db = tmp_path / "f.sqlite"
+    code, out, err = _run(spec, db)
+    assert code == 1, err                                 # some runs failed
+    rows = _rows(db)
+    by_status = sorted(v[0] for v in rows.values())
+    assert by_status == ["done", "done", "failed", "failed"]
+    assert all(v[3].startswith("non-finite loss at step") for v in rows.values() if v[0] == "failed")
+    code, out, err = _run(spec, db)                       # nothing left to run: no Ray, no change
+    assert code == 1 and "4 finished, 0 ensembles to run" in out
+    assert _rows(db) == rows
+    status = subprocess.run([sys.executable, "-m", "betalab.cli", "sweep", "status", "--db", str(db)],
+                            cwd=ROOT, env=_env(), capture_output=True, text=True)
+    assert status.returncode == 0 and "2 done, 2 failed" in status.stdout
+    assert status.stdout.count("non-finite loss at step") == 2
+
+
+def test_bad_input_fails_before_anything_is_written(tmp_path):
+    code, out, err = _run(TINY, tmp_path / "a.sqlite", "--address", "127.0.0.1:1")
+    assert code == 2 and "--address" in err and not (tmp_path / "a.sqlite").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.read_text().replace("hidden = 32", "hidden = 32\nwidth = 3"))
+    code, out, err = _run(bad, tmp_path / "b.sqlite")
+    assert code == 2 and "model.width" in err and not (tmp_path / "b.sqlite").exists()
+    spec = tmp_path / "failing.toml"
+    spec.write_text(FAILING)
+    from betalab.sweep.spec import load_spec
+    from betalab.sweep.store import ResultsStore
+
+    ResultsStore(tmp_path / "c.sqlite", load_spec(spec)).close()   # a database of another spec
+    code, out, err = _run(TINY, tmp_path / "c.sqlite")
+    assert code == 2 and "another spec" in err
+
+
+def test_one_driver_per_database(tmp_path):
+    from betalab.sweep.driver import _lock, run_sweep
+
+    held = _lock(tmp_path / "d.sqlite")                   # as a running driver holds it
+    try:
+        with pytest.raises(ValueError, match="another sweep driver"):
+            run_sweep(TINY, tmp_path / "d.sqlite")
+    finally:
+        held.close()
+    assert not (tmp_path / "d.sqlite").exists()
