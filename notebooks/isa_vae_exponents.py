@@ -23,7 +23,8 @@
 # $p_1 < p_2 < p_3$), modes at 1.95, 1.98 and 2.17 and every $p_3 > 2.17$. 3D faces cannot be
 # obtained offline; the study runs on procedural dSprites with three subspaces (4 + 3 + 3
 # latents). `quick` (this notebook) is a demonstration; `cpu`
-# (`betalab run isa-vae-exponents --scale cpu`) trains 10 models per β (the paper: 15) and decides the claims.
+# (`betalab run isa-vae-exponents --scale cpu`) trains 15 models per β, as the paper does, and
+# decides the claims.
 
 # %%
 from betalab.registry import StudyConfig

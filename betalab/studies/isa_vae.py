@@ -367,7 +367,7 @@ PRINTED_MODES = (1.95, 1.98, 2.17)
 PRINTED_P3_BOUND = 2.17
 EXPONENT_SCALES = {
     "quick": dict(seeds=1, betas=(1.0, 4.0), steps=300, hidden=64, batch=128, n_mig=0, reduced=True),
-    "cpu": dict(seeds=10, betas=EXPONENT_BETAS, steps=1500, hidden=128, batch=128, n_mig=0,
+    "cpu": dict(seeds=15, betas=EXPONENT_BETAS, steps=1500, hidden=128, batch=128, n_mig=0,
                 reduced=True),
     "full": dict(seeds=15, betas=EXPONENT_BETAS, steps=20 * (737_280 // 2048), hidden=1200,
                  batch=2048, n_mig=0, reduced=False),
@@ -488,7 +488,7 @@ def _exponent_claims(scale, sc, p, sorted_p, modes, betas=None):
             out.append(C.not_run(statement, src, expected, kind="paper", scale="quick",
                                  measured=measured,
                                  why=f"the quick run is a demonstration ({where}).",
-                                 would_run="`betalab run isa-vae-exponents --scale cpu` (10 models "
+                                 would_run="`betalab run isa-vae-exponents --scale cpu` (15 models "
                                            "per β on reduced dSprites).",
                                  cost="about an hour on 2 CPU cores."))
             continue
