@@ -119,3 +119,29 @@ class Subset:
     def images(self, index):
         i = np.asarray(index.cpu() if torch.is_tensor(index) else index)
         return self.dataset.images(self.indices[i])
+
+
+class ArrayImages:
+    """Images held in memory as an array (n, side²) (or (n, side, side)): the dataset protocol
+    ``len`` / ``images(index) -> float32 (b, 1, side, side)`` for generated data such as
+    :mod:`deep.data.digits` (wrap it in a :class:`DeviceStore` to train from a device)."""
+
+    def __init__(self, x, side: int):
+        if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
+            raise ValueError(f"side must be a positive int, got {side!r}")
+        arr = np.asarray(x, dtype=np.float32)
+        if arr.ndim not in (2, 3) or arr.shape[0] < 1 or arr[0].size != side * side:
+            raise ValueError(f"x must have shape (n, {side * side}) or (n, {side}, {side}), got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("x must be finite")
+        self._x = arr.reshape(-1, 1, side, side)
+        self.side = int(side)
+
+    def __len__(self) -> int:
+        return self._x.shape[0]
+
+    def images(self, index) -> np.ndarray:
+        i = np.asarray(index.cpu() if torch.is_tensor(index) else index)
+        if i.size and (i.min() < 0 or i.max() >= len(self)):
+            raise ValueError(f"index: out of range [0, {len(self)})")
+        return self._x[i]

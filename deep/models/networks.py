@@ -6,6 +6,10 @@
 * Convolutional (Higgins et al. 2017, Table 1, chairs / 3D faces): encoder
   Conv 32x4x4, 32x4x4, 64x4x4, 64x4x4 (stride 2), FC 256 (ReLU) -> 2d; the
   decoder is the transposed reverse.
+* Three-layer tanh MLP (Sikka 2020, Methods, "Model Architecture" and Fig. 2): encoder FC
+  256-200-200 (tanh) with two parallel linear heads for the mean and the log-variance of the
+  k latents, decoder the symmetric FC 200-200-256 (tanh) -> N, linear output (the Gaussian
+  mean). Widths are a parameter, so smaller CPU-sized versions share the code.
 * FactorVAE discriminator (Stühmer et al. 2020, App. A.4; Kim & Mnih 2018):
   five FC 1000 layers with LeakyReLU(0.2), then FC 2.
 
@@ -50,6 +54,53 @@ class MLPDecoder(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(latent_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
             nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, image_size * image_size))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(z.shape[0], 1, self.image_size, self.image_size)
+
+
+def _check_widths(widths) -> tuple[int, ...]:
+    w = tuple(widths) if isinstance(widths, (tuple, list)) else None
+    if not w or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in w):
+        raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}")
+    return w
+
+
+class TanhMLPEncoder(nn.Module):
+    """FC input-w1-w2-w3 with tanh, then a linear layer to (mean, log-variance) of the ``latent_dim``
+    latents (Sikka 2020, Methods: 256, 200, 200 units; "2 parallel hidden layers ... parameterizing
+    the mean and variance")."""
+
+    def __init__(self, latent_dim: int = 2, widths=(256, 200, 200), image_size: int = 40):
+        super().__init__()
+        _check_pos("latent_dim", latent_dim)
+        _check_pos("image_size", image_size)
+        mods, width = [nn.Flatten()], image_size * image_size
+        for w in _check_widths(widths):
+            mods += [nn.Linear(width, w), nn.Tanh()]
+            width = w
+        mods.append(nn.Linear(width, 2 * latent_dim))
+        self.net = nn.Sequential(*mods)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class TanhMLPDecoder(nn.Module):
+    """The symmetric decoder of :class:`TanhMLPEncoder`: FC d-w3-w2-w1 with tanh, then a linear
+    layer to the N = image_size² pixel means (Sikka 2020, Methods: 200, 200, 256 units)."""
+
+    def __init__(self, latent_dim: int = 2, widths=(256, 200, 200), image_size: int = 40):
+        super().__init__()
+        _check_pos("latent_dim", latent_dim)
+        _check_pos("image_size", image_size)
+        self.image_size = image_size
+        mods, width = [], latent_dim
+        for w in reversed(_check_widths(widths)):
+            mods += [nn.Linear(width, w), nn.Tanh()]
+            width = w
+        mods.append(nn.Linear(width, image_size * image_size))
+        self.net = nn.Sequential(*mods)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(z.shape[0], 1, self.image_size, self.image_size)

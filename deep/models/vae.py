@@ -15,10 +15,11 @@ import torch
 from torch import nn
 
 from deep.models import distributions as dist
-from deep.models.networks import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from deep.models.networks import (ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, TanhMLPDecoder,
+                                  TanhMLPEncoder, _check_widths)
 from theory import lp_nested as _lp
 
-ARCHITECTURES = ("mlp", "conv")
+ARCHITECTURES = ("mlp", "conv", "tanh3")
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
@@ -26,9 +27,13 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 class VAEConfig:
     """Architecture of a VAE.
 
-    arch : "mlp" (Stühmer App. A.4 / Higgins Table 1 FC) or "conv" (Higgins Table 1 conv)
+    arch : "mlp" (Stühmer App. A.4 / Higgins Table 1 FC), "conv" (Higgins Table 1 conv) or
+        "tanh3" (Sikka 2020, Methods: three tanh layers of ``widths`` units, symmetric decoder)
     latent_dim : d (Stühmer Table 1: 20 on dSprites; Higgins: 10)
-    hidden : width of the hidden layers (1200 for the papers' MLP, 256 FC for conv)
+    hidden : width of the hidden layers (1200 for the papers' MLP, 256 FC for conv; not used by
+        "tanh3")
+    widths : the encoder's three layer widths of "tanh3" (Sikka 2020: (256, 200, 200); the decoder
+        uses them reversed); must be None for the other architectures
     likelihood : "bernoulli" (logits) or "gaussian" (means, fixed ``obs_sigma``)
     prior : "normal" (N(0, I), the β-VAE) or an ISA prior string (:func:`deep.priors.parse_prior`,
         e.g. "isa" = Stühmer et al. 2020 Table 1's 2.1 / 5 × (2.2, 4), or with
@@ -48,6 +53,7 @@ class VAEConfig:
     prior: str = "normal"
     learn_exponents: bool = False
     prior_scale: float | None = None
+    widths: tuple | None = None
 
     def __post_init__(self):
         if self.arch not in ARCHITECTURES:
@@ -60,6 +66,10 @@ class VAEConfig:
                 raise ValueError(f"{k} must be a positive int, got {v!r}")
         if not (isinstance(self.obs_sigma, (int, float)) and self.obs_sigma > 0):
             raise ValueError(f"obs_sigma must be positive, got {self.obs_sigma!r}")
+        if self.widths is not None:
+            if self.arch != "tanh3":
+                raise ValueError(f"widths applies to arch 'tanh3' only, not {self.arch!r}")
+            object.__setattr__(self, "widths", _check_widths(self.widths))
         tree = self.prior_tree()
         if tree is not None and _lp.n_leaves(tree) != self.latent_dim:
             raise ValueError(f"latent_dim {self.latent_dim} does not match the prior {self.prior!r}, "
@@ -135,10 +145,15 @@ def build_vae(config: VAEConfig) -> VAE:
         raise TypeError(f"config must be a VAEConfig, got {type(config).__name__}")
     from deep.priors import LpNestedPrior
 
-    enc_cls, dec_cls = (MLPEncoder, MLPDecoder) if config.arch == "mlp" else (ConvEncoder, ConvDecoder)
     tree = config.prior_tree()
     prior = dist.StandardNormalPrior(config.latent_dim) if tree is None else \
         LpNestedPrior(tree, config.prior_scale, config.learn_exponents)
-    return VAE(enc_cls(config.latent_dim, config.hidden, config.image_size),
-               dec_cls(config.latent_dim, config.hidden, config.image_size),
-               prior, config.likelihood, config.obs_sigma)
+    if config.arch == "tanh3":
+        widths = config.widths or (256, 200, 200)
+        enc = TanhMLPEncoder(config.latent_dim, widths, config.image_size)
+        dec = TanhMLPDecoder(config.latent_dim, widths, config.image_size)
+    else:
+        enc_cls, dec_cls = (MLPEncoder, MLPDecoder) if config.arch == "mlp" else (ConvEncoder, ConvDecoder)
+        enc = enc_cls(config.latent_dim, config.hidden, config.image_size)
+        dec = dec_cls(config.latent_dim, config.hidden, config.image_size)
+    return VAE(enc, dec, prior, config.likelihood, config.obs_sigma)

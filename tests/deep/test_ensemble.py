@@ -33,6 +33,9 @@ CASES = {
                    [{"seed": 0, "beta": 6.0}, {"seed": 3, "beta": 1.0, "gamma": 3.0, "alpha": 0.5}]),
     "factor-vae": (VAEConfig(latent_dim=4, hidden=16), "factor-vae",
                    [{"seed": 0, "beta": 10.0}, {"seed": 7, "beta": 2.0}]),      # beta is γ
+    # Sikka 2020's three-layer tanh networks with a Gaussian likelihood
+    "beta-vae-tanh3": (VAEConfig(arch="tanh3", latent_dim=2, widths=(12, 8, 8), likelihood="gaussian"),
+                       "beta-vae", [{"seed": 0, "beta": 0.5}, {"seed": 3, "beta": 4.0}]),
     "isa-vae": (VAEConfig(latent_dim=4, hidden=16, prior="isa:2.1;2*2.2x2"), "isa-vae",
                 [{"seed": 2, "beta": 1.0}, {"seed": 4, "beta": 3.0}]),
     "isa-vae-learned": (VAEConfig(latent_dim=4, hidden=16, prior="isa:2.1;2*2x2", learn_exponents=True),

@@ -261,3 +261,36 @@ def test_bernoulli_log_likelihood_equals_the_fused_cross_entropy(rng):
         assert torch.isfinite(got32).all()
         # float32 resolution (6e-8) times the terms' size, summed over 64 pixels
         torch.testing.assert_close(got32.double(), ref, rtol=1e-5, atol=0)
+
+
+def test_tanh3_networks_have_the_thesis_layers():
+    """Sikka 2020, Methods: encoder 256-200-200 tanh + linear heads for (mean, log-variance) of
+    k = 2 latents; symmetric decoder 200-200-256 tanh + linear output of N pixels."""
+    import torch
+    from torch import nn
+
+    from deep.models import VAEConfig, build_vae
+
+    vae = build_vae(VAEConfig(arch="tanh3", latent_dim=2, image_size=40, likelihood="gaussian"))
+    enc = [m for m in vae.encoder.net if isinstance(m, nn.Linear)]
+    dec = [m for m in vae.decoder.net if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in enc] == [(1600, 256), (256, 200), (200, 200), (200, 4)]
+    assert [(m.in_features, m.out_features) for m in dec] == [(2, 200), (200, 200), (200, 256), (256, 1600)]
+    assert sum(isinstance(m, nn.Tanh) for m in vae.encoder.net) == 3
+    assert sum(isinstance(m, nn.Tanh) for m in vae.decoder.net) == 3
+    # the decoder output is linear (a Gaussian mean): a large last bias passes through unchanged
+    with torch.no_grad():
+        dec[-1].bias.fill_(7.0)
+        dec[-1].weight.zero_()
+    assert torch.all(vae.mean_image(torch.zeros(1, 2)) == 7.0)
+
+
+def test_widths_only_for_tanh3():
+    import pytest
+
+    from deep.models import VAEConfig
+
+    with pytest.raises(ValueError, match="widths"):
+        VAEConfig(arch="mlp", widths=(8, 8, 8))
+    with pytest.raises(ValueError, match="widths"):
+        VAEConfig(arch="tanh3", widths=(8, 0, 8))
