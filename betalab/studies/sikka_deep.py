@@ -445,10 +445,12 @@ def _realisations_claims(numbers, K):
             "100 initialisations, which betalab follows (paired claim)", corrected=corrected))
 
 
-#: measured per-step costs on this 2-core machine (one thread, no other load), see the
-#: notebook: Fig 4 ≈ 0.05 s and Fig 5 ≈ 0.08 s per ensemble step of 100 members at cpu scale
-CPU_COST = {"fig4": "about 30 minutes on one CPU core (12 β × 3000 steps × ≈0.05 s)",
-            "fig5": "about 50 minutes on one CPU core (12 β × 3000 steps × ≈0.08 s)"}
+#: per-step cost of a 100-member ensemble at cpu scale, measured on this 2-core machine with one
+#: thread: 0.21 s (Fig 4) and 0.26 s (Fig 5) under a load of ≈6 processes on 2 cores, which the
+#: same benchmark (0.14 s loaded, 0.041 s idle) scales to ≈0.06 s and ≈0.08 s on an idle core;
+#: evaluation adds ≈1 s (Fig 4) and ≈7 s (Fig 5) per β
+CPU_COST = {"fig4": "about 40 minutes on one idle CPU core (12 β × (3000 steps × ≈0.06 s + ≈1 s))",
+            "fig5": "about 50 minutes on one idle CPU core (12 β × (3000 steps × ≈0.08 s + ≈7 s))"}
 FULL_COST = ("12 β × 10,000 steps of a 100-member ensemble of 256-200-200 networks on 1600-pixel "
              "images: ≈1.6 GFLOP per member-step forward and backward, ≈2e18 FLOP in all, under "
              "an hour on one modern GPU (estimated, not measured)")
