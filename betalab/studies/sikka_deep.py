@@ -518,8 +518,8 @@ def _run(config: StudyConfig, fig: str) -> StudyResult:
     numbers = {"fig": fig, "scale": config.scale, "settings": sc, "betas": betas,
                "data": (FIG4_DATA if fig == "fig4" else FIG5_DATA)[config.scale],
                "checks": {}}
-    for key in ("elbo", "rec", "kl", "tie", "tie_identity", "kl_dims", "corr_s", "corr_p",
-                "loss_last"):
+    keys = ("elbo", "rec", "kl", "tie", "tie_identity", "kl_dims", "corr_s", "loss_last")
+    for key in keys + (("corr_p",) if fig == "fig5" else ()):
         numbers[key] = np.stack([np.asarray(pieces[b][key], float) for b in betas])
     if fig == "fig4":
         numbers["checks"]["linear"] = linear_tie_check(data["A"], 2.0, 20_000, config.rng(2))
