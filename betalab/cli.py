@@ -29,7 +29,7 @@ EXAMPLES = """examples:
   betalab reproduce --jobs 2                    every study (quick), then results/report.md + .html
   betalab reproduce --only 'fa-*' --resume      a subset, reusing finished studies
   betalab run isa-vae-fig5a --scale cpu         the size that decides a deep study (1-2 h on 2 cores)
-  betalab train --model beta-vae --dataset dsprites-reduced --max-steps 200 --out runs/demo
+  betalab train --dataset dsprites-reduced --hidden 256 --batch-size 128 --epochs 2 --out runs/demo
   betalab plot runs/demo                        a training run's curves (runs/demo/curves.png)
 
 `betalab COMMAND --help` describes each command."""

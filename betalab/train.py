@@ -399,7 +399,7 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
         with open(log_path, "a", encoding="utf-8") as log:
             for rec in pending:
                 _log_step(writer, rec)
-                bar.update(rec["step"] + 1, rec)
+                bar.update(rec["step"] + 1, {k: v for k, v in rec.items() if k != "step"})
             while status is None:
                 if trainer.step % config.checkpoint_every == 0 or trainer.step == total \
                         or stop.signal is not None:
@@ -623,7 +623,7 @@ def main(args) -> int:
 
 
 TRAIN_EXAMPLES = """examples:
-  betalab train --model beta-vae --dataset dsprites-reduced --max-steps 200 --out runs/demo
+  betalab train --dataset dsprites-reduced --hidden 256 --batch-size 128 --epochs 2 --out runs/demo
   betalab train --model beta-tcvae --beta 4 --epochs 20 --batch-size 2048 --out runs/tcvae-b4
   betalab train ... --out runs/tcvae-b4 --resume        continue after Ctrl-C or a crash
   betalab plot runs/demo                                redraw runs/demo/curves.png
