@@ -137,6 +137,11 @@ def list_lines(width: int = 100, long: bool = False) -> list[str]:
     return lines
 
 
+def _plural(verdict: str, n: int) -> str:
+    """'1 holds', '2 hold'; 'not run' and 'constructed' stay as they are."""
+    return verdict[:-1] if n != 1 and verdict in ("holds", "fails", "differs") else verdict
+
+
 def _print_summary(records, report_records, out) -> None:
     from betalab import coverage, runner
     from betalab.report import reason
@@ -155,8 +160,8 @@ def _print_summary(records, report_records, out) -> None:
             print(f"{r['study']}: claims of the recorded {r['config']['scale']}-scale run "
                   f"({runner._display(r['recorded'])})")
         verdicts = [c["verdict"] for c in r["claims"]]
-        tally = ", ".join(f"{verdicts.count(v)} {v}" for v in runner.PAPER_VERDICTS
-                          if verdicts.count(v))
+        tally = ", ".join(f"{verdicts.count(v)} {_plural(v, verdicts.count(v))}"
+                          for v in runner.PAPER_VERDICTS if verdicts.count(v))
         print(f"{r['study']}: {len(verdicts)} claims ({tally or 'none'})")
         for i, c in enumerate(r["claims"], start=1):
             if c["verdict"] in ("differs", "fails"):
@@ -168,7 +173,8 @@ def _print_summary(records, report_records, out) -> None:
     print("Coverage (covered / partial / missing items): " + "; ".join(
         f"{coverage.PAPERS[p].split(' (')[0]} {c['covered']} / {c['partial']} / {c['missing']}"
         for p, c in cov["counts"].items()))
-    print(f"Report of {len(report_records)} studies: "
+    n = len(report_records)
+    print(f"Report of {n} {'study' if n == 1 else 'studies'}: "
           + runner.headline(runner.counts([c for _, c in ids]), n_err).replace("**", ""))
     print(f"report: {Path(out) / 'report.md'} (and report.html)")
 

@@ -93,6 +93,7 @@ def test_report_opens_with_the_tally_contents_and_errata(tmp_path, toys, capsys)
     out_text = capsys.readouterr().out
     assert f"[differs] {a}:1 the value is 0.2 as printed — the printed constant drops a factor " \
            f"0.617\n" in out_text
+    assert f"{a}: 3 claims (2 hold, 1 differs)\n" in out_text
     assert "Report of 2 studies: Paper claims: 4 — 2 hold" in out_text
     assert out_text.rstrip().endswith(f"report: {out / 'report.md'} (and report.html)")
 
