@@ -10,9 +10,9 @@ gives it no chance to clean up) from a file another live process is still writin
 
 from __future__ import annotations
 
-import glob
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,9 +51,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(directory, names) -> list[Path]:
-    """Remove the temporary files that :func:`atomic_path` left in ``directory`` for the files
-    ``names`` when the process writing them was killed; returns the removed paths.
+#: the name :func:`atomic_path` gives a temporary file: ``.<name>.<pid>.<random><suffix>``
+#: (``.<name>.<random><suffix>`` before the pid was part of it)
+_TEMPORARY = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.)?[A-Za-z0-9_]{4,}(?:\.[A-Za-z0-9]+)?$")
+
+
+def remove_stale_temporaries(directory, names=None) -> list[Path]:
+    """Remove the temporary files that :func:`atomic_path` left in ``directory`` when the process
+    writing them was killed (for the files ``names`` only, or any); returns the removed paths.
 
     A temporary file whose writing process is still alive is kept (another run may be writing
     it); one without a process id in its name (written by an older betalab) is stale.
@@ -62,15 +67,16 @@ def remove_stale_temporaries(directory, names) -> list[Path]:
     if not directory.is_dir():
         return []
     removed = []
-    for name in names:
-        for tmp in directory.glob(f".{glob.escape(name)}.*"):
-            rest = tmp.name[len(name) + 2:]
-            pid = rest.split(".", 1)[0]
-            if pid.isdigit() and "." in rest and _alive(int(pid)):
-                continue
-            if tmp.is_file():
-                tmp.unlink(missing_ok=True)
-                removed.append(tmp)
+    for tmp in directory.glob(".*"):
+        m = _TEMPORARY.match(tmp.name)
+        if m is None or not tmp.is_file():
+            continue
+        if names is not None and not any(tmp.name.startswith(f".{n}.") for n in names):
+            continue
+        if m.group("pid") and _alive(int(m.group("pid"))):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
     return removed
 
 

@@ -73,8 +73,7 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
     s = get(name)
     out_dir = study_dir(out, name, config.scale)
     rel = out_dir.relative_to(Path(out)).as_posix()
-    io.remove_stale_temporaries(out_dir, ["result.json", "error.log"] + [
-        p.name for p in out_dir.glob("*.png")] + [p.name for p in out_dir.glob("*.pdf")])
+    io.remove_stale_temporaries(out_dir)
     partial = io.PartialResults(out_dir / "partial")
     config = replace(config, partial=partial)
     record = {"study": name, "title": s.title, "paper": s.paper, "source": s.source,

@@ -593,6 +593,19 @@ def _exit(args, status: dict) -> int:
     return 130 if s == "interrupted" else 143
 
 
+def as_flags(message: str) -> str:
+    """``message`` with the :class:`RunConfig` field names it mentions written as the command
+    line spells them (``batch_size`` → ``--batch-size``): the parameter the user typed."""
+    import re
+
+    flag = lambda m: "--" + m.group(1).replace("_", "-")       # noqa: E731
+    all_names = [f.name for f in fields(RunConfig)]
+    first = "|".join(sorted(all_names, key=len, reverse=True))
+    message = re.sub(rf"^({first})(?=[ :])", flag, message)         # the subject of the message
+    snake = "|".join(sorted((n for n in all_names if "_" in n), key=len, reverse=True))
+    return re.sub(rf"(?<![\w/.-])({snake})(?![\w/.-])", flag, message)
+
+
 def main(args) -> int:
     """``betalab train`` (called by :mod:`betalab.cli`): exit 0 done, 1 stopped by a non-finite
     loss or failed (one line naming the log), 2 bad input (nothing written), 130 / 143 stopped
@@ -613,7 +626,7 @@ def main(args) -> int:
         print(f"betalab train: failed: {err} (traceback in {err.log})", file=sys.stderr)
         return 1
     except (ValueError, TypeError) as err:
-        print(f"betalab train: error: {err}", file=sys.stderr)
+        print(f"betalab train: error: {as_flags(str(err))}", file=sys.stderr)
         return 2
     except Exception as err:  # noqa: BLE001 - failed before writing anything: one line
         print(f"betalab train: failed before writing anything: {type(err).__name__}: {err}",

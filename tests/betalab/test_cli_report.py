@@ -161,3 +161,20 @@ def test_list_is_compact_and_has_a_runtime_per_scale():
     rows = {ln.split()[0]: ln.split()[1:4] for ln in lines[1:] if ln.split()[0] in studies}
     assert set(rows) == set(studies)
     assert all(re.fullmatch(r"\d+(s|min|h)|=|\?|GPU", t) for r in rows.values() for t in r)
+
+
+def test_temporaries_of_killed_runs_are_removed_from_results(tmp_path, toys):
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()                                              # its pid is now a dead writer's
+    a = toys[0]
+    (tmp_path / a).mkdir()
+    stale = [tmp_path / a / f".result.json.{p.pid}.k3j2h1.json", tmp_path / a / ".line.png.x8f7.png",
+             tmp_path / f".report.md.{p.pid}.q1w2e3.md", tmp_path / ".claims.json.old.json"]
+    for f in stale:
+        f.write_bytes(b"")
+    assert main(["run", a, "--out", str(tmp_path)]) == 0
+    assert not any(f.exists() for f in stale)
+    assert not [f for f in tmp_path.rglob(".*") if f.is_file()]

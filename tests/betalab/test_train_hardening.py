@@ -95,11 +95,14 @@ def test_resume_drops_a_log_line_cut_short_by_a_kill(tmp_path, run4):
 
 
 @pytest.mark.parametrize("bad, needle", [
-    (["--model", "beta-tcvae", "--batch-size", "1"], "batch_size"),
+    (["--model", "beta-tcvae", "--batch-size", "1"], "--batch-size: beta-tcvae"),
+    (["--checkpoint-every", "0"], "--checkpoint-every must be a positive int"),
+    (["--latent-dim", "0"], "--latent-dim must be a positive int"),
+    (["--lr", "nan"], "--lr must be a positive number"),
     (["--device", "meta"], "--device 'meta'"),
     (["--device", "bogus"], "--device 'bogus'"),
     (["--device", "cuda:99"], "--device cuda:99"),
-    (["--max-steps", "0"], "max_steps"),
+    (["--max-steps", "0"], "--max-steps must be a positive int"),
 ])
 def test_bad_usage_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, bad, needle):
     out = tmp_path / "run"
