@@ -14,9 +14,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
-# torch first and pinned: an unpinned torch would pull gigabytes of CUDA wheels.
+# torch first and pinned, in the build that fits the machine (betalab/torch_build.py):
+#   the CPU build where nvidia-smi finds no GPU, the CUDA build TORCH_CUDA where it finds one;
+#   make install TORCH_VARIANT=cpu|cu128|...   force a build
+#   make install TORCH_INDEX=URL               torch from this package index (wins)
+# To switch builds later: rm -rf .venv, then make install with the new setting.
+TORCH_VERSION := 2.13.0
+TORCH_CUDA    ?= cu128
+TORCH_VARIANT ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo $(TORCH_CUDA) || echo cpu)
+TORCH_INDEX   ?=
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install "torch==2.13.0"
+	$(BIN)/python betalab/torch_build.py --version $(TORCH_VERSION) --variant $(TORCH_VARIANT) \
+	    --index "$(TORCH_INDEX)"
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
 

@@ -48,6 +48,9 @@ back), and no constructor takes a verdict argument.
 
 from __future__ import annotations
 
+__all__ = ["VERDICTS", "KINDS", "SCALES", "Claim", "close", "relation", "as_printed",
+           "as_printed_relation", "not_run", "constructed"]
+
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any

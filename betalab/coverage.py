@@ -18,6 +18,9 @@ study that ran. The ledger itself lives in :mod:`betalab.ledger`.
 
 from __future__ import annotations
 
+__all__ = ["STATUSES", "PAPERS", "Item", "Resolved", "match", "resolve",
+           "unresolved_names", "summary", "report_lines"]
+
 from dataclasses import dataclass, field
 
 STATUSES = ("covered", "partial", "missing")

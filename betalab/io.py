@@ -1,15 +1,24 @@
 """Atomic file output: every file is written to a temporary name in the same
 directory and renamed into place, so an interrupted run never leaves a
-half-written figure, JSON file or report behind."""
+half-written figure, JSON file or report behind.
+
+A temporary file is named ``.<name>.<pid>.<random><suffix>``: the id of the process writing it
+is part of the name, so a later run can tell the leftovers of a killed process (``kill -9``
+gives it no chance to clean up) from a file another live process is still writing, and
+:func:`remove_stale_temporaries` removes the former.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+__all__ = ["atomic_path", "write_text", "write_json", "save_figure", "remove_stale_temporaries",
+           "PartialResults"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -20,7 +29,8 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                               suffix=suffix or path.suffix)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 → the usual permissions of a new file
     try:
@@ -29,6 +39,45 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True   # a process we may not signal exists (or the pid is out of range: keep)
+    return True
+
+
+#: the name :func:`atomic_path` gives a temporary file: ``.<name>.<pid>.<random><suffix>``
+#: (``.<name>.<random><suffix>`` before the pid was part of it)
+_TEMPORARY = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.)?[A-Za-z0-9_]{4,}(?:\.[A-Za-z0-9]+)?$")
+
+
+def remove_stale_temporaries(directory, names=None) -> list[Path]:
+    """Remove the temporary files that :func:`atomic_path` left in ``directory`` when the process
+    writing them was killed (for the files ``names`` only, or any); returns the removed paths.
+
+    A temporary file whose writing process is still alive is kept (another run may be writing
+    it); one without a process id in its name (written by an older betalab) is stale.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    removed = []
+    for tmp in directory.glob(".*"):
+        m = _TEMPORARY.match(tmp.name)
+        if m is None or not tmp.is_file():
+            continue
+        if names is not None and not any(tmp.name.startswith(f".{n}.") for n in names):
+            continue
+        if m.group("pid") and _alive(int(m.group("pid"))):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
 
 
 def write_text(path, text: str) -> Path:

@@ -12,6 +12,9 @@ the report) is done by :mod:`betalab.runner`.
 
 from __future__ import annotations
 
+__all__ = ["SCALES", "StudyConfig", "StudyResult", "Study", "study", "all_studies",
+           "get", "notebook_path"]
+
 import importlib
 import pkgutil
 from dataclasses import dataclass, field

@@ -14,6 +14,8 @@ The same data is one ``sqlite3 results/tiny.sqlite 'select run_id, status from r
 
 from __future__ import annotations
 
+__all__ = ["Results", "open_results"]
+
 import json
 import sqlite3
 from pathlib import Path

@@ -3,11 +3,15 @@
 Layout of the output directory (default ``results/``)::
 
     results/
-      report.md              every claim in one table, figures inline, versions
+      report.md              the tally, errata, coverage, then every study: figures and claims
+      report.html            the same as one self-contained page (figures inlined)
       claims.json            every claim, machine readable
       <study>/result.json    numbers, claims, figure list, config of one study (quick scale)
       <study>/<figure>.png   and .pdf
       cpu/<study>/...        the same for a study run at ``--scale cpu`` (full/<study>: full)
+
+The report covers every study run into the output directory, not only the last command's: running
+one study rewrites its own section and keeps every other study's (:func:`collect_records`).
 
 Runs at a larger scale that decided claims are kept in the repository under
 ``recorded/<study>/<scale>/`` (``betalab record``): their ``result.json`` and figures. The report
@@ -21,6 +25,11 @@ an interrupted ``betalab reproduce --resume`` loses only unfinished studies.
 """
 
 from __future__ import annotations
+
+__all__ = ["RECORDED", "study_dir", "run_study", "device_used", "figure_caption",
+           "SCALE_ORDER", "recorded_records", "record_run", "with_recorded", "select",
+           "reproduce", "PAPER_VERDICTS", "claim_ids", "counts", "headline",
+           "collect_records", "write_report", "exit_code"]
 
 import json
 import platform
@@ -59,22 +68,32 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
+    import time
+
     s = get(name)
     out_dir = study_dir(out, name, config.scale)
     rel = out_dir.relative_to(Path(out)).as_posix()
+    io.remove_stale_temporaries(out_dir)
     partial = io.PartialResults(out_dir / "partial")
     config = replace(config, partial=partial)
     record = {"study": name, "title": s.title, "paper": s.paper, "source": s.source,
-              "config": _config_dict(config), "figures": [], "numbers": {}, "claims": [],
-              "error": None, "date": _today(), "versions": _versions()}
+              "config": _config_dict(config), "figures": [], "captions": {}, "numbers": {},
+              "claims": [], "error": None, "date": _today(), "versions": _versions(),
+              "device": device_used(config.device)}
+    t0 = time.perf_counter()
     try:
         result = s(config)
     except Exception:  # recorded in the report; the run goes on with other studies
         record["error"] = traceback.format_exc()
+        record["seconds"] = round(time.perf_counter() - t0, 1)
+        io.write_text(out_dir / "error.log", record["error"])
         io.write_json(out_dir / "result.json", record)
         return record
+    record["seconds"] = round(time.perf_counter() - t0, 1)
+    (out_dir / "error.log").unlink(missing_ok=True)
     for fig_name, fig in result.figures.items():
         io.save_figure(fig, out_dir / fig_name)
+        record["captions"][f"{rel}/{fig_name}.png"] = figure_caption(fig)
         plt.close(fig)
         record["figures"].append(f"{rel}/{fig_name}.png")
     from betalab.claims import _jsonable
@@ -84,6 +103,26 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
     io.write_json(out_dir / "result.json", record)
     partial.clear()
     return record
+
+
+def device_used(device: str) -> str:
+    """The torch device ``device`` stands for on this machine (``auto`` resolved)."""
+    from betalab.checks import check_device
+
+    try:
+        return str(check_device(device))
+    except (ValueError, TypeError):
+        return str(device)
+
+
+def figure_caption(fig) -> str:
+    """A caption from a figure's own titles: its suptitle, else its panels' titles."""
+    sup = getattr(fig, "_suptitle", None)
+    text = sup.get_text().strip() if sup is not None else ""
+    if text:
+        return " ".join(text.split())
+    titles = [" ".join(ax.get_title().split()) for ax in fig.get_axes() if ax.get_title().strip()]
+    return "; ".join(dict.fromkeys(titles))
 
 
 def _today() -> str:
@@ -214,26 +253,57 @@ def reproduce(config: StudyConfig, out: str | Path = "results", only: str | None
         else:
             todo.append(s.name)
 
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(studies), initial=len(records), desc="studies", unit="study",
-               disable=not progress)
+    bar = _StudyProgress(len(studies), len(records), progress)
     if jobs == 1 or len(todo) <= 1:
         for name in todo:
-            bar.set_postfix_str(name)
+            bar.start(name)
             records[name] = run_study(name, config, out)
-            bar.update()
+            bar.done(records[name])
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(run_study, name, config, out): name for name in todo}
             for fut in as_completed(futures):
                 records[futures[fut]] = fut.result()
-                bar.set_postfix_str(futures[fut])
-                bar.update()
+                bar.done(records[futures[fut]])
     bar.close()
     ordered = [records[s.name] for s in studies]
     write_report(ordered, config, out)
     return ordered
+
+
+class _StudyProgress:
+    """Progress of ``reproduce``: a tqdm bar on a terminal; elsewhere (a log, a pipe) one plain
+    line per finished study, without escape codes."""
+
+    def __init__(self, total: int, initial: int, enabled: bool):
+        import sys
+
+        self.total, self.n, self.enabled = total, initial, enabled
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, desc="studies", unit="study")
+
+    def start(self, name: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(name)
+
+    def done(self, record: dict) -> None:
+        import sys
+
+        self.n += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(record["study"])
+            self.bar.update()
+        elif self.enabled:
+            what = "error" if record.get("error") else f"{len(record['claims'])} claims"
+            print(f"[{self.n}/{self.total}] {record['study']}: {what}, "
+                  f"{record.get('seconds', 0):.0f} s", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _versions() -> dict:
@@ -252,18 +322,6 @@ def _versions() -> dict:
     except (OSError, subprocess.SubprocessError):
         v["betalab commit"] = "unknown"
     return v
-
-
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x) for x in v[:8]) + (", …" if len(v) > 8 else "") + "]"
-    return str(v)
-
-
-def _cell(v) -> str:
-    return _fmt(v).replace("|", "\\|").replace("\n", " ")
 
 
 PAPER_VERDICTS = ("holds", "fails", "differs", "not run", "constructed")
@@ -304,28 +362,45 @@ def headline(cnt: dict, n_errors: int = 0) -> str:
     return text
 
 
-def _claim_table(rows: list[tuple[str, Claim]]) -> list[str]:
-    lines = ["| id | claim | source | expected | measured | tolerance | scale | verdict | note |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for cid, c in rows:
-        note = c.note + (f" Substitute: {c.substitute}" if c.substitute else "")
-        if c.pair:
-            note += " Paired with: " + c.pair
-        verdict = f"**{c.verdict}**" if c.verdict == "fails" else c.verdict
-        lines.append("| " + " | ".join(_cell(x) for x in (
-            cid, c.statement, c.source, c.expected, c.measured, c.tolerance, c.scale or "-",
-            verdict, note.strip())) + " |")
-    return lines
+def collect_records(records: list[dict], out: str | Path) -> list[dict]:
+    """The records of the report in ``out``: ``records`` (just run) and, for every other
+    registered study, the record it left in ``out`` — of its largest finished scale, else its
+    latest error — so running one study updates its section and keeps the others'. Records in
+    registry order; a record written by an older betalab (unreadable claims) is left out."""
+    out = Path(out)
+    new = {r["study"]: r for r in records}
+    merged = []
+    for name in all_studies():
+        if name in new:
+            merged.append(new.pop(name))
+            continue
+        found = []
+        for scale in SCALE_ORDER:
+            path = study_dir(out, name, scale) / "result.json"
+            try:
+                rec = json.loads(path.read_text())
+                [Claim.from_dict(c) for c in rec["claims"]]
+            except (OSError, ValueError, TypeError, KeyError):
+                continue
+            if rec.get("study") == name and rec.get("config", {}).get("scale") == scale:
+                found.append(rec)
+        good = [r for r in found if not r.get("error")]
+        if good or found:
+            merged.append((good or found)[-1])
+    return merged + list(new.values())   # studies not in the registry (tests' toys) last
 
 
 def write_report(records: list[dict], config: StudyConfig, out: str | Path,
-                 recorded: dict[str, dict] | None = None) -> None:
-    """Write ``report.md`` and ``claims.json`` for the given study records; a study with a
-    recorded run of a larger scale (:func:`recorded_records`, default: the repository's) is
-    reported from that run."""
-    from betalab import coverage
+                 recorded: dict[str, dict] | None = None) -> list[dict]:
+    """Write ``report.md``, ``report.html`` and ``claims.json`` in ``out`` for ``records`` and
+    every other study already run there (:func:`collect_records`); a study with a recorded run
+    of a larger scale (:func:`recorded_records`, default: the repository's) is reported from
+    that run. Returns the records reported."""
+    from betalab import coverage, report
 
     out = Path(out)
+    io.remove_stale_temporaries(out, ("report.md", "report.html", "claims.json"))
+    records = collect_records(records, out)
     records = with_recorded(records, recorded_records() if recorded is None else recorded, out)
     ids = claim_ids(records)
     claims = [c for _, c in ids]
@@ -336,55 +411,17 @@ def write_report(records: list[dict], config: StudyConfig, out: str | Path,
     io.write_json(out / "claims.json", {
         "config": _config_dict(config), "versions": versions, "counts": cnt,
         "coverage": coverage.summary(ledger), "errors": [r["study"] for r in errors],
+        "studies": {r["study"]: {"scale": r["config"]["scale"], "seed": r["config"]["seed"],
+                                 "device": r.get("device"), "date": r.get("date"),
+                                 "recorded": bool(r.get("recorded"))} for r in records},
         "claims": [{"id": cid, **c.to_dict()} for cid, c in ids]})
-
-    mode = config.scale
-    lines = [
-        "# betalab claims report", "",
-        f"Configuration: **{mode}**, seed **{config.seed}**, device `{config.device}`.  ",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", "",
-        headline(cnt, len(errors)), "",
-        "Kinds: a *paper claim* is a statement or number printed in a seed paper; a *betalab "
-        "extension* is a result betalab adds; an *implementation check* tests betalab's code "
-        "against an independent oracle (kept here where it helps a reader; most checks are tests).",
-        "",
-        "Verdicts: *holds* — measured matches expected within the stated tolerance; *fails*; "
-        "*differs* — the paper's printed form was evaluated and disagrees with what betalab "
-        "measures beyond the tolerance (had it agreed, the verdict would be *holds*); the corrected "
-        "statement is checked as its own claim next to it; *not run* — needs data, compute or a "
-        "baseline this run does not have (why, what would run it and its cost are given); "
-        "*constructed* — an unstated setting was solved for so that the paper's number comes out: "
-        "a construction note, not a reproduction.", "",
-        "## Coverage of the papers", "",
-    ]
-    lines += coverage.report_lines(ledger)
-    for title, kind in (("Paper claims", "paper"), ("Betalab extensions", "extension"),
-                        ("Implementation checks", "check")):
-        rows = [(cid, c) for cid, c in ids if c.kind == kind]
-        lines += ["", f"## {title} ({len(rows)})", ""]
-        lines += _claim_table(rows) if rows else ["(none)"]
-    lines.append("")
-    for r in records:
-        lines += [f"## {r['study']}: {r['title']}", "", f"*{r['paper']}, {r['source']}.*", ""]
-        if r.get("recorded"):
-            v = r.get("versions", {})
-            lines += [f"Recorded **{r['config']['scale']}-scale** run of {r.get('date', '?')} "
-                      f"(betalab commit {v.get('betalab commit', '?')}, seed {r['config']['seed']}, "
-                      f"kept in `{_display(r['recorded'])}`"
-                      f"; its verdicts are re-derived from its numbers by the tests). Rerun: "
-                      f"`betalab run {r['study']} --scale {r['config']['scale']}`.", ""]
-        if r.get("error"):
-            lines += ["**The study raised an error:**", "", "```", r["error"].rstrip(), "```", ""]
-            continue
-        for fig in r["figures"]:
-            lines += [f"![{fig}]({fig})", ""]
-        for i, c in enumerate(r["claims"], start=1):
-            scale = f", {c['scale']} scale" if c.get("scale") else ""
-            lines.append(f"- {r['study']}:{i} [{c['kind']}{scale}, {c['verdict']}] {c['statement']} — "
-                         f"expected {_fmt(c['expected'])}, measured {_fmt(c['measured'])}"
-                         + (f". {c['note']}" if c["note"] else ""))
-        lines.append("")
-    io.write_text(out / "report.md", "\n".join(lines))
+    md = report.build_markdown(
+        records, headline=headline(cnt, len(errors)),
+        counts_of=lambda r: counts([Claim.from_dict(c) for c in r["claims"]]),
+        versions=versions, coverage_lines=coverage.report_lines(ledger), display=_display)
+    io.write_text(out / "report.md", md)
+    io.write_text(out / "report.html", report.markdown_to_html(md, out))
+    return records
 
 
 def exit_code(records: list[dict]) -> int:

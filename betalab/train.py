@@ -1,4 +1,5 @@
-"""The training driver behind ``betalab train``: checkpoints, JSONL metrics, exact resume.
+"""The training driver behind ``betalab train``: checkpoints, JSONL metrics, exact resume,
+a curves figure, and loading a trained model.
 
 Run directory layout::
 
@@ -6,14 +7,26 @@ Run directory layout::
       config.json        the run's configuration
       checkpoint.pt      last good state (model, objective, optimizers, step), atomic
       metrics.jsonl      one JSON line per step: {"step": t, "loss": ..., "recon": ..., ...}
-      status.json        {"status": "done" | "non-finite" | "interrupted", "step": ...}
+      status.json        {"status": "done" | "non-finite" | "interrupted" | "terminated" | "error",
+                          "step": ..., "last_checkpoint_step": ...}
+      curves.png         every logged term against the step (``betalab plot RUN`` redraws it)
+      model.pt           the weights alone, with the configuration (``betalab export RUN``)
+      tensorboard/       event files, with ``--tensorboard`` (needs the tensorboard package)
+      error.log          the traceback, when a run failed
 
-Every input is validated before the directory is created, so a bad command
-leaves nothing behind.  Checkpoints are written through :func:`betalab.io.atomic_path`
-and read with ``torch.load(..., weights_only=True)``; a corrupted or foreign
-file is refused with a clear error.  Because every random number of step t is a
-function of (seed, t) (:mod:`deep.train`), ``--resume`` continues with exactly
-the loss curve of an uninterrupted run (on CPU).
+Every input — options, device, output directory, and for ``--resume`` the checkpoint and the
+log — is validated and the first step computed before anything is written, so a bad command
+leaves the directory as it was. Checkpoints are written through :func:`betalab.io.atomic_path`
+and read with ``torch.load(..., weights_only=True)``; a corrupted or foreign file is refused
+with a clear error. Ctrl-C or SIGTERM stops at the end of the current step with a checkpoint
+and a status file; every run ends with a checkpoint. Because every random number of step t is
+a function of (seed, t) (:mod:`deep.train`), ``--resume`` continues with exactly the loss curve
+of an uninterrupted run (on CPU).
+
+A trained model is one call away::
+
+    from betalab import load_run
+    model, config = load_run("runs/NAME")      # the VAE in eval mode, and its RunConfig
 """
 
 from __future__ import annotations
@@ -24,6 +37,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from betalab import io
+
+__all__ = ["RunConfig", "train_run", "load_run", "load_checkpoint", "save_checkpoint",
+           "export_weights", "plot_run", "curves_figure", "read_log", "TrainingFailed", "DATASETS"]
 
 CHECKPOINT_FORMAT = "betalab-train-v1"
 DATASETS = ("dsprites", "dsprites-reduced")
@@ -75,6 +91,10 @@ class RunConfig:
         if isinstance(self.mc_samples, bool) or not isinstance(self.mc_samples, int) \
                 or self.mc_samples < 1:
             raise ValueError(f"mc_samples: must be a positive int, got {self.mc_samples!r}")
+        if self.model in ("beta-tcvae", "isa-tcvae") and isinstance(self.batch_size, int) \
+                and self.batch_size < 2:
+            raise ValueError(f"batch_size: {self.model} estimates the aggregate posterior from the "
+                             f"other points of a batch, so it needs at least 2, got {self.batch_size}")
         if self.mc_samples > 1 and self.model not in ("beta-vae", "isa-vae"):
             raise ValueError(f"mc_samples > 1 applies to beta-vae and isa-vae, not {self.model!r}")
         object.__setattr__(self, "prior", prior)
@@ -120,7 +140,8 @@ def _dataset(name: str):
 
 
 def load_checkpoint(path) -> dict:
-    """Read a checkpoint with ``weights_only=True``; ValueError if corrupted or foreign."""
+    """Read a checkpoint with ``weights_only=True``; ValueError if corrupted or foreign (not a
+    dict of this format, a configuration that is not a table, a state without an int step)."""
     import torch
 
     path = Path(path)
@@ -131,7 +152,24 @@ def load_checkpoint(path) -> dict:
     if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT \
             or not {"config", "state"} <= set(ck):
         raise ValueError(f"foreign checkpoint {path}: not a {CHECKPOINT_FORMAT} file")
+    if not isinstance(ck["config"], dict):
+        raise ValueError(f"foreign checkpoint {path}: its config is a {type(ck['config']).__name__}, "
+                         f"not a table")
+    state = ck["state"]
+    if not isinstance(state, dict) or not {"step", "model"} <= set(state):
+        raise ValueError(f"foreign checkpoint {path}: its state has no step or model")
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"corrupted checkpoint {path}: step must be an int >= 0, got {step!r}")
     return ck
+
+
+def _stored_config(ck: dict, path) -> RunConfig:
+    stored = {f.name: ck["config"][f.name] for f in fields(RunConfig) if f.name in ck["config"]}
+    try:
+        return RunConfig(**stored)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"foreign checkpoint {path}: {err}") from None
 
 
 def save_checkpoint(path, config: RunConfig, state: dict) -> None:
@@ -141,42 +179,164 @@ def save_checkpoint(path, config: RunConfig, state: dict) -> None:
         torch.save({"format": CHECKPOINT_FORMAT, "config": asdict(config), "state": state}, tmp)
 
 
-def _read_log(path: Path, upto: int) -> list[str]:
-    if not path.exists():
+def read_log(path, upto: int | None = None) -> list[dict]:
+    """The records of a run's ``metrics.jsonl``, checked: every line a JSON object with an int
+    ``"step"``, steps 0, 1, 2, ... in order. A last line without its newline (a write cut short by
+    ``kill -9``) is dropped. With ``upto``, the records of steps ``< upto`` — which must all be
+    there (a resumed run continues from a checkpoint at step ``upto``). ValueError names the file
+    and line of the first problem."""
+    path = Path(path)
+    if not path.is_file():
+        if upto:
+            raise ValueError(f"--resume: no {path.name} in {path.parent} (the checkpoint is at step "
+                             f"{upto})")
         return []
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
-    return [ln for ln in lines if json.loads(ln)["step"] < upto]
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    elif lines:
+        lines.pop()                                   # unterminated: the write was cut short
+    records = []
+    for no, ln in enumerate(lines, start=1):
+        try:
+            rec = json.loads(ln)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}:{no}: not a JSON line ({err.msg})") from None
+        if not isinstance(rec, dict) or "step" not in rec:
+            raise ValueError(f"{path}:{no}: a metrics line needs a \"step\" key, got {ln[:60]!r}")
+        step = rec["step"]
+        if isinstance(step, bool) or not isinstance(step, int) or step != len(records):
+            raise ValueError(f"{path}:{no}: step {step!r} where step {len(records)} was expected")
+        records.append(rec)
+        if upto is not None and len(records) == upto:
+            break
+    if upto is not None and len(records) < upto:
+        raise ValueError(f"--resume: {path} holds {len(records)} steps but the checkpoint is at "
+                         f"step {upto}")
+    return records
+
+
+#: the files a run directory holds (their stale temporaries are removed by the next run)
+RUN_FILES = ("checkpoint.pt", "config.json", "metrics.jsonl", "status.json", "curves.png",
+             "model.pt", "error.log")
+
+
+class _Stop:
+    """SIGINT / SIGTERM while training: remember the signal; the loop stops at the end of the
+    step (model and optimizer states are never saved half-updated). A second Ctrl-C quits at once."""
+
+    def __init__(self):
+        self.signal = None
+        self._old = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        import signal
+
+        if self.signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        return False
+
+
+class _Progress:
+    """A tqdm bar on a terminal; elsewhere (a log file, a pipe) a plain line every tenth of the
+    run, without escape codes."""
+
+    def __init__(self, total: int, initial: int, desc: str, enabled: bool):
+        import sys
+
+        self.total, self.desc, self.enabled = total, desc, enabled
+        self.tty = enabled and sys.stderr.isatty()
+        self.next = initial
+        self.bar = None
+        if self.tty:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, desc=desc, mininterval=1)
+
+    def update(self, step: int, terms: dict) -> None:
+        shown = {k: f"{v:.3g}" for k, v in terms.items() if k != "neg_elbo"}
+        if self.bar is not None:
+            self.bar.update()
+            self.bar.set_postfix(shown)
+        elif self.enabled and (step >= self.next or step == self.total):
+            import sys
+
+            self.next = step + max(1, self.total // 10)
+            print(f"{self.desc}: step {step}/{self.total} "
+                  + " ".join(f"{k}={v}" for k, v in shown.items()), file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _tensorboard_writer(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ValueError("--tensorboard: the tensorboard package is not installed "
+                         "(pip install tensorboard, or pip install -e '.[tensorboard]')") from None
+    return SummaryWriter
+
+
+def _cost_note(seconds_per_step: float, remaining: int, device) -> str | None:
+    """One line when the rest of the run will take long (over 10 minutes), else None."""
+    left = seconds_per_step * remaining
+    if left < 600:
+        return None
+    hours = left / 3600
+    when = f"{hours:.1f} h" if hours >= 1 else f"{left / 60:.0f} min"
+    return (f"betalab train: {seconds_per_step:.2g} s/step on {device}: {remaining} steps left "
+            f"≈ {when} (Ctrl-C stops with a checkpoint; --resume continues)")
 
 
 def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = False,
-              progress: bool = True) -> dict:
-    """Train (or resume) the run of ``config`` in directory ``out``; returns the status dict.
+              progress: bool = True, tensorboard: bool = False) -> dict:
+    """Train (or resume) the run of ``config`` in directory ``out``; returns the status dict
+    (``status``: ``done``, ``non-finite``, ``interrupted``, ``terminated``).
 
-    Raises ValueError for bad input before anything is written.
+    Everything is validated — the options, the device, the output directory, and with
+    ``resume`` the checkpoint and the log — and the first step is computed before anything is
+    written, so a ValueError/TypeError leaves ``out`` as it was. Ctrl-C or SIGTERM stops at the
+    end of the current step, saves a checkpoint and writes ``status.json``; every run ends with
+    a checkpoint and ``curves.png``.
     """
-    import torch
+    import sys
+    import time
 
-    from betalab.studies.dsprites import resolve_device
+    from betalab.checks import check_device, check_output_dir
     from deep.models import build_objective, build_vae
     from deep.train import NonFiniteLossError, Trainer, seeded_init
 
     if not isinstance(config, RunConfig):
         raise TypeError("config must be a RunConfig")
-    out = Path(out)
+    out = check_output_dir(out)
     ckpt_path, log_path = out / "checkpoint.pt", out / "metrics.jsonl"
-    dev = resolve_device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda requested but CUDA is not available")
+    dev = check_device(device)
+    writer_cls = _tensorboard_writer(out) if tensorboard else None
     ck = None
     if resume:
-        if not ckpt_path.exists():
+        if not ckpt_path.is_file():
             raise ValueError(f"--resume: no checkpoint in {out}")
         ck = load_checkpoint(ckpt_path)
-        stored = {f.name: ck["config"][f.name] for f in fields(RunConfig) if f.name in ck["config"]}
-        try:
-            stored_identity = RunConfig(**stored).identity()
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"foreign checkpoint {ckpt_path}: {err}") from None
+        stored_identity = _stored_config(ck, ckpt_path).identity()
         if stored_identity != config.identity():
             diff = {k: (v, config.identity()[k]) for k, v in stored_identity.items()
                     if config.identity()[k] != v}
@@ -192,54 +352,264 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
                         n_samples=config.mc_samples)), config.seed)
     model, objective = model.to(dev), objective.to(dev)
     trainer = Trainer(model, objective, data, config.train_config(), dev)
+    total = trainer.total_steps if config.max_steps is None else min(config.max_steps,
+                                                                      trainer.total_steps)
+    kept = []
     if ck is not None:
+        step = ck["state"]["step"]
+        if step > trainer.total_steps:
+            raise ValueError(f"corrupted checkpoint {ckpt_path}: step {step} is beyond the run's "
+                             f"{trainer.total_steps} steps ({config.epochs} epochs)")
+        if step > total:
+            raise ValueError(f"--max-steps {config.max_steps}: the checkpoint is already at step {step}")
+        kept = read_log(log_path, upto=step)
         try:
             trainer.load_state_dict(ck["state"])
         except (KeyError, RuntimeError, ValueError, TypeError) as err:
             raise ValueError(f"foreign checkpoint {ckpt_path}: {err}") from None
-    total = trainer.total_steps if config.max_steps is None else min(config.max_steps,
-                                                                      trainer.total_steps)
-    # inputs are valid: from here on the run directory is written (atomically, file by file)
-    io.write_json(out / "config.json", asdict(config))
-    kept = _read_log(log_path, trainer.step)
-    io.write_text(log_path, "".join(ln + "\n" for ln in kept))
-    last_good = trainer.step if ck is not None else None
-    status = {"status": "done", "step": trainer.step}
-    from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=trainer.step, desc=f"{config.model} β={config.beta:g}",
-               disable=not progress, mininterval=1)
+    # the first step, before anything is written: an option that only the computation
+    # rejects leaves no run directory behind
+    last_good = trainer.step if ck is not None else None
+    status = None
+    pending = []
+    stop = _Stop().__enter__()          # Ctrl-C / SIGTERM from here on: stop after the step
+    t0 = time.perf_counter()
+    try:
+        if trainer.step < total:
+            pending.append({"step": trainer.step, **trainer.run_step()})
+    except NonFiniteLossError as err:
+        status = {"status": "non-finite", "step": err.step, "terms": str(err.terms),
+                  "last_checkpoint_step": last_good}
+    except BaseException:
+        stop.__exit__()
+        raise
+    first_seconds = time.perf_counter() - t0
+
+    # inputs are valid: from here on the run directory is written (atomically, file by file)
+    io.remove_stale_temporaries(out, RUN_FILES)
+    io.write_json(out / "config.json", asdict(config))
+    io.write_text(log_path, "".join(json.dumps(r) + "\n" for r in kept + pending))
+    writer = writer_cls(log_dir=str(out / "tensorboard"), purge_step=trainer.step - len(pending)) \
+        if writer_cls is not None else None
+    bar = _Progress(total, trainer.step - len(pending), f"{config.model} β={config.beta:g}",
+                    progress)
+    note_shown = False
     try:
         with open(log_path, "a", encoding="utf-8") as log:
-            while trainer.step < total:
+            for rec in pending:
+                _log_step(writer, rec)
+                bar.update(rec["step"] + 1, {k: v for k, v in rec.items() if k != "step"})
+            while status is None:
+                if trainer.step % config.checkpoint_every == 0 or trainer.step == total \
+                        or stop.signal is not None:
+                    if trainer.step != last_good:
+                        save_checkpoint(ckpt_path, config, trainer.state_dict())
+                        last_good = trainer.step
+                if stop.signal is not None:
+                    import signal
+
+                    name = "interrupted" if stop.signal == signal.SIGINT else "terminated"
+                    status = {"status": name, "step": trainer.step, "last_checkpoint_step": last_good}
+                    break
+                if trainer.step >= total:
+                    status = {"status": "done", "step": trainer.step}
+                    break
                 step = trainer.step
+                t1 = time.perf_counter()
                 try:
                     terms = trainer.run_step()
                 except NonFiniteLossError as err:
                     status = {"status": "non-finite", "step": err.step, "terms": str(err.terms),
                               "last_checkpoint_step": last_good}
                     break
-                log.write(json.dumps({"step": step, **terms}) + "\n")
+                if not note_shown and progress:
+                    note = _cost_note(min(first_seconds, time.perf_counter() - t1) if pending
+                                      else time.perf_counter() - t1, total - trainer.step, dev)
+                    if note:
+                        print(note, file=sys.stderr, flush=True)
+                    note_shown = True
+                rec = {"step": step, **terms}
+                log.write(json.dumps(rec) + "\n")
                 log.flush()
-                bar.update()
-                bar.set_postfix({k: f"{v:.3g}" for k, v in terms.items() if k != "neg_elbo"})
-                if trainer.step % config.checkpoint_every == 0 or trainer.step == total:
-                    save_checkpoint(ckpt_path, config, trainer.state_dict())
-                    last_good = trainer.step
-            else:
-                status = {"status": "done", "step": trainer.step}
-    except KeyboardInterrupt:
+                _log_step(writer, rec)
+                bar.update(trainer.step, terms)
+    except KeyboardInterrupt:   # a second Ctrl-C, or an interrupt from inside a step
         status = {"status": "interrupted", "step": trainer.step, "last_checkpoint_step": last_good}
-        io.write_json(out / "status.json", status)
-        raise
+    except Exception as err:
+        import traceback
+
+        io.write_text(out / "error.log", traceback.format_exc())
+        io.write_json(out / "status.json", {"status": "error", "step": trainer.step,
+                                            "last_checkpoint_step": last_good})
+        raise TrainingFailed(f"{type(err).__name__}: {err}", out / "error.log") from err
     finally:
+        stop.__exit__()
         bar.close()
+        if writer is not None:
+            writer.close()
     io.write_json(out / "status.json", status)
+    if trainer.step > 0:
+        plot_run(out)
     return status
 
 
+class TrainingFailed(RuntimeError):
+    """A run failed after its directory was written; ``log`` is the file with the traceback."""
+
+    def __init__(self, message: str, log: Path):
+        super().__init__(message)
+        self.log = log
+
+
+def _log_step(writer, rec: dict) -> None:
+    if writer is None:
+        return
+    for k, v in rec.items():
+        if k != "step" and isinstance(v, (int, float)):
+            writer.add_scalar(k, v, rec["step"])
+
+
+def curves_figure(records: list[dict], title: str):
+    """Every logged term of ``records`` (``metrics.jsonl`` lines) against the step, one panel
+    per term; over 100 steps a running mean over 1% of the run is drawn on the raw values."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    keys = [k for k in records[0] if k != "step" and isinstance(records[0][k], (int, float))]
+    steps = np.array([r["step"] for r in records])
+    ncol = min(3, len(keys))
+    nrow = -(-len(keys) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
+    width = max(1, len(records) // 100)
+    for ax, k in zip(axes.flat, keys):
+        y = np.array([r.get(k, np.nan) for r in records], dtype=float)
+        ax.plot(steps, y, lw=0.6, color="0.7" if width > 1 else "C0")
+        if width > 1:
+            ax.plot(steps[width - 1:], np.convolve(y, np.ones(width) / width, mode="valid"),
+                    lw=1.2, color="C0")
+        ax.set_title(k)
+        ax.set_xlabel("step")
+    for ax in list(axes.flat)[len(keys):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title} ({len(records)} steps)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_run(run) -> Path:
+    """Write ``curves.png`` (:func:`curves_figure`) into the run directory ``run``."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    run = Path(run)
+    records = read_log(run / "metrics.jsonl")
+    if not records:
+        raise ValueError(f"{run}: no logged step to plot (metrics.jsonl is empty or missing)")
+    title = run.name
+    try:
+        cfg = json.loads((run / "config.json").read_text())
+        title = f"{run.name}: {cfg['model']}, β = {cfg['beta']:g}, {cfg['dataset']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    fig = curves_figure(records, title)
+    io.save_figure(fig, run / "curves", formats=("png",))
+    plt.close(fig)
+    return run / "curves.png"
+
+
+WEIGHTS_FORMAT = "betalab-weights-v1"
+
+
+def export_weights(run, dest=None) -> Path:
+    """Write the model's weights alone (no optimizer state, no discriminator) with the run's
+    configuration to ``dest`` (default ``<run>/model.pt``); :func:`load_run` reads it."""
+    run = Path(run)
+    ck = load_checkpoint(run / "checkpoint.pt" if run.is_dir() else run)
+    dest = (run if run.is_dir() else run.parent) / "model.pt" if dest is None else Path(dest)
+    import torch
+
+    with io.atomic_path(dest) as tmp:
+        torch.save({"format": WEIGHTS_FORMAT, "config": ck["config"], "step": ck["state"]["step"],
+                    "model": ck["state"]["model"]}, tmp)
+    return dest
+
+
+def load_run(path, device: str = "cpu"):
+    """The trained model of a run and its configuration: ``model, config = load_run(path)``.
+
+    ``path`` is a run directory (its ``checkpoint.pt``, else its exported ``model.pt``), a
+    checkpoint or an exported weights file. The model is on ``device``, in eval mode; ``config``
+    is the :class:`RunConfig`. Files are read with ``weights_only=True``.
+    """
+    import torch
+
+    from betalab.checks import check_device
+    from deep.models import build_vae
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoint.pt" if (path / "checkpoint.pt").is_file() else path / "model.pt"
+    if not path.is_file():
+        raise ValueError(f"path: no checkpoint.pt or model.pt at {path.parent}")
+    dev = check_device(device, "device")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # unpickling errors come in many types
+        raise ValueError(f"corrupted or foreign file {path}: {type(err).__name__}: {err}") from None
+    if isinstance(blob, dict) and blob.get("format") == WEIGHTS_FORMAT:
+        if not isinstance(blob.get("config"), dict):
+            raise ValueError(f"foreign weights file {path}: no configuration table")
+        config, weights = _stored_config(blob, path), blob.get("model")
+    else:
+        ck = load_checkpoint(path)
+        config, weights = _stored_config(ck, path), ck["state"]["model"]
+    model = build_vae(config.vae_config())
+    try:
+        model.load_state_dict(weights)
+    except (RuntimeError, TypeError, AttributeError) as err:
+        raise ValueError(f"foreign weights in {path}: {err}") from None
+    return model.to(dev).eval(), config
+
+
+def _exit(args, status: dict) -> int:
+    import sys
+
+    out, s = Path(args.out), status["status"]
+    ckpt = out / "checkpoint.pt"
+    if s == "done":
+        print(f"betalab train: done at step {status['step']}: {out} (curves: {out / 'curves.png'})")
+        return 0
+    last = status.get("last_checkpoint_step")
+    kept = (f"last good checkpoint: step {last} in {ckpt} (continue with --resume)"
+            if last is not None else "no checkpoint exists (none was saved before this step)")
+    if s == "non-finite":
+        print(f"betalab train: stopped: non-finite loss at step {status['step']} (its terms are "
+              f"in {out / 'status.json'}); {kept}", file=sys.stderr)
+        return 1
+    print(f"betalab train: {s} at step {status['step']}: {kept}", file=sys.stderr)
+    return 130 if s == "interrupted" else 143
+
+
+def as_flags(message: str) -> str:
+    """``message`` with the :class:`RunConfig` field names it mentions written as the command
+    line spells them (``batch_size`` → ``--batch-size``): the parameter the user typed."""
+    import re
+
+    flag = lambda m: "--" + m.group(1).replace("_", "-")       # noqa: E731
+    all_names = [f.name for f in fields(RunConfig)]
+    first = "|".join(sorted(all_names, key=len, reverse=True))
+    message = re.sub(rf"^({first})(?=[ :])", flag, message)         # the subject of the message
+    snake = "|".join(sorted((n for n in all_names if "_" in n), key=len, reverse=True))
+    return re.sub(rf"(?<![\w/.-])({snake})(?![\w/.-])", flag, message)
+
+
 def main(args) -> int:
-    """``betalab train`` (called by :mod:`betalab.cli`); exit 0 done, 1 stopped, 2 bad input."""
+    """``betalab train`` (called by :mod:`betalab.cli`): exit 0 done, 1 stopped by a non-finite
+    loss or failed (one line naming the log), 2 bad input (nothing written), 130 / 143 stopped
+    by Ctrl-C / SIGTERM (a checkpoint saved)."""
     import sys
 
     try:
@@ -251,37 +621,70 @@ def main(args) -> int:
                         prior_scale=args.prior_scale, prior_lr=args.prior_lr,
                         mc_samples=args.mc_samples)
         status = train_run(cfg, args.out, device=args.device, resume=args.resume,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, tensorboard=args.tensorboard)
+    except TrainingFailed as err:
+        print(f"betalab train: failed: {err} (traceback in {err.log})", file=sys.stderr)
+        return 1
     except (ValueError, TypeError) as err:
-        print(f"betalab train: error: {err}", file=sys.stderr)
+        print(f"betalab train: error: {as_flags(str(err))}", file=sys.stderr)
         return 2
-    if status["status"] != "done":
-        print(f"betalab train: stopped: {status}; last good checkpoint kept in {args.out}",
+    except Exception as err:  # noqa: BLE001 - failed before writing anything: one line
+        print(f"betalab train: failed before writing anything: {type(err).__name__}: {err}",
               file=sys.stderr)
         return 1
-    print(f"betalab train: done at step {status['step']}: {args.out}")
-    return 0
+    return _exit(args, status)
+
+
+TRAIN_EXAMPLES = """examples:
+  betalab train --dataset dsprites-reduced --hidden 256 --batch-size 128 --epochs 2 --out runs/demo
+  betalab train --model beta-tcvae --beta 4 --epochs 20 --batch-size 2048 --out runs/tcvae-b4
+  betalab train ... --out runs/tcvae-b4 --resume        continue after Ctrl-C or a crash
+  betalab plot runs/demo                                redraw runs/demo/curves.png
+  betalab export runs/demo                              weights only: runs/demo/model.pt
+
+cost: a step of the paper's MLP at batch 2048 takes seconds on a CPU (see README, Training);
+a long run on a CPU prints its estimated duration after the first steps."""
 
 
 def add_parser(sub) -> None:
-    """The ``train`` subcommand's arguments."""
-    t = sub.add_parser("train", help="train a VAE on dSprites (checkpoints, JSONL log, --resume)")
-    t.add_argument("--model", default="beta-vae",
-                   help="beta-vae | beta-tcvae | factor-vae | isa-vae | isa-tcvae (default beta-vae)")
-    t.add_argument("--dataset", default="dsprites", help="dsprites | dsprites-reduced")
-    t.add_argument("--beta", type=float, default=4.0, help="β (γ for factor-vae)")
-    t.add_argument("--epochs", type=int, default=1)
-    t.add_argument("--batch-size", type=int, default=256)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--out", required=True, help="run directory, e.g. runs/NAME")
+    """The ``train`` subcommand's arguments (choices and defaults shown by ``--help``)."""
+    import argparse
+
+    from betalab.checks import DEVICE_CHOICES
+    from deep.models import OBJECTIVES
+
+    t = sub.add_parser("train", help="train a VAE on dSprites (checkpoints, JSONL log, --resume)",
+                       description="Train one VAE on procedural dSprites: a JSONL log, atomic "
+                                   "checkpoints, exact --resume, a curves figure.",
+                       epilog=TRAIN_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    d = RunConfig.__dataclass_fields__
+    t.add_argument("--model", default=d["model"].default, choices=OBJECTIVES,
+                   help="objective (default: %(default)s)")
+    t.add_argument("--dataset", default=d["dataset"].default, choices=DATASETS,
+                   help="737,280 images, or the 11,520-image grid (default: %(default)s)")
+    t.add_argument("--beta", type=float, default=d["beta"].default,
+                   help="β (γ for factor-vae) (default: %(default)s)")
+    t.add_argument("--epochs", type=int, default=d["epochs"].default, help="(default: %(default)s)")
+    t.add_argument("--batch-size", type=int, default=d["batch_size"].default,
+                   help="(default: %(default)s; the paper: 2048)")
+    t.add_argument("--lr", type=float, default=d["lr"].default, help="Adam (default: %(default)s)")
+    t.add_argument("--device", default="auto", metavar="{" + ",".join(DEVICE_CHOICES) + "}",
+                   help="auto = the GPU if CUDA is available, else the CPU (default: %(default)s)")
+    t.add_argument("--seed", type=int, default=d["seed"].default, help="(default: %(default)s)")
+    t.add_argument("--out", required=True, help="run directory, e.g. runs/NAME (required)")
     t.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
-    t.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
-    t.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
-    t.add_argument("--arch", default="mlp", help="mlp | conv")
+    t.add_argument("--checkpoint-every", type=int, default=d["checkpoint_every"].default,
+                   help="steps between checkpoints; the last step and Ctrl-C always save one "
+                        "(default: %(default)s)")
+    t.add_argument("--max-steps", type=int, default=None,
+                   help="stop after this many steps (default: all the epochs)")
+    t.add_argument("--arch", default=d["arch"].default, choices=("mlp", "conv"),
+                   help="(default: %(default)s)")
     t.add_argument("--latent-dim", type=int, default=None,
                    help="latents (default: 10, or the ISA prior's number of latents)")
+    t.add_argument("--hidden", type=int, default=d["hidden"].default,
+                   help="hidden units of the MLP (default: %(default)s)")
     t.add_argument("--prior", default=None,
                    help="normal | isa | isa:P0;SUB,... with SUB = PxN or K*PxN, e.g. "
                         "'isa:2.1;5*2.2x4' (default: normal; isa-* models: the paper's 'isa')")
@@ -292,7 +695,9 @@ def add_parser(sub) -> None:
                    help="radial scale s of the ISA prior (default: unit variance per latent)")
     t.add_argument("--prior-lr", type=float, default=None,
                    help="Adam learning rate of the learned exponents (default: --lr)")
-    t.add_argument("--mc-samples", type=int, default=1,
-                   help="draws of z per image for the ELBO (beta-vae, isa-vae; default 1)")
-    t.add_argument("--hidden", type=int, default=1200)
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--mc-samples", type=int, default=d["mc_samples"].default,
+                   help="draws of z per image for the ELBO (beta-vae, isa-vae; default: %(default)s)")
+    t.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard event files to RUN/tensorboard (needs the "
+                        "tensorboard package: pip install -e '.[tensorboard]')")
+    t.add_argument("--no-progress", action="store_true", help="no progress output")

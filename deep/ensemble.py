@@ -35,6 +35,8 @@ Not supported: ``n_samples > 1``.
 
 from __future__ import annotations
 
+__all__ = ["SUPPORTED", "Ensemble", "build_members"]
+
 import copy
 
 import numpy as np

@@ -11,6 +11,8 @@ Device-agnostic; randomness only through the ``torch.Generator`` arguments.
 
 from __future__ import annotations
 
+__all__ = ["LOG2PI", "LinearVAE", "sample_data", "train", "mc_objective"]
+
 import math
 
 import numpy as np

@@ -10,6 +10,9 @@ one.  Checkpoint files are written by :mod:`betalab.train`.
 
 from __future__ import annotations
 
+__all__ = ["NonFiniteLossError", "TrainConfig", "seeded_init", "epoch_order",
+           "step_generator", "as_batch", "train_step", "parameter_groups", "Trainer"]
+
 import math
 from dataclasses import asdict, dataclass
 

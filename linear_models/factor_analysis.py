@@ -26,6 +26,13 @@ the tests check the two against each other.
 
 from __future__ import annotations
 
+__all__ = ["NORMALISATIONS", "LOG2PI", "log_likelihood", "posterior_precision",
+           "exact_posterior", "meanfield_optimum", "elbo_terms", "elbo", "free_energy",
+           "free_energy_grad", "meanfield_kl_per_point", "tempered_log_evidence",
+           "free_energy_closed_form", "FAFit", "fit_ml", "rotation",
+           "data_with_second_moment", "ml_orthogonal_weights", "rotation_gap_per_point",
+           "rotation_setting"]
+
 from dataclasses import dataclass
 
 import autograd.numpy as anp

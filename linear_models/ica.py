@@ -40,6 +40,11 @@ analysis model of App. B.2 with weights σW (:mod:`linear_models.factor_analysis
 
 from __future__ import annotations
 
+__all__ = ["LOG2PI", "DEFAULT_NODES", "student_t_logpdf", "gauss_hermite",
+           "expected_log_prior", "sample", "free_energy_terms", "free_energy", "ICAFit",
+           "fit_meanfield", "log_likelihood", "column_norms", "pairwise_angles",
+           "directions"]
+
 import numbers
 from dataclasses import dataclass, field
 

@@ -34,6 +34,10 @@ groups of latents with equal eigenvalues λ_i; see :func:`beta_sweep` for how TI
 
 from __future__ import annotations
 
+__all__ = ["collapse_thresholds", "LinearVAEOptimum", "optimum", "NumericalSolution",
+           "solve_optimality", "optimum_terms", "tie_over_group", "tie_aligned",
+           "beta_sweep", "fixed_decoder_optimum"]
+
 import itertools
 from dataclasses import dataclass
 

@@ -16,6 +16,8 @@ general closed forms is what ties the two together.
 
 from __future__ import annotations
 
+__all__ = ["symbols", "log_lik_given_z", "log_prior", "derive", "lambdified"]
+
 from functools import lru_cache
 
 import sympy as sp

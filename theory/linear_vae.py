@@ -34,6 +34,15 @@ Errata found by the derivations (each is a ``differs`` claim in the report):
 
 from __future__ import annotations
 
+__all__ = ["LOG2PI", "LinearVAEParams", "check_beta", "check_sigma_x", "check_mixing",
+           "check_params", "data_covariance", "thesis_mixing", "encoder_moments",
+           "objective_terms", "objective", "gradients", "optimality_residual",
+           "model_posterior", "true_posterior", "model_log_likelihood",
+           "inference_error", "gaussian_kl", "symbolic_setup", "lognormal_mgf",
+           "gaussian_expectation", "derive_per_point_objective",
+           "derive_averaged_objective", "printed_eq34", "printed_gradient_conditions",
+           "derive_posterior", "derive_inference_error"]
+
 from typing import NamedTuple
 
 import numpy as np

@@ -9,6 +9,8 @@ Exit status: 0 when every run is done, 1 when some failed (or stayed unfinished)
 
 from __future__ import annotations
 
+__all__ = ["add_parser", "main"]
+
 import sys
 from pathlib import Path
 

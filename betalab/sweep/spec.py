@@ -26,6 +26,9 @@ Anything unknown or mistyped raises ValueError naming the key, before anything r
 
 from __future__ import annotations
 
+__all__ = ["DATASETS", "DEVICES", "MEMBER_KEYS", "digest", "Group", "Sweep",
+           "parse_spec", "family_key", "load_spec"]
+
 import hashlib
 import itertools
 import json

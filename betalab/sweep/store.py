@@ -22,6 +22,8 @@ file and renamed into place, so a failed creation leaves nothing behind. Readers
 
 from __future__ import annotations
 
+__all__ = ["SCHEMA_VERSION", "STATUSES", "FINISHED", "check_schema", "ResultsStore"]
+
 import json
 import os
 import sqlite3

@@ -12,6 +12,10 @@ of :meth:`betalab.results.Results.table`), then the figures drawn from them.
 
 from __future__ import annotations
 
+__all__ = ["RECONSTRUCTION", "metric_by_beta", "representative_run",
+           "representative_runs", "plot_metric_vs_beta",
+           "plot_metric_vs_reconstruction", "plot_strips", "write_figures"]
+
 import numpy as np
 
 RECONSTRUCTION = "heldout_log_px_z"

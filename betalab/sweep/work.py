@@ -9,6 +9,9 @@ from it when present, so a task killed mid-training continues where its last che
 
 from __future__ import annotations
 
+__all__ = ["CHECKPOINT_FORMAT", "CURVE_POINTS", "versions", "dataset",
+           "heldout_indices", "resolve_device", "train_group"]
+
 import functools
 import platform
 import time

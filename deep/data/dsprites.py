@@ -37,6 +37,10 @@ patch is still computed from the shape's implicit equation.
 
 from __future__ import annotations
 
+__all__ = ["IMAGE_SIZE", "FULL_FACTOR_SIZES", "FACTOR_NAMES", "SHAPES", "SUPERSAMPLE",
+           "CACHE_VERSION", "factor_values", "patch_table", "DSprites",
+           "render_full_uint8", "render_full", "render_packed"]
+
 import functools
 import os
 import tempfile

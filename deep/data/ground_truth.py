@@ -15,6 +15,9 @@ dSprites archive (Matthey et al. 2017): for sizes ``(S_1, ..., S_K)``
 
 from __future__ import annotations
 
+__all__ = ["GroundTruthData", "check_factor_sizes", "check_factors", "index_of",
+           "factors_of", "sample_uniform_factors", "full_grid"]
+
 from typing import Protocol, runtime_checkable
 
 import numpy as np

@@ -15,6 +15,8 @@ No file is read or written here.
 
 from __future__ import annotations
 
+__all__ = ["unpack_bits", "DeviceStore", "Subset"]
+
 import numpy as np
 import torch
 

@@ -10,6 +10,9 @@ factors afresh is a uniform draw among the rows with the same ``v_y``.
 
 from __future__ import annotations
 
+__all__ = ["beta_vae_zdiff", "fit_softmax_classifier", "beta_vae_score",
+           "factor_vae_votes", "factor_vae_score"]
+
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp

@@ -12,6 +12,9 @@ freedom (Wilks 1938): the basis of the bound used in the tests.
 
 from __future__ import annotations
 
+__all__ = ["check_codes_factors", "discrete_entropy", "discrete_mutual_info",
+           "histogram_discretize", "mutual_info_matrix", "mig_from_mi", "mig_histogram"]
+
 import numpy as np
 
 

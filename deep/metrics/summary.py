@@ -14,6 +14,8 @@ dimension and active units of one trained VAE (pure numpy/torch, no I/O).
 
 from __future__ import annotations
 
+__all__ = ["ACTIVE_UNIT_THRESHOLD", "active_units", "heldout_terms", "evaluate_vae"]
+
 import numpy as np
 import torch
 

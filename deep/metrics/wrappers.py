@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["MIG_ESTIMATORS", "mig", "encode_dataset"]
+
 import numpy as np
 
 from deep.metrics.information import mig_histogram

@@ -6,6 +6,10 @@ takes a ``torch.Generator``.
 
 from __future__ import annotations
 
+__all__ = ["LOG_2PI", "gaussian_log_density", "kl_diag_gaussian_std_normal",
+           "sample_diag_gaussian", "bernoulli_log_likelihood",
+           "gaussian_log_likelihood", "StandardNormalPrior"]
+
 import math
 
 import torch

@@ -19,6 +19,8 @@ map (B, d) to (B, 1, 64, 64) logits (Bernoulli) or means (Gaussian).
 
 from __future__ import annotations
 
+__all__ = ["MLPEncoder", "MLPDecoder", "ConvEncoder", "ConvDecoder", "Discriminator"]
+
 import torch
 from torch import nn
 

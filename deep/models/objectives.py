@@ -27,6 +27,11 @@ Objectives
 
 from __future__ import annotations
 
+__all__ = ["OBJECTIVES", "ISA_OBJECTIVES", "ESTIMATORS", "ObjectiveOutput",
+           "prior_terms", "kl_term", "BetaVAE", "log_qz_matrix", "mss_log_weights",
+           "aggregate_log_densities", "kl_decomposition", "BetaTCVAE", "permute_dims",
+           "density_ratio_tc", "FactorVAE", "build_objective"]
+
 import math
 from dataclasses import dataclass
 

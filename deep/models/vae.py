@@ -8,6 +8,8 @@ touching the training loop.
 
 from __future__ import annotations
 
+__all__ = ["ARCHITECTURES", "LIKELIHOODS", "VAEConfig", "VAE", "build_vae"]
+
 import math
 from dataclasses import asdict, dataclass
 

@@ -208,9 +208,9 @@ def test_runner_writes_report_and_is_deterministic(tmp_path, toy_study):
     assert (tmp_path / toy_study / "line.png").stat().st_size > 0
     assert (tmp_path / toy_study / "line.pdf").stat().st_size > 0
     report = (tmp_path / "report.md").read_text()
-    assert f"![{toy_study}/line.png]" in report and "seed **3**" in report
+    assert f"]({toy_study}/line.png)" in report and "scale **quick**, seed 3" in report
     assert "**Paper claims: 1** — 1 hold" in report and "## Coverage of the papers" in report
-    assert f"| {toy_study}:2 | value is 100 |" in report
+    assert f"| {toy_study}:2 | value is 100 | check |" in report
     assert data["counts"]["check"]["fails"] == 1 and data["claims"][0]["id"] == f"{toy_study}:1"
     first = json.loads((tmp_path / toy_study / "result.json").read_text())["numbers"]
     runner.reproduce(cfg, tmp_path / "again", only=toy_study, progress=False)
@@ -235,8 +235,8 @@ def test_resume_reuses_matching_results(tmp_path, toy_study):
 def test_cli_errors_are_clear(capsys):
     assert main(["run", "no-such-study", "--out", "/tmp/unused"]) == 2
     assert "unknown study" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["reproduce", "--seed", "notanint"])
+    assert main(["reproduce", "--seed", "notanint"]) == 2
+    assert "--seed: invalid int value" in capsys.readouterr().err
 
 
 def test_every_registered_study_has_a_notebook():

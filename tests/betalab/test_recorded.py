@@ -63,7 +63,7 @@ def test_record_and_report(tmp_path, toy_cpu_study):
     runner.write_report([quick], registry.StudyConfig(), out, runner.recorded_records(root))
     report = (out / "report.md").read_text()
     assert "Recorded **cpu-scale** run" in report and "**Paper claims: 1** — 1 hold" in report
-    assert f"![cpu/{toy_cpu_study}/line.png]" in report
+    assert f"](cpu/{toy_cpu_study}/line.png)" in report
     assert (out / "cpu" / toy_cpu_study / "line.png").exists()
     # without a recorded run the quick verdict stands
     runner.write_report([quick], registry.StudyConfig(), out, {})

@@ -2,6 +2,8 @@
 leave no run directory behind, a clean stop on a non-finite loss."""
 
 import json
+import os
+import signal
 
 import pytest
 import torch
@@ -18,31 +20,58 @@ def _log(path):
 
 
 @pytest.mark.parametrize("model", ["beta-vae", "factor-vae"])
-def test_resume_gives_the_same_loss_curve(tmp_path, model, monkeypatch):
+def test_ctrl_c_saves_a_checkpoint_and_resume_gives_the_same_loss_curve(tmp_path, model,
+                                                                         monkeypatch, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
-    args = TINY + ["--model", model, "--checkpoint-every", "3", "--max-steps", "7"]
+    # --checkpoint-every beyond the run's length: the last step and Ctrl-C still save one
+    args = TINY + ["--model", model, "--checkpoint-every", "100", "--max-steps", "7"]
     assert main(["train", *args, "--out", str(a)]) == 0
     ref = _log(a)
     assert [r["step"] for r in ref] == list(range(7)) and {"loss", "recon", "kl"} <= set(ref[0])
+    assert bt.load_checkpoint(a / "checkpoint.pt")["state"]["step"] == 7
+    assert (a / "curves.png").stat().st_size > 0
 
-    # interrupt after 5 steps: the checkpoint holds step 3, the log 5 lines
+    # Ctrl-C during step 4: the step finishes, a checkpoint of step 5 is saved, one line printed
     from deep import train as dt
 
     orig = dt.Trainer.run_step
 
-    def flaky(self):
-        if self.step == 5:
-            raise KeyboardInterrupt
+    def interrupted(self):
+        if self.step == 4:
+            os.kill(os.getpid(), signal.SIGINT)
         return orig(self)
 
-    monkeypatch.setattr(dt.Trainer, "run_step", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        main(["train", *args, "--out", str(b)])
-    assert json.loads((b / "status.json").read_text())["last_checkpoint_step"] == 3
+    monkeypatch.setattr(dt.Trainer, "run_step", interrupted)
+    capsys.readouterr()
+    assert main(["train", *args, "--out", str(b)]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "--resume" in err, err
+    status = json.loads((b / "status.json").read_text())
+    assert status == {"status": "interrupted", "step": 5, "last_checkpoint_step": 5}
+    assert bt.load_checkpoint(b / "checkpoint.pt")["state"]["step"] == 5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
     monkeypatch.setattr(dt.Trainer, "run_step", orig)
     assert main(["train", *args, "--out", str(b), "--resume"]) == 0
     assert _log(b) == ref
     assert not [p for p in b.iterdir() if p.name.startswith(".")]     # no temp files left
+
+
+def test_sigterm_writes_status_and_checkpoint(tmp_path, monkeypatch, capsys):
+    from deep import train as dt
+
+    orig = dt.Trainer.run_step
+
+    def terminated(self):
+        if self.step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return orig(self)
+
+    monkeypatch.setattr(dt.Trainer, "run_step", terminated)
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--max-steps", "6", "--out", str(out)]) == 143
+    assert json.loads((out / "status.json").read_text())["status"] == "terminated"
+    assert bt.load_checkpoint(out / "checkpoint.pt")["state"]["step"] == 3
+    assert [r["step"] for r in _log(out)] == [0, 1, 2]
 
 
 def test_checkpoint_is_weights_only_loadable(tmp_path):
@@ -53,8 +82,8 @@ def test_checkpoint_is_weights_only_loadable(tmp_path):
 
 
 @pytest.mark.parametrize("bad, message", [
-    (["--model", "beta-gan"], "unknown model"),
-    (["--dataset", "mnist"], "unknown dataset"),
+    (["--model", "beta-gan"], "invalid choice"),
+    (["--dataset", "mnist"], "invalid choice"),
     (["--beta", "-1"], "beta"),
     (["--epochs", "0"], "epochs"),
 ])

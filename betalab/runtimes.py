@@ -1,0 +1,49 @@
+"""Run time of each study at each scale, as ``betalab list`` shows it.
+
+``quick``: measured by one ``betalab reproduce --jobs 1`` on 2 CPU cores shared with other work
+(load average about 7), so an idle machine is faster; ``seconds`` in each ``result.json``
+records the time of the latest run. ``cpu``: the recorded cpu-scale runs (``recorded/``; README).
+``full``: measured where stated in the README, ``"GPU"`` where the paper's configuration needs
+a GPU (see the study's *not run* claims for the estimate), ``"?"`` not measured. ``"="``: the
+study has no configuration of that scale and runs its quick one.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RUNTIMES", "estimate"]
+
+#: study -> {"quick": seconds, "cpu": seconds | "=", "full": seconds | "GPU" | "?" | "="}
+RUNTIMES = {
+    "dsprites-beta-vae-quick": {"quick": 41, "cpu": "=", "full": "GPU"},
+    "fa-beta": {"quick": 1, "cpu": "=", "full": "?"},
+    "fa-pruning": {"quick": 1, "cpu": "=", "full": "?"},
+    "fa-rotation": {"quick": 2, "cpu": "=", "full": "?"},
+    "ica-beta-sweep": {"quick": 9, "cpu": "=", "full": "?"},
+    "ica-overcomplete": {"quick": 11, "cpu": "=", "full": "?"},
+    "isa-prior-samples": {"quick": 2, "cpu": "=", "full": "?"},
+    "isa-symmetry-breaking": {"quick": 24, "cpu": "=", "full": "?"},
+    "isa-vae-exponents": {"quick": 78, "cpu": 32 * 60, "full": "GPU"},
+    "isa-vae-fig5a": {"quick": 361, "cpu": 67 * 60, "full": "GPU"},
+    "kp-nonuniqueness": {"quick": 1, "cpu": "=", "full": "?"},
+    "kp-posterior-jacobian": {"quick": 1, "cpu": "=", "full": "?"},
+    "kp-uniqueness": {"quick": 135, "cpu": "=", "full": 110 * 60},
+    "linear-vae-fig3": {"quick": 4, "cpu": "=", "full": "?"},
+    "linear-vae-fixed-decoder": {"quick": 1, "cpu": "=", "full": "?"},
+    "linear-vae-propositions": {"quick": 1, "cpu": "=", "full": "?"},
+    "linear-vae-tie-family": {"quick": 1, "cpu": "=", "full": "?"},
+    "lp-nested-fig2": {"quick": 1, "cpu": "=", "full": "?"},
+    "lp-nested-fig3": {"quick": 1, "cpu": "=", "full": "?"},
+}
+
+
+def estimate(study: str, scale: str) -> str:
+    """The run time of ``study`` at ``scale`` as a short string: ``41s``, ``32min``, ``2h``,
+    ``=`` (runs the quick configuration), ``GPU`` or ``?``."""
+    t = RUNTIMES.get(study, {}).get(scale, "?")
+    if isinstance(t, str):
+        return t
+    if t < 90:
+        return f"{max(1, round(t))}s"
+    if t < 5400:
+        return f"{round(t / 60)}min"
+    return f"{round(t / 3600)}h"
