@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from betalab import claims as C
-from betalab.registry import StudyConfig, StudyResult, study
+from betalab.registry import Param, StudyConfig, StudyResult, grid, integer, study
 from linear_models import factor_analysis as fa
 
 PAPER = "Stühmer et al. 2020"
@@ -259,14 +259,18 @@ def pruning_study(config: StudyConfig) -> StudyResult:
 
 
 @study("fa-beta", title="β-VI changes the amplitude of the free-energy variation, not the directions",
-       paper=PAPER, source="App. B.5", notebook="fa_beta.py")
+       paper=PAPER, source="App. B.5", notebook="fa_beta.py",
+       params={"betas": Param("β grid (increasing, ≥ 3 values); default 15 (full: 41) log-spaced "
+                              "values in [0.1, 20]", grid(3)),
+               "n_theta": Param("number of rotation angles θ on [0, π]; default 91 (full: 361)",
+                                integer(lo=5))})
 def beta_study(config: StudyConfig) -> StudyResult:
     import matplotlib.pyplot as plt
 
     src = f"{PAPER}, App. B.5"
     X, W, psi, _ = rotation_problem(config.seed)
-    thetas = np.linspace(0.0, np.pi, 361 if config.full else 91)
-    betas = np.geomspace(0.1, 20.0, 41 if config.full else 15)
+    thetas = np.linspace(0.0, np.pi, config.param("n_theta", 361 if config.full else 91))
+    betas = np.asarray(config.param("betas", np.geomspace(0.1, 20.0, 41 if config.full else 15)))
     curves13 = np.array([[fa.free_energy(X, _rotated(W, t), psi, b) for t in thetas] for b in betas])
     curves16 = curves13 / betas[:, None]
     amp13, amp16 = np.ptp(curves13, axis=1), np.ptp(curves16, axis=1)
