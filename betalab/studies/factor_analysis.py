@@ -179,7 +179,7 @@ def rotation_study(config: StudyConfig) -> StudyResult:
         ax.plot([], [], color=col, label=lab)
     ax.set_aspect("equal")
     ax.set_title("data and weight columns")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)  # under the axes
     ax = axes[1]
     ax.plot(thetas, ll, label="log-likelihood", color="k")
     ax.plot(thetas, F, label="free energy (mean-field VI)", color="tab:red")
@@ -187,7 +187,7 @@ def rotation_study(config: StudyConfig) -> StudyResult:
     ax.set_xlabel("rotation θ")
     ax.set_ylabel("nats")
     ax.set_title(f"App. B.3: F(π/4) = {F[i45]:.2f}, log L = {ll[0]:.2f}")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)  # under the axes
     for ax, th in zip(axes[2:], (0.0, np.pi / 4)):
         Wt = _rotated(W, th)
         lam = fa.posterior_precision(Wt, psi)
@@ -197,7 +197,7 @@ def rotation_study(config: StudyConfig) -> StudyResult:
         ax.set_title(f"posterior covariance, θ = {'0' if th == 0 else 'π/4'}")
         ax.set_xlabel("z₁")
         ax.set_ylabel("z₂")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)  # under the axes
     fig.suptitle("Stühmer et al. 2020, App. B.3: mean-field VI breaks the rotation symmetry of FA")
     fig.tight_layout()
     numbers = {"thetas": thetas, "log_likelihood": ll, "free_energy": F, "eigenvalues": [lam1, lam2],
