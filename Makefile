@@ -3,12 +3,14 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NB_STAMP     := $(VENV)/.notebooks
+LAB_OVERRIDE := jupyter/lab/settings/overrides.d/betalab-notebooks.json
 JOBS   ?= 2
 # One BLAS thread per process: the parallelism is across processes (--jobs, pytest -n).
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install reproduce reproduce-full test test-slow notebooks bench clean
+.PHONY: install reproduce reproduce-full test test-slow notebooks notebooks-install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,14 +40,30 @@ reproduce: $(STAMP)
 reproduce-full: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/betalab reproduce --full --jobs $(JOBS)
 
-test: $(STAMP)
+test: $(STAMP) $(NB_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS)
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) $(NB_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --runslow
 
-notebooks: $(STAMP)
+# Notebooks: JupyterLab, jupytext and a kernel; the project's Lab settings (jupyter/lab/settings)
+# make a notebooks/*.py file open as a notebook by default. The tests run every notebook in a
+# kernel and open one in headless Chromium (Debian's chromium and chromium-driver, installed
+# here when missing; apt needs root).
+$(NB_STAMP): pyproject.toml $(LAB_OVERRIDE) | $(STAMP)
 	$(BIN)/python -m pip install -e ".[test,notebooks]"
+	$(BIN)/python -c "import os, shutil; from jupyterlab.commands import get_app_dir; \
+	d = os.path.join(get_app_dir(), 'settings', 'overrides.d'); os.makedirs(d, exist_ok=True); \
+	shutil.copy('$(LAB_OVERRIDE)', d); print('JupyterLab settings installed in', d)"
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing chromium and chromium-driver (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+	touch $(NB_STAMP)
+
+notebooks-install: $(NB_STAMP)
+
+notebooks: $(NB_STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)

@@ -30,3 +30,19 @@ result.figures["beta"]
 # %%
 for c in result.claims:
     print(f"[{c.verdict}] {c.statement}: measured {c.measured}")
+
+# %% [markdown]
+# ## Your own β grid
+# The study declares its knobs; `StudyConfig(params=...)` overrides them (an unknown name or an
+# invalid value, e.g. a decreasing grid, raises `ValueError` before anything runs).
+
+# %%
+from betalab.registry import get
+
+for name, p in get("fa-beta").params.items():
+    print(f"{name}: {p.doc}")
+
+# %%
+wide = beta_study(StudyConfig(params={"betas": [0.01, 0.1, 1.0, 10.0, 100.0], "n_theta": 181}))
+print(f"amplitude (eq 16) per β: {[round(float(a), 4) for a in wide.numbers['amplitude_eq16']]}")
+wide.figures["beta"]

@@ -92,7 +92,8 @@ def traversal_figure(model, dataset, mu, kl, title, n_steps=9, limit=3.0, ref_in
     with torch.no_grad():
         imgs = model.mean_image(torch.from_numpy(z.reshape(-1, z.shape[-1])).to(p)).cpu().numpy()
     imgs = imgs.reshape(len(order), n_steps, 64, 64)
-    fig, axes = plt.subplots(len(order), n_steps, figsize=(n_steps * 0.9, len(order) * 0.95))
+    fig, axes = plt.subplots(len(order), n_steps, figsize=(max(n_steps * 0.9, 8.5), len(order) * 0.95 + 0.6),
+                             layout="constrained")
     for r in range(len(order)):
         for c in range(n_steps):
             ax = axes[r, c]
@@ -114,7 +115,8 @@ def latent_factor_figure(mu, f, kl, values, title, n_latents=None):
 
     order = np.argsort(kl)[::-1][: n_latents or mu.shape[1]]
     sizes = f.max(0) + 1
-    fig, axes = plt.subplots(len(order), 3, figsize=(7.5, 1.6 * len(order)), squeeze=False)
+    fig, axes = plt.subplots(len(order), 3, figsize=(8.5, 1.6 * len(order) + 0.4), squeeze=False,
+                             layout="constrained")
     lim = max(1e-6, np.abs(mu[:, order]).max())
     for r, j in enumerate(order):
         grid = np.zeros((sizes[4], sizes[3]))
@@ -137,7 +139,6 @@ def latent_factor_figure(mu, f, kl, values, title, n_latents=None):
     axes[0, 0].set_title("mean z vs position (x, y)", fontsize=8)
     axes[0, 2].legend(fontsize=6, loc="upper right")
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -150,7 +151,8 @@ def reconstruction_figure(model, dataset, idx, title):
     with torch.no_grad():
         mu, _ = model.encode(torch.from_numpy(x).to(p))
         rec = model.mean_image(mu).cpu().numpy()
-    fig, axes = plt.subplots(2, len(idx), figsize=(len(idx) * 0.9, 2.0))
+    fig, axes = plt.subplots(2, len(idx), figsize=(max(len(idx) * 0.9, 8.5), 2.0 + 0.15 * title.count("\n")),
+                             layout="constrained")
     for c in range(len(idx)):
         for r, img in enumerate((x[c, 0], rec[c, 0])):
             axes[r, c].imshow(img, cmap="gray", vmin=0, vmax=1)
@@ -237,6 +239,13 @@ def dsprites_beta_vae_quick(config: StudyConfig) -> StudyResult:
 
     kl = trained["kl_per_dim"]
     title = (f"β-VAE (β={beta:g}) on dSprites grid {data.factor_sizes}, seed {config.seed}")
+    if not config.full:
+        # Measured (seed 0, 1 CPU thread): after these 1,500 steps (~40 s) one or two of the six
+        # latents carry KL and the reconstructions are close to the mean image; lr 5e-3 with
+        # batch 128 (~60 s) gave the same. The figures say so instead of looking broken.
+        active = int(np.sum(np.asarray(kl) > 0.1))
+        title += (f"\nshort CPU demonstration ({steps} steps): {active} of {vcfg.latent_dim} latents "
+                  "active (KL > 0.1 nats), the others still at the prior; --full trains the paper's model")
     figures = {
         "traversals": traversal_figure(model, data, mu, kl,
                                        "Latent traversals, latents sorted by KL "
@@ -244,9 +253,9 @@ def dsprites_beta_vae_quick(config: StudyConfig) -> StudyResult:
         "latent_vs_factor": latent_factor_figure(
             mu, f, kl, data.factor_values(),
             "Mean latent activation vs factors (Higgins Fig. 6A; Stühmer App. A.5):\n"
-            "red ellipse, green square, blue heart"),
+            "red ellipse, green square, blue heart\n" + title),
         "reconstructions": reconstruction_figure(model, data, np.arange(7, len(data), len(data) // 8)[:8],
-                                                 "Reconstructions (posterior mean)"),
+                                                 "Reconstructions (posterior mean)\n" + title),
         "training": curve_figure(history, "Training terms of Higgins eq. 4 (" + title + ")"),
     }
     numbers = {"factor_sizes": list(data.factor_sizes), "steps": steps, "batch_size": bs,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from betalab import claims as C
-from betalab.registry import StudyConfig, StudyResult, study
+from betalab.registry import Param, StudyConfig, StudyResult, grid, integer, study
 from linear_models import factor_analysis as fa
 
 PAPER = "Stühmer et al. 2020"
@@ -179,7 +179,7 @@ def rotation_study(config: StudyConfig) -> StudyResult:
         ax.plot([], [], color=col, label=lab)
     ax.set_aspect("equal")
     ax.set_title("data and weight columns")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)  # under the axes
     ax = axes[1]
     ax.plot(thetas, ll, label="log-likelihood", color="k")
     ax.plot(thetas, F, label="free energy (mean-field VI)", color="tab:red")
@@ -187,7 +187,7 @@ def rotation_study(config: StudyConfig) -> StudyResult:
     ax.set_xlabel("rotation θ")
     ax.set_ylabel("nats")
     ax.set_title(f"App. B.3: F(π/4) = {F[i45]:.2f}, log L = {ll[0]:.2f}")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)  # under the axes
     for ax, th in zip(axes[2:], (0.0, np.pi / 4)):
         Wt = _rotated(W, th)
         lam = fa.posterior_precision(Wt, psi)
@@ -197,7 +197,7 @@ def rotation_study(config: StudyConfig) -> StudyResult:
         ax.set_title(f"posterior covariance, θ = {'0' if th == 0 else 'π/4'}")
         ax.set_xlabel("z₁")
         ax.set_ylabel("z₂")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)  # under the axes
     fig.suptitle("Stühmer et al. 2020, App. B.3: mean-field VI breaks the rotation symmetry of FA")
     fig.tight_layout()
     numbers = {"thetas": thetas, "log_likelihood": ll, "free_energy": F, "eigenvalues": [lam1, lam2],
@@ -259,14 +259,18 @@ def pruning_study(config: StudyConfig) -> StudyResult:
 
 
 @study("fa-beta", title="β-VI changes the amplitude of the free-energy variation, not the directions",
-       paper=PAPER, source="App. B.5", notebook="fa_beta.py")
+       paper=PAPER, source="App. B.5", notebook="fa_beta.py",
+       params={"betas": Param("β grid (increasing, ≥ 3 values); default 15 (full: 41) log-spaced "
+                              "values in [0.1, 20]", grid(3)),
+               "n_theta": Param("number of rotation angles θ on [0, π]; default 91 (full: 361)",
+                                integer(lo=5))})
 def beta_study(config: StudyConfig) -> StudyResult:
     import matplotlib.pyplot as plt
 
     src = f"{PAPER}, App. B.5"
     X, W, psi, _ = rotation_problem(config.seed)
-    thetas = np.linspace(0.0, np.pi, 361 if config.full else 91)
-    betas = np.geomspace(0.1, 20.0, 41 if config.full else 15)
+    thetas = np.linspace(0.0, np.pi, config.param("n_theta", 361 if config.full else 91))
+    betas = np.asarray(config.param("betas", np.geomspace(0.1, 20.0, 41 if config.full else 15)))
     curves13 = np.array([[fa.free_energy(X, _rotated(W, t), psi, b) for t in thetas] for b in betas])
     curves16 = curves13 / betas[:, None]
     amp13, amp16 = np.ptp(curves13, axis=1), np.ptp(curves16, axis=1)

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import integrate, optimize, stats
 
 from betalab.claims import as_printed, relation
-from betalab.registry import StudyConfig, StudyResult, study
+from betalab.registry import Param, StudyConfig, StudyResult, grid, integer, real, study
 from linear_models import ica
 
 PAPER = "Stühmer, Turner & Nowozin 2020 (AISTATS)"
@@ -234,14 +234,20 @@ def ica_overcomplete(config: StudyConfig) -> StudyResult:
 
 @study("ica-beta-sweep", title="Over-complete ICA: component norms and angles against β",
        paper=PAPER, source="sec. 2.4 (beyond the paper's two β values); App. B.8",
-       notebook="ica_overcomplete.py")
+       notebook="ica_overcomplete.py",
+       params={"n": Param("number of data points N; default 200 (full: 1000)", integer(lo=10)),
+               "betas": Param("β grid (increasing, must hold 5, the value of Fig 1c); default "
+                              "(0.1, 0.3, 1, 2, 5, 8)", grid(2, contains=(5.0,))),
+               "noise_variance": Param(f"observation noise variance σ² (Ψ = σ² I); default {PSI[0]}",
+                                       real(lo=0.0))})
 def ica_beta_sweep(config: StudyConfig) -> StudyResult:
     import matplotlib.pyplot as plt
 
-    n = 1000 if config.full else 200
-    betas = (np.array([0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0]) if config.full
-             else np.array([0.1, 0.3, 1.0, 2.0, 5.0, 8.0]))
+    n = config.param("n", 1000 if config.full else 200)
+    betas = np.asarray(config.param("betas", [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0]
+                                    if config.full else [0.1, 0.3, 1.0, 2.0, 5.0, 8.0]))
     W_true, psi = true_model()
+    psi = np.full_like(psi, config.param("noise_variance", psi[0]))
     X, _ = ica.sample(n, W_true, psi, NU, SCALE, rng=config.rng(0))
     norms, kept_angle, kl, n_kept = [], [], [], []
     for beta in betas:
@@ -255,7 +261,7 @@ def ica_beta_sweep(config: StudyConfig) -> StudyResult:
         kl.append(t["kl"] / n)
     norms, kl, n_kept = np.array(norms), np.array(kl), np.array(n_kept)
     onset = float(betas[np.argmax(n_kept < 3)]) if np.any(n_kept < 3) else float("inf")
-    numbers = {"N": n, "betas": betas, "norms_sorted": norms, "n_kept": n_kept,
+    numbers = {"N": n, "noise_variance": float(psi[0]), "betas": betas, "norms_sorted": norms, "n_kept": n_kept,
                "largest_kept_pair_angle_deg": np.array(kept_angle), "kl_per_point": kl,
                "pruning_onset_beta": onset}
     claims = [
@@ -292,6 +298,7 @@ def ica_beta_sweep(config: StudyConfig) -> StudyResult:
         ax.set_xlabel("β")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
-    fig.suptitle("Over-complete ICA (App. B.8 setting) under β-VI: where does pruning start?")
+    fig.suptitle(f"Over-complete ICA (App. B.8 setting; N = {n}, σ² = {psi[0]:g}) under β-VI: "
+                 "where does pruning start?")
     fig.tight_layout()
     return StudyResult(numbers=numbers, figures={"sweep": fig}, claims=claims)

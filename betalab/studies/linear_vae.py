@@ -313,7 +313,11 @@ def _fig3_figure(betas, sw, lam, b_tie, b_al):
     b.plot(betas, sw["tie_aligned"], color="C3", ls=":", lw=2, label="TIE, min over symmetries")
     b.axvline(1.0, ls="--", color="C1", lw=1)
     b.axvline(b_tie, ls="--", color="C2", lw=1, label=f"TIE argmin β = {b_tie:.3f}")
-    b.set(ylabel="nats", yscale="symlog", title="(B) MIE / TIE (eq 45 corrected)")
+    # MIE and TIE are non-negative and 0 at some β: symlog with a linear range near 0 shows the
+    # zeros; limits from the data, so no negative tick appears and TIE stays inside the axes
+    top = max(float(np.nanmax(sw[k])) for k in ("mie", "tie", "tie_aligned"))
+    b.set_yscale("symlog", linthresh=1e-2)
+    b.set(ylabel="nats (symlog: linear below 0.01)", ylim=(0.0, top * 2.0), title="(B) MIE / TIE (eq 45 corrected)")
     c.plot(betas, sw["reconstruction"], color="C4")
     c.set(ylabel="E log p(x|z) [nats]", title="(C) Reconstruction* (eq 49)")
     d.plot(betas, sw["kl"], color="C5")
@@ -328,7 +332,7 @@ def _fig3_figure(betas, sw, lam, b_tie, b_al):
     a.legend(fontsize=8)
     b.legend(fontsize=7)
     fig.suptitle("Sikka 2020, Fig 3: linear β-VAE at the optimum, N = 128, k = 2, "
-                 "A_ij = (1+δ_ij)/2 (dotted: collapse thresholds λ_i)", fontsize=10)
+                 "$A_{ij} = (1+\\delta_{ij})/2$ (dotted: collapse thresholds $\\lambda_i$)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -433,18 +437,20 @@ def _propositions_figure(betas, t, fb, fa_t):
     ax2.plot(betas, -t["kl"], color="C1", ls="--", label="−KL* = dL*/dβ (eq 16)")
     ax.set(xscale="log", xlabel="β", ylabel="L* [nats]", title="Linear β-VAE: L* and its slope")
     ax2.set_ylabel("dL*/dβ")
-    ax.legend(loc="lower left", fontsize=8)
-    ax2.legend(loc="lower right", fontsize=8)
+    # one legend for both axes, under the panel: inside it covered the curves
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
     ax = axes[1]
     ax.plot(betas, t["kl"], label="KL* (eq 18)")
-    ax.plot(betas, t["reconstruction"] - t["reconstruction"][0], label="rec* − rec*(β_min) (eq 19)")
+    ax.plot(betas, t["reconstruction"] - t["reconstruction"][0], label="rec* − rec*($\\beta_{min}$) (eq 19)")
     ax.plot(betas, t["elbo"] - t["elbo"].max(), label="ELBO* − max (eq 22)")
     ax.axvline(1.0, ls="--", color="k", lw=1)
     ax.set(xscale="log", xlabel="β", ylabel="nats", title="Linear β-VAE, N = 128, k = 2")
     ax.legend(fontsize=8)
     ax = axes[2]
     ax.plot(fb, fa_t["kl"], label="KL*")
-    ax.plot(fb, fa_t["reconstruction"] - fa_t["reconstruction"][0], label="rec* − rec*(β_min)")
+    ax.plot(fb, fa_t["reconstruction"] - fa_t["reconstruction"][0], label="rec* − rec*($\\beta_{min}$)")
     ax.plot(fb, fa_t["elbo"] - fa_t["elbo"].max(), label="ELBO* − max")
     ax.axvline(1.0, ls="--", color="k", lw=1)
     ax.set(xscale="log", xlabel="β", ylabel="nats per point", title="Factor analysis, fixed decoder")

@@ -66,10 +66,17 @@ def fig2(config: StudyConfig) -> StudyResult:
             ax = fig.add_subplot(3, 3, 3 * i + j + 1, projection="3d")
             ax.plot_surface(z[..., 1], z[..., 2], z[..., 0], cmap="viridis", linewidth=0,
                             antialiased=True, rstride=1, cstride=1, alpha=0.9)
-            ax.set_title(f"$p_0={p0:g}$, $p_1={p1:g}$", fontsize=10)
-            ax.set_xlabel("$z_2$"); ax.set_ylabel("$z_3$"); ax.set_zlabel("$z_1$")
-            ax.set_box_aspect((1, 1, 1))
-    fig.suptitle("Fig. 2: iso-surfaces $f(z)=1$ of the $L_p$-nested function, eq. 6", y=0.93)
+            ax.set_title(f"$p_0={p0:g}$, $p_1={p1:g}$", fontsize=10, pad=0)
+            # three ticks per axis in small type, labels close to the axes: the default ticks
+            # overlapped and the z label ran into the next panel's title
+            for axis, name in ((ax.xaxis, "$z_2$"), (ax.yaxis, "$z_3$"), (ax.zaxis, "$z_1$")):
+                axis.set_ticks([-1, 0, 1])
+                axis.set_label_text(name, fontsize=9)
+                axis.labelpad = -6
+            ax.tick_params(labelsize=7, pad=-2)
+            ax.set_box_aspect((1, 1, 1), zoom=0.85)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.92, wspace=0.05, hspace=0.12)
+    fig.suptitle("Fig. 2: iso-surfaces $f(z)=1$ of the $L_p$-nested function, eq. 6", y=0.97)
 
     # eq 8 as printed: the inner product runs to l_1 instead of l_i
     tree3 = (1.5, [None, None, (0.7, [None, None])])            # l_0 = 3 children, l_1 = 2

@@ -1,6 +1,7 @@
 """The Kumar & Poole studies run in quick mode, return figures and no failing claims."""
 
 import matplotlib.pyplot as plt
+import pytest
 
 from betalab.registry import StudyConfig, get
 
@@ -61,17 +62,36 @@ def test_nonuniqueness_study(check_claims):
     assert r.numbers["max_err_prior_ratio"] < 1e-5
 
 
-def test_uniqueness_study(check_claims):
-    r = _check("kp-uniqueness", check_claims)
-    key = "identity/diagonal/amortised"
-    # converged diagonal-Σ trials recover the true latents up to a few degrees
-    assert r.numbers[key + "/median_abs_angle_final"] < 5.0
-    assert len(r.numbers[key]["angle"]) == r.numbers["n_trials_per_experiment"]
-    for nl in ("identity", "tanh", "sigmoid", "elu"):
-        for am in ("amortised", "unamortised"):
-            # two initialisations on the same data: one optimum with diagonal Σ, not with full Σ
-            assert r.numbers[f"{nl}/diagonal/{am}/median_pair_angle_difference"] < 1.0
-            assert r.numbers[f"{nl}/full/{am}/median_pair_angle_difference"] > 5.0
+@pytest.mark.parametrize("nl", ["identity", "tanh", "sigmoid", "elu"])
+def test_uniqueness_study(nl, check_claims):
+    """One ν per test (its four experiments and seeds do not depend on the other ν), so the
+    quick study's 16 experiments spread over the test workers; together the four tests check
+    every claim of ``kp-uniqueness``."""
+    r = get("kp-uniqueness")(StudyConfig(seed=1, params={"nonlinearities": [nl]}))
+    assert r.figures
+    assert {c.statement.split(",")[0] for c in r.claims} == {f"nu={nl}"}
+    assert len(r.claims) >= 4  # amortised or not x (alignment, diagonal < full), with their pairs
+    check_claims("kp-uniqueness", r.claims)
+    plt.close("all")
+    if nl == "identity":
+        key = "identity/diagonal/amortised"
+        # converged diagonal-Σ trials recover the true latents up to a few degrees
+        assert r.numbers[key + "/median_abs_angle_final"] < 5.0
+        assert len(r.numbers[key]["angle"]) == r.numbers["n_trials_per_experiment"]
+    for am in ("amortised", "unamortised"):
+        # two initialisations on the same data: one optimum with diagonal Σ, not with full Σ
+        assert r.numbers[f"{nl}/diagonal/{am}/median_pair_angle_difference"] < 1.0
+        assert r.numbers[f"{nl}/full/{am}/median_pair_angle_difference"] > 5.0
+
+
+def test_uniqueness_nonlinearities_are_checked():
+    study = get("kp-uniqueness")
+    with pytest.raises(ValueError, match="nonlinearities must be distinct values"):
+        study(StudyConfig(params={"nonlinearities": ["relu"]}))
+    with pytest.raises(ValueError, match="nonlinearities"):
+        study(StudyConfig(params={"nonlinearities": []}))
+    with pytest.raises(TypeError, match="nonlinearities must be a list"):
+        study(StudyConfig(params={"nonlinearities": "tanh"}))
 
 
 def test_angle_difference_wraps_modulo_90_degrees():
