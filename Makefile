@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# Test oracles installed without their dependencies: disentanglement_lib's metric modules need
+# gin's decorators and absl's logging, not its TensorFlow stack (tests/deep/test_higgins_metric.py).
+ORACLES := "disentanglement-lib==1.5" "gin-config==0.4.0" "absl-py>=1" "six>=1.16"
 # One BLAS thread per process: the parallelism is across processes (--jobs, pytest -n).
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
@@ -18,6 +21,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install "torch==2.13.0"
 	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install --no-deps $(ORACLES)
 	touch $(STAMP)
 
 install: $(STAMP)
