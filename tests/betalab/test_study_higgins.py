@@ -6,7 +6,7 @@ import pytest
 from betalab.registry import StudyConfig
 from betalab.studies import higgins as H
 
-MICRO = dict(reduced=True, n_train=200, n_test=200, L=16, seeds=2, replicas=1, pixel_replicas=1,
+MICRO = dict(reduced=True, n_train=200, n_test=200, L=64, seeds=2, replicas=1, pixel_replicas=1,
              pca_rows=2000, ica_rows=1500)
 
 
@@ -22,12 +22,10 @@ def test_pipeline_gives_the_known_answers(numbers, check_claims):
     # ground truth: the labelled factor's z_diff column is exactly 0 (Higgins Fig. 5: 100%)
     assert s["ground_truth"]["mean"] == 100.0
     for k in ("raw_pixels", "pca", "ica", "untrained_vae"):
-        # four balanced labels: every representation informative at all scores above chance;
-        # 200 test points give a binomial sd of 3 points around 25%, so 40% is 5 sd above it
-        assert 40.0 < s[k]["mean"] <= 100.0, k
-    # betalab's subspace-iteration PCA and scikit-learn's randomized PCA on disjoint samples:
-    # 2,000 and 11,520 images; the variance fraction differs by sampling error (< 1 point)
-    assert abs(numbers["pca_explained_variance"] - numbers["pca_explained_variance_sklearn"]) < 0.01
+        # four balanced labels: a representation that carries the factors scores above chance;
+        # 200 test points give a binomial sd of 3.1 points around 25%, so 35% is 3.3 sd above it
+        # (the untrained encoder, the weakest, scored 57% at the quick scale)
+        assert 35.0 < s[k]["mean"] <= 100.0, k
     check_claims("higgins-fig5-table", H.claims_from(numbers, "quick"))
 
 
@@ -36,7 +34,8 @@ def _numbers_with(row_scores: dict) -> dict:
             for k, v in row_scores.items()}
     return {"rows": rows, "n_images": 737_280, "protocol": {"L": 64, "n_train": 5000, "n_test": 5000},
             "pca_explained_variance": 0.608, "pca_explained_variance_sklearn": 0.607,
-            "pca_fit_rows": 50_000, "pca_check_rows": 20_000, "scale": "cpu"}
+            "pca_fit_rows": 50_000, "pca_check_rows": 20_000, "scale": "cpu",
+            "pca_fraction_quarters": [0.606, 0.608, 0.607, 0.609]}
 
 
 def test_printed_values_hold_and_far_values_differ_with_a_corrected_claim(check_claims):
