@@ -6,6 +6,9 @@ STAMP  := $(VENV)/.installed
 NB_STAMP     := $(VENV)/.notebooks
 LAB_OVERRIDE := jupyter/lab/settings/overrides.d/betalab-notebooks.json
 JOBS   ?= 2
+# Test oracles installed without their dependencies: disentanglement_lib's metric modules need
+# gin's decorators and absl's logging, not its TensorFlow stack (tests/deep/test_higgins_metric.py).
+ORACLES := "disentanglement-lib==1.5" "gin-config==0.4.0" "absl-py>=1" "six>=1.16"
 # One BLAS thread per process: the parallelism is across processes (--jobs, pytest -n).
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
@@ -30,6 +33,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python betalab/torch_build.py --version $(TORCH_VERSION) --variant $(TORCH_VARIANT) \
 	    --index "$(TORCH_INDEX)"
 	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install --no-deps $(ORACLES)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -10,14 +10,17 @@ factors afresh is a uniform draw among the rows with the same ``v_y``.
 
 from __future__ import annotations
 
-__all__ = ["beta_vae_zdiff", "fit_softmax_classifier", "beta_vae_score",
-           "factor_vae_votes", "factor_vae_score"]
+import math
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from deep.metrics.information import check_codes_factors
+
+__all__ = ["beta_vae_pairs", "zdiff_from_pairs", "beta_vae_zdiff", "fit_softmax_classifier",
+           "fit_softmax_adagrad", "predict_softmax", "beta_vae_accuracy", "beta_vae_score",
+           "higgins_protocol", "factor_vae_votes", "factor_vae_score"]
 
 
 def _groups(f: np.ndarray, k: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -37,71 +40,243 @@ def _check_common(n_train, n_test, batch_size, factor_indices, n_factors):
     return idx
 
 
+def beta_vae_pairs(factors, n_points: int, batch_size: int, rng: np.random.Generator,
+                   factor_indices=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs of the β-VAE metric's generative process (Higgins et al. 2017, eq. 5).
+
+    For each of ``n_points`` training points: ``y ~ Unif(factor_indices)``; ``L = batch_size``
+    rows ``a`` drawn uniformly (``v_a ~ p(v)``) and, for each, a row ``b`` drawn uniformly among
+    the rows sharing ``[v_a]_y`` (on a full factor grid that is exactly "``[v_b]_y = [v_a]_y``,
+    every other factor drawn afresh from p(v)").
+
+    Returns rows ``a`` and ``b`` (n_points, L) int64 and labels ``y`` (n_points,) (positions in
+    ``factor_indices``).
+    """
+    f = np.asarray(factors)
+    if f.ndim != 2 or f.shape[0] < 2 or not np.issubdtype(f.dtype, np.integer):
+        raise ValueError(f"factors must be an integer array of shape (n, K) with n >= 2, "
+                         f"got {f.dtype} {f.shape}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator")
+    idx = _check_common(n_points, 1, batch_size, factor_indices, f.shape[1])
+    labels = rng.integers(0, len(idx), size=n_points)
+    a = rng.integers(0, f.shape[0], size=(n_points, batch_size))
+    u = rng.random(size=(n_points, batch_size))
+    b = np.empty_like(a)
+    for pos, k in enumerate(idx):
+        rows = labels == pos
+        if not rows.any():
+            continue
+        order = np.argsort(f[:, k], kind="stable")
+        _, starts, group, sizes = np.unique(f[order, k], return_inverse=True, return_index=True,
+                                            return_counts=True)
+        g = np.empty(f.shape[0], dtype=np.int64)
+        g[order] = group
+        ga = g[a[rows]]
+        b[rows] = order[starts[ga] + np.minimum((u[rows] * sizes[ga]).astype(np.int64),
+                                                sizes[ga] - 1)]
+    return a, b, labels
+
+
+def zdiff_from_pairs(codes, a: np.ndarray, b: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """``z_diff = (1/L) sum_l |z_a,l - z_b,l|`` (Higgins et al. 2017, eq. 5) for each row of the
+    pair arrays ``a``, ``b`` (n_points, L).
+
+    ``codes`` is an (n, d) array or a function mapping row indices (m,) to codes (m, d), for
+    representations too large to hold for every image (raw pixels); it is called on ``chunk``
+    training points' rows at a time. Returns (n_points, d) float64.
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"a and b must be (n_points, L) arrays of one shape, got {a.shape} and "
+                         f"{b.shape}")
+    if not isinstance(chunk, (int, np.integer)) or isinstance(chunk, bool) or chunk < 1:
+        raise ValueError(f"chunk must be a positive int, got {chunk!r}")
+    rep = codes if callable(codes) else (lambda rows, c=np.asarray(codes, np.float64): c[rows])
+    out = None
+    for s in range(0, a.shape[0], chunk):
+        ca = np.asarray(rep(a[s:s + chunk].ravel()), dtype=np.float64)
+        cb = np.asarray(rep(b[s:s + chunk].ravel()), dtype=np.float64)
+        if out is None:
+            out = np.empty((a.shape[0], ca.shape[1]))
+        m = min(chunk, a.shape[0] - s)
+        out[s:s + m] = np.abs(ca - cb).reshape(m, a.shape[1], -1).mean(1)
+    return out
+
+
 def beta_vae_zdiff(codes, factors, n_points: int, batch_size: int, rng: np.random.Generator,
                    factor_indices=None) -> tuple[np.ndarray, np.ndarray]:
-    """Training points of the β-VAE metric (Higgins et al. 2017, eq. 5).
-
-    For each point: ``y ~ Unif(factor_indices)``; ``L = batch_size`` pairs (a, b) with
-    ``v_a ~ p(v)`` and ``v_b`` sharing ``[v_a]_y``;
-    ``z_diff = (1/L) sum_l |z_a - z_b|``.
-
-    Returns z_diff (n_points, d) and labels y (n_points,) (positions in ``factor_indices``).
-    """
+    """Training points of the β-VAE metric (Higgins et al. 2017, eq. 5): :func:`beta_vae_pairs`
+    then :func:`zdiff_from_pairs`. Returns z_diff (n_points, d) and labels y (n_points,)."""
     c, f = check_codes_factors(codes, factors)
-    idx = _check_common(n_points, 1, batch_size, factor_indices, f.shape[1])
-    groups = {k: _groups(f, k) for k in idx}
-    value_pos = {k: {v: i for i, v in enumerate(groups[k][0])} for k in idx}
-    zdiff = np.empty((n_points, c.shape[1]))
-    labels = rng.integers(0, len(idx), size=n_points)
-    for p in range(n_points):
-        k = idx[labels[p]]
-        a = rng.integers(0, c.shape[0], size=batch_size)
-        b = np.empty_like(a)
-        for l, row in enumerate(a):
-            grp = groups[k][1][value_pos[k][f[row, k]]]
-            b[l] = grp[rng.integers(0, grp.size)]
-        zdiff[p] = np.abs(c[a] - c[b]).mean(0)
-    return zdiff, labels
+    a, b, labels = beta_vae_pairs(f, n_points, batch_size, rng, factor_indices)
+    return zdiff_from_pairs(c, a, b), labels
+
+
+def _softmax_nll(xs: np.ndarray, onehot: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood of a linear softmax classifier (weights ``w`` (d+1, C) on
+    features with a trailing bias column) and its gradient."""
+    logits = xs @ w
+    lse = logsumexp(logits, axis=1)
+    p = np.exp(logits - lse[:, None])
+    return float((lse - (logits * onehot).sum(1)).mean()), xs.T @ (p - onehot) / xs.shape[0]
+
+
+def _with_bias(x: np.ndarray) -> np.ndarray:
+    return np.hstack([x, np.ones((x.shape[0], 1))])
 
 
 def fit_softmax_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-6,
-                           maxiter: int = 2000) -> np.ndarray:
-    """Linear softmax classifier trained on negative log-likelihood (Higgins App. A.4),
-    by L-BFGS on standardised features (deterministic).  Returns a predictor's weights
-    ``W`` of shape (d + 1, C) for standardised features with a bias column."""
-    mean, std = x.mean(0), x.std(0)
-    std[std == 0] = 1.0
-    xs = np.hstack([(x - mean) / std, np.ones((x.shape[0], 1))])
+                           maxiter: int = 2000, standardize: bool = True) -> dict:
+    """Linear softmax classifier trained on negative log-likelihood (Higgins App. A.4) plus
+    ``0.5 * l2 * |W|^2`` (bias not penalised), by L-BFGS (deterministic). With
+    ``standardize`` the features are first scaled to zero mean and unit variance.
+
+    ``standardize=False, l2=1/(C n)`` is scikit-learn's multinomial ``LogisticRegression(C)``
+    objective divided by n, the classifier of disentanglement_lib's β-VAE score.
+    Returns the model (a dict for :func:`predict_softmax`)."""
+    mean, std = (x.mean(0), x.std(0)) if standardize else (np.zeros(x.shape[1]), np.ones(x.shape[1]))
+    std = np.where(std == 0, 1.0, std)
+    xs = _with_bias((x - mean) / std)
     onehot = np.eye(n_classes)[y]
 
     def fun(w):
         w = w.reshape(xs.shape[1], n_classes)
-        logits = xs @ w
-        lse = logsumexp(logits, axis=1)
-        nll = (lse - (logits * onehot).sum(1)).mean() + 0.5 * l2 * (w[:-1] ** 2).sum()
-        p = np.exp(logits - lse[:, None])
-        grad = xs.T @ (p - onehot) / xs.shape[0]
+        nll, grad = _softmax_nll(xs, onehot, w)
         grad[:-1] += l2 * w[:-1]
-        return nll, grad.ravel()
+        return nll + 0.5 * l2 * (w[:-1] ** 2).sum(), grad.ravel()
 
     res = minimize(fun, np.zeros(xs.shape[1] * n_classes), jac=True, method="L-BFGS-B",
-                   options={"maxiter": maxiter})
+                   options={"maxiter": maxiter, "gtol": 1e-9, "ftol": 1e-14})
     return {"w": res.x.reshape(xs.shape[1], n_classes), "mean": mean, "std": std}
 
 
-def _predict(model, x):
-    xs = np.hstack([(x - model["mean"]) / model["std"], np.ones((x.shape[0], 1))])
-    return np.argmax(xs @ model["w"], axis=1)
+#: Adagrad's initial accumulator and epsilon (``torch.optim.Adagrad``'s defaults; the paper does
+#: not print them)
+ADAGRAD_INITIAL_ACCUMULATOR, ADAGRAD_EPS = 0.0, 1e-10
+
+
+def fit_softmax_adagrad(x, y, n_classes: int, *, seeds, lr: float = 1e-2, batch_size: int = 64,
+                        tol: float = 1e-4, patience: int = 5, max_epochs: int = 2000) -> list:
+    """The classifier of Higgins et al. 2017, App. A.4: a fully connected linear layer with a
+    softmax output, trained on the negative log-likelihood "using the Adagrad optimisation
+    algorithm with learning rate of 1e-2 until convergence", from a random initialisation whose
+    seed is what the paper's three classifier seeds vary.
+
+    Several problems are trained at once: ``x`` (M, n, d) and ``y`` (M, n) hold M training sets
+    (or (n, d) and (n,) for one), ``seeds`` M classifier seeds (or one int).
+
+    Unprinted choices, stated: features standardised with their training mean and standard
+    deviation (on raw z_diff features Adagrad at 1e-2 is still far from the optimum after 3,000
+    epochs); weights initialised N(0, 0.01²); minibatches of ``batch_size`` (the paper's B)
+    reshuffled every epoch; Adagrad's accumulator starting at
+    :data:`ADAGRAD_INITIAL_ACCUMULATOR` (``ADAGRAD_EPS`` added to its root); "convergence" = the
+    full training loss has not improved by a relative ``tol`` for ``patience`` epochs, or the
+    training set has been classified without error for ``patience`` epochs (separable data: the
+    loss then only falls by growing the weights, without changing a prediction); at most
+    ``max_epochs``.
+
+    Returns one model per problem (dicts for :func:`predict_softmax`) with ``epochs`` and
+    ``converged``.
+    """
+    x, y = np.asarray(x, np.float64), np.asarray(y)
+    single = x.ndim == 2
+    if single:
+        x, y, seeds = x[None], y[None], [seeds]
+    if x.ndim != 3 or y.shape != x.shape[:2] or x.shape[1] < 1:
+        raise ValueError(f"x must be (M, n, d) with y (M, n), got {x.shape} and {y.shape}")
+    seeds = list(seeds)
+    if len(seeds) != x.shape[0]:
+        raise ValueError(f"seeds must hold one seed per problem ({x.shape[0]}), got {len(seeds)}")
+    for name, v in (("batch_size", batch_size), ("patience", patience), ("max_epochs", max_epochs)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
+    for name, v in (("lr", lr), ("tol", tol)):
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+    m_, n, d = x.shape
+    mean, std = x.mean(1, keepdims=True), x.std(1, keepdims=True)
+    std = np.where(std == 0, 1.0, std)
+    xs = np.concatenate([(x - mean) / std, np.ones((m_, n, 1))], axis=2)
+    onehot = np.eye(n_classes)[y]
+    rngs = [np.random.default_rng(s) for s in seeds]
+    w = np.stack([r.normal(scale=0.01, size=(d + 1, n_classes)) for r in rngs])
+    acc = np.full_like(w, ADAGRAD_INITIAL_ACCUMULATOR)
+    best = np.full(m_, np.inf)
+    stale = np.zeros(m_, dtype=np.int64)
+    epochs = np.zeros(m_, dtype=np.int64)
+    active = np.ones(m_, dtype=bool)
+    for _ in range(max_epochs):
+        idx = np.flatnonzero(active)
+        perm = np.stack([rngs[i].permutation(n) for i in idx])
+        for s in range(0, n, batch_size):
+            rows = perm[:, s:s + batch_size]
+            xb, ob = xs[idx[:, None], rows], onehot[idx[:, None], rows]
+            wi = w[idx]
+            logits = xb @ wi
+            logits -= logits.max(axis=2, keepdims=True)
+            p = np.exp(logits)
+            p /= p.sum(axis=2, keepdims=True)
+            g = np.swapaxes(xb, 1, 2) @ (p - ob) / rows.shape[1]
+            acc[idx] += g * g
+            w[idx] -= lr * g / (np.sqrt(acc[idx]) + ADAGRAD_EPS)
+        logits = xs[idx] @ w[idx]
+        loss = (logsumexp(logits, axis=2) - (logits * onehot[idx]).sum(2)).mean(1)
+        separated = (logits.argmax(2) == y[idx]).all(1)
+        epochs[idx] += 1
+        better = (loss < best[idx] * (1 - tol)) & ~separated
+        best[idx] = np.where(better, loss, best[idx])
+        stale[idx] = np.where(better, 0, stale[idx] + 1)
+        active[idx] = stale[idx] < patience
+        if not active.any():
+            break
+    models = [{"w": w[i], "mean": mean[i, 0], "std": std[i, 0], "epochs": int(epochs[i]),
+               "converged": bool(stale[i] >= patience)} for i in range(m_)]
+    return models[0] if single else models
+
+
+def predict_softmax(model: dict, x: np.ndarray) -> np.ndarray:
+    """Class predictions of a model from :func:`fit_softmax_classifier` /
+    :func:`fit_softmax_adagrad`."""
+    return np.argmax(_with_bias((x - model["mean"]) / model["std"]) @ model["w"], axis=1)
+
+
+CLASSIFIERS = ("lbfgs", "adagrad")
+
+
+def beta_vae_accuracy(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
+                      n_classes: int, *, classifier: str = "adagrad",
+                      rng: np.random.Generator | None = None) -> dict:
+    """Train the metric's linear classifier on ``train`` = (z_diff, y) and score it on ``test``.
+
+    ``classifier``: ``"adagrad"`` (Higgins et al. 2017, App. A.4, as published:
+    :func:`fit_softmax_adagrad`; needs ``rng``, the classifier seed) or ``"lbfgs"`` (the same
+    model's near-unregularised optimum on standardised features, deterministic).
+    Returns ``train_accuracy`` and ``eval_accuracy``."""
+    if classifier not in CLASSIFIERS:
+        raise ValueError(f"classifier must be one of {CLASSIFIERS}, got {classifier!r}")
+    (x_tr, y_tr), (x_te, y_te) = train, test
+    if classifier == "adagrad":
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("rng must be a numpy.random.Generator for the adagrad classifier")
+        model = fit_softmax_adagrad(x_tr, y_tr, n_classes, seeds=int(rng.integers(2**63)))
+    else:
+        model = fit_softmax_classifier(x_tr, y_tr, n_classes)
+    return {"train_accuracy": float(np.mean(predict_softmax(model, x_tr) == y_tr)),
+            "eval_accuracy": float(np.mean(predict_softmax(model, x_te) == y_te))}
 
 
 def beta_vae_score(codes, factors, *, rng: np.random.Generator, n_train: int = 5000,
-                   n_test: int = 5000, batch_size: int = 64, factor_indices=None) -> dict:
+                   n_test: int = 5000, batch_size: int = 64, factor_indices=None,
+                   classifier: str = "lbfgs") -> dict:
     """The β-VAE disentanglement metric (Higgins et al. 2017, sec. 3, App. A.4, eq. 5).
 
     Accuracy of a linear softmax classifier predicting the fixed factor ``y`` from
     ``z_diff`` (Higgins Fig. 5 reports it on 5000 test points; dSprites: the four
     factors pos_x, pos_y, scale, rotation, i.e. ``factor_indices=(1, 2, 3, 4)``).
-    Ground-truth codes score 100% (Higgins Fig. 5: "Ground truth 100%").
+    ``batch_size`` is the number L of pairs averaged into one z_diff. Ground-truth codes score
+    100% (Higgins Fig. 5: "Ground truth 100%"). ``classifier`` as in :func:`beta_vae_accuracy`
+    (the Adagrad classifier draws its seed from ``rng``).
 
     Returns dict with ``train_accuracy`` and ``eval_accuracy``.
     """
@@ -109,11 +284,22 @@ def beta_vae_score(codes, factors, *, rng: np.random.Generator, n_train: int = 5
         raise TypeError("rng must be a numpy.random.Generator")
     c, f = check_codes_factors(codes, factors)
     idx = _check_common(n_train, n_test, batch_size, factor_indices, f.shape[1])
-    x_tr, y_tr = beta_vae_zdiff(c, f, n_train, batch_size, rng, idx)
-    x_te, y_te = beta_vae_zdiff(c, f, n_test, batch_size, rng, idx)
-    model = fit_softmax_classifier(x_tr, y_tr, len(idx))
-    return {"train_accuracy": float(np.mean(_predict(model, x_tr) == y_tr)),
-            "eval_accuracy": float(np.mean(_predict(model, x_te) == y_te))}
+    train = beta_vae_zdiff(c, f, n_train, batch_size, rng, idx)
+    test = beta_vae_zdiff(c, f, n_test, batch_size, rng, idx)
+    return beta_vae_accuracy(train, test, len(idx), classifier=classifier, rng=rng)
+
+
+def higgins_protocol(scores) -> dict:
+    """Higgins et al. 2017, App. A.4: of the scores of every (model replica, classifier seed)
+    pair (10 × 3 in the paper), discard the bottom 50% and report the rest.
+
+    Returns ``kept`` (sorted, descending), their ``mean`` and ``std`` (population, ddof 0: the
+    paper does not say which; its "±" is read as this spread) and ``n``."""
+    s = np.sort(np.asarray(scores, dtype=np.float64).ravel())[::-1]
+    if s.size < 2 or not np.all(np.isfinite(s)):
+        raise ValueError(f"scores must hold at least 2 finite values, got {s.size}")
+    kept = s[: s.size - s.size // 2]
+    return {"kept": kept, "mean": float(kept.mean()), "std": float(kept.std()), "n": int(s.size)}
 
 
 def factor_vae_votes(codes, factors, n_votes: int, batch_size: int, rng: np.random.Generator,
