@@ -7,7 +7,7 @@ from betalab.registry import StudyConfig
 from betalab.studies import higgins as H
 
 MICRO = dict(reduced=True, n_train=200, n_test=200, L=64, seeds=2, replicas=1, pixel_replicas=1,
-             pca_rows=2000, ica_rows=1500)
+             pca_rows=2000, ica_rows=1500, vae_pool=5000)
 
 
 @pytest.fixture(scope="module")
