@@ -42,7 +42,9 @@ __all__ = ["RunConfig", "train_run", "load_run", "load_checkpoint", "save_checkp
            "export_weights", "plot_run", "curves_figure", "read_log", "TrainingFailed", "DATASETS"]
 
 CHECKPOINT_FORMAT = "betalab-train-v1"
-DATASETS = ("dsprites", "dsprites-reduced")
+DATASETS = ("dsprites", "dsprites-reduced", "digits")
+#: datasets with real-valued pixels, modelled with unit-variance Gaussian observations
+GAUSSIAN_DATASETS = ("digits",)
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,10 @@ class RunConfig:
     prior_scale: float | None = None
     prior_lr: float | None = None
     mc_samples: int = 1
+    posterior: str | None = None
 
     def __post_init__(self):
-        from deep.models import ISA_OBJECTIVES, OBJECTIVES
+        from deep.models import GRAE_OBJECTIVES, ISA_OBJECTIVES, OBJECTIVES, check_posterior
         from deep.priors import PAPER_ISA_LAYOUT, parse_prior, resolve_prior
 
         if self.model not in OBJECTIVES:
@@ -106,6 +109,16 @@ class RunConfig:
             raise ValueError(f"unknown dataset {self.dataset!r}; known: {', '.join(DATASETS)}")
         if not isinstance(self.beta, (int, float)) or not math.isfinite(self.beta) or self.beta < 0:
             raise ValueError(f"beta must be a finite number >= 0, got {self.beta!r}")
+        if self.model in GRAE_OBJECTIVES and self.beta <= 0:
+            raise ValueError(f"beta: {self.model} divides by β (eq 13), it must be > 0, got {self.beta!r}")
+        posterior = self.posterior
+        if posterior is None:                   # the model's default posterior
+            posterior = "full" if self.model == "grae" else "diagonal"
+        check_posterior(self.model, posterior, self.latent_dim)
+        object.__setattr__(self, "posterior", posterior)
+        if self.model in GRAE_OBJECTIVES and self.dataset not in GAUSSIAN_DATASETS:
+            raise ValueError(f"dataset: {self.model} needs Gaussian observations (eq 13), i.e. a "
+                             f"real-valued dataset ({', '.join(GAUSSIAN_DATASETS)}), got {self.dataset!r}")
         if not isinstance(self.checkpoint_every, int) or self.checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be a positive int, got {self.checkpoint_every!r}")
         if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 1):
@@ -122,8 +135,11 @@ class RunConfig:
     def vae_config(self):
         from deep.models import VAEConfig
 
+        gaussian = self.dataset in GAUSSIAN_DATASETS
         return VAEConfig(self.arch, self.latent_dim, self.hidden, prior=self.prior,
-                         learn_exponents=self.learn_exponents, prior_scale=self.prior_scale)
+                         learn_exponents=self.learn_exponents, prior_scale=self.prior_scale,
+                         likelihood="gaussian" if gaussian else "bernoulli",
+                         image_size=8 if self.dataset == "digits" else 64, posterior=self.posterior)
 
     def identity(self) -> dict:
         """The fields a resumed run must share with the checkpoint (all but the stopping ones)."""
@@ -133,9 +149,17 @@ class RunConfig:
         return d
 
 
-def _dataset(name: str):
-    from deep.data import DSprites
+def _dataset(name: str, seed: int = 0):
+    """The training images of ``name``; "digits": the training part of
+    :func:`deep.data.digits.digit_split` (standardised 8×8 digits, split by ``seed``)."""
+    import numpy as np
 
+    from deep.data import ArrayImages, DSprites
+
+    if name == "digits":
+        from deep.data.digits import digit_split
+
+        return ArrayImages(digit_split(np.random.default_rng(seed))[0], 8)
     return DSprites() if name == "dsprites" else DSprites.reduced()
 
 
@@ -344,7 +368,7 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
     elif ckpt_path.exists():
         raise ValueError(f"{out} already holds a run; pass --resume to continue it")
 
-    data = _dataset(config.dataset)
+    data = _dataset(config.dataset, config.seed)
     model, objective = seeded_init(lambda: (
         build_vae(config.vae_config()),
         build_objective(config.model, config.beta, latent_dim=config.latent_dim,
@@ -619,7 +643,7 @@ def main(args) -> int:
                         checkpoint_every=args.checkpoint_every, max_steps=args.max_steps,
                         prior=args.prior, learn_exponents=args.learn_exponents,
                         prior_scale=args.prior_scale, prior_lr=args.prior_lr,
-                        mc_samples=args.mc_samples)
+                        mc_samples=args.mc_samples, posterior=args.posterior)
         status = train_run(cfg, args.out, device=args.device, resume=args.resume,
                            progress=not args.no_progress, tensorboard=args.tensorboard)
     except TrainingFailed as err:
@@ -638,6 +662,10 @@ def main(args) -> int:
 TRAIN_EXAMPLES = """examples:
   betalab train --dataset dsprites-reduced --hidden 256 --batch-size 128 --epochs 2 --out runs/demo
   betalab train --model beta-tcvae --beta 4 --epochs 20 --batch-size 2048 --out runs/tcvae-b4
+  betalab train --model beta-vae --posterior block:2 --dataset digits --arch elu-mlp \
+      --latent-dim 8 --beta 0.3 --batch-size 64 --epochs 20 --out runs/kp-block2
+  betalab train --model grae-approx --dataset digits --arch elu-mlp --latent-dim 8 --beta 0.3 \
+      --batch-size 64 --epochs 20 --out runs/kp-grae
   betalab train ... --out runs/tcvae-b4 --resume        continue after Ctrl-C or a crash
   betalab plot runs/demo                                redraw runs/demo/curves.png
   betalab export runs/demo                              weights only: runs/demo/model.pt
@@ -679,7 +707,7 @@ def add_parser(sub) -> None:
                         "(default: %(default)s)")
     t.add_argument("--max-steps", type=int, default=None,
                    help="stop after this many steps (default: all the epochs)")
-    t.add_argument("--arch", default=d["arch"].default, choices=("mlp", "conv"),
+    t.add_argument("--arch", default=d["arch"].default, choices=("mlp", "conv", "elu-mlp"),
                    help="(default: %(default)s)")
     t.add_argument("--latent-dim", type=int, default=None,
                    help="latents (default: 10, or the ISA prior's number of latents)")
@@ -697,6 +725,10 @@ def add_parser(sub) -> None:
                    help="Adam learning rate of the learned exponents (default: --lr)")
     t.add_argument("--mc-samples", type=int, default=d["mc_samples"].default,
                    help="draws of z per image for the ELBO (beta-vae, isa-vae; default: %(default)s)")
+    t.add_argument("--posterior", default=None,
+                   help="q(z|x) covariance: diagonal | block:b (b divides --latent-dim) | full "
+                        "(Kumar & Poole 2020, App. D; default: full for grae, else diagonal; "
+                        "grae-approx, beta-tcvae, factor-vae: diagonal only)")
     t.add_argument("--tensorboard", action="store_true",
                    help="also write TensorBoard event files to RUN/tensorboard (needs the "
                         "tensorboard package: pip install -e '.[tensorboard]')")

@@ -193,3 +193,25 @@ def cell_bounds(cell, *, canvas: int, digit: int, pixels_per_unit: float = 1.0):
     lo = np.where(j == 0, -np.inf, (j - c - 0.5) / u)
     hi = np.where(j == canvas - digit, np.inf, (j - c + 0.5) / u)
     return lo, hi
+
+
+def digit_split(rng: np.random.Generator, n_test: int = 497) -> tuple[np.ndarray, np.ndarray]:
+    """All 1,797 bundled 8×8 digits, standardised by one shift and scale for the whole set (mean
+    0, variance 1 per pixel on average, as :func:`betalab.studies.sikka_deep.make_data`), split at
+    random into (train, test) of shapes (1797 − n_test, 64) and (n_test, 64).
+
+    The MNIST substitute of the Kumar & Poole 2020 studies (MNIST is not obtainable offline): at
+    8×8 (not resampled: resampling adds pixels but no information, and the Jacobian J is D × d
+    whatever D is), with unit-variance Gaussian observations the standardisation makes the
+    reconstruction and KL terms of comparable size for β around 1.
+    """
+    from sklearn.datasets import load_digits
+
+    rng = _rng(rng)
+    n_test = _int(n_test, "n_test")
+    x = load_digits().data.astype(np.float64)
+    if n_test >= len(x):
+        raise ValueError(f"n_test must be below {len(x)}, got {n_test}")
+    x = (x - x.mean()) / x.std()
+    perm = rng.permutation(len(x))
+    return x[perm[n_test:]], x[perm[:n_test]]

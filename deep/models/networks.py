@@ -10,6 +10,9 @@
   256-200-200 (tanh) with two parallel linear heads for the mean and the log-variance of the
   k latents, decoder the symmetric FC 200-200-256 (tanh) -> N, linear output (the Gaussian
   mean). Widths are a parameter, so smaller CPU-sized versions share the code.
+* ELU MLP (Kumar & Poole 2020, App. D, the MLP counterpart of its elu CNN): the same FC stack
+  with ELU (Clevert et al. 2015), "to test the approximation quality of GRAE when eq 6 is not
+  exact" (sec. 7: ∇²g ≠ 0 for a smooth activation); :class:`FCEncoder` / :class:`FCDecoder`.
 * FactorVAE discriminator (Stühmer et al. 2020, App. A.4; Kim & Mnih 2018):
   five FC 1000 layers with LeakyReLU(0.2), then FC 2.
 
@@ -19,7 +22,8 @@ map (B, d) to (B, 1, 64, 64) logits (Bernoulli) or means (Gaussian).
 
 from __future__ import annotations
 
-__all__ = ["MLPEncoder", "MLPDecoder", "ConvEncoder", "ConvDecoder", "Discriminator"]
+__all__ = ["MLPEncoder", "MLPDecoder", "FCEncoder", "FCDecoder", "TanhMLPEncoder", "TanhMLPDecoder",
+           "ConvEncoder", "ConvDecoder", "Discriminator", "ACTIVATIONS"]
 
 import torch
 from torch import nn
@@ -68,44 +72,78 @@ def _check_widths(widths) -> tuple[int, ...]:
     return w
 
 
-class TanhMLPEncoder(nn.Module):
-    """FC input-w1-w2-w3 with tanh, then a linear layer to (mean, log-variance) of the ``latent_dim``
-    latents (Sikka 2020, Methods: 256, 200, 200 units; "2 parallel hidden layers ... parameterizing
-    the mean and variance")."""
+#: hidden-layer activations of :class:`FCEncoder` / :class:`FCDecoder`
+ACTIVATIONS = {"tanh": nn.Tanh, "elu": nn.ELU, "relu": nn.ReLU}
 
-    def __init__(self, latent_dim: int = 2, widths=(256, 200, 200), image_size: int = 40):
+
+def _activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
+class FCEncoder(nn.Module):
+    """FC input-w1-...-wn with an elementwise ``activation``, then a linear head of ``head``
+    outputs (default 2·latent_dim: mean and log-variance; a block-diagonal posterior needs
+    d + its Cholesky entries, :func:`deep.models.posteriors.n_cov_params`)."""
+
+    def __init__(self, latent_dim: int, widths, image_size: int, activation: str = "elu",
+                 head: int | None = None):
         super().__init__()
         _check_pos("latent_dim", latent_dim)
         _check_pos("image_size", image_size)
+        act = _activation(activation)
+        head = 2 * latent_dim if head is None else head
+        _check_pos("head", head)
         mods, width = [nn.Flatten()], image_size * image_size
         for w in _check_widths(widths):
-            mods += [nn.Linear(width, w), nn.Tanh()]
+            mods += [nn.Linear(width, w), act()]
             width = w
-        mods.append(nn.Linear(width, 2 * latent_dim))
+        mods.append(nn.Linear(width, head))
         self.net = nn.Sequential(*mods)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
 
-class TanhMLPDecoder(nn.Module):
-    """The symmetric decoder of :class:`TanhMLPEncoder`: FC d-w3-w2-w1 with tanh, then a linear
-    layer to the N = image_size² pixel means (Sikka 2020, Methods: 200, 200, 256 units)."""
+class FCDecoder(nn.Module):
+    """The symmetric decoder of :class:`FCEncoder`: FC d-wn-...-w1 with ``activation``, then a
+    linear layer to the image_size² pixel means (or logits). ``net`` maps (B, d) to the flat
+    (B, D) output, a ``Sequential`` of Linear and elementwise layers, so the forward-mode
+    Jacobian pass of :mod:`deep.regularizers` applies to it directly."""
 
-    def __init__(self, latent_dim: int = 2, widths=(256, 200, 200), image_size: int = 40):
+    def __init__(self, latent_dim: int, widths, image_size: int, activation: str = "elu"):
         super().__init__()
         _check_pos("latent_dim", latent_dim)
         _check_pos("image_size", image_size)
+        act = _activation(activation)
         self.image_size = image_size
         mods, width = [], latent_dim
         for w in reversed(_check_widths(widths)):
-            mods += [nn.Linear(width, w), nn.Tanh()]
+            mods += [nn.Linear(width, w), act()]
             width = w
         mods.append(nn.Linear(width, image_size * image_size))
         self.net = nn.Sequential(*mods)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(z.shape[0], 1, self.image_size, self.image_size)
+
+
+class TanhMLPEncoder(FCEncoder):
+    """FC input-w1-w2-w3 with tanh, then a linear layer to (mean, log-variance) of the ``latent_dim``
+    latents (Sikka 2020, Methods: 256, 200, 200 units; "2 parallel hidden layers ... parameterizing
+    the mean and variance")."""
+
+    def __init__(self, latent_dim: int = 2, widths=(256, 200, 200), image_size: int = 40):
+        super().__init__(latent_dim, widths, image_size, "tanh")
+
+
+class TanhMLPDecoder(FCDecoder):
+    """The symmetric decoder of :class:`TanhMLPEncoder`: FC d-w3-w2-w1 with tanh, then a linear
+    layer to the N = image_size² pixel means (Sikka 2020, Methods: 200, 200, 256 units)."""
+
+    def __init__(self, latent_dim: int = 2, widths=(256, 200, 200), image_size: int = 40):
+        super().__init__(latent_dim, widths, image_size, "tanh")
 
 
 class ConvEncoder(nn.Module):

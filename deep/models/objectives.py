@@ -27,7 +27,7 @@ Objectives
 
 from __future__ import annotations
 
-__all__ = ["OBJECTIVES", "ISA_OBJECTIVES", "ESTIMATORS", "ObjectiveOutput",
+__all__ = ["OBJECTIVES", "ISA_OBJECTIVES", "GRAE_OBJECTIVES", "GRAE", "check_posterior", "ESTIMATORS", "ObjectiveOutput",
            "prior_terms", "kl_term", "BetaVAE", "log_qz_matrix", "mss_log_weights",
            "aggregate_log_densities", "kl_decomposition", "BetaTCVAE", "permute_dims",
            "density_ratio_tc", "FactorVAE", "build_objective"]
@@ -40,9 +40,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from deep.models import distributions as dist
+from deep.models import posteriors as post
 from deep.models.networks import Discriminator
 
-OBJECTIVES = ("beta-vae", "beta-tcvae", "factor-vae", "isa-vae", "isa-tcvae")
+OBJECTIVES = ("beta-vae", "beta-tcvae", "factor-vae", "isa-vae", "isa-tcvae", "grae", "grae-approx")
+#: the deterministic objectives of Kumar & Poole 2020 (eq 13 and GRAE≈, eq 14)
+GRAE_OBJECTIVES = ("grae", "grae-approx")
 #: objectives whose model has an Lp-nested (ISA) prior; the others use N(0, I)
 ISA_OBJECTIVES = ("isa-vae", "isa-tcvae")
 ESTIMATORS = ("mws", "mss")
@@ -77,7 +80,11 @@ def prior_terms(model) -> dict:
 
 def kl_term(model, fwd: dict) -> torch.Tensor:
     """KL(q(z|x) || p(z)) per sample, (B,): closed form if the prior offers one, else the
-    one-sample Monte Carlo estimate log q(z|x) - log p(z)."""
+    one-sample Monte Carlo estimate log q(z|x) - log p(z). A block-diagonal posterior (``fwd``
+    holds its Cholesky factors ``"chol"``; normal prior only) uses
+    :func:`deep.models.posteriors.kl_block_std_normal`."""
+    if "chol" in fwd:
+        return post.kl_block_std_normal(fwd["mu"], fwd["chol"])
     kl = getattr(model.prior, "kl_from_diag_gaussian", None)
     out = kl(fwd["mu"], fwd["logvar"]) if kl is not None else None
     if out is None:
@@ -120,6 +127,8 @@ class BetaVAE(nn.Module):
 def _multi_sample(model, x, n_samples, generator):
     """S draws of z per point: returns (fwd of the first draw, mean reconstruction term,
     mean KL term), the means over S and the batch."""
+    if getattr(model, "block", 1) > 1:
+        return _multi_sample_block(model, x, n_samples, generator)
     mu, logvar = model.encode(x)
     b, d = mu.shape
     eps = torch.randn((n_samples, b, d), generator=generator, device=mu.device, dtype=mu.dtype)
@@ -132,6 +141,26 @@ def _multi_sample(model, x, n_samples, generator):
         kl = dist.gaussian_log_density(z, mu, logvar).sum(-1) - model.prior.log_prob(z)
     fwd = {"mu": mu, "logvar": logvar, "z": z[0], "out": out[:b]}
     return fwd, rec, kl.mean()
+
+
+def _multi_sample_block(model, x, n_samples, generator):
+    """:func:`_multi_sample` for a block-diagonal posterior (closed-form KL, normal prior)."""
+    mu, C = model.encode_cholesky(x)
+    b, d = mu.shape
+    eps = torch.randn((n_samples, b, d), generator=generator, device=mu.device, dtype=mu.dtype)
+    z = post.sample_block_gaussian(mu, C, eps=eps)                           # (S, B, d)
+    out = model.decode(z.reshape(n_samples * b, d))
+    xs = x.expand(n_samples, *x.shape).reshape(n_samples * b, *x.shape[1:])
+    rec = -model.log_likelihood(xs, out).mean()
+    logvar = torch.log(C.pow(2).sum(-1).reshape(mu.shape))
+    fwd = {"mu": mu, "logvar": logvar, "chol": C, "z": z[0], "out": out[:b]}
+    return fwd, rec, post.kl_block_std_normal(mu, C).mean()
+
+
+def _diagonal_only(model, name):
+    if getattr(model, "block", 1) > 1:
+        raise ValueError(f"posterior: {name} supports the diagonal posterior only, the model has "
+                         f"blocks of {model.block}")
 
 
 # ------------------------------------------------------------ aggregate posterior
@@ -267,6 +296,7 @@ class BetaTCVAE(nn.Module):
         self.dataset_size, self.estimator = dataset_size, estimator
 
     def forward(self, model, x, generator=None) -> ObjectiveOutput:
+        _diagonal_only(model, self.name)
         fwd = model(x, generator)
         log_pz_dims = getattr(model.prior, "log_prob_dims", None)
         log_pz = model.prior.log_prob(fwd["z"]) if log_pz_dims is None else log_pz_dims(fwd["z"])
@@ -333,6 +363,7 @@ class FactorVAE(nn.Module):
     def forward(self, model, x, generator=None, perm_keys=None) -> ObjectiveOutput:
         """``perm_keys``: the permutation's uniform draws (:func:`permute_dims`), else drawn from
         ``generator`` after the reparameterisation noise."""
+        _diagonal_only(model, self.name)
         fwd = model(x, generator)
         rec = -model.log_likelihood(x, fwd["out"]).mean()
         kl = kl_term(model, fwd).mean()
@@ -360,6 +391,10 @@ def build_objective(name: str, beta: float = 1.0, *, latent_dim: int = 10,
     ``n_samples`` (draws of z per point) applies to "beta-vae" and "isa-vae"."""
     if name not in OBJECTIVES:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(OBJECTIVES)}")
+    if name in GRAE_OBJECTIVES:
+        if n_samples != 1:
+            raise ValueError(f"n_samples: {name} is deterministic (no draws of z), got {n_samples!r}")
+        return GRAE(beta, "exact" if name == "grae" else "stochastic")
     _check_weight("beta", beta)
     _check_samples(n_samples)
     if n_samples > 1 and name not in ("beta-vae", "isa-vae"):
@@ -369,3 +404,70 @@ def build_objective(name: str, beta: float = 1.0, *, latent_dim: int = 10,
     if name in ("beta-tcvae", "isa-tcvae"):
         return BetaTCVAE(beta, dataset_size, estimator=estimator)
     return FactorVAE(beta, latent_dim, disc_hidden)
+
+
+# ------------------------------------------------------------ GRAE (Kumar & Poole 2020)
+def check_posterior(model: str, posterior: str, latent_dim: int) -> int:
+    """The block size of ``posterior`` if objective ``model`` supports it, else ValueError naming
+    ``posterior``: the β-VAE (and ISA-VAE) any block structure, β-TCVAE and FactorVAE the
+    diagonal one (their aggregate-posterior estimators are per dimension; the ISA-VAE's
+    Lp-nested prior has no closed-form KL against a correlated q), GRAE the full one
+    (eq 13 is eq 8 at the optimal *full* covariance of eq 11) and GRAE≈ the diagonal one (the
+    Hadamard bound of eq 14 is eq 8 at the optimal *diagonal* covariance,
+    Σ_ii = (1 + ‖J_:,i‖²/β)⁻¹, Kumar & Poole 2020, sec. 5.3)."""
+    block = post.parse_posterior(posterior, latent_dim)
+    if model == "grae" and block != latent_dim:
+        raise ValueError(f"posterior: model 'grae' supports 'full' only (eq 13), got {posterior!r}")
+    if model in ("grae-approx", "beta-tcvae", "factor-vae", "isa-vae", "isa-tcvae") and block != 1:
+        raise ValueError(f"posterior: model {model!r} supports 'diagonal' only, got {posterior!r}")
+    return block
+
+
+class GRAE(nn.Module):
+    r"""The Gaussian Regularized AutoEncoder (Kumar & Poole 2020, eq 13) and GRAE≈ (eq 14).
+
+    .. math:: -\log p(x|g(h(x))) + \tfrac\beta2\|h(x)\|^2
+              + \tfrac\beta2 R(h(x)),\qquad
+              R = \log\big|I + J^\top J/(\beta\sigma^2)\big|\ \text{(exact, eq 13)}
+
+    or, for ``mode="stochastic"`` (GRAE≈), one uniformly sampled Jacobian column scaled by d,
+    an unbiased estimate of the Hadamard bound Σ_i log(1 + ‖J_:,i‖²/(βσ²)) (eq 14, k = 1 as in the
+    paper's experiments). J is the decoder Jacobian at the encoding h(x) = the posterior mean
+    (the encoder's covariance head, if any, is not used). With Gaussian observations of variance
+    σ² (``obs_sigma``), H_p = −I/σ² (eq 12); the paper's eq 13 is σ = 1. The reconstruction term
+    keeps log p's normalising constant, so the value is directly comparable with the β-VAE loss
+    (−E_q log p(x|z) + β KL): it is −(eq 12), the β-VAE loss at the optimal covariance of the
+    second-order objective (eq 10). The regularizers come from :mod:`deep.regularizers`.
+    """
+
+    def __init__(self, beta: float, mode: str = "exact", n_columns: int = 1):
+        super().__init__()
+        from deep.regularizers import _check_beta
+
+        if mode not in ("exact", "stochastic"):
+            raise ValueError(f"mode must be 'exact' or 'stochastic', got {mode!r}")
+        self.beta = _check_beta(beta)
+        self.mode, self.n_columns = mode, n_columns
+        self.name = "grae" if mode == "exact" else "grae-approx"
+
+    def forward(self, model, x, generator=None) -> ObjectiveOutput:
+        from deep.regularizers import _regularizer
+
+        if model.likelihood != "gaussian":
+            raise ValueError(f"likelihood: {self.name} needs Gaussian observations (eq 13), "
+                             f"got {model.likelihood!r}")
+        mu = model.encode_mean(x)
+        hess = None
+        if model.obs_sigma != 1.0:
+            D = x[0].numel()
+            hess = torch.full((x.shape[0], D), -1.0 / model.obs_sigma ** 2, dtype=x.dtype,
+                              device=x.device)
+        out, reg = _regularizer(model.flat_decoder(), mu, self.beta, self.mode, self.n_columns,
+                                generator, hess)
+        rec = -model.log_likelihood(x, out.view_as(x)).mean()
+        enc = 0.5 * mu.pow(2).sum(-1).mean()
+        dec = 0.5 * reg.mean()
+        loss = rec + self.beta * (enc + dec)
+        terms = {"loss": loss, "recon": rec, "enc_reg": enc, "dec_reg": dec}
+        return ObjectiveOutput(loss, {k: v.detach() for k, v in terms.items()}, None,
+                               {"mu": mu, "z": mu, "out": out.view_as(x)})

@@ -17,11 +17,14 @@ import torch
 from torch import nn
 
 from deep.models import distributions as dist
-from deep.models.networks import (ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, TanhMLPDecoder,
-                                  TanhMLPEncoder, _check_widths)
+from deep.models import posteriors as post
+from deep.models.networks import (ConvDecoder, ConvEncoder, FCDecoder, FCEncoder, MLPDecoder, MLPEncoder,
+                                  TanhMLPDecoder, TanhMLPEncoder, _check_widths)
 from theory import lp_nested as _lp
 
-ARCHITECTURES = ("mlp", "conv", "tanh3")
+ARCHITECTURES = ("mlp", "conv", "tanh3", "elu-mlp")
+#: the default widths of "tanh3" (Sikka 2020) and "elu-mlp" (a CPU-sized Kumar & Poole MLP)
+DEFAULT_WIDTHS = {"tanh3": (256, 200, 200), "elu-mlp": (256, 128)}
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
@@ -29,13 +32,19 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 class VAEConfig:
     """Architecture of a VAE.
 
-    arch : "mlp" (Stühmer App. A.4 / Higgins Table 1 FC), "conv" (Higgins Table 1 conv) or
-        "tanh3" (Sikka 2020, Methods: three tanh layers of ``widths`` units, symmetric decoder)
+    arch : "mlp" (Stühmer App. A.4 / Higgins Table 1 FC), "conv" (Higgins Table 1 conv),
+        "tanh3" (Sikka 2020, Methods: three tanh layers of ``widths`` units, symmetric decoder) or
+        "elu-mlp" (Kumar & Poole 2020, App. D's elu activations in an FC stack of ``widths``)
     latent_dim : d (Stühmer Table 1: 20 on dSprites; Higgins: 10)
     hidden : width of the hidden layers (1200 for the papers' MLP, 256 FC for conv; not used by
         "tanh3")
-    widths : the encoder's three layer widths of "tanh3" (Sikka 2020: (256, 200, 200); the decoder
-        uses them reversed); must be None for the other architectures
+    widths : the encoder's layer widths of "tanh3" (Sikka 2020: (256, 200, 200)) or "elu-mlp"
+        (default (256, 128)); the decoder uses them reversed; must be None for the other
+        architectures
+    posterior : "diagonal" (mean field), "block:b" (block-diagonal covariance, blocks of b latents,
+        b dividing latent_dim) or "full" (Kumar & Poole 2020, App. D: the encoder head emits the
+        Cholesky factor of each block, :mod:`deep.models.posteriors`); a non-diagonal posterior
+        needs the normal prior
     likelihood : "bernoulli" (logits) or "gaussian" (means, fixed ``obs_sigma``)
     prior : "normal" (N(0, I), the β-VAE) or an ISA prior string (:func:`deep.priors.parse_prior`,
         e.g. "isa" = Stühmer et al. 2020 Table 1's 2.1 / 5 × (2.2, 4), or with
@@ -56,6 +65,7 @@ class VAEConfig:
     learn_exponents: bool = False
     prior_scale: float | None = None
     widths: tuple | None = None
+    posterior: str = "diagonal"
 
     def __post_init__(self):
         if self.arch not in ARCHITECTURES:
@@ -69,10 +79,14 @@ class VAEConfig:
         if not (isinstance(self.obs_sigma, (int, float)) and self.obs_sigma > 0):
             raise ValueError(f"obs_sigma must be positive, got {self.obs_sigma!r}")
         if self.widths is not None:
-            if self.arch != "tanh3":
-                raise ValueError(f"widths applies to arch 'tanh3' only, not {self.arch!r}")
+            if self.arch not in DEFAULT_WIDTHS:
+                raise ValueError(f"widths applies to arch {' or '.join(map(repr, DEFAULT_WIDTHS))} only, "
+                                 f"not {self.arch!r}")
             object.__setattr__(self, "widths", _check_widths(self.widths))
+        block = post.parse_posterior(self.posterior, self.latent_dim)
         tree = self.prior_tree()
+        if block > 1 and tree is not None:
+            raise ValueError(f"posterior {self.posterior!r} needs the normal prior, not {self.prior!r}")
         if tree is not None and _lp.n_leaves(tree) != self.latent_dim:
             raise ValueError(f"latent_dim {self.latent_dim} does not match the prior {self.prior!r}, "
                              f"which has {_lp.n_leaves(tree)} latents")
@@ -93,30 +107,78 @@ class VAEConfig:
 
         return parse_prior(resolve_prior(self.prior, self.learn_exponents is True))
 
+    def block_size(self) -> int:
+        """b of the posterior: 1 (diagonal), b (block:b) or latent_dim (full)."""
+        return post.parse_posterior(self.posterior, self.latent_dim)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class VAE(nn.Module):
-    """q(z|x) = N(mu(x), diag exp(logvar(x))), p(z) = ``prior``, p(x|z) = ``likelihood``."""
+    """q(z|x) = N(mu(x), Σ(x)), p(z) = ``prior``, p(x|z) = ``likelihood``.
+
+    Σ is diagonal, diag exp(logvar(x)), for ``block`` = 1; otherwise block-diagonal with blocks of
+    ``block`` latents given by their Cholesky factors (:mod:`deep.models.posteriors`). The
+    encoder's output is the mean (first d entries) followed by the covariance head.
+
+    With Gaussian observations N(g(z), σ²I), the β-VAE loss ‖x − g‖²/(2σ²) + β KL equals
+    β·[‖x − g‖²/(2βσ²) + KL]: β on the KL term is a VAE with decoder covariance βσ²I (not the
+    (1/β)I printed in Kumar & Poole 2020, sec. 7; ``kp-posterior-jacobian`` checks this).
+    """
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, prior: nn.Module,
-                 likelihood: str = "bernoulli", obs_sigma: float = 1.0):
+                 likelihood: str = "bernoulli", obs_sigma: float = 1.0, block: int = 1):
         super().__init__()
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        if isinstance(block, bool) or not isinstance(block, int) or block < 1 \
+                or prior.latent_dim % block:
+            raise ValueError(f"block must be a positive int dividing latent_dim {prior.latent_dim}, "
+                             f"got {block!r}")
         self.encoder, self.decoder, self.prior = encoder, decoder, prior
-        self.likelihood, self.obs_sigma = likelihood, float(obs_sigma)
+        self.likelihood, self.obs_sigma, self.block = likelihood, float(obs_sigma), block
 
     @property
     def latent_dim(self) -> int:
         return self.prior.latent_dim
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, 1, H, W) -> mean (B, d), log-variance (B, d)."""
-        h = self.encoder(x)
-        mu, logvar = h.chunk(2, dim=-1)
-        return mu, logvar
+        """(B, 1, H, W) -> mean (B, d), log-variance (B, d) (the diagonal of Σ, any posterior)."""
+        mu, head = self._split(self.encoder(x))
+        if self.block == 1:
+            return mu, head
+        C = post.block_cholesky(head, self.block)
+        var = C.pow(2).sum(-1).reshape(mu.shape)       # diag(CCᵀ)_i = Σ_j C_ij²
+        return mu, torch.log(var)
+
+    def _split(self, h):
+        d = self.latent_dim
+        return h[:, :d], h[:, d:]
+
+    def encode_mean(self, x: torch.Tensor) -> torch.Tensor:
+        """The posterior mean h(x), (B, 1, H, W) -> (B, d) (what GRAE uses)."""
+        return self._split(self.encoder(x))[0]
+
+    def encode_cholesky(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 1, H, W) -> mean (B, d), block Cholesky factors (B, d/b, b, b) of Σ (b = ``block``;
+        for the diagonal posterior b = 1 and C = exp(logvar/2))."""
+        mu, head = self._split(self.encoder(x))
+        if self.block == 1:
+            return mu, torch.exp(0.5 * head)[:, :, None, None]
+        return mu, post.block_cholesky(head, self.block)
+
+    def posterior_covariance(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean (B, d) and dense covariance Σ (B, d, d) of q(z|x)."""
+        mu, C = self.encode_cholesky(x)
+        return mu, post.block_dense(C @ C.transpose(-1, -2))
+
+    def flat_decoder(self):
+        """The decoder as a map (B, d) -> (B, D): its ``net`` when that already is one (the FC
+        decoders, so :mod:`deep.regularizers` takes its fast forward-mode path), else a wrapper."""
+        if isinstance(self.decoder, (MLPDecoder, FCDecoder)):
+            return self.decoder.net
+        return lambda z: self.decoder(z).flatten(1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(B, d) -> decoder output (B, 1, H, W): logits (Bernoulli) or means (Gaussian)."""
@@ -134,10 +196,16 @@ class VAE(nn.Module):
         return dist.gaussian_log_likelihood(out, x, self.obs_sigma)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict:
-        """Encode, sample z ~ q(z|x) with ``generator``, decode."""
-        mu, logvar = self.encode(x)
-        z = dist.sample_diag_gaussian(mu, logvar, generator)
-        return {"mu": mu, "logvar": logvar, "z": z, "out": self.decode(z)}
+        """Encode, sample z ~ q(z|x) with ``generator``, decode. A block posterior adds its
+        Cholesky factors as ``"chol"`` (and ``"logvar"`` is the log of diag Σ)."""
+        if self.block == 1:
+            mu, logvar = self.encode(x)
+            z = dist.sample_diag_gaussian(mu, logvar, generator)
+            return {"mu": mu, "logvar": logvar, "z": z, "out": self.decode(z)}
+        mu, C = self.encode_cholesky(x)
+        z = post.sample_block_gaussian(mu, C, generator)
+        logvar = torch.log(C.pow(2).sum(-1).reshape(mu.shape))
+        return {"mu": mu, "logvar": logvar, "chol": C, "z": z, "out": self.decode(z)}
 
 
 def build_vae(config: VAEConfig) -> VAE:
@@ -150,12 +218,20 @@ def build_vae(config: VAEConfig) -> VAE:
     tree = config.prior_tree()
     prior = dist.StandardNormalPrior(config.latent_dim) if tree is None else \
         LpNestedPrior(tree, config.prior_scale, config.learn_exponents)
+    d, block = config.latent_dim, config.block_size()
     if config.arch == "tanh3":
-        widths = config.widths or (256, 200, 200)
-        enc = TanhMLPEncoder(config.latent_dim, widths, config.image_size)
-        dec = TanhMLPDecoder(config.latent_dim, widths, config.image_size)
+        widths = config.widths or DEFAULT_WIDTHS["tanh3"]
+        enc = TanhMLPEncoder(d, widths, config.image_size)
+        dec = TanhMLPDecoder(d, widths, config.image_size)
+    elif config.arch == "elu-mlp":
+        widths = config.widths or DEFAULT_WIDTHS["elu-mlp"]
+        enc = FCEncoder(d, widths, config.image_size, "elu")
+        dec = FCDecoder(d, widths, config.image_size, "elu")
     else:
         enc_cls, dec_cls = (MLPEncoder, MLPDecoder) if config.arch == "mlp" else (ConvEncoder, ConvDecoder)
-        enc = enc_cls(config.latent_dim, config.hidden, config.image_size)
-        dec = dec_cls(config.latent_dim, config.hidden, config.image_size)
-    return VAE(enc, dec, prior, config.likelihood, config.obs_sigma)
+        enc = enc_cls(d, config.hidden, config.image_size)
+        dec = dec_cls(d, config.hidden, config.image_size)
+    if block > 1:   # the covariance head emits the Cholesky entries (Kumar & Poole 2020, App. D)
+        last = enc.net[-1]
+        enc.net[-1] = nn.Linear(last.in_features, d + post.n_cov_params(d, block))
+    return VAE(enc, dec, prior, config.likelihood, config.obs_sigma, block)

@@ -1,0 +1,46 @@
+r"""A synthetic image manifold with a known decoder (Kumar & Poole 2020 studies).
+
+x = g*(s) + σ ε, s ~ N(0, I_k), ε ~ N(0, I_D), with g* a fixed random two-layer ELU network
+R^k → R^D drawn from ``rng``: the data lie near a k-dimensional manifold whose decoder, and so
+whose Jacobian J_{g*}(s) (exact, by automatic differentiation), is known. A control for the digits
+substitute: eq 11 is a statement about the trained model, and here the trained decoder can also
+be compared with the true one. Pure numpy; shapes (n, D).
+"""
+
+from __future__ import annotations
+
+__all__ = ["random_decoder", "manifold_data"]
+
+import numpy as np
+
+
+def random_decoder(k: int, D: int, rng: np.random.Generator, hidden: int = 32):
+    """Weights (W1 (hidden, k), b1 (hidden,), W2 (D, hidden)) of g*(s) = W2 elu(W1 s + b1), with
+    W1 entries N(0, 1/k) and W2 entries N(0, 1/hidden) (unit-scale outputs)."""
+    for name, v in (("k", k), ("D", D), ("hidden", hidden)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    W1 = rng.normal(size=(hidden, k)) / np.sqrt(k)
+    b1 = rng.normal(size=hidden) * 0.5
+    W2 = rng.normal(size=(D, hidden)) / np.sqrt(hidden)
+    return W1, b1, W2
+
+
+def decode(weights, s: np.ndarray) -> np.ndarray:
+    """g*(s) for s of shape (n, k) → (n, D)."""
+    W1, b1, W2 = weights
+    a = s @ W1.T + b1
+    return np.where(a > 0, a, np.expm1(np.minimum(a, 0))) @ W2.T
+
+
+def manifold_data(n: int, weights, rng: np.random.Generator, noise: float = 0.1) -> np.ndarray:
+    """n samples x = g*(s) + noise·ε, shape (n, D)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    s = rng.normal(size=(n, weights[0].shape[1]))
+    x = decode(weights, s)
+    return x + noise * rng.normal(size=x.shape)

@@ -1,0 +1,89 @@
+r"""Posterior covariance vs decoder Jacobian at a trained model (Kumar & Poole 2020, eq 11,
+Figs 2, 3, 7, App. E–F), and the three objectives of Fig 3 evaluated on held-out points.
+
+For Gaussian observations N(g(z), σ²I) eq 11 reads Σ⁻¹ = M := I + JᵀJ/(βσ²) with J = J_g(h(x)).
+Everything here is a pure function of tensors; shapes: Σ, P, G (B, d, d), J (B, D, d).
+"""
+
+from __future__ import annotations
+
+__all__ = ["block_mask", "eq11_relative_error", "off_block_energy", "column_coherence",
+           "model_geometry", "objective_values"]
+
+import math
+
+import torch
+
+from deep.regularizers import decoder_jacobian
+
+
+def block_mask(d: int, block: int, device=None) -> torch.Tensor:
+    """Boolean (d, d) mask of the diagonal blocks of size ``block`` (ValueError if it does not
+    divide d)."""
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1 or d % block:
+        raise ValueError(f"block must be a positive int dividing d = {d}, got {block!r}")
+    return torch.block_diag(*[torch.ones(block, block, dtype=torch.bool)] * (d // block)).to(device)
+
+
+def eq11_relative_error(precision: torch.Tensor, M: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    r"""‖mask ⊙ (Σ⁻¹ − M)‖_F / ‖mask ⊙ M‖_F per example, (B,): eq 11 compared within the block
+    pattern the posterior can express (off the blocks Σ⁻¹ is zero by construction)."""
+    m = mask.to(precision.dtype)
+    return torch.linalg.matrix_norm((precision - M) * m) / torch.linalg.matrix_norm(M * m)
+
+
+def off_block_energy(G: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    r"""Fraction of ‖G‖_F² off the diagonal blocks, ‖(1 − mask) ⊙ G‖_F² / ‖G‖_F², (B,)."""
+    return (G * ~mask).pow(2).sum((-1, -2)) / G.pow(2).sum((-1, -2))
+
+
+def column_coherence(G: torch.Tensor) -> torch.Tensor:
+    r"""Mean squared cosine between distinct Jacobian columns from the Gram matrix G = JᵀJ,
+    mean_{i<j} G_ij² / (G_ii G_jj), (B,): 0 for orthogonal columns (sec. 5.1; the same quantity
+    as :func:`deep.regularizers.orthogonality_penalty`)."""
+    n = torch.diagonal(G, dim1=-2, dim2=-1)
+    C2 = G.pow(2) / (n[..., :, None] * n[..., None, :])
+    d = G.shape[-1]
+    iu = torch.triu_indices(d, d, 1)
+    return C2[..., iu[0], iu[1]].mean(-1)
+
+
+@torch.no_grad()
+def model_geometry(model, x: torch.Tensor, beta: float) -> dict:
+    """Σ, Σ⁻¹, μ, J and M = I + JᵀJ/(βσ²) of a trained Gaussian-observation VAE at the points
+    ``x`` (B, 1, H, W); computed in the model's dtype (use float64 for comparisons)."""
+    mu, Sigma = model.posterior_covariance(x)
+    J = decoder_jacobian(model.flat_decoder(), mu)                           # (B, D, d)
+    G = J.transpose(1, 2) @ J
+    d = mu.shape[1]
+    M = torch.eye(d, dtype=mu.dtype, device=mu.device) + G / (beta * model.obs_sigma ** 2)
+    return {"mu": mu, "Sigma": Sigma, "precision": torch.linalg.inv(Sigma), "J": J, "G": G, "M": M}
+
+
+@torch.no_grad()
+def objective_values(model, x: torch.Tensor, beta: float, n_samples: int,
+                     generator: torch.Generator | None = None) -> dict:
+    r"""The three minimisation objectives of Fig 3 per example (B,), Gaussian observations:
+
+    * ``beta_vae``: −E_q log p(x|z) + β KL(q‖p) (eq 2), E_q by ``n_samples`` draws (its Monte
+      Carlo standard error per example in ``beta_vae_se``), the KL in closed form;
+    * ``taylor``: −log p(x|μ) + tr(JᵀJΣ)/(2σ²) + β KL (eq 7 with H_p = −I/σ²);
+    * ``grae``: −log p(x|μ) + β/2‖μ‖² + β/2 log|I + JᵀJ/(βσ²)| (eq 12/13).
+    """
+    from deep.models import posteriors as post
+
+    geo = model_geometry(model, x, beta)
+    mu, Sigma, G = geo["mu"], geo["Sigma"], geo["G"]
+    _, C = model.encode_cholesky(x)
+    kl = post.kl_block_std_normal(mu, C)
+    B, d = mu.shape
+    eps = torch.randn((n_samples, B, d), generator=generator, dtype=mu.dtype, device=mu.device)
+    z = post.sample_block_gaussian(mu, C, eps=eps)
+    xs = x.expand(n_samples, *x.shape).reshape(n_samples * B, *x.shape[1:])
+    nll = -model.log_likelihood(xs, model.decode(z.reshape(-1, d))).reshape(n_samples, B)
+    nll_mean = -model.log_likelihood(x, model.decode(mu))
+    s2 = model.obs_sigma ** 2
+    taylor = nll_mean + 0.5 * torch.einsum("bij,bji->b", G, Sigma) / s2 + beta * kl
+    grae = nll_mean + beta / 2 * mu.pow(2).sum(-1) + beta / 2 * torch.linalg.slogdet(geo["M"])[1]
+    return {"beta_vae": nll.mean(0) + beta * kl, "beta_vae_se": nll.std(0) / math.sqrt(n_samples),
+            "taylor": taylor, "grae": grae, "geometry": geo}

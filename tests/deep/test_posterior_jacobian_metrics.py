@@ -1,0 +1,56 @@
+"""deep.metrics.posterior_jacobian: special cases with known answers, and eq 11 at a linear
+Gaussian model where the exact posterior is known (Kumar & Poole 2020, eq 11 is exact there)."""
+
+import numpy as np
+import pytest
+import torch
+
+from deep.metrics import posterior_jacobian as pj
+from deep.regularizers import orthogonality_penalty
+
+
+def test_block_structured_gram_has_no_off_block_energy_and_random_has_some():
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(3, 2, 2, dtype=torch.float64, generator=g)
+    G = torch.block_diag(*(a @ a.T for a in A))[None]
+    mask = pj.block_mask(6, 2)
+    assert pj.off_block_energy(G, mask).item() == 0.0
+    J = torch.randn(1, 20, 6, dtype=torch.float64, generator=g)
+    G2 = J.transpose(1, 2) @ J
+    # brute force: sum of squares of the entries outside the 2x2 diagonal blocks
+    off = sum(G2[0, i, j] ** 2 for i in range(6) for j in range(6) if i // 2 != j // 2)
+    torch.testing.assert_close(pj.off_block_energy(G2, mask)[0], off / (G2[0] ** 2).sum(),
+                               rtol=1e-12, atol=0)   # float64 sums in another order
+
+
+def test_column_coherence_matches_orthogonality_penalty_and_is_zero_for_orthogonal_columns():
+    g = torch.Generator().manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 9), torch.nn.Tanh(), torch.nn.Linear(9, 12)).double()
+    z = torch.randn(5, 4, dtype=torch.float64, generator=g)
+    from deep.regularizers import decoder_jacobian
+
+    J = decoder_jacobian(net, z)
+    torch.testing.assert_close(pj.column_coherence(J.transpose(1, 2) @ J),
+                               orthogonality_penalty(net, z), rtol=1e-8, atol=1e-14)
+    # rtol: the penalty adds eps = 1e-12 to n_i n_j, which is above 1e-4 for this net: relative shift < 1e-8
+    Q = torch.linalg.qr(torch.randn(12, 4, dtype=torch.float64, generator=g))[0] * torch.tensor([1., 2, 3, 4])
+    assert pj.column_coherence((Q.T @ Q)[None]).item() < 1e-28
+
+
+def test_eq11_error_is_zero_for_the_exact_posterior_of_a_linear_gaussian_model():
+    """x | z ~ N(Az, βI) (the β-VAE with σ = 1 is a VAE with decoder variance β): its exact
+    posterior precision, by Gaussian conditioning, is I + AᵀA/β, what eq 11 states."""
+    rng = np.random.default_rng(2)
+    A, beta = rng.normal(size=(7, 4)), 0.3
+    cov_x = A @ A.T + beta * np.eye(7)
+    post_cov = np.eye(4) - A.T @ np.linalg.solve(cov_x, A)          # Schur complement
+    P = torch.from_numpy(np.linalg.inv(post_cov))[None]
+    M = torch.eye(4, dtype=torch.float64)[None] + torch.from_numpy(A.T @ A)[None] / beta
+    # float64 inversion of a matrix with condition number < 1e3: 1e-10 is rounding
+    assert pj.eq11_relative_error(P, M, pj.block_mask(4, 4)).item() < 1e-10
+    assert pj.eq11_relative_error(2 * P, M, pj.block_mask(4, 4)).item() == pytest.approx(1.0, rel=1e-10)
+
+
+def test_block_mask_rejects_a_block_that_does_not_divide_d():
+    with pytest.raises(ValueError, match="block"):
+        pj.block_mask(8, 3)
