@@ -97,3 +97,22 @@ def test_bad_values_inside_a_run_name_the_run():
         parse_spec("[grid\n")
     with pytest.raises(ValueError, match="no such file"):
         load_spec("sweeps/missing.toml")
+
+
+def test_fig5b_specs_hold_table_1_of_the_paper():
+    # Stühmer et al. 2020, App. Table 1, as printed: β grid, γ grid (FactorVAE), 20 epochs,
+    # lr 0.001, batch 2048, 20 latents, Adam, Bernoulli
+    betas = [1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6]
+    gammas = list(range(1, 11))
+    expected_models = {"normal": {"beta-vae", "beta-tcvae"}, "isa": {"isa-vae", "isa-tcvae"},
+                       "factorvae": {"factor-vae"}}
+    for kind, models in expected_models.items():
+        sw = load_spec(f"sweeps/stuhmer-fig5b-{kind}.toml")
+        runs = sw.runs
+        assert {r["model"] for r in runs} == models
+        grid = gammas if kind == "factorvae" else betas
+        assert sorted({r["beta"] for r in runs}) == grid
+        for r in runs:
+            assert (r["dataset"], r["latent_dim"], r["hidden"], r["batch_size"], r["lr"],
+                    r["epochs"]) == ("dsprites", 20, 1200, 2048, 1e-3, 20), r
+        assert len(runs) == len(models) * len(grid) * 10
