@@ -32,7 +32,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import grad
 
-from linear_models._validation import as_float_array, positive_scalar, positive_vector
+from validation import as_float_array, positive_scalar, positive_vector
 
 NORMALISATIONS = ("eq13", "eq16")
 LOG2PI = float(np.log(2 * np.pi))

@@ -50,7 +50,7 @@ from autograd.scipy.special import gammaln as agammaln
 from scipy import optimize
 from scipy.special import gammaln, logsumexp
 
-from linear_models._validation import positive_scalar
+from validation import as_float_array, positive_scalar
 
 LOG2PI = float(np.log(2.0 * np.pi))
 DEFAULT_NODES = 64
@@ -61,15 +61,7 @@ _positive = positive_scalar  # one scalar check for all linear models
 
 
 def _array(value, name: str, ndim: int) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be array-like of numbers") from err
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
-    return arr
+    return as_float_array(value, name, ndim)
 
 
 def _check_model(W, psi, nu, scale):

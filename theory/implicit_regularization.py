@@ -42,7 +42,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from linear_models._validation import positive_scalar
+from validation import as_float_array, positive_scalar
 
 __all__ = [
     "derive_hessian_chain_rule", "derive_optimal_covariance", "derive_taylor_grae_gap",
@@ -177,14 +177,9 @@ def derive_bernoulli_hessian() -> dict[str, sp.Expr]:
 
 
 def _as_float_array(a, name: str, ndim_min: int) -> np.ndarray:
-    try:
-        arr = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of real numbers") from err
+    arr = as_float_array(a, name)
     if arr.ndim < ndim_min:
         raise ValueError(f"{name} must have at least {ndim_min} dimensions, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
     return arr
 
 
