@@ -15,6 +15,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from deep.metrics.information import check_codes_factors
+from validation import check_real, check_rng
 
 
 def _groups(f: np.ndarray, k: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -150,6 +151,7 @@ def factor_vae_score(codes, factors, *, rng: np.random.Generator, n_train: int =
     idx = _check_common(n_train, n_test, batch_size, factor_indices, f.shape[1])
     if batch_size < 2:
         raise ValueError("batch_size must be >= 2 (a variance is taken)")
+    prune_threshold = check_real(prune_threshold, "prune_threshold", low=0.0)
     scale = c.std(0)
     active = scale ** 2 >= prune_threshold
     if not active.any():
