@@ -53,7 +53,9 @@ def check_factors(factors, factor_sizes) -> np.ndarray:
     Returns an int64 array of shape (n, K).  Raises TypeError for non-integer
     values (e.g. 1.5) and ValueError for a wrong K or an out-of-range value.
     """
-    arr = np.asarray(factors)
+    from deep.metrics.information import check_labels
+
+    arr = check_labels(factors, "factors", np.ndim(factors) if np.ndim(factors) in (1, 2) else 2)
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != len(factor_sizes):
