@@ -40,9 +40,9 @@ LOG2PI = float(np.log(2 * np.pi))
 
 # --------------------------------------------------------------------------- validation
 def _check(X, W, psi):
-    W = as_float_array(W, "W", 2)
+    W = as_float_array(W, "W", 2, min_size=1)
     L, K = W.shape
-    psi = positive_vector(psi, "psi", L)
+    psi = positive_vector(psi, "psi", L)      # its message names W too: "(rows of W)"
     if X is None:
         return None, W, psi
     X = as_float_array(X, "X", 2)
@@ -438,5 +438,6 @@ def rotation_setting(loglik: float, free_energy_45: float, n: int, noise_var: fl
     if not (np.isfinite(lam1) and lam2 > 0):
         raise ValueError("loglik: the eigenvalues it implies are outside the float64 range")
     if lam2 <= noise_var:
-        raise ValueError(f"noise_var must be below λ2 = {lam2:.4g}")
+        raise ValueError(f"noise_var must be below λ2 = {lam2:.4g} (the second eigenvalue that "
+                         f"loglik, free_energy_45 and n imply)")
     return float(lam1), float(lam2)

@@ -45,6 +45,8 @@ from numbers import Real
 import numpy as np
 from scipy import special
 
+from validation import as_float_array
+
 __all__ = [
     "isa_tree", "validate_tree", "n_leaves", "inner_nodes", "exponents", "with_exponents",
     "evaluate", "log_evaluate", "log_surface_area", "log_radial_density", "log_normalizer",
@@ -185,7 +187,7 @@ def isa_subspaces(tree) -> list[tuple[float, int]] | None:
 _LOG_MAX = math.log(np.finfo(np.float64).max)
 
 def _check_z(z, n):
-    z = np.asarray(z, dtype=float)
+    z = as_float_array(z, "z", finite=False)
     if z.ndim == 0 or z.shape[-1] != n:
         raise ValueError(f"z: last axis must have length {n} (the number of leaves), got shape {z.shape}")
     if not np.all(np.isfinite(z)):
@@ -510,7 +512,7 @@ def unit_variance_scale(tree) -> float:
 def p_from_kappa(kappa):
     """p = 2 / (1 + κ) (Stühmer et al. 2020, eq 5 text; Box & Tiao's exponential power
     parameterisation); κ must be > −1."""
-    kappa = np.asarray(kappa, dtype=float)
+    kappa = as_float_array(kappa, "kappa", finite=False)
     if np.any(~np.isfinite(kappa)) or np.any(kappa <= -1):
         raise ValueError("kappa: must be finite and > -1")
     return 2.0 / (1.0 + kappa)
@@ -518,7 +520,7 @@ def p_from_kappa(kappa):
 
 def kappa_from_p(p):
     """κ = 2/p − 1, the inverse of :func:`p_from_kappa`."""
-    p = np.asarray(p, dtype=float)
+    p = as_float_array(p, "p", finite=False)
     if np.any(~np.isfinite(p)) or np.any(p <= 0):
         raise ValueError("p: must be finite and > 0")
     return 2.0 / p - 1.0
@@ -527,7 +529,7 @@ def kappa_from_p(p):
 def gennorm_excess_kurtosis(p):
     r"""Excess kurtosis of the p-generalised normal :math:`\propto e^{-|z|^p}`:
     :math:`\Gamma(5/p)\Gamma(1/p)/\Gamma(3/p)^2 - 3` (0 at p = 2, 3 at p = 1, → −6/5 as p → ∞)."""
-    p = np.asarray(p, dtype=float)
+    p = as_float_array(p, "p", finite=False)
     if np.any(~np.isfinite(p)) or np.any(p <= 0):
         raise ValueError("p: must be finite and > 0")
     return np.exp(special.gammaln(5 / p) + special.gammaln(1 / p) - 2 * special.gammaln(3 / p)) - 3.0

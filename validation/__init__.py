@@ -406,7 +406,8 @@ def positive_vector(value, name: str, length: int | None = None) -> np.ndarray:
     """A finite 1-d float64 array, entries > 0 (variances), optionally of a given length."""
     arr = as_float_array(value, name, 1)
     if length is not None and arr.shape[0] != length:
-        raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
+        raise ValueError(f"{name} must have length {length} (rows of W), got {arr.shape[0]}"
+                         if name == "psi" else f"{name} must have length {length}, got {arr.shape[0]}")
     if np.any(arr <= 0):
         raise ValueError(f"{name} must be > 0 elementwise (variances), got min {arr.min()}")
     return arr

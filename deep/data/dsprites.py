@@ -274,7 +274,7 @@ def render_full_uint8(factors_full: np.ndarray) -> np.ndarray:
 
     Every factor must index the full grid :data:`FULL_FACTOR_SIZES` (positions 0..31 are the
     32 pixel positions in [0, 1)); anything else is a ValueError naming ``factors``."""
-    f = gt.check_factors(factors_full, FULL_FACTOR_SIZES)
+    f = gt.check_factors(factors_full, FULL_FACTOR_SIZES, name="factors_full")
     n = f.shape[0]
     table = patch_table()
     c4 = 35 + 6 * f[:, 3:5]                      # centres in quarter pixels: 4 * (8.75 + 1.5 i)

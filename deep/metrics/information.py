@@ -17,18 +17,23 @@ import numpy as np
 from validation import as_float_array, check_int, to_numpy
 
 
-def check_labels(a, name: str, ndim: int = 1) -> np.ndarray:
+def check_labels(a, name: str, ndim: int | tuple = 1) -> np.ndarray:
     """Discrete labels: an integer array, or floats that are all whole numbers; as int64.
     Booleans, complex numbers, NaN/inf and fractional values are rejected naming ``name``."""
-    raw = to_numpy(a) if a is not None else None
+    try:
+        raw = to_numpy(a) if a is not None else None
+    except (TypeError, ValueError):       # ragged nesting: as_float_array names it below
+        raw = None
     if raw is not None and np.issubdtype(raw.dtype, np.integer):
         arr = raw
     else:
         arr = as_float_array(a, name)
         if not np.all(arr == np.round(arr)):
             raise TypeError(f"{name} must be discrete (integer-valued)")
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+    ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if arr.ndim not in ndims:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dimension(s), "
+                         f"got shape {arr.shape}")
     if np.any(np.abs(arr) > 2 ** 62):
         raise ValueError(f"{name} must hold labels of magnitude below 2**62")
     return arr.astype(np.int64)

@@ -67,7 +67,7 @@ def _check_samples(n_samples):
 def check_batch(x, min_rows: int = 1) -> torch.Tensor:
     """A batch of images: a real floating tensor with at least ``min_rows`` rows (a mean over
     an empty batch is NaN)."""
-    check_tensor(x, "x", floating=True)
+    check_tensor(x, "x", floating=True, finite=True)
     if x.ndim < 2 or x.shape[0] < min_rows:
         raise ValueError(f"x must be a batch (B, ...) with B >= {min_rows}, got shape {tuple(x.shape)}")
     return x
@@ -203,9 +203,9 @@ def aggregate_log_densities(z, mu, logvar, dataset_size: int | None = None,
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    check_tensor(z, "z", ndim=2, min_size=1)
-    check_tensor(mu, "mu", ndim=2)
-    check_tensor(logvar, "logvar", ndim=2)
+    check_tensor(z, "z", ndim=2, min_size=1, finite=True)
+    check_tensor(mu, "mu", ndim=2, finite=True)
+    check_tensor(logvar, "logvar", ndim=2, finite=True)
     if z.shape != mu.shape or z.shape != logvar.shape:
         raise ValueError(f"mu and logvar must have the shape of z {tuple(z.shape)} (B, d), got "
                          f"{tuple(mu.shape)} and {tuple(logvar.shape)}")
@@ -370,7 +370,7 @@ def build_objective(name: str, beta: float = 1.0, *, latent_dim: int = 10,
     them ISA models is the model's Lp-nested prior (:class:`deep.models.VAEConfig` ``prior``).
     ``n_samples`` (draws of z per point) applies to "beta-vae" and "isa-vae"."""
     if name not in OBJECTIVES:
-        raise ValueError(f"unknown model {name!r}; known: {', '.join(OBJECTIVES)}")
+        raise ValueError(f"name: unknown model {name!r}; known: {', '.join(OBJECTIVES)}")
     _check_weight("beta", beta)
     _check_samples(n_samples)
     if n_samples > 1 and name not in ("beta-vae", "isa-vae"):
