@@ -317,7 +317,10 @@ def check_tensor(value, name: str, *, ndim=None, floating: bool = True, finite: 
     if value.numel() < min_size:
         raise ValueError(f"{name} must have at least {min_size} elements, got shape "
                          f"{tuple(value.shape)}")
-    if finite:
+    # Inside torch.func transforms (vmap over the members of an ensemble, deep.ensemble) a
+    # value check would be data-dependent control flow: there only the structure is checked,
+    # and a non-finite member is caught by its non-finite loss.
+    if finite and not torch._C._functorch.is_functorch_wrapped_tensor(value):
         with torch.no_grad():
             if not bool(torch.isfinite(value).all()):
                 raise ValueError(f"{name} must be finite (found NaN or inf)")
