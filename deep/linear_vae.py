@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from validation import as_float_array, check_int, check_real
+
 LOG2PI = math.log(2.0 * math.pi)
 
 
@@ -70,7 +72,10 @@ class LinearVAE(nn.Module):
 
 def sample_data(A, n: int, generator: torch.Generator, dtype=torch.float64, device="cpu"):
     """n draws of x = A s + η (Sikka 2020, eq 26). A : (N, k) array → (n, N) tensor."""
-    A = torch.as_tensor(np.asarray(A, dtype=np.float64), dtype=dtype)
+    A = torch.as_tensor(as_float_array(A, "A", 2, min_size=1), dtype=dtype)
+    n = check_int(n, "n", low=1)
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     N, k = A.shape
     s = torch.randn(n, k, generator=generator, dtype=dtype)
     eta = torch.randn(n, N, generator=generator, dtype=dtype)
@@ -87,9 +92,12 @@ def train(A, beta: float, *, generator: torch.Generator, steps: int = 3000, batc
 
     Returns the model and the per-step objective estimates (shape (steps,)).
     """
-    if not (isinstance(beta, (int, float)) and beta > 0 and math.isfinite(beta)):
-        raise ValueError(f"beta must be finite and > 0, got {beta!r}")
-    A = np.asarray(A, dtype=np.float64)
+    beta = check_real(beta, "beta", low=0.0, closed="neither")
+    steps = check_int(steps, "steps", low=1)
+    batch = check_int(batch, "batch", low=1)
+    lr = check_real(lr, "lr", low=0.0, closed="neither")
+    lr_final = check_real(lr_final, "lr_final", low=0.0, closed="neither")
+    A = as_float_array(A, "A", 2, min_size=1)
     if A.ndim != 2 or A.shape[1] > A.shape[0]:
         raise ValueError(f"A must have shape (N, k) with k <= N, got {A.shape}")
     N, k = A.shape
@@ -118,6 +126,10 @@ def train(A, beta: float, *, generator: torch.Generator, steps: int = 3000, batc
 @torch.no_grad()
 def mc_objective(model: LinearVAE, A, beta: float, *, generator: torch.Generator, n: int = 200_000):
     """Monte Carlo β-objective per point and its standard error on fresh data (eq 33)."""
+    beta = check_real(beta, "beta", low=0.0, closed="neither")
+    n = check_int(n, "n", low=2)
+    if not isinstance(model, LinearVAE):
+        raise TypeError(f"model must be a LinearVAE, got {type(model).__name__}")
     x = sample_data(A, n, generator, model.D.dtype, model.D.device)
     rec, kl = model.terms(x, generator)
     v = (rec - beta * kl).double().cpu().numpy()

@@ -13,11 +13,14 @@ and both :math:`c` (eq 8) and :math:`f^{p_0}` (eq 6/9) are differentiable in ``z
 exponents, which the ISA-VAE with learned exponents optimises (sec. 4, App. A.2). The
 ISA-VAE objective (eq 12) only needs :meth:`LpNested.log_prob`.
 
-Numerics: :math:`f^{p_0}` is accumulated as nested power sums,
-:math:`S_i = \sum_k v_k^{p_i}`, a child contributing :math:`S_k^{p_i/p_k}` (no logs, so no
-:math:`\log 0`); :math:`|z|` is clamped below at the dtype's ``tiny`` so that the gradient at
-an exact zero is finite (the clamp changes values by less than ``tiny**p``); inner power sums
-that underflow are clamped the same way.
+Numerics (the same log-space recursion as :func:`theory.lp_nested.log_evaluate`): every node
+computes :math:`\log v_i = \tfrac1{p_i}\operatorname{logsumexp}_k(p_i \log v_k)`, so no power
+sum over- or underflows for exponents in [0.05, 200], scales in [1e-8, 1e8] and |z| up to 1e6
+(tested against the reference); :math:`f^{p_0}/s = \exp(p_0\log f - \log s)` overflows to
++inf (log p = −inf) only where the true value is beyond the dtype's range. An exact zero
+coordinate enters as :math:`\log|z_j| = ` :data:`LOG_ZERO` (a finite stand-in for −inf selected
+with ``torch.where``, so the gradient there is 0, never NaN); its power
+:math:`\exp(p\,\mathrm{LOG\_ZERO})` is 0 in every dtype for every p ≥ 0.05.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from torch import nn
 from torch.distributions import Distribution, constraints
 
 from theory import lp_nested as _np_lp
+from validation import check_tensor
 
 __all__ = ["LpNested", "LearnableLpNested", "LpNestedPrior", "isa_tree", "parse_prior", "format_prior",
            "resolve_prior",
@@ -73,21 +77,34 @@ def _log_normalizer(plan: _Plan, p: torch.Tensor, scale: torch.Tensor) -> torch.
     return torch.log(p0) - torch.lgamma(n / p0) - (n / p0) * torch.log(scale) - log_s_area
 
 
-def _power_sum(node, a, p, start, idx):
-    """Return (S_node = Σ_k v_k^{p_node}, next leaf, next node index) for a general tree."""
+#: log|z| used for an exact zero: p·LOG_ZERO ≤ −5e4 for p ≥ 0.05, so exp of it is 0 in float32
+#: and float64 and the term drops out exactly, while every product stays finite.
+LOG_ZERO = -1e6
+
+
+def _log_abs(z: torch.Tensor) -> torch.Tensor:
+    """log|z| with exact zeros mapped to :data:`LOG_ZERO` (double ``where``: zero gradient)."""
+    a = z.abs()
+    nonzero = a != 0                     # NaN stays NaN (and is reported by log_prob's check)
+    return torch.where(nonzero, torch.log(torch.where(nonzero, a, torch.ones_like(a))),
+                       torch.full_like(a, LOG_ZERO))
+
+
+def _log_eval(node, log_a, p, start, idx):
+    """Return (log v_node, next leaf, next node index) for a general tree; ``log_a`` (..., n).
+
+    Eq 6 in log space: log v = (1/p) logsumexp_k(p log v_k)."""
     p_i = p[idx]
     idx += 1
     terms = []
     for child in node[1]:
         if child is None:
-            terms.append(a[..., start] ** p_i)
+            terms.append(log_a[..., start])
             start += 1
         else:
-            p_k = p[idx]
-            s_k, start, idx = _power_sum(child, a, p, start, idx)
-            s_k = s_k.clamp_min(torch.finfo(s_k.dtype).tiny)              # underflow guard
-            terms.append(s_k ** (p_i / p_k))     # v_k^{p_i} = (S_k^{1/p_k})^{p_i}
-    return torch.stack(terms, -1).sum(-1), start, idx
+            lv, start, idx = _log_eval(child, log_a, p, start, idx)
+            terms.append(lv)
+    return torch.logsumexp(torch.stack(terms, -1) * p_i, -1) / p_i, start, idx
 
 
 class LpNested(Distribution):
@@ -146,7 +163,6 @@ class LpNested(Distribution):
             seg = torch.as_tensor(self.plan.seg, device=exponents.device)
             self._leaf_p = exponents[1:][seg]               # exponent of each leaf's subspace, (n,)
             self._ratio = exponents[0] / exponents[1:]      # p0 / p_i, (l0,)
-            self._seg = seg
             self._equal = len(set(self.plan.sizes)) == 1
 
     @property
@@ -154,34 +170,43 @@ class LpNested(Distribution):
         """c(p) of the module docstring (0-d tensor)."""
         return self._c
 
-    def f_pow_p0(self, z: torch.Tensor) -> torch.Tensor:
-        r""":math:`f(z)^{p_0}` (eq 6/9), shape (...) for z of shape (..., n)."""
-        a = z.abs().clamp_min(torch.finfo(z.dtype).tiny)
+    def log_f_pow_p0(self, z: torch.Tensor) -> torch.Tensor:
+        r""":math:`\log f(z)^{p_0} = p_0 \log f(z)` (eq 6/9) in log space, shape (...) for z of
+        shape (..., n)."""
+        log_a = _log_abs(z)
         plan = self.plan
         if plan.isa is not None:
-            # Work in the (n, batch) layout: the subspace sums then reduce over an outer axis,
-            # which torch vectorises (a reduction over a short last axis is several times
-            # slower). |z_j|^{p_i} is exp(p_i log|z_j|): half the cost of pow with a tensor
-            # exponent.
-            batch = a.shape[:-1]
-            at = a.reshape(-1, plan.n).t().contiguous()                   # (n, B)
-            pw = torch.exp(torch.log(at) * self._leaf_p[:, None])          # |z_j|^{p_i}
+            # Work in the (n, batch) layout: the subspace reductions then run over an outer
+            # axis, which torch vectorises (a reduction over a short last axis is slower).
+            batch = log_a.shape[:-1]
+            lt = log_a.reshape(-1, plan.n).t()                                # (n, B)
+            lpw = lt * self._leaf_p[:, None]                                  # p_i log|z_j|
             if self._equal:
-                sub = pw.view(len(plan.sizes), plan.sizes[0], -1).sum(1)   # S_i = v_i^{p_i}
+                lsub = torch.logsumexp(lpw.view(len(plan.sizes), plan.sizes[0], -1), 1)
             else:
-                sub = torch.zeros(len(plan.sizes), pw.shape[1], dtype=pw.dtype, device=pw.device)
-                sub = sub.index_add(0, self._seg, pw)
-            sub = sub.clamp_min(torch.finfo(sub.dtype).tiny)                 # underflow guard
-            return torch.exp(torch.log(sub) * self._ratio[:, None]).sum(0).reshape(batch)  # Σ v_i^{p0}
-        return _power_sum(plan.tree, a, self.exponents, 0, 0)[0]
+                # the leaves of subspace i are consecutive (eq 10): one logsumexp per slice
+                bounds = np.cumsum([0] + plan.sizes)
+                lsub = torch.stack([torch.logsumexp(lpw[a:b], 0)
+                                    for a, b in zip(bounds[:-1], bounds[1:])])   # log S_i
+            return torch.logsumexp(lsub * self._ratio[:, None], 0).reshape(batch)  # log Σ v_i^{p0}
+        lv = _log_eval(plan.tree, log_a, self.exponents, 0, 0)[0]
+        return self.exponents[0] * lv
+
+    def f_pow_p0(self, z: torch.Tensor) -> torch.Tensor:
+        r""":math:`f(z)^{p_0}` (eq 6/9), shape (...) for z of shape (..., n); +inf where it
+        exceeds the dtype's range."""
+        return torch.exp(self.log_f_pow_p0(z))
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         r"""log p(z) = c − f(z)^{p0}/s (eqs 7, 8, 11). z of shape (..., n) → shape (...)."""
-        if not torch.is_tensor(value):
-            raise TypeError("z: must be a torch tensor")
-        if value.dim() == 0 or value.shape[-1] != self.plan.n:
-            raise ValueError(f"z: last dimension must be {self.plan.n} (number of leaves), got shape {tuple(value.shape)}")
-        out = self._c - self.f_pow_p0(value) / self.scale
+        check_tensor(value, "z", last_dim=self.plan.n)
+        x = self.log_f_pow_p0(value) - torch.log(self.scale)         # log(f^{p0}/s)
+        # beyond the dtype's range log p = -inf; the double where keeps that row's gradient 0
+        # (not inf * 0 = NaN), so the other rows of a batch keep finite gradients
+        over = x > math.log(torch.finfo(x.dtype).max)
+        f_term = torch.where(over, torch.full_like(x, torch.inf),
+                             torch.exp(torch.where(over, torch.zeros_like(x), x)))
+        out = self._c - f_term
         # checking the (n times smaller) output first keeps validation cheap; a non-finite z
         # always gives a non-finite output
         if self._validate_args and not bool(torch.isfinite(out).all()) and not bool(torch.isfinite(value).all()):

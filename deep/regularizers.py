@@ -39,7 +39,7 @@ from typing import Callable
 import torch
 from torch.func import jvp, vmap
 
-from linear_models._validation import positive_scalar
+from validation import positive_scalar
 
 __all__ = ["decoder_jacobian", "jacobian_columns", "grae_regularizer", "orthogonality_penalty",
            "bernoulli_hess_diag", "grae_loss", "grae_approx_loss", "MODES", "ELEMENTWISE"]

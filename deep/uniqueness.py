@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from linear_models.uniqueness import NONLINEARITIES, sample_uniqueness_data
+from validation import check_choice, check_int, check_real, check_tensor
 
 __all__ = ["resolve_device", "UniquenessData", "make_data", "lr_schedule", "train_uniqueness",
            "train_uniqueness_newton", "gauss_hermite_2d", "point_neg_elbo", "point_grad_hess",
@@ -138,6 +139,17 @@ def _neg_elbo_terms(params, fixed, x, eps, nonlin, covariance, amortized, exact_
     return (rec + kl).mean(-1), mu
 
 
+def _check_training(data, amortized, generator, noise_std):
+    """Arguments shared by both trainers: the data, the flags and the noise level."""
+    if not isinstance(data, UniquenessData):
+        raise TypeError(f"data must be a UniquenessData (make_data), got {type(data).__name__}")
+    if not isinstance(amortized, (bool, np.bool_)):
+        raise TypeError(f"amortized must be a bool, got {type(amortized).__name__}")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    check_real(noise_std, "noise_std", low=0.0, closed="neither")
+
+
 def train_uniqueness(data: UniquenessData, covariance: str, amortized: bool,
                      generator: torch.Generator, device: str | torch.device = "cpu",
                      dtype=torch.float32, noise_std: float = 0.05, lr0: float = 0.1,
@@ -165,6 +177,11 @@ def train_uniqueness(data: UniquenessData, covariance: str, amortized: bool,
     """
     if covariance not in ("diagonal", "full"):
         raise ValueError(f"covariance must be 'diagonal' or 'full', got {covariance!r}")
+    _check_training(data, amortized, generator, noise_std)
+    lr0 = check_real(lr0, "lr0", low=0.0, closed="neither")
+    eval_samples = check_int(eval_samples, "eval_samples", low=1)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     if optimizer not in ("gd", "adam"):
         raise ValueError(f"optimizer must be 'gd' or 'adam', got {optimizer!r}")
     if data.nonlinearity not in TORCH_NONLINEARITIES:
@@ -306,6 +323,19 @@ def point_neg_elbo(A, b, mu, L, x, nonlin, covariance: str, nodes, weights, sigm
     -------
     (…) tensor, e.g. (N,) for A (2, 2), b (2,), mu (N, 2), L (1, 2, 2), x (N, 2).
     """
+    check_choice(covariance, "covariance", ("diagonal", "full"))
+    for name, t in (("A", A), ("b", b), ("mu", mu), ("L", L), ("x", x), ("nodes", nodes),
+                    ("weights", weights)):
+        check_tensor(t, name)
+    if A.shape[-2:] != (2, 2) or L.shape[-2:] != (2, 2) or b.shape[-1:] != (2,) \
+            or mu.shape[-1:] != (2,) or x.shape[-1:] != (2,):
+        raise ValueError("A and L must end in (2, 2); b, mu and x in (2,) (the App. C model)")
+    if nodes.ndim != 2 or nodes.shape[1] != 2 or weights.shape != nodes.shape[:1]:
+        raise ValueError(f"nodes must have shape (K, 2) and weights (K,), got "
+                         f"{tuple(nodes.shape)} and {tuple(weights.shape)}")
+    if not callable(nonlin):
+        raise TypeError(f"nonlin must be callable, got {type(nonlin).__name__}")
+    sigma2 = check_real(sigma2, "sigma2", low=0.0, closed="neither")
     if covariance == "diagonal":
         var = (L**2).sum(-1)  # diag(L Lᵀ), (…, 2)
         z = mu[..., None, :] + torch.sqrt(var)[..., None, :] * nodes  # (…, K, 2)
@@ -516,6 +546,7 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
 
     if covariance not in ("diagonal", "full"):
         raise ValueError(f"covariance must be 'diagonal' or 'full', got {covariance!r}")
+    _check_training(data, amortized, generator, noise_std)
     if data.nonlinearity not in TORCH_NONLINEARITIES:
         raise ValueError(f"nonlinearity must be one of {tuple(NONLINEARITIES)}")
     n = np.asarray(data.n, dtype=np.int64)

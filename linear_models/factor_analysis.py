@@ -39,7 +39,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import grad
 
-from linear_models._validation import as_float_array, positive_scalar, positive_vector
+from validation import Real, as_float_array, check_int, positive_vector
 
 NORMALISATIONS = ("eq13", "eq16")
 LOG2PI = float(np.log(2 * np.pi))
@@ -47,15 +47,24 @@ LOG2PI = float(np.log(2 * np.pi))
 
 # --------------------------------------------------------------------------- validation
 def _check(X, W, psi):
-    W = as_float_array(W, "W", 2)
+    W = as_float_array(W, "W", 2, min_size=1)
     L, K = W.shape
-    psi = positive_vector(psi, "psi", L)
+    psi = positive_vector(psi, "psi", L)      # its message names W too: "(rows of W)"
     if X is None:
         return None, W, psi
     X = as_float_array(X, "X", 2)
     if X.shape[1] != L:
         raise ValueError(f"X must have {L} columns (rows of W), got shape {X.shape}")
     return X, W, psi
+
+
+#: β of eq 13 enters as β and as M = 1/β; both must be ordinary float64 numbers with room for
+#: the products they meet (nats of order 1e8 times β): β in [1e-300, 1e300].
+_BETA = Real(1e-300, 1e300)
+
+
+def _beta(beta) -> float:
+    return _BETA.check(beta, "beta")
 
 
 def _check_norm(normalisation):
@@ -77,7 +86,11 @@ def log_likelihood(X, W, psi) -> float:
     """
     X, W, psi = _check(X, W, psi)
     C = W @ W.T + np.diag(psi)
-    chol = np.linalg.cholesky(C)
+    try:
+        chol = np.linalg.cholesky(C)
+    except np.linalg.LinAlgError:
+        raise ValueError("psi: W Wᵀ + diag(psi) is not numerically positive definite "
+                         "(psi too small next to W)") from None
     sol = np.linalg.solve(chol, X.T)
     n, L = X.shape
     logdet = 2.0 * np.sum(np.log(np.diag(chol)))
@@ -90,7 +103,7 @@ def posterior_precision(W, psi, beta=1.0) -> np.ndarray:
     Stühmer et al. 2020, eq 15 (β = 1) and App. B.2 (β-posterior). Shape (K, K).
     """
     _, W, psi = _check(None, W, psi)
-    M = 1.0 / positive_scalar(beta, "beta")
+    M = 1.0 / _beta(beta)
     return M * (W.T / psi) @ W + np.eye(W.shape[1])
 
 
@@ -112,7 +125,7 @@ def exact_posterior(X, W, psi, beta=1.0):
     cov : ndarray of shape (K, K), the same for all rows
     """
     X, W, psi = _check(X, W, psi)
-    M = 1.0 / positive_scalar(beta, "beta")
+    M = 1.0 / _beta(beta)
     cov = np.linalg.inv(posterior_precision(W, psi, beta))
     R = cov @ (M * W.T / psi)  # recognition weights R(β), App. B.2
     return X @ R.T, cov
@@ -130,7 +143,10 @@ def meanfield_optimum(X, W, psi, beta=1.0):
     variances : ndarray of shape (K,), the same for all rows
     """
     means, _ = exact_posterior(X, W, psi, beta)
-    return means, 1.0 / np.diag(posterior_precision(W, psi, beta))
+    _, W, psi = _check(None, W, psi)
+    beta = _beta(beta)
+    # 1/diag(Λ̃) = β / (diag(WᵀΨ⁻¹W) + β): no 1/β, so small β gives small, not zero, variances
+    return means, beta / (np.sum(W**2 / psi[:, None], axis=0) + beta)
 
 
 # --------------------------------------------------------------------------- ELBO pieces
@@ -201,7 +217,7 @@ def elbo(X, W, psi, means, cov, beta=1.0, normalisation="eq13", full=False) -> f
 
     ``normalisation="eq13"``: reconstruction − β·KL; ``"eq16"``: that divided by β.
     """
-    beta = positive_scalar(beta, "beta")
+    beta = _beta(beta)
     _check_norm(normalisation)
     t = elbo_terms(X, W, psi, means, cov, full)
     F = t["reconstruction"] - beta * t["kl"]
@@ -225,7 +241,7 @@ def free_energy_grad(X, W, psi, beta=1.0):
     q is held at its optimum, which by the envelope theorem gives the total derivative.
     """
     X, W, psi = _check(X, W, psi)
-    beta = positive_scalar(beta, "beta")
+    beta = _beta(beta)
     means, var = meanfield_optimum(X, W, psi, beta)
 
     def F(W_):
@@ -256,10 +272,17 @@ def tempered_log_evidence(X, W, psi, beta=1.0) -> float:
     VI on M replicated observations). At β = 1 this is :func:`log_likelihood`.
     """
     X, W, psi = _check(X, W, psi)
-    M = 1.0 / positive_scalar(beta, "beta")
+    M = 1.0 / _beta(beta)
     n, L = X.shape
     log_c = -0.5 * L * (M - 1) * LOG2PI - 0.5 * (M - 1) * np.sum(np.log(psi)) - 0.5 * L * np.log(M)
-    return n * log_c + log_likelihood(X, W, psi / M)
+    psi_m = psi / M
+    if np.any(psi_m <= np.finfo(float).tiny):
+        raise ValueError(f"beta: psi * beta underflows float64 at beta = {1 / M!r}")
+    try:
+        return n * log_c + log_likelihood(X, W, psi_m)
+    except ValueError as err:
+        raise ValueError(f"beta: the tempered covariance W Wᵀ + psi * beta is singular in "
+                         f"float64 at beta = {1 / M!r}") from err
 
 
 def free_energy_closed_form(X, W, psi, beta=1.0) -> float:
@@ -273,7 +296,7 @@ def free_energy_closed_form(X, W, psi, beta=1.0) -> float:
     :math:`\log L - \mathcal F = \tfrac n2(\sum_k \log\Lambda_{kk} - \log\det\Lambda)`.
     """
     X, W, psi = _check(X, W, psi)
-    beta = positive_scalar(beta, "beta")
+    beta = _beta(beta)
     return beta * (tempered_log_evidence(X, W, psi, beta) - X.shape[0] * meanfield_kl_per_point(W, psi, beta))
 
 
@@ -296,8 +319,11 @@ def fit_ml(X, K: int, *, fix_psi=None, n_iter: int = 2000, tol: float = 1e-10, r
     """
     X = as_float_array(X, "X", 2)
     n, L = X.shape
-    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
-        raise ValueError(f"K must be a positive int, got {K!r}")
+    K = check_int(K, "K", low=1)
+    n_iter = check_int(n_iter, "n_iter", low=1)
+    tol = Real(0.0).check(tol, "tol")
+    if n < 1:
+        raise ValueError("X must have at least one row")
     rng = np.random.default_rng(rng)
     S = X.T @ X / n
     psi = np.diag(S).copy() * 0.5 if fix_psi is None else positive_vector(fix_psi, "fix_psi", L)
@@ -334,10 +360,8 @@ def data_with_second_moment(S, n: int, rng=None) -> np.ndarray:
 
     Returns an ndarray of shape (n, L).
     """
-    S = as_float_array(S, "S", 2)
+    S = _check_spd(S)
     L = S.shape[0]
-    if S.shape != (L, L) or not np.allclose(S, S.T) or np.any(np.linalg.eigvalsh(S) <= 0):
-        raise ValueError("S must be a symmetric positive-definite matrix")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= L:
         raise ValueError(f"n must be an int > {L}, got {n!r}")
     rng = np.random.default_rng(rng)
@@ -349,6 +373,18 @@ def data_with_second_moment(S, n: int, rng=None) -> np.ndarray:
     return G @ (evecs @ np.diag(np.sqrt(evals)) @ evecs.T)  # S^{1/2} is symmetric
 
 
+def _check_spd(S) -> np.ndarray:
+    """``S`` as a symmetric positive-definite float64 matrix (a second moment), else ValueError."""
+    S = as_float_array(S, "S", 2, min_size=1)
+    if S.shape[0] != S.shape[1]:
+        raise ValueError(f"S must be square, got shape {S.shape}")
+    if not np.allclose(S, S.T, rtol=1e-12, atol=0):
+        raise ValueError("S must be symmetric")
+    if np.any(np.linalg.eigvalsh(S) <= 0):
+        raise ValueError("S must be positive definite")
+    return S
+
+
 def ml_orthogonal_weights(S, noise_var: float, K: int | None = None) -> np.ndarray:
     r"""An ML weight matrix with orthogonal columns for isotropic noise ``noise_var``·I.
 
@@ -357,9 +393,9 @@ def ml_orthogonal_weights(S, noise_var: float, K: int | None = None) -> np.ndarr
     1999, eq 7, with R = I): the PCA directions, scaled. Columns ordered by decreasing variance.
     Requires the top K eigenvalues to exceed σ².
     """
-    S = as_float_array(S, "S", 2)
-    noise_var = positive_scalar(noise_var, "noise_var")
-    K = S.shape[0] if K is None else K
+    S = _check_spd(S)
+    noise_var = Real(0.0, closed="neither").check(noise_var, "noise_var")
+    K = S.shape[0] if K is None else check_int(K, "K", low=1, high=S.shape[0])
     evals, evecs = np.linalg.eigh(S)
     evals, evecs = evals[::-1][:K], evecs[:, ::-1][:, :K]
     if np.any(evals <= noise_var):
@@ -378,7 +414,8 @@ def rotation_gap_per_point(eig_ratio: float, theta: float) -> float:
     which depends on a/b only; at θ = π/4 it is :math:`\log\cosh(\tfrac12\log(a/b))`.
     Derived from :func:`meanfield_kl_per_point` (Hadamard gap) for this special case.
     """
-    r = positive_scalar(eig_ratio, "eig_ratio")
+    r = Real(0.0, closed="neither").check(eig_ratio, "eig_ratio")
+    theta = Real().check(theta, "theta")
     c2, s2 = np.cos(theta) ** 2, np.sin(theta) ** 2
     return float(0.5 * np.log((r * c2 + s2) * (r * s2 + c2) / r))
 
@@ -392,14 +429,22 @@ def rotation_setting(loglik: float, free_energy_45: float, n: int, noise_var: fl
     :math:`\lambda_1\lambda_2`; the gap :math:`n\log\cosh(\tfrac12\log(\lambda_1/\lambda_2))` (see
     :func:`rotation_gap_per_point`) fixes :math:`\lambda_1/\lambda_2`. ``noise_var`` must be below λ2.
     """
-    n = int(n)
+    loglik = Real().check(loglik, "loglik")
+    free_energy_45 = Real().check(free_energy_45, "free_energy_45")
+    n = check_int(n, "n", low=1)
+    noise_var = Real(0.0, closed="neither").check(noise_var, "noise_var")
     gap = loglik - free_energy_45
     if gap <= 0:
         raise ValueError("free_energy_45 must be below loglik")
+    if not np.isfinite(np.exp(gap / n)) or not np.isfinite(-2.0 * loglik / n):
+        raise ValueError("loglik: loglik - free_energy_45 per point overflows float64")
     log_det = -2.0 * loglik / n - 2.0 * LOG2PI - 2.0
     ratio = np.exp(2.0 * np.arccosh(np.exp(gap / n)))
     lam1 = np.exp(0.5 * (log_det + np.log(ratio)))
     lam2 = np.exp(0.5 * (log_det - np.log(ratio)))
+    if not (np.isfinite(lam1) and lam2 > 0):
+        raise ValueError("loglik: the eigenvalues it implies are outside the float64 range")
     if lam2 <= noise_var:
-        raise ValueError(f"noise_var must be below λ2 = {lam2:.4g}")
+        raise ValueError(f"noise_var must be below λ2 = {lam2:.4g} (the second eigenvalue that "
+                         f"loglik, free_energy_45 and n imply)")
     return float(lam1), float(lam2)

@@ -51,11 +51,10 @@ from dataclasses import dataclass, field
 import autograd.numpy as anp
 import numpy as np
 from autograd import value_and_grad
-from autograd.scipy.special import gammaln as agammaln
 from scipy import optimize
 from scipy.special import gammaln, logsumexp
 
-from linear_models._validation import positive_scalar
+from validation import Real, as_float_array, check_int, check_rng, positive_scalar
 
 LOG2PI = float(np.log(2.0 * np.pi))
 DEFAULT_NODES = 64
@@ -64,17 +63,20 @@ DEFAULT_NODES = 64
 # --------------------------------------------------------------------------- validation
 _positive = positive_scalar  # one scalar check for all linear models
 
+#: σ enters squared (the variance σ² of the scale mixture, :func:`log_likelihood`): σ² must be
+#: a normal float64, so σ lies in [1e-150, 1e150].
+_SCALE = Real(1e-150, 1e150)
+#: ν beyond 1e12 is the Gaussian limit to float64 precision (the t log-density differs from
+#: the normal one by O(z⁴/ν)); the bound keeps ν·σ² and the lgamma terms finite.
+_NU = Real(0.0, 1e12, closed="right")
+
+
+def _check_nu_scale(nu, scale):
+    return _NU.check(nu, "nu"), _SCALE.check(scale, "scale")
+
 
 def _array(value, name: str, ndim: int) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be array-like of numbers") from err
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
-    return arr
+    return as_float_array(value, name, ndim)
 
 
 def _check_model(W, psi, nu, scale):
@@ -84,7 +86,7 @@ def _check_model(W, psi, nu, scale):
         raise ValueError(f"psi must have length {W.shape[0]} (rows of W), got {psi.shape[0]}")
     if np.any(psi <= 0):
         raise ValueError(f"psi must be > 0 elementwise (noise variances), got min {psi.min()}")
-    return W, psi, _positive(nu, "nu"), _positive(scale, "scale")
+    return (W, psi) + _check_nu_scale(nu, scale)
 
 
 def _check_X(X, L):
@@ -126,15 +128,25 @@ def student_t_logpdf(z, nu=3.5, scale=1.0):
     ``log1p`` keeps the last term accurate for small z and large ν. ν → ∞ gives
     :math:`\log\mathcal N(z; 0, \sigma^2)`.
     """
-    nu = _positive(nu, "nu")
-    scale = _positive(scale, "scale")
+    nu, scale = _check_nu_scale(nu, scale)
+    if not hasattr(z, "_value"):           # not an autograd box: check the values
+        z = as_float_array(z, "z")
     return _t_logpdf(z, nu, scale)
 
 
 def _t_logpdf(z, nu, scale):
-    log_c = (agammaln(0.5 * (nu + 1.0)) - agammaln(0.5 * nu)
-             - 0.5 * anp.log(nu * np.pi) - anp.log(scale))
-    return log_c - 0.5 * (nu + 1.0) * anp.log1p(z**2 / (nu * scale**2))
+    log_c = _log_gamma_ratio(0.5 * nu) - 0.5 * np.log(nu * np.pi) - np.log(scale)
+    # (z/σ)²/ν rather than z²/(νσ²): σ² is never formed, so large σ cannot overflow
+    return log_c - 0.5 * (nu + 1.0) * anp.log1p((z / scale) ** 2 / nu)
+
+
+def _log_gamma_ratio(a: float) -> float:
+    """log Γ(a + 1/2) − log Γ(a). For a > 1e4 the asymptotic series
+    ½ log a − 1/(8a) + 1/(192a³) (error O(a⁻⁵) < 1e-20) replaces the difference of two
+    lgammas of size a log a, which would cancel to ~a·1e-16 absolute error."""
+    if a > 1e4:
+        return 0.5 * np.log(a) - 1.0 / (8.0 * a) + 1.0 / (192.0 * a**3)
+    return float(gammaln(a + 0.5) - gammaln(a))
 
 
 def gauss_hermite(n_nodes: int = DEFAULT_NODES):
@@ -176,14 +188,14 @@ def expected_log_prior(mu, s, nu=3.5, scale=1.0, n_nodes: int = DEFAULT_NODES):
     -------
     ndarray of the broadcast shape
     """
-    mu = np.asarray(mu, dtype=np.float64)
-    s = np.asarray(s, dtype=np.float64)
-    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(s))):
-        raise ValueError("mu and s must be finite")
-    if np.any(s <= 0):
-        raise ValueError("s must be > 0")
+    mu = as_float_array(mu, "mu")
+    s = as_float_array(s, "s", low=0.0, closed="neither")
+    try:
+        np.broadcast_shapes(mu.shape, s.shape)
+    except ValueError:
+        raise ValueError(f"s must broadcast with mu {mu.shape}, got {s.shape}") from None
     nodes, weights = gauss_hermite(n_nodes)
-    return _expected_log_prior(mu, s, _positive(nu, "nu"), _positive(scale, "scale"), nodes, weights)
+    return _expected_log_prior(mu, s, *_check_nu_scale(nu, scale), nodes, weights)
 
 
 # --------------------------------------------------------------------------- sampling

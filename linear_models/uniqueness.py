@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, stats
 
+from validation import as_float_array
+
 __all__ = ["rotation_angle", "rotation_matrix", "sample_uniqueness_data", "NONLINEARITIES",
            "to_gaussian", "from_gaussian", "mixing_transform", "mixing_jacobian_logdet",
            "BivariateStudentT", "darmois_mixing_transform", "numerical_jacobian"]
@@ -51,10 +53,7 @@ def rotation_matrix(theta) -> np.ndarray:
 
 
 def _check_2d(a, name: str) -> np.ndarray:
-    try:
-        a = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a real array") from err
+    a = as_float_array(a, name, finite=False)
     if a.ndim != 2 or a.shape[1] != 2 or a.shape[0] < 2:
         raise ValueError(f"{name} must have shape (n_samples, 2) with n_samples >= 2, got {a.shape}")
     if not np.all(np.isfinite(a)):

@@ -54,3 +54,16 @@ def _no_leaked_torch_default_dtype():
     after = torch.get_default_dtype()
     torch.set_default_dtype(before)
     assert after == before, f"test changed torch's default dtype to {after} without restoring it"
+
+
+# Property-based tests (tests/test_fuzz_contract.py): derandomised, so CI sees the same examples
+# on every run; no deadline (two shared cores make timings meaningless).
+try:
+    from hypothesis import HealthCheck, settings as _hyp_settings
+
+    _hyp_settings.register_profile("ci", derandomize=True, deadline=None, database=None,
+                                   suppress_health_check=[HealthCheck.too_slow,
+                                                          HealthCheck.differing_executors])
+    _hyp_settings.load_profile("ci")
+except ImportError:  # pragma: no cover - hypothesis is in the "test" extra
+    pass

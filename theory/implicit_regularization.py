@@ -42,7 +42,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from linear_models._validation import positive_scalar
+from validation import as_float_array, positive_scalar
 
 __all__ = [
     "derive_hessian_chain_rule", "derive_optimal_covariance", "derive_taylor_grae_gap",
@@ -177,15 +177,17 @@ def derive_bernoulli_hessian() -> dict[str, sp.Expr]:
 
 
 def _as_float_array(a, name: str, ndim_min: int) -> np.ndarray:
-    try:
-        arr = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of real numbers") from err
+    arr = as_float_array(a, name)
     if arr.ndim < ndim_min:
         raise ValueError(f"{name} must have at least {ndim_min} dimensions, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
     return arr
+
+
+def _check_mu_matches_J(mu, J):
+    """mu (..., d) must have the d of J (..., D, d) (Kumar & Poole 2020, eq 12: μ ∈ R^d)."""
+    J = np.asarray(J)
+    if mu.shape[-1] != J.shape[-1]:
+        raise ValueError(f"mu must have d = {J.shape[-1]} entries (columns of J), got shape {mu.shape}")
 
 
 def _check_J_hess(J, hess_diag):
@@ -357,7 +359,9 @@ def deterministic_objective(log_lik_at_mean, J, hess_diag, mu, beta) -> np.ndarr
     beta = positive_scalar(beta, "beta")
     ll = _as_float_array(log_lik_at_mean, "log_lik_at_mean", 0)
     mu = _as_float_array(mu, "mu", 1)
-    return ll - beta / 2 * np.sum(mu**2, -1) - beta / 2 * grae_regularizer(J, hess_diag, beta)
+    reg = grae_regularizer(J, hess_diag, beta)
+    _check_mu_matches_J(mu, J)
+    return ll - beta / 2 * np.sum(mu**2, -1) - beta / 2 * reg
 
 
 def grae_loss(x, recon, mu, J, beta) -> np.ndarray:
@@ -376,8 +380,13 @@ def grae_loss(x, recon, mu, J, beta) -> np.ndarray:
     mu = _as_float_array(mu, "mu", 1)
     if x.shape != recon.shape:
         raise ValueError(f"recon shape {recon.shape} must equal x shape {x.shape}")
+    reg = grae_regularizer(J, None, beta)
+    J = np.asarray(J, dtype=np.float64)
+    _check_mu_matches_J(mu, J)
+    if J.shape[-2] != x.shape[-1]:
+        raise ValueError(f"J must have D = {x.shape[-1]} rows (the length of x), got shape {J.shape}")
     return (0.5 * np.sum((x - recon) ** 2, -1) + beta / 2 * np.sum(mu**2, -1)
-            + beta / 2 * grae_regularizer(J, None, beta))
+            + beta / 2 * reg)
 
 
 def hadamard_bound(J, hess_diag, beta) -> np.ndarray:

@@ -47,6 +47,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from validation import as_float_array
+
 LOG2PI = float(np.log(2.0 * np.pi))
 
 
@@ -77,10 +79,7 @@ class LinearVAEParams(NamedTuple):
 
 # =============================================================================== validation
 def _array(value, name: str, shape: tuple) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of real numbers") from err
+    arr = as_float_array(value, name, finite=False)
     if arr.ndim != len(shape) or any(s is not None and a != s for a, s in zip(arr.shape, shape)):
         want = tuple("*" if s is None else s for s in shape)
         raise ValueError(f"{name} must have shape {want}, got {arr.shape}")

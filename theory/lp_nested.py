@@ -45,6 +45,8 @@ from numbers import Real
 import numpy as np
 from scipy import special
 
+from validation import as_float_array
+
 __all__ = [
     "isa_tree", "validate_tree", "n_leaves", "inner_nodes", "exponents", "with_exponents",
     "evaluate", "log_evaluate", "log_surface_area", "log_radial_density", "log_normalizer",
@@ -182,8 +184,10 @@ def isa_subspaces(tree) -> list[tuple[float, int]] | None:
 
 # --------------------------------------------------------------------------- evaluation
 
+_LOG_MAX = math.log(np.finfo(np.float64).max)
+
 def _check_z(z, n):
-    z = np.asarray(z, dtype=float)
+    z = as_float_array(z, "z", finite=False)
     if z.ndim == 0 or z.shape[-1] != n:
         raise ValueError(f"z: last axis must have length {n} (the number of leaves), got shape {z.shape}")
     if not np.all(np.isfinite(z)):
@@ -248,7 +252,10 @@ def evaluate(tree, z) -> np.ndarray:
     -------
     ndarray of shape (...)
     """
-    return np.exp(log_evaluate(tree, z))
+    lf = log_evaluate(tree, z)
+    if np.any(lf > _LOG_MAX):
+        raise ValueError("z: f(z) exceeds the float64 range; use log_evaluate")
+    return np.exp(lf)
 
 
 def log_surface_area(tree) -> float:
@@ -304,8 +311,9 @@ def log_radial_density(v, n: int, p0: float, scale: float = 1.0) -> np.ndarray:
     with np.errstate(divide="ignore"):
         logv = np.log(v)
     lv = np.where(v > 0, (n - 1) * np.where(v > 0, logv, 0.0), 0.0 if n == 1 else -np.inf)
-    return (math.log(p0) - special.gammaln(n / p0) - (n / p0) * math.log(s) + lv
-            - np.exp(p0 * logv) / s)
+    with np.errstate(over="ignore"):       # v^{p0}/s beyond 1.8e308: log density -inf
+        return (math.log(p0) - special.gammaln(n / p0) - (n / p0) * math.log(s) + lv
+                - np.exp(p0 * logv - math.log(s)))
 
 
 def log_normalizer(tree, scale: float = 1.0) -> float:
@@ -341,7 +349,10 @@ def log_prob(z, tree, scale: float = 1.0) -> np.ndarray:
     n = validate_tree(tree)
     c = log_normalizer(tree, scale)
     lf = log_evaluate(tree, _check_z(z, n))
-    return c - np.exp(float(tree[0]) * lf) / float(scale)
+    # f^{p0}/s = exp(p0 log f - log s): one exp of a log-space quantity, so the only overflow
+    # is to +inf where the true log-density is below -1.8e308 (returned as -inf)
+    with np.errstate(over="ignore"):
+        return c - np.exp(float(tree[0]) * lf - math.log(float(scale)))
 
 
 # --------------------------------------------------------------------------- sampling
@@ -501,7 +512,7 @@ def unit_variance_scale(tree) -> float:
 def p_from_kappa(kappa):
     """p = 2 / (1 + κ) (Stühmer et al. 2020, eq 5 text; Box & Tiao's exponential power
     parameterisation); κ must be > −1."""
-    kappa = np.asarray(kappa, dtype=float)
+    kappa = as_float_array(kappa, "kappa", finite=False)
     if np.any(~np.isfinite(kappa)) or np.any(kappa <= -1):
         raise ValueError("kappa: must be finite and > -1")
     return 2.0 / (1.0 + kappa)
@@ -509,7 +520,7 @@ def p_from_kappa(kappa):
 
 def kappa_from_p(p):
     """κ = 2/p − 1, the inverse of :func:`p_from_kappa`."""
-    p = np.asarray(p, dtype=float)
+    p = as_float_array(p, "p", finite=False)
     if np.any(~np.isfinite(p)) or np.any(p <= 0):
         raise ValueError("p: must be finite and > 0")
     return 2.0 / p - 1.0
@@ -518,7 +529,7 @@ def kappa_from_p(p):
 def gennorm_excess_kurtosis(p):
     r"""Excess kurtosis of the p-generalised normal :math:`\propto e^{-|z|^p}`:
     :math:`\Gamma(5/p)\Gamma(1/p)/\Gamma(3/p)^2 - 3` (0 at p = 2, 3 at p = 1, → −6/5 as p → ∞)."""
-    p = np.asarray(p, dtype=float)
+    p = as_float_array(p, "p", finite=False)
     if np.any(~np.isfinite(p)) or np.any(p <= 0):
         raise ValueError("p: must be finite and > 0")
     return np.exp(special.gammaln(5 / p) + special.gammaln(1 / p) - 2 * special.gammaln(3 / p)) - 3.0
@@ -578,9 +589,22 @@ def isa_leaf_marginal_logpdf(x, p0: float, p_i: float, n_i: int, scale: float = 
     .. math::  p(x) = c_i\, S_{p_i, n_i-1} \int_0^\infty
                  \exp\big(-(|x|^{p_i} + r^{p_i})^{p_0/p_i}/s\big)\, r^{n_i-2}\,dr ,
 
-    evaluated with adaptive quadrature (scipy ``quad``, rtol 1e-11) per point; the constant
-    :math:`S_{p_i, n_i-1}` is eq 8 for the single-node tree of :math:`n_i-1` leaves.
-    ``n_i = 1`` gives the closed form ``gennorm(p0, scale=s**(1/p0))``.
+    evaluated per point with adaptive quadrature (scipy ``quad``, rtol 1e-11) in log space:
+    with :math:`r = e^t`, :math:`g(r) = (|x|^{p_i} + r^{p_i})^{p_0/p_i}/s` and
+    :math:`g_0 = |x|^{p_0}/s`,
+
+    .. math::  \log p(x) = \log c_i + \log S_{p_i, n_i-1} - g_0 + \phi^*
+               + \log\int e^{\phi(t) - \phi^*}\,dt,\qquad
+               \phi(t) = (n_i - 1)\,t - [g(e^t) - g_0],
+
+    where :math:`g - g_0 = g_0\,\mathrm{expm1}\big(\tfrac{p_0}{p_i}
+    \log(1 + (r/|x|)^{p_i})\big)` (no cancellation) and :math:`\phi` is concave with its
+    maximum :math:`\phi^*` at the root of :math:`\phi'`, found by bisection in t; the integral
+    runs over the window where :math:`\phi` is within 60 of :math:`\phi^*` (the rest is
+    below :math:`e^{-60}` of the total). Nothing over- or underflows for |x| up to 1e300 and
+    exponents in [0.05, 200] (tested against mpmath quadrature).
+    The constant :math:`S_{p_i, n_i-1}` is eq 8 for the single-node tree of :math:`n_i-1`
+    leaves. ``n_i = 1`` gives the closed form ``gennorm(p0, scale=s**(1/p0))``.
 
     Parameters
     ----------
@@ -599,18 +623,70 @@ def isa_leaf_marginal_logpdf(x, p0: float, p_i: float, n_i: int, scale: float = 
     if isinstance(n_i, bool) or not isinstance(n_i, (int, np.integer)) or n_i < 1:
         raise ValueError(f"n_i: must be a positive int, got {n_i!r}")
     x = np.asarray(x, dtype=float)
+    if np.iscomplexobj(x) or not np.all(np.isfinite(x)):
+        raise ValueError("x: must be finite real numbers")
     sub = isa_tree(p0, [(p_i, int(n_i))])
     c = log_normalizer(sub, s)
     if n_i == 1:
-        return c - np.abs(x) ** p0 / s
+        with np.errstate(over="ignore", divide="ignore"):   # |x|^{p0}/s > 1.8e308: -inf
+            return c - np.exp(p0 * np.log(np.abs(x)) - math.log(s))
     rest = log_surface_area((p_i, [None] * (n_i - 1)))
     out = np.empty(x.shape)
     for idx, xv in np.ndenumerate(x):
-        ax = abs(xv)
-
-        def integrand(r):
-            return np.exp(-(ax ** p_i + r ** p_i) ** (p0 / p_i) / s) * r ** (n_i - 2)
-
-        val, _ = integrate.quad(integrand, 0, np.inf, epsabs=0, epsrel=1e-11, limit=200)
-        out[idx] = c + rest + math.log(val) if val > 0 else -np.inf
+        out[idx] = c + rest + _log_leaf_integral(abs(float(xv)), p0, p_i, n_i, s)
     return out
+
+
+def _log_leaf_integral(ax, p0, p_i, n_i, s):
+    r"""log of :math:`e^{-g_0}\int_0^\infty e^{-(g(r) - g_0)} r^{n_i-2}\,dr` (see
+    :func:`isa_leaf_marginal_logpdf`), everything in log space."""
+    from scipy import integrate
+
+    la = math.log(ax) if ax > 0 else -np.inf
+    log_g0 = p0 * la - math.log(s) if ax > 0 else -np.inf
+
+    def log_g(t):                 # log g(e^t) = (p0/p_i) logaddexp(p_i log|x|, p_i t) - log s
+        return (p0 / p_i) * np.logaddexp(p_i * la, p_i * t) - math.log(s)
+
+    if log_g0 > _LOG_MAX:         # log p(x) < -1.8e308
+        return -np.inf
+    g0 = math.exp(log_g0) if ax > 0 else 0.0
+
+    def h(t):                     # g(e^t) - g0 >= 0, without cancellation
+        with np.errstate(over="ignore"):
+            if ax == 0:
+                return np.exp(log_g(t))
+            return g0 * np.expm1((p0 / p_i) * np.logaddexp(0.0, p_i * (t - la)))
+
+    def dphi(t):                  # phi'(t) = (n-1) - p0 g(e^t) sigmoid(p_i (t - log|x|)), decreasing
+        log_dh = math.log(p0) + log_g(t) - np.logaddexp(0.0, -p_i * (t - la))
+        return math.log(n_i - 1) - log_dh
+
+    def phi(t):
+        return (n_i - 1) * t - h(t)
+
+    lo, hi = -4000.0, 4000.0      # r from e^-4000 to e^4000: the root lies well inside
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if dphi(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, abs(mid)):
+            break
+    t_star = 0.5 * (lo + hi)
+    phi_star = phi(t_star)
+    bounds = []
+    for sign in (-1.0, 1.0):      # expand until phi drops by 60 (concave: the tail is smaller)
+        step = 1.0
+        while phi(t_star + sign * step) > phi_star - 60.0 and step < 1e4:
+            step *= 2.0
+        bounds.append(t_star + sign * step)
+
+    def integrand(t):
+        with np.errstate(over="ignore"):
+            return np.exp(phi(t) - phi_star)
+
+    val, _ = integrate.quad(integrand, bounds[0], bounds[1], points=[t_star], epsabs=0,
+                            epsrel=1e-11, limit=200)
+    return -g0 + phi_star + math.log(val)

@@ -274,8 +274,11 @@ class DSprites:
 
 
 def render_full_uint8(factors_full: np.ndarray) -> np.ndarray:
-    """Coverage counts (0..64) of full-grid factor vectors; (n, 5) -> uint8 (n, 64, 64)."""
-    f = np.asarray(factors_full, dtype=np.int64)
+    """Coverage counts (0..64) of full-grid factor vectors; (n, 5) -> uint8 (n, 64, 64).
+
+    Every factor must index the full grid :data:`FULL_FACTOR_SIZES` (positions 0..31 are the
+    32 pixel positions in [0, 1)); anything else is a ValueError naming ``factors``."""
+    f = gt.check_factors(factors_full, FULL_FACTOR_SIZES, name="factors_full")
     n = f.shape[0]
     table = patch_table()
     c4 = 35 + 6 * f[:, 3:5]                      # centres in quarter pixels: 4 * (8.75 + 1.5 i)
@@ -292,6 +295,8 @@ def render_full_uint8(factors_full: np.ndarray) -> np.ndarray:
 
 def render_full(factors_full: np.ndarray, binary: bool = True) -> np.ndarray:
     """Images of full-grid factor vectors, float32 (n, 1, 64, 64)."""
+    if not isinstance(binary, (bool, np.bool_)):
+        raise TypeError(f"binary must be a bool, got {type(binary).__name__}")
     cnt = render_full_uint8(factors_full)
     ss2 = SUPERSAMPLE ** 2
     img = (cnt * 2 >= ss2) if binary else cnt / np.float32(ss2)

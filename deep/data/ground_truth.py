@@ -50,24 +50,26 @@ def check_factor_sizes(factor_sizes) -> tuple[int, ...]:
     return tuple(int(s) for s in sizes)
 
 
-def check_factors(factors, factor_sizes) -> np.ndarray:
+def check_factors(factors, factor_sizes, name: str = "factors") -> np.ndarray:
     """Validate an integer factor array of shape (n, K) (or (K,)) against ``factor_sizes``.
 
     Returns an int64 array of shape (n, K).  Raises TypeError for non-integer
     values (e.g. 1.5) and ValueError for a wrong K or an out-of-range value.
     """
-    arr = np.asarray(factors)
+    from deep.metrics.information import check_labels
+
+    arr = check_labels(factors, name, (1, 2))
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != len(factor_sizes):
-        raise ValueError(f"factors must have shape (n, {len(factor_sizes)}), got {np.shape(factors)}")
+        raise ValueError(f"{name} must have shape (n, {len(factor_sizes)}), got {arr.shape}")
     if not np.issubdtype(arr.dtype, np.integer):
         if not np.issubdtype(arr.dtype, np.floating) or not np.all(np.isfinite(arr)) \
                 or not np.all(arr == np.round(arr)):
             raise TypeError("factors must be discrete (integer-valued) factor indices")
     arr = arr.astype(np.int64)
     if np.any(arr < 0) or np.any(arr >= np.asarray(factor_sizes)):
-        raise ValueError(f"factors out of range for factor_sizes {tuple(factor_sizes)}")
+        raise ValueError(f"{name} out of range for factor_sizes {tuple(factor_sizes)}")
     return arr
 
 
@@ -81,9 +83,9 @@ def index_of(factors, factor_sizes) -> np.ndarray:
 def factors_of(index, factor_sizes) -> np.ndarray:
     """Inverse of :func:`index_of`; index (n,) -> factors (n, K) int64."""
     sizes = check_factor_sizes(factor_sizes)
-    idx = np.atleast_1d(np.asarray(index))
-    if not np.issubdtype(idx.dtype, np.integer):
-        raise TypeError("index must be integer")
+    from deep.metrics.information import check_labels
+
+    idx = np.atleast_1d(check_labels(index, "index", (0, 1)))
     total = int(np.prod(sizes))
     if np.any(idx < 0) or np.any(idx >= total):
         raise ValueError(f"index out of range [0, {total})")

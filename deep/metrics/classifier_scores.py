@@ -17,6 +17,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from deep.metrics.information import check_codes_factors
+from validation import check_real, check_rng
 
 __all__ = ["beta_vae_pairs", "zdiff_from_pairs", "beta_vae_zdiff", "fit_softmax_classifier",
            "fit_softmax_adagrad", "predict_softmax", "beta_vae_accuracy", "beta_vae_score",
@@ -339,6 +340,7 @@ def factor_vae_score(codes, factors, *, rng: np.random.Generator, n_train: int =
     idx = _check_common(n_train, n_test, batch_size, factor_indices, f.shape[1])
     if batch_size < 2:
         raise ValueError("batch_size must be >= 2 (a variance is taken)")
+    prune_threshold = check_real(prune_threshold, "prune_threshold", low=0.0)
     scale = c.std(0)
     active = scale ** 2 >= prune_threshold
     if not active.any():

@@ -17,25 +17,49 @@ __all__ = ["check_codes_factors", "discrete_entropy", "discrete_mutual_info",
 
 import numpy as np
 
+from validation import as_float_array, check_int, to_numpy
+
+
+def check_labels(a, name: str, ndim: int | tuple = 1) -> np.ndarray:
+    """Discrete labels: an integer array, or floats that are all whole numbers; as int64.
+    Booleans, complex numbers, NaN/inf and fractional values are rejected naming ``name``."""
+    try:
+        raw = to_numpy(a) if a is not None else None
+    except (TypeError, ValueError):       # ragged nesting: as_float_array names it below
+        raw = None
+    if raw is not None and np.issubdtype(raw.dtype, np.integer):
+        arr = raw
+    else:
+        arr = as_float_array(a, name)
+        if not np.all(arr == np.round(arr)):
+            raise TypeError(f"{name} must be discrete (integer-valued)")
+    ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if arr.ndim not in ndims:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dimension(s), "
+                         f"got shape {arr.shape}")
+    if np.any(np.abs(arr) > 2 ** 62):
+        raise ValueError(f"{name} must hold labels of magnitude below 2**62")
+    return arr.astype(np.int64)
+
 
 def check_codes_factors(codes, factors, *, discrete_factors: bool = True):
     """Validate ``codes`` (n, d) float and ``factors`` (n, K) discrete; return them as arrays."""
-    c = np.asarray(codes, dtype=np.float64)
-    f = np.asarray(factors)
+    c = as_float_array(codes, "codes")
     if c.ndim != 2 or c.shape[0] < 2 or c.shape[1] < 1:
-        raise ValueError(f"codes must have shape (n, d) with n >= 2, got {np.shape(codes)}")
-    if f.ndim != 2 or f.shape[1] < 1:
-        raise ValueError(f"factors must have shape (n, K), got {np.shape(factors)}")
+        raise ValueError(f"codes must have shape (n, d) with n >= 2, got {c.shape}")
+    if discrete_factors:
+        if factors is not None and np.asarray(to_numpy(factors)).dtype.kind == "f" \
+                and not np.all(np.isfinite(to_numpy(factors))):
+            raise TypeError("factors must be discrete (integer-valued), found NaN or inf")
+        f = check_labels(factors, "factors", 2)
+    else:
+        f = as_float_array(factors, "factors", 2)
+    if f.shape[1] < 1:
+        raise ValueError(f"factors must have shape (n, K) with K >= 1, got {f.shape}")
     if f.shape[0] != c.shape[0]:
         raise ValueError(f"codes and factors must have the same length, got {c.shape[0]} "
                          f"and {f.shape[0]}")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("codes must be finite")
-    if discrete_factors and not np.issubdtype(f.dtype, np.integer):
-        if not np.issubdtype(f.dtype, np.floating) or not np.all(np.isfinite(f)) \
-                or not np.all(f == np.round(f)):
-            raise TypeError("factors must be discrete (integer-valued)")
-    return c, f.astype(np.int64) if discrete_factors else f
+    return c, f
 
 
 def _labels(x: np.ndarray) -> np.ndarray:
@@ -43,17 +67,23 @@ def _labels(x: np.ndarray) -> np.ndarray:
 
 
 def discrete_entropy(a) -> float:
-    """Plug-in entropy of a discrete sample a (n,), nats."""
-    _, cnt = np.unique(np.asarray(a), return_counts=True)
+    """Plug-in entropy of a discrete sample a (n,) (integer labels, n >= 1), nats."""
+    a = check_labels(a, "a")
+    if a.size == 0:
+        raise ValueError("a must hold at least one label, got an empty array")
+    _, cnt = np.unique(a, return_counts=True)
     p = cnt / cnt.sum()
     return float(-(p * np.log(p)).sum())
 
 
 def discrete_mutual_info(a, b) -> float:
-    """Plug-in mutual information of two discrete samples a, b (n,), nats."""
-    la, lb = _labels(np.asarray(a)), _labels(np.asarray(b))
-    if la.shape != lb.shape:
-        raise ValueError("a and b must have the same length")
+    """Plug-in mutual information of two discrete samples a, b (n,) (integer labels), nats."""
+    a, b = check_labels(a, "a"), check_labels(b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"b must have the length of a ({a.shape[0]}), got {b.shape[0]}")
+    if a.size == 0:
+        raise ValueError("a must hold at least one label, got an empty array")
+    la, lb = _labels(a), _labels(b)
     n = la.size
     na, nb = la.max() + 1, lb.max() + 1
     joint = np.bincount(la * nb + lb, minlength=na * nb).reshape(na, nb).astype(np.float64)
@@ -65,9 +95,8 @@ def discrete_mutual_info(a, b) -> float:
 def histogram_discretize(codes, bins: int = 20) -> np.ndarray:
     """Equal-width histogram bin of each code dimension (Locatello et al. 2019, the
     ``_histogram_discretize`` of disentanglement_lib): (n, d) -> int (n, d) in [0, bins)."""
-    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool) or bins < 2:
-        raise ValueError(f"bins must be an int >= 2, got {bins!r}")
-    c = np.asarray(codes, dtype=np.float64)
+    bins = check_int(bins, "bins", low=2)
+    c = as_float_array(codes, "codes", 2, min_size=1)
     out = np.empty(c.shape, dtype=np.int64)
     for j in range(c.shape[1]):
         edges = np.histogram(c[:, j], bins)[1]
@@ -77,7 +106,9 @@ def histogram_discretize(codes, bins: int = 20) -> np.ndarray:
 
 def mutual_info_matrix(discrete_codes, factors) -> np.ndarray:
     """``m[j, k] = I(code_j; factor_k)`` for discrete codes (n, d) and factors (n, K): (d, K)."""
-    dc, f = np.asarray(discrete_codes), np.asarray(factors)
+    dc, f = check_labels(discrete_codes, "discrete_codes", 2), check_labels(factors, "factors", 2)
+    if dc.shape[0] != f.shape[0]:
+        raise ValueError(f"factors must have {dc.shape[0]} rows (as discrete_codes), got {f.shape[0]}")
     return np.array([[discrete_mutual_info(dc[:, j], f[:, k]) for k in range(f.shape[1])]
                      for j in range(dc.shape[1])])
 
@@ -90,12 +121,14 @@ def mig_from_mi(mi: np.ndarray, entropies: np.ndarray) -> tuple[float, np.ndarra
 
     Returns the MIG and the per-factor normalised gaps (K,).
     """
-    mi = np.asarray(mi, dtype=np.float64)
-    h = np.asarray(entropies, dtype=np.float64)
-    if mi.ndim != 2 or mi.shape[0] < 2:
-        raise ValueError(f"MIG needs at least two code dimensions, got MI matrix {mi.shape}")
+    mi = as_float_array(mi, "mi", 2)
+    h = as_float_array(entropies, "entropies", 1)
+    if mi.shape[0] < 2 or mi.shape[1] < 1:
+        raise ValueError(f"mi: MIG needs at least two code dimensions, got MI matrix {mi.shape}")
+    if h.shape != (mi.shape[1],):
+        raise ValueError(f"entropies must have shape ({mi.shape[1]},), got {h.shape}")
     if np.any(h <= 0):
-        raise ValueError("every factor must vary (positive entropy)")
+        raise ValueError("entropies: every factor must vary (positive entropy)")
     top = np.sort(mi, axis=0)[::-1]
     gaps = (top[0] - top[1]) / h
     return float(gaps.mean()), gaps
@@ -113,6 +146,7 @@ def mig_histogram(codes, factors, bins: int = 20) -> dict:
     Returns dict with ``mig``, ``gaps`` (K,), ``mi`` (d, K), ``entropies`` (K,).
     """
     c, f = check_codes_factors(codes, factors)
+    bins = check_int(bins, "bins", low=2)
     dc = histogram_discretize(c, bins)
     mi = mutual_info_matrix(dc, f)
     h = np.array([discrete_entropy(f[:, k]) for k in range(f.shape[1])])

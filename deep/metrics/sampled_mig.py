@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from deep.metrics.information import check_codes_factors, discrete_entropy, mig_from_mi
+from validation import Generator, Integral, as_float_array, check_int, check_tensor, validate_params
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -37,8 +38,17 @@ LOG_2PI = math.log(2 * math.pi)
 def log_mixture_density(z, mu, logvar, chunk_samples: int = 256, chunk_points: int = 8192):
     """``log (1/N) sum_n N(z_sj; mu_nj, exp(logvar_nj))`` per sample and dimension.
 
-    z : (S, d), mu, logvar : (N, d) tensors -> (S, d), computed chunk by chunk.
+    z : (S, d), mu, logvar : (N, d) tensors -> (S, d), computed chunk by chunk;
+    chunk_samples, chunk_points : positive ints (every row of the output is then written).
     """
+    chunk_samples = check_int(chunk_samples, "chunk_samples", low=1)
+    chunk_points = check_int(chunk_points, "chunk_points", low=1)
+    check_tensor(z, "z", ndim=2)
+    check_tensor(mu, "mu", ndim=2, min_size=1)
+    check_tensor(logvar, "logvar", ndim=2)
+    if mu.shape[1] != z.shape[1] or logvar.shape != mu.shape:
+        raise ValueError(f"mu and logvar must have shape (N, {z.shape[1]}) (d of z), got "
+                         f"{tuple(mu.shape)} and {tuple(logvar.shape)}")
     s_total, n_total = z.shape[0], mu.shape[0]
     out = torch.empty_like(z)
     inv_var = torch.exp(-logvar)
@@ -68,6 +78,24 @@ def _entropy_estimate(mu, logvar, rows, n_samples, rng, chunks):
     return h.cpu().double().numpy(), se.cpu().double().numpy()
 
 
+def check_exclude(exclude, n_factors: int) -> set:
+    """``exclude``: a tuple or list of distinct factor indices in [0, n_factors) that leaves
+    at least one factor."""
+    if not isinstance(exclude, (tuple, list)):
+        raise TypeError(f"exclude must be a tuple or list of factor indices, got {exclude!r}")
+    out = set()
+    for k in exclude:
+        k = check_int(k, "exclude", low=0, high=n_factors - 1)
+        if k in out:
+            raise ValueError(f"exclude lists factor {k} twice")
+        out.add(k)
+    if len(out) == n_factors:
+        raise ValueError(f"exclude leaves no factor (there are {n_factors})")
+    return out
+
+
+@validate_params({"n_samples": Integral(low=2), "rng": Generator(),
+                  "chunk_samples": Integral(low=1), "chunk_points": Integral(low=1)})
 def mig_sampled(mu, logvar, factors, *, n_samples: int = 10000, rng: np.random.Generator,
                 exclude=(), chunk_samples: int = 256, chunk_points: int = 8192,
                 device=None, dtype=torch.float64) -> dict:
@@ -87,19 +115,17 @@ def mig_sampled(mu, logvar, factors, *, n_samples: int = 10000, rng: np.random.G
     ``marginal_entropy`` (d,), ``marginal_entropy_se`` (d,), ``factors_used``.
     """
     mu_np, f = check_codes_factors(mu, factors)
-    lv_np = np.asarray(logvar, dtype=np.float64)
-    if lv_np.shape != mu_np.shape or not np.all(np.isfinite(lv_np)):
-        raise ValueError(f"logvar must be finite with the shape of mu {mu_np.shape}, got {lv_np.shape}")
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator")
-    used = [k for k in range(f.shape[1]) if k not in set(exclude)]
-    if not used:
-        raise ValueError("exclude leaves no factor")
+    lv_np = as_float_array(logvar, "logvar", 2)
+    if lv_np.shape != mu_np.shape:
+        raise ValueError(f"logvar must have the shape of mu {mu_np.shape}, got {lv_np.shape}")
+    # exp(logvar) must stay a positive finite variance in float64 (e^±700)
+    if np.any(np.abs(lv_np) > 700):
+        raise ValueError("logvar must lie in [-700, 700] (exp(logvar) a finite positive variance)")
+    excluded = check_exclude(exclude, f.shape[1])
+    used = [k for k in range(f.shape[1]) if k not in excluded]
     mu_t = torch.as_tensor(mu_np, dtype=dtype, device=device)
     lv_t = torch.as_tensor(lv_np, dtype=dtype, device=device)
-    chunks = (int(chunk_samples), int(chunk_points))
+    chunks = (chunk_samples, chunk_points)
     all_rows = np.arange(f.shape[0])
     h_marg, se_marg = _entropy_estimate(mu_t, lv_t, all_rows, n_samples, rng, chunks)
     mi = np.zeros((mu_np.shape[1], len(used)))

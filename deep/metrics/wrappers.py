@@ -8,26 +8,33 @@ import numpy as np
 
 from deep.metrics.information import mig_histogram
 from deep.metrics.sampled_mig import mig_sampled
+from validation import check_choice
 
 MIG_ESTIMATORS = ("histogram", "sampled")
 
 
 def mig(codes, factors, estimator: str = "histogram", bins: int = 20, *, logvar=None,
-        rng: np.random.Generator | None = None, n_samples: int = 10000, exclude=()) -> float:
+        rng: np.random.Generator | None = None, n_samples: int = 10000, exclude=(),
+        chunk_samples: int = 256, chunk_points: int = 8192) -> float:
     """Mutual information gap.
 
     ``estimator="histogram"``: the discretised MIG of Locatello et al. 2019 on ``codes``
     (e.g. posterior means) with ``bins`` equal-width bins.
     ``estimator="sampled"``: Chen et al. 2018's estimator from q(z|x) with means
-    ``codes`` and log-variances ``logvar`` (needs ``rng``); see :func:`mig_sampled`.
+    ``codes`` and log-variances ``logvar`` (needs ``rng``); ``exclude``, ``chunk_samples``
+    and ``chunk_points`` as in :func:`mig_sampled`.
     """
+    check_choice(estimator, "estimator", MIG_ESTIMATORS)
     if estimator == "histogram":
         return mig_histogram(codes, factors, bins)["mig"]
     if estimator == "sampled":
-        if logvar is None or rng is None:
-            raise ValueError("the sampled MIG needs logvar and rng")
+        if logvar is None:
+            raise ValueError("logvar is required by the sampled MIG")
+        if rng is None:
+            raise ValueError("rng is required by the sampled MIG")
         return mig_sampled(codes, logvar, factors, n_samples=n_samples, rng=rng,
-                           exclude=exclude)["mig"]
+                           exclude=exclude, chunk_samples=chunk_samples,
+                           chunk_points=chunk_points)["mig"]
     raise ValueError(f"estimator must be one of {MIG_ESTIMATORS}, got {estimator!r}")
 
 

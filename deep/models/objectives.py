@@ -42,6 +42,7 @@ from torch import nn
 from deep.models import distributions as dist
 from deep.models import posteriors as post
 from deep.models.networks import Discriminator
+from validation import check_int, check_tensor
 
 OBJECTIVES = ("beta-vae", "beta-tcvae", "factor-vae", "isa-vae", "isa-tcvae", "grae", "grae-approx")
 #: the deterministic objectives of Kumar & Poole 2020 (eq 13 and GRAE≈, eq 14)
@@ -69,6 +70,15 @@ def _check_samples(n_samples):
     if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
     return n_samples
+
+
+def check_batch(x, min_rows: int = 1) -> torch.Tensor:
+    """A batch of images: a real floating tensor with at least ``min_rows`` rows (a mean over
+    an empty batch is NaN)."""
+    check_tensor(x, "x", floating=True, finite=True)
+    if x.ndim < 2 or x.shape[0] < min_rows:
+        raise ValueError(f"x must be a batch (B, ...) with B >= {min_rows}, got shape {tuple(x.shape)}")
+    return x
 
 
 def prior_terms(model) -> dict:
@@ -113,6 +123,7 @@ class BetaVAE(nn.Module):
         self.n_samples = _check_samples(n_samples)
 
     def forward(self, model, x: torch.Tensor, generator=None) -> ObjectiveOutput:
+        check_batch(x)
         if self.n_samples == 1:
             fwd = model(x, generator)
             rec = -model.log_likelihood(x, fwd["out"]).mean()
@@ -190,11 +201,10 @@ def mss_log_weights(batch_size: int, dataset_size: int, device=None,
     -------
     logw : Tensor of shape (B, B)
     """
-    if not isinstance(batch_size, int) or batch_size < 2:
-        raise ValueError(f"batch_size must be an int >= 2, got {batch_size!r}")
-    if not isinstance(dataset_size, int) or dataset_size < batch_size:
-        raise ValueError(f"dataset_size must be an int >= batch_size ({batch_size}), "
-                         f"got {dataset_size!r}")
+    batch_size = check_int(batch_size, "batch_size", low=2)
+    dataset_size = check_int(dataset_size, "dataset_size", low=batch_size)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype (log-weights are real), got {dtype!r}")
     n, m = dataset_size, batch_size - 1
     w = torch.full((batch_size, batch_size), 1.0 / m, dtype=torch.float64)
     i = torch.arange(batch_size)
@@ -227,8 +237,12 @@ def aggregate_log_densities(z, mu, logvar, dataset_size: int | None = None,
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    if z.ndim != 2 or z.shape != mu.shape or z.shape != logvar.shape:
-        raise ValueError("z, mu and logvar must all have shape (B, d)")
+    check_tensor(z, "z", ndim=2, min_size=1, finite=True)
+    check_tensor(mu, "mu", ndim=2, finite=True)
+    check_tensor(logvar, "logvar", ndim=2, finite=True)
+    if z.shape != mu.shape or z.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must have the shape of z {tuple(z.shape)} (B, d), got "
+                         f"{tuple(mu.shape)} and {tuple(logvar.shape)}")
     b = z.shape[0]
     mat = log_qz_matrix(z, mu, logvar)                       # (B, B, d)
     if estimator == "mws":
@@ -297,6 +311,7 @@ class BetaTCVAE(nn.Module):
 
     def forward(self, model, x, generator=None) -> ObjectiveOutput:
         _diagonal_only(model, self.name)
+        check_batch(x, 2 if self.estimator == "mss" else 1)
         fwd = model(x, generator)
         log_pz_dims = getattr(model.prior, "log_prob_dims", None)
         log_pz = model.prior.log_prob(fwd["z"]) if log_pz_dims is None else log_pz_dims(fwd["z"])
@@ -364,6 +379,7 @@ class FactorVAE(nn.Module):
         """``perm_keys``: the permutation's uniform draws (:func:`permute_dims`), else drawn from
         ``generator`` after the reparameterisation noise."""
         _diagonal_only(model, self.name)
+        check_batch(x)
         fwd = model(x, generator)
         rec = -model.log_likelihood(x, fwd["out"]).mean()
         kl = kl_term(model, fwd).mean()
@@ -390,7 +406,7 @@ def build_objective(name: str, beta: float = 1.0, *, latent_dim: int = 10,
     them ISA models is the model's Lp-nested prior (:class:`deep.models.VAEConfig` ``prior``).
     ``n_samples`` (draws of z per point) applies to "beta-vae" and "isa-vae"."""
     if name not in OBJECTIVES:
-        raise ValueError(f"unknown model {name!r}; known: {', '.join(OBJECTIVES)}")
+        raise ValueError(f"name: unknown model {name!r}; known: {', '.join(OBJECTIVES)}")
     if name in GRAE_OBJECTIVES:
         if n_samples != 1:
             raise ValueError(f"n_samples: {name} is deterministic (no draws of z), got {n_samples!r}")
@@ -456,6 +472,7 @@ class GRAE(nn.Module):
         if model.likelihood != "gaussian":
             raise ValueError(f"likelihood: {self.name} needs Gaussian observations (eq 13), "
                              f"got {model.likelihood!r}")
+        check_batch(x)
         mu = model.encode_mean(x)
         hess = None
         if model.obs_sigma != 1.0:

@@ -141,3 +141,66 @@ def test_bad_input(rng):
         mig(rng.normal(size=(10, 2)), np.zeros((10, 2), int))
     with pytest.raises(ValueError, match="factor_indices"):
         beta_vae_score(GRID.astype(float), GRID, rng=rng, factor_indices=(7,))
+
+
+# ------------------------------------------------------------------ issue 18, items 2 and 3
+
+def _sampled_setup():
+    f = full_grid((3, 4, 4))
+    mu = f.astype(float) + 0.01
+    lv = np.full_like(mu, 2 * np.log(0.3))
+    return mu, lv, f
+
+
+@pytest.mark.parametrize("kw", [dict(chunk_samples=-1), dict(chunk_points=-1),
+                                dict(chunk_samples=0), dict(chunk_points=2.5),
+                                dict(chunk_samples=True)])
+def test_sampled_mig_rejects_bad_chunk_sizes(kw):
+    """Item 2: chunk_samples=-1 read an unfilled buffer (0.003, 0.168, NaN on three calls)."""
+    mu, lv, f = _sampled_setup()
+    name = next(iter(kw))
+    with pytest.raises((ValueError, TypeError), match=f"^{name}"):
+        mig_sampled(mu, lv, f, n_samples=100, rng=np.random.default_rng(0), **kw)
+    with pytest.raises((ValueError, TypeError), match=f"^{name}"):
+        mig(mu, f, "sampled", logvar=lv, rng=np.random.default_rng(0), n_samples=100, **kw)
+    z = torch.zeros(5, 3, dtype=torch.float64)
+    with pytest.raises((ValueError, TypeError), match=f"^{name}"):
+        log_mixture_density(z, torch.from_numpy(mu), torch.from_numpy(lv), **kw)
+
+
+def test_sampled_mig_does_not_depend_on_chunking():
+    """Oracle: the streaming log-sum-exp is exact, so any valid chunking gives the same MIG
+    (to round-off: the chunked sums are reordered)."""
+    mu, lv, f = _sampled_setup()
+    ref = mig_sampled(mu, lv, f, n_samples=200, rng=np.random.default_rng(3))["mig"]
+    for cs, cp in ((1, 1), (7, 5), (10**6, 10**6)):
+        got = mig(mu, f, "sampled", logvar=lv, rng=np.random.default_rng(3), n_samples=200,
+                  chunk_samples=cs, chunk_points=cp)
+        assert got == pytest.approx(ref, rel=1e-12, abs=1e-12)    # float64 reordering only
+
+
+@pytest.mark.parametrize("exclude", ["0", (99,), (-1,), (0.0,), (True,), 0, (0, 0), None])
+def test_mig_rejects_bad_exclude(exclude):
+    """Item 3: exclude="0", (99,) and (-1,) were silently ignored."""
+    mu, lv, f = _sampled_setup()
+    with pytest.raises((ValueError, TypeError), match="^exclude"):
+        mig(mu, f, "sampled", logvar=lv, rng=np.random.default_rng(0), n_samples=100,
+            exclude=exclude)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -0.1, "0.05", None])
+def test_factor_vae_score_rejects_bad_prune_threshold(bad, rng):
+    """Item 3: prune_threshold=nan returned a score of 0.0."""
+    with pytest.raises((ValueError, TypeError), match="^prune_threshold"):
+        factor_vae_score(GRID.astype(float), GRID, rng=rng, n_train=10, n_test=10,
+                         prune_threshold=bad)
+
+
+def test_discrete_entropy_known_answers_and_bad_input():
+    from deep.metrics import discrete_entropy
+
+    assert discrete_entropy([0, 1, 0, 1]) == pytest.approx(math.log(2), rel=1e-15)
+    assert discrete_entropy([5, 5, 5]) == 0.0
+    for bad in (None, [], np.zeros((2, 2)), [1.5, 2.0], [1 + 1j], [np.nan, 1.0]):
+        with pytest.raises((ValueError, TypeError), match="^a "):
+            discrete_entropy(bad)

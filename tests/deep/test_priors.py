@@ -141,3 +141,96 @@ def test_bad_z_raises():
         d.log_prob(torch.tensor([0.0, float("inf")], dtype=torch.float64))
     with pytest.raises(ValueError, match="z"):
         d.log_prob(torch.tensor([float("nan"), 1.0], dtype=torch.float64))
+
+
+# ------------------------------------------------------------------ extreme but valid inputs
+# Issue 18, item 1: exponents in [0.05, 200], scales in [1e-8, 1e8], |z| up to 1e6. The numpy
+# reference works in log space (and is itself checked against mpmath at 50 digits in
+# tests/theory/test_lp_nested.py::test_log_prob_extreme_against_mpmath).
+EXTREME_P = (0.05, 0.5, 2.0, 20.0, 50.0, 200.0)
+EXTREME_S = (1e-8, 1.0, 1e8)
+EXTREME_Z = (0.0, 1e-3, 0.1, 1.0, 1e3, 1e6)
+
+
+def _extreme_grid(n):
+    """z rows: all coordinates at one magnitude (signs alternating), plus mixed rows."""
+    rows = [np.full(n, m) * np.where(np.arange(n) % 2, -1.0, 1.0) for m in EXTREME_Z]
+    rows.append(np.array([EXTREME_Z[k % len(EXTREME_Z)] for k in range(n)]))
+    rows.append(np.array([1e6 if k == 0 else 0.0 for k in range(n)]))
+    return np.stack(rows)
+
+
+def _extreme_trees():
+    out = []
+    for p in EXTREME_P:
+        for p0 in (0.05, 2.0, 200.0):
+            out.append(isa_tree(p0, [(p, 4)] * 5))             # the paper's layout, equal subspaces
+            out.append(isa_tree(p0, [(p, 2), (p, 3)]))         # unequal subspaces
+        out.append((2.0, [None, (p, [None, (0.5, [None, None])])]))   # general path, depth three
+    return out
+
+
+def _tolerance(ref_c, ref_f, dtype):
+    """|error| allowed: the two terms c and f^{p0}/s each carry a relative rounding error of
+    a few ulps per operation of their log-space evaluation (~10 ops); f^{p0}/s = exp(log F)
+    turns an absolute error δ in log F into a relative error δ, and |log F| reaches ~3e3 at
+    the grid's extremes, so the F term gets |log F| ulps on top."""
+    eps = float(torch.finfo(dtype).eps)
+    logf = np.log(np.maximum(ref_f, 1e-300))
+    return 64 * eps * (np.abs(ref_c) + ref_f * (1 + np.abs(logf)))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+def test_log_prob_matches_reference_over_extreme_grid(dtype):
+    worst = 0.0
+    for tree in _extreme_trees():
+        n = L.n_leaves(tree)
+        z = _extreme_grid(n)
+        for s in EXTREME_S:
+            ref = L.log_prob(z, tree, s)
+            c = L.log_normalizer(tree, s)
+            f_term = np.exp(np.minimum(float(tree[0]) * L.log_evaluate(tree, z) - np.log(s), 700))
+            zt = torch.tensor(z, dtype=dtype, requires_grad=True)
+            p = torch.tensor(L.exponents(tree), dtype=dtype, requires_grad=True)
+            lp = LpNested(tree, s, exponents=p).log_prob(zt)
+            got = lp.detach().double().numpy()
+            finite = np.isfinite(ref)
+            # -inf only where the true value is below -max(dtype) (the reference agrees)
+            big = float(torch.finfo(dtype).max)
+            assert np.all(np.isfinite(got) | ~finite | (np.abs(ref) > big / 4)), (tree, s)
+            ok = finite & np.isfinite(got)
+            err = np.abs(got[ok] - ref[ok])
+            tol = _tolerance(c, f_term, dtype)[ok]
+            assert np.all(err <= tol), (tree, s, got[ok][err > tol], ref[ok][err > tol])
+            worst = max(worst, float(np.max(err / tol, initial=0.0)))
+            # gradients: finite on every row whose gradient is representable. The chain rule
+            # multiplies f^{p0}/s by at most |log z| * p0 / p_i^2 <= 14 * 200 / 0.05^2 ~ 1e6, so
+            # rows with |log p| below max(dtype) * 1e-8 have gradients inside the range
+            rows = torch.from_numpy(np.abs(ref) < big * 1e-8)
+            lp[rows].sum().backward()
+            assert torch.isfinite(p.grad).all(), (tree, s, p.grad)
+            assert torch.isfinite(zt.grad[rows]).all(), (tree, s)
+    print(f"worst error / tolerance: {worst:.3g}")
+    assert worst <= 1.0
+
+
+def test_issue_18_reported_cases():
+    """The numbers of issue 18, item 1, against the float64 numpy reference."""
+    tree = isa_tree(2.0, [(200.0, 2), (200.0, 3)])
+    z = np.zeros((2, 5))
+    z[1, 0] = -1e6
+    d = LpNested(tree, 1e-8, dtype=torch.float64)
+    zt = torch.tensor(z, requires_grad=True)
+    lp = d.log_prob(zt)
+    ref = L.log_prob(z, tree, 1e-8)
+    assert ref[0] == pytest.approx(42.30, abs=0.01)     # the value the issue quotes
+    # float64 round-off on values of size 1e20 (rel 1e-15) and 42 (abs 1e-13)
+    np.testing.assert_allclose(lp.detach().numpy(), ref, rtol=1e-13, atol=1e-12)
+    lp.sum().backward()
+    assert torch.isfinite(zt.grad).all()
+    tree = isa_tree(2.1, [(200.0, 4)] * 5)
+    for zv in (0.0, 1e-3, 0.1):
+        z = np.full((1, 20), zv)
+        got = LpNested(tree, 1.0).log_prob(torch.tensor(z, dtype=torch.float32)).double().numpy()
+        # float32 on values of order 10-60: a few ulps of 60 is < 1e-4
+        np.testing.assert_allclose(got, L.log_prob(z, tree, 1.0), rtol=0, atol=1e-4)
