@@ -17,6 +17,7 @@ the runs it has not finished. Scales (``StudyConfig.scale``):
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -372,7 +373,7 @@ def fig5b_claims() -> list:
     cost = ("460 runs (Table 1: 4 models × 9 β + FactorVAE × 10 γ, 10 seeds each) of 7,200 "
             "steps at batch 2048: ≈2.7 s per step on 2 CPU cores (≈5.5 h per run, ≈2,500 h in "
             "all); on one modern GPU an estimated 6–40 s of compute per run, 1–5 h in all")
-    run = " and ".join(f"`betalab sweep run {p} --db results/stuhmer-fig5b.sqlite`"
+    run = " and ".join(f"`betalab sweep run {p} --db results/{Path(p).stem}.sqlite`"
                        for p in FIG5B_SPECS)
     rep = "; ".join(f"{m} β = {b:g}: MIG {v[0]}, log p(x) {v[1]}"
                     for (m, b), v in REPRESENTATIVE_PRINTED.items())
@@ -383,7 +384,7 @@ def fig5b_claims() -> list:
                   "Stühmer et al. 2020, sec. 4.1, Fig. 5b; App. A.5", "ISA-VAE dominates the "
                   "MIG–reconstruction front at low β", kind="paper", scale="full",
                   why="a grid of paper-size trainings (Table 1) needs a GPU or a Ray cluster.",
-                  would_run=run + ", then `betalab sweep plot --db results/stuhmer-fig5b.sqlite`.",
+                  would_run=run + ", then `betalab sweep plot` on each database.",
                   cost=cost),
         C.not_run(f"App. A.5, Figs 8–16: the representative models score {rep}",
                   "Stühmer et al. 2020, App. A.5, Figs 8–16", "the printed MIG and log p(x)",
