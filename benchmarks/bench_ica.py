@@ -14,10 +14,22 @@ Peers
     themselves computed by ``quad`` (3 quadratures per term and evaluation).
 (b) Pyro SVI (``pyro-ppl``; optional, ``pip install betalab[bench]``) with a mean-field Normal
     guide over every z_{n,k} (not amortised), ``Trace_ELBO`` with 16 vectorised particles,
-    Adam, β applied with ``poutine.scale`` on the latent site (scales log p(z) and log q(z)).
+    β applied with ``poutine.scale`` on the latent site (scales log p(z) and log q(z)), and
+    Pyro's ``ClippedAdam`` with a learning-rate decay (lr 0.02, lrd 0.9995 per step: at a constant
+    rate Adam's noise floor stays ≈0.3 nat short of the target, so the ratio would measure the
+    stopping rule). Validation off (``pyro.enable_validation(False)``). Runs once per seed
+    (``--repeats`` seeds), each round paired with one betalab fit.
 
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ica.py [--n 20] [--beta 1] [--cap 300]``.
-Prints seconds and the ratios peer / betalab.
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_ica.py [--n 20] [--beta 1] [--cap 30]``.
+Prints seconds and the ratios peer / betalab (min / median / max over the rounds; target ≥ 50×
+for Pyro).
+
+What bounds the ratio to Pyro (measured on a loaded 2-core machine: 10 / 15 / 23×): betalab's
+fit is a quasi-Newton loop (L-BFGS-B, ≈260 free-energy-and-gradient evaluations at N = 20) on
+N × K arrays, and a profile puts most of its time in HIPS autograd's per-operation tracing, not in
+arithmetic. Reaching ≥ 50× would need a hand-coded gradient of the free energy (the closed-form
+derivatives of the quadrature terms); Pyro's cost is ≈2,500 SVI steps of per-step framework
+overhead on the same tiny arrays.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ import time
 import numpy as np
 from scipy import integrate, optimize, stats
 
+from _timing import spread
 from betalab.studies.ica import NU, SCALE, true_model
 from linear_models import ica
 
@@ -98,17 +111,18 @@ def fit_quad(X, W0, psi, beta, mu0, s0, target, cap):
     return state
 
 
-def fit_pyro(X, W0, psi, beta, mu0, s0, target, cap, lr=0.02, check_every=50):
+def fit_pyro(X, W0, psi, beta, mu0, s0, target, cap, lr=0.02, lrd=0.9995, seed=0, check_every=50):
     import pyro
     import pyro.distributions as dist
     import torch
     from pyro import poutine
     from pyro.infer import SVI, Trace_ELBO
-    from pyro.optim import Adam
+    from pyro.optim import ClippedAdam
 
     torch.set_default_dtype(torch.float64)
+    pyro.enable_validation(False)
     pyro.clear_param_store()
-    pyro.set_rng_seed(0)
+    pyro.set_rng_seed(seed)
     Xt = torch.tensor(X)
     noise_sd = torch.tensor(np.sqrt(psi))
     n, K = mu0.shape
@@ -128,7 +142,7 @@ def fit_pyro(X, W0, psi, beta, mu0, s0, target, cap, lr=0.02, check_every=50):
             with poutine.scale(scale=beta):
                 pyro.sample("z", dist.Normal(loc, log_s.exp()))
 
-    svi = SVI(model, guide, Adam({"lr": lr}),
+    svi = SVI(model, guide, ClippedAdam({"lr": lr, "lrd": lrd}),
               loss=Trace_ELBO(num_particles=16, vectorize_particles=True, max_plate_nesting=2))
     state = {"t": 0.0, "reached": None, "F": -np.inf, "steps": 0}
     while state["t"] < cap:
@@ -152,8 +166,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=20)
     p.add_argument("--beta", type=float, default=1.0)
-    p.add_argument("--cap", type=float, default=300.0, help="seconds per peer before giving up")
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--cap", type=float, default=30.0, help="seconds per peer run before giving up")
+    p.add_argument("--repeats", type=int, default=3)
     a = p.parse_args(argv)
 
     W_true, psi = true_model()
@@ -181,13 +195,24 @@ def main(argv=None):
     except ImportError:
         print("(b) Pyro SVI: skipped, pyro-ppl is not installed (pip install 'betalab[bench]')")
         return
-    st = fit_pyro(X, W_true, psi, a.beta, mu0, s0, target, a.cap)
-    if st["reached"] is not None:
-        print(f"(b) Pyro SVI: reached target after {st['steps']} steps in {st['reached']:.2f} s "
-              f"-> ratio {st['reached'] / t_ours:.0f}x")
-    else:
-        print(f"(b) Pyro SVI: NOT reached within {a.cap:.0f} s ({st['steps']} steps, F = {st['F']:.4f}) "
-              f"-> ratio > {a.cap / t_ours:.0f}x")
+    rounds = []
+    for seed in range(a.repeats):
+        t0 = time.perf_counter()
+        ica.fit_meanfield(X, W_true, psi, a.beta, NU, SCALE)
+        t_fit = time.perf_counter() - t0
+        st = fit_pyro(X, W_true, psi, a.beta, mu0, s0, target, a.cap, seed=seed)
+        rounds.append((t_fit, st))
+        if st["reached"] is None:
+            print(f"(b) Pyro SVI seed {seed}: NOT reached within {a.cap:.0f} s ({st['steps']} steps, "
+                  f"F = {st['F']:.4f}) -> ratio > {a.cap / t_fit:.0f}x")
+    done = [(t, st) for t, st in rounds if st["reached"] is not None]
+    if done:
+        r = np.array([st["reached"] / t for t, st in done])
+        steps = [st["steps"] for _, st in done]
+        secs = np.array([st["reached"] for _, st in done])
+        print(f"(b) Pyro SVI (ClippedAdam, lrd 0.9995): reached target in {len(done)}/{a.repeats} seeds, "
+              f"{min(steps)}-{max(steps)} steps, {spread(secs)} s; ratio Pyro / betalab "
+              f"{spread(r, fmt='{:.0f}')}x (min / median / max, target >= 50x)")
 
 
 if __name__ == "__main__":
