@@ -8,7 +8,10 @@ seed), no file I/O (checkpoints and logs are written by :mod:`betalab.train`).
 :mod:`deep.priors`       the Lp-nested / ISA prior in torch, learnable exponents (Stühmer et al.
                          2020, sec. 3, App. A.1–A.2)
 :mod:`deep.regularizers` decoder-Jacobian regularizers, GRAE (Kumar & Poole 2020, secs. 5.1–5.3)
-:mod:`deep.metrics`      disentanglement metrics: β-VAE score, FactorVAE score, MIG
+:mod:`deep.metrics`      disentanglement metrics: β-VAE score (as published, Higgins et al.
+                         2017, App. A.4), FactorVAE score, MIG; posterior–Jacobian and TIE checks
+:mod:`deep.representations` the training-free baselines of Higgins et al. 2017, Fig. 5: raw
+                         pixels, PCA, FastICA, an untrained encoder's means
 :mod:`deep.data`         procedural dSprites (no download) and device-resident stores
 :mod:`deep.train`        deterministic, resumable training steps (``Trainer``)
 :mod:`deep.ensemble`     K models of one architecture as one batched computation

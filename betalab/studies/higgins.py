@@ -340,7 +340,7 @@ def recheck(numbers: dict, seed: int) -> list:
 
 @study("higgins-fig5-table", title="Higgins et al. 2017, Fig. 5 (left): the disentanglement "
        "metric of the training-free baselines", paper="Higgins et al. 2017", source=SRC,
-       notebook="notebooks/higgins_fig5.py", recheck=recheck)
+       notebook="higgins_fig5.py", recheck=recheck)
 def higgins_fig5_table(config: StudyConfig) -> StudyResult:
     sc = SCALES[config.scale]
     numbers = compute(config, sc, log=lambda msg: None)

@@ -45,6 +45,9 @@ import numbers
 
 import numpy as np
 
+__all__ = ["PLACEMENT_DIAG", "PLACEMENT_OFFSET", "digit_templates", "paste", "digit_mixing_matrix",
+           "mixed_digits", "placement_mixing", "placed_digit", "cell_bounds", "digit_split"]
+
 #: Sikka 2020, Fig 5 caption: A_ij = 2 δ_ij + 0.73
 PLACEMENT_DIAG, PLACEMENT_OFFSET = 2.0, 0.73
 

@@ -38,8 +38,12 @@ import itertools
 import numpy as np
 from scipy import integrate, special, stats
 
-from linear_models._validation import as_float_array, positive_scalar
+from validation import as_float_array, positive_scalar
 from theory import linear_vae as T
+
+__all__ = ["GH_NODES", "signed_permutations", "apply_signed_permutation", "gaussian_posterior",
+           "gaussian_kl_per_point", "log_ndtr_diff", "placement_log_evidence", "placement_kl",
+           "aligned_tie", "aligned_abs_correlation"]
 
 #: Gauss–Hermite nodes of the one-dimensional expectations: the integrand log P_d(u) is smooth
 #: (analytic) with a width ≥ the noise scale 1, so 64 nodes are exact to float64 for the posterior

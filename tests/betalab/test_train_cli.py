@@ -43,13 +43,14 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_gives_the_same_loss_curve(tmp_path
 
     monkeypatch.setattr(dt.Trainer, "run_step", interrupted)
     capsys.readouterr()
+    before = signal.getsignal(signal.SIGINT)     # SIG_IGN in a background job, else Python's
     assert main(["train", *args, "--out", str(b)]) == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and "--resume" in err, err
     status = json.loads((b / "status.json").read_text())
     assert status == {"status": "interrupted", "step": 5, "last_checkpoint_step": 5}
     assert bt.load_checkpoint(b / "checkpoint.pt")["state"]["step"] == 5
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
+    assert signal.getsignal(signal.SIGINT) is before                       # handler restored
     monkeypatch.setattr(dt.Trainer, "run_step", orig)
     assert main(["train", *args, "--out", str(b), "--resume"]) == 0
     assert _log(b) == ref

@@ -44,14 +44,14 @@ def test_learned_exponents_resume_exactly(tmp_path, model):
     (["--model", "isa-vae", "--prior", "normal"], "prior"),
     (["--model", "isa-vae", "--prior", "isa:2.1;0x4"], "prior"),
     (["--model", "isa-vae", "--prior", "isa:2.1;-2x4"], "prior"),
-    (["--model", "isa-vae", "--latent-dim", "10"], "latent_dim"),
-    (["--model", "beta-vae", "--learn-exponents"], "learn_exponents"),
+    (["--model", "isa-vae", "--latent-dim", "10"], "--latent-dim"),
+    (["--model", "beta-vae", "--learn-exponents"], "--learn-exponents"),
     (["--model", "beta-vae", "--prior", "isa"], "prior"),
     (["--model", "beta-tcvae", "--prior", "isa"], "isa-tcvae"),
-    (["--model", "isa-vae", "--prior-scale", "0"], "prior_scale"),
-    (["--model", "isa-vae", "--prior-lr", "-1"], "prior_lr"),
-    (["--model", "isa-vae", "--mc-samples", "0"], "mc_samples"),
-    (["--model", "isa-tcvae", "--mc-samples", "2"], "mc_samples"),
+    (["--model", "isa-vae", "--prior-scale", "0"], "--prior-scale"),
+    (["--model", "isa-vae", "--prior-lr", "-1"], "--prior-lr"),
+    (["--model", "isa-vae", "--mc-samples", "0"], "--mc-samples"),
+    (["--model", "isa-tcvae", "--mc-samples", "2"], "--mc-samples"),
 ])
 def test_bad_prior_options_write_nothing(tmp_path, capsys, argv, needle):
     out = tmp_path / "run"
