@@ -148,7 +148,7 @@ def test_trained_jacobian_study(check_claims):
     decided = [c for c in r.claims if c.verdict in ("holds", "fails")]
     assert decided and all("digits" in c.note for c in decided)
     assert {c.verdict for c in r.claims if "MNIST" in c.statement} == {"not run"}
-    for key, v in r.numbers.items():
+    for key, v in r.numbers["runs"].items():
         # the objectives are minimised quantities above the Gaussian normaliser D/2 log 2π
         assert min(v["beta_vae"]) > 32 * np.log(2 * np.pi), key
 
