@@ -347,9 +347,6 @@ def test_valid_arguments_give_a_finite_result(case):
 #: that reaches numpy broadcasting). Marked strict xfail so the suite records them and turns
 #: red as soon as one is fixed without updating this table; the first violation found:
 OPEN = {
-    "lp.log_radial_density": "p0=1e-320: NaN (n/p0 overflows)",
-    "lp.isa_leaf_marginal_logpdf": "p0=1e308: invalid value in a scalar multiply",
-    "lp.expected_abs_power_rotated_square": "p=1e308: overflow in power",
     "ir.optimal_posterior_covariance": "J with a 1e308 entry: NaN",
     "ir.grae_regularizer": "J with a 1e308 entry: invalid value in slogdet",
     "ir.deterministic_objective": "J of shape (0, 4, 2): numpy broadcast error naming no argument",

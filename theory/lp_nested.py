@@ -45,7 +45,7 @@ from numbers import Real
 import numpy as np
 from scipy import special
 
-from validation import as_float_array
+from validation import as_float_array, check_real
 
 __all__ = [
     "isa_tree", "validate_tree", "n_leaves", "inner_nodes", "exponents", "with_exponents",
@@ -279,6 +279,18 @@ def log_surface_area(tree) -> float:
     return total
 
 
+#: Exponents and scales over which the closed forms and quadratures of this module are tested
+#: (against mpmath and scipy). :func:`log_radial_density`, :func:`isa_leaf_marginal_logpdf` and
+#: :func:`expected_abs_power_rotated_square` reject values outside by name: beyond them
+#: ``n/p0``, ``p0/p_i`` or ``u**(p+2)`` leave the float64 range (p0 = 1e-320 gives n/p0 = inf).
+EXPONENT_RANGE = (0.05, 200.0)
+SCALE_RANGE = (1e-8, 1e8)
+
+
+def _check_ranged_exponent(p, name):
+    return check_real(p, name, low=EXPONENT_RANGE[0], high=EXPONENT_RANGE[1])
+
+
 def _check_scale(scale):
     if isinstance(scale, bool) or not isinstance(scale, Real) or not math.isfinite(float(scale)) or scale <= 0:
         raise ValueError(f"scale: must be a finite real > 0, got {scale!r}")
@@ -295,7 +307,7 @@ def log_radial_density(v, n: int, p0: float, scale: float = 1.0) -> np.ndarray:
     Parameters
     ----------
     v : array_like, radii >= 0, any shape
-    n : int >= 1, p0 > 0, scale s > 0
+    n : int >= 1; p0 in [0.05, 200] (:data:`EXPONENT_RANGE`); scale s > 0
 
     Returns
     -------
@@ -303,10 +315,10 @@ def log_radial_density(v, n: int, p0: float, scale: float = 1.0) -> np.ndarray:
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n: must be a positive int, got {n!r}")
-    _check_exponent(p0, "p0")
+    p0 = _check_ranged_exponent(p0, "p0")
     s = _check_scale(scale)
-    v = np.asarray(v, dtype=float)
-    if np.any(v < 0) or not np.all(np.isfinite(v)):
+    v = as_float_array(v, "v")
+    if np.any(v < 0):
         raise ValueError("v: radii must be finite and >= 0")
     with np.errstate(divide="ignore"):
         logv = np.log(v)
@@ -548,16 +560,14 @@ def expected_abs_power_rotated_square(theta, p):
     Parameters
     ----------
     theta : array_like, rotation angles in radians, any shape
-    p : float > 0
+    p : float in [0.05, 200] (:data:`EXPONENT_RANGE`)
 
     Returns
     -------
     ndarray, same shape as theta
     """
-    _check_exponent(p, "p")
-    theta = np.asarray(theta, dtype=float)
-    if not np.all(np.isfinite(theta)):
-        raise ValueError("theta: must be finite")
+    p = _check_ranged_exponent(p, "p")
+    theta = as_float_array(theta, "theta")
     a = np.abs(np.cos(theta))
     b = np.abs(np.sin(theta))
 
@@ -602,14 +612,16 @@ def isa_leaf_marginal_logpdf(x, p0: float, p_i: float, n_i: int, scale: float = 
     maximum :math:`\phi^*` at the root of :math:`\phi'`, found by bisection in t; the integral
     runs over the window where :math:`\phi` is within 60 of :math:`\phi^*` (the rest is
     below :math:`e^{-60}` of the total). Nothing over- or underflows for |x| up to 1e300 and
-    exponents in [0.05, 200] (tested against mpmath quadrature).
+    exponents in [0.05, 200] and scales in [1e-8, 1e8] (tested against mpmath quadrature);
+    exponents and scales outside these ranges (:data:`EXPONENT_RANGE`, :data:`SCALE_RANGE`)
+    are rejected by name.
     The constant :math:`S_{p_i, n_i-1}` is eq 8 for the single-node tree of :math:`n_i-1`
     leaves. ``n_i = 1`` gives the closed form ``gennorm(p0, scale=s**(1/p0))``.
 
     Parameters
     ----------
-    x : array_like, any shape
-    p0, p_i : exponents > 0; n_i : int >= 1; scale : float > 0
+    x : array_like of finite reals, any shape
+    p0, p_i : exponents in [0.05, 200]; n_i : int >= 1; scale : float in [1e-8, 1e8]
 
     Returns
     -------
@@ -617,14 +629,12 @@ def isa_leaf_marginal_logpdf(x, p0: float, p_i: float, n_i: int, scale: float = 
     """
     from scipy import integrate
 
-    _check_exponent(p0, "p0")
-    _check_exponent(p_i, "p_i")
-    s = _check_scale(scale)
+    p0 = _check_ranged_exponent(p0, "p0")
+    p_i = _check_ranged_exponent(p_i, "p_i")
+    s = check_real(scale, "scale", low=SCALE_RANGE[0], high=SCALE_RANGE[1])
     if isinstance(n_i, bool) or not isinstance(n_i, (int, np.integer)) or n_i < 1:
         raise ValueError(f"n_i: must be a positive int, got {n_i!r}")
-    x = np.asarray(x, dtype=float)
-    if np.iscomplexobj(x) or not np.all(np.isfinite(x)):
-        raise ValueError("x: must be finite real numbers")
+    x = as_float_array(x, "x")
     sub = isa_tree(p0, [(p_i, int(n_i))])
     c = log_normalizer(sub, s)
     if n_i == 1:
@@ -653,10 +663,14 @@ def _log_leaf_integral(ax, p0, p_i, n_i, s):
     g0 = math.exp(log_g0) if ax > 0 else 0.0
 
     def h(t):                     # g(e^t) - g0 >= 0, without cancellation
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", divide="ignore"):
             if ax == 0:
                 return np.exp(log_g(t))
-            return g0 * np.expm1((p0 / p_i) * np.logaddexp(0.0, p_i * (t - la)))
+            e = (p0 / p_i) * np.logaddexp(0.0, p_i * (t - la))
+            if g0 > 0:
+                return g0 * np.expm1(e)
+            # g0 underflowed (tiny |x|): g0 expm1(e) = exp(log g0 + e + log(1 - e^-e)), no 0 * inf
+            return np.exp(log_g0 + e + np.log(-np.expm1(-e)))
 
     def dphi(t):                  # phi'(t) = (n-1) - p0 g(e^t) sigmoid(p_i (t - log|x|)), decreasing
         log_dh = math.log(p0) + log_g(t) - np.logaddexp(0.0, -p_i * (t - la))

@@ -409,6 +409,9 @@ def _mp_leaf_marginal(x, p0, p_i, n_i, scale):
     (0.3, 1.4, 2.7, 2, 0.8),
     (5.0, 0.5, 0.05, 2, 1.0),
     (1e6, 2.0, 2.0, 4, 1e8),
+    (1e-300, 2.0, 2.0, 2, 1.0),         # g0 = |x|^p0/s underflows to 0: was 0 * inf = NaN
+    (1e-3, 200.0, 2.0, 2, 1.0),
+    (1e-300, 2.0, 200.0, 4, 1e-8),
 ])
 def test_isa_leaf_marginal_extreme_against_mpmath(x, p0, p_i, n_i, scale):
     got = float(L.isa_leaf_marginal_logpdf([x], p0, p_i, n_i, scale)[0])
@@ -416,3 +419,18 @@ def test_isa_leaf_marginal_extreme_against_mpmath(x, p0, p_i, n_i, scale):
     # quad's rtol 1e-11 on the integral is an absolute 1e-11 on its log; the constant terms and
     # the log-space shift add float64 round-off relative to |log p| (up to 1e6 here)
     assert got == pytest.approx(ref, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: L.log_radial_density([1.0], 3, 1e-320), "p0"),
+    (lambda: L.log_radial_density([1.0], 3, 201.0), "p0"),
+    (lambda: L.isa_leaf_marginal_logpdf([1.0], 1e308, 2.0, 2), "p0"),
+    (lambda: L.isa_leaf_marginal_logpdf([1.0], 2.0, 0.01, 2), "p_i"),
+    (lambda: L.isa_leaf_marginal_logpdf([1.0], 2.0, 2.0, 2, 1e9), "scale"),
+    (lambda: L.isa_leaf_marginal_logpdf([1.0 + 1j], 2.0, 2.0, 2), "x"),
+    (lambda: L.expected_abs_power_rotated_square([0.1], 1e308), "p"),
+    (lambda: L.expected_abs_power_rotated_square("abc", 2.0), "theta"),
+])
+def test_exponents_and_scales_outside_the_tested_range_are_rejected_by_name(call, name):
+    with pytest.raises((ValueError, TypeError), match=rf"^{name}\b"):
+        call()
