@@ -347,11 +347,6 @@ def test_valid_arguments_give_a_finite_result(case):
 #: that reaches numpy broadcasting). Marked strict xfail so the suite records them and turns
 #: red as soon as one is fixed without updating this table; the first violation found:
 OPEN = {
-    "ir.optimal_posterior_covariance": "J with a 1e308 entry: NaN",
-    "ir.grae_regularizer": "J with a 1e308 entry: invalid value in slogdet",
-    "ir.deterministic_objective": "J of shape (0, 4, 2): numpy broadcast error naming no argument",
-    "ir.grae_loss": "J of shape (0, 4, 2): numpy broadcast error naming no argument",
-    "ir.hadamard_bound": "J with a 1e308 entry: overflow in square",
     "tlv.data_covariance": "A with a 1e308 entry: overflow in matmul",
     "fa.log_likelihood": "W with a 1e308 entry: overflow in matmul",
     "fa.free_energy": "W with a 1e308 entry: overflow in divide",

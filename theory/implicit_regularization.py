@@ -33,6 +33,13 @@ the parenthesisation makes tr(I + …) = d + …). The correct gap, derived in
 
 which vanishes exactly at the optimal Σ = M⁻¹ of eq 11 (and for Gaussian observations
 M = I + JᵀJ/β).
+
+Accepted ranges. The closed forms build JᵀH_pJ/β, ‖μ‖² and ‖x − g‖² in float64, so every
+input is bounded such that these stay below 1e308: Jacobian entries |J| <= 1e50
+(:data:`J_BOUND`), Hessian entries H_p >= −1e100 and other arrays (x, g, μ, Σ, H,
+log p(x|μ)) with |entries| <= 1e100 (:data:`VALUE_BOUND`), and β in [1e-50, 1e50]
+(:data:`BETA_RANGE`). Values outside are rejected by name (ValueError); batch shapes of the
+arguments must broadcast together.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from validation import as_float_array, positive_scalar
+from validation import as_float_array, check_real
 
 __all__ = [
     "derive_hessian_chain_rule", "derive_optimal_covariance", "derive_taylor_grae_gap",
@@ -176,8 +183,28 @@ def derive_bernoulli_hessian() -> dict[str, sp.Expr]:
 # --------------------------------------------------------------------------- validation
 
 
-def _as_float_array(a, name: str, ndim_min: int) -> np.ndarray:
-    arr = as_float_array(a, name)
+#: |entries| of J; of H_p, x, g(h(x)), μ, Σ, H and log p(x|μ); the range of β (module docstring)
+J_BOUND = 1e50
+VALUE_BOUND = 1e100
+BETA_RANGE = (1e-50, 1e50)
+
+
+def _check_beta(beta) -> float:
+    return check_real(beta, "beta", low=BETA_RANGE[0], high=BETA_RANGE[1])
+
+
+def _batch_shapes_agree(named):
+    """Batch shapes ``{name: shape}`` must broadcast together; the error names all of them."""
+    try:
+        return np.broadcast_shapes(*named.values())
+    except ValueError:
+        text = ", ".join(f"{k} {v}" for k, v in named.items())
+        raise ValueError(f"{' and '.join(named)} have batch shapes that do not broadcast "
+                         f"together: {text}") from None
+
+
+def _as_float_array(a, name: str, ndim_min: int, bound: float = VALUE_BOUND) -> np.ndarray:
+    arr = as_float_array(a, name, low=-bound, high=bound)
     if arr.ndim < ndim_min:
         raise ValueError(f"{name} must have at least {ndim_min} dimensions, got shape {arr.shape}")
     return arr
@@ -191,7 +218,7 @@ def _check_mu_matches_J(mu, J):
 
 
 def _check_J_hess(J, hess_diag):
-    J = _as_float_array(J, "J", 2)
+    J = _as_float_array(J, "J", 2, bound=J_BOUND)
     if hess_diag is None:
         hess_diag = -np.ones(J.shape[:-1])
     hd = _as_float_array(hess_diag, "hess_diag", 1)
@@ -265,7 +292,7 @@ def jacobian_hessian(J, hess_diag=None) -> np.ndarray:
 
 def precision_matrix(J, hess_diag, beta) -> np.ndarray:
     r"""M = I − JᵀH_pJ/β, the optimal posterior precision of eq 11 (shape (..., d, d))."""
-    beta = positive_scalar(beta, "beta")
+    beta = _check_beta(beta)
     H = jacobian_hessian(J, hess_diag)
     d = H.shape[-1]
     return np.eye(d) - H / beta
@@ -276,7 +303,7 @@ def optimal_covariance_from_hessian(H, beta) -> np.ndarray:
 
     H : (..., d, d), symmetric with I − H/β positive definite (e.g. H negative semidefinite).
     """
-    beta = positive_scalar(beta, "beta")
+    beta = _check_beta(beta)
     H = _as_float_array(H, "H", 2)
     if H.shape[-1] != H.shape[-2]:
         raise ValueError(f"H must be square in its last two axes, got {H.shape}")
@@ -330,7 +357,7 @@ def taylor_objective(log_lik_at_mean, H, mu, Sigma, beta) -> np.ndarray:
     With H = JᵀH_pJ (:func:`jacobian_hessian`) this is eq 7. Maximisation objective.
     Shapes: log_lik_at_mean (...,), H (..., d, d), mu (..., d), Sigma (..., d, d).
     """
-    beta = positive_scalar(beta, "beta")
+    beta = _check_beta(beta)
     ll = _as_float_array(log_lik_at_mean, "log_lik_at_mean", 0)
     H = _as_float_array(H, "H", 2)
     kl = gaussian_kl(mu, Sigma)
@@ -356,11 +383,13 @@ def deterministic_objective(log_lik_at_mean, J, hess_diag, mu, beta) -> np.ndarr
 
     Maximisation objective; shapes as in :func:`taylor_objective`, J (..., D, d).
     """
-    beta = positive_scalar(beta, "beta")
+    beta = _check_beta(beta)
     ll = _as_float_array(log_lik_at_mean, "log_lik_at_mean", 0)
     mu = _as_float_array(mu, "mu", 1)
     reg = grae_regularizer(J, hess_diag, beta)
     _check_mu_matches_J(mu, J)
+    _batch_shapes_agree({"log_lik_at_mean": ll.shape, "mu": mu.shape[:-1],
+                         "J": np.shape(J)[:-2]})
     return ll - beta / 2 * np.sum(mu**2, -1) - beta / 2 * reg
 
 
@@ -374,7 +403,7 @@ def grae_loss(x, recon, mu, J, beta) -> np.ndarray:
     It equals −eq 12 up to the constant D/2·log 2π of log N(x; g, I).
     Shapes: x, recon (..., D); mu (..., d); J (..., D, d).
     """
-    beta = positive_scalar(beta, "beta")
+    beta = _check_beta(beta)
     x = _as_float_array(x, "x", 1)
     recon = _as_float_array(recon, "recon", 1)
     mu = _as_float_array(mu, "mu", 1)
@@ -385,6 +414,7 @@ def grae_loss(x, recon, mu, J, beta) -> np.ndarray:
     _check_mu_matches_J(mu, J)
     if J.shape[-2] != x.shape[-1]:
         raise ValueError(f"J must have D = {x.shape[-1]} rows (the length of x), got shape {J.shape}")
+    _batch_shapes_agree({"x": x.shape[:-1], "mu": mu.shape[:-1], "J": J.shape[:-2]})
     return (0.5 * np.sum((x - recon) ** 2, -1) + beta / 2 * np.sum(mu**2, -1)
             + beta / 2 * reg)
 
@@ -395,7 +425,7 @@ def hadamard_bound(J, hess_diag, beta) -> np.ndarray:
     J̃ = (−H_p)^{1/2} J; for Gaussian observations J̃ = J. Equality iff J̃ has orthogonal
     columns. Shapes: J (..., D, d) → (...,).
     """
-    beta = positive_scalar(beta, "beta")
+    beta = _check_beta(beta)
     J, hd = _check_J_hess(J, hess_diag)
     col_sq = np.einsum("...ki,...k->...i", J**2, -hd)
     return np.sum(np.log1p(col_sq / beta), -1)
@@ -411,7 +441,7 @@ def frobenius_regularizer(J, hess_diag, beta) -> np.ndarray:
     Note: the paper prints the Bernoulli/general form as ‖J[−H_p^{1/2}]‖_F², whose factors
     do not conform (J is D×d, H_p is D×D); the weighting acts on J's rows: (−H_p)^{1/2}J.
     """
-    beta = positive_scalar(beta, "beta")
+    beta = _check_beta(beta)
     J, hd = _check_J_hess(J, hess_diag)
     return np.einsum("...ki,...k->...", J**2, -hd) / beta
 
@@ -428,7 +458,7 @@ def taylor_grae_gap(J, hess_diag, Sigma, beta) -> np.ndarray:
 
     Shapes: J (..., D, d), hess_diag (..., D) or None, Sigma (..., d, d). Returns (...,) ≥ 0.
     """
-    beta = positive_scalar(beta, "beta")
+    beta = _check_beta(beta)
     M = precision_matrix(J, hess_diag, beta)
     S = _check_spd(Sigma, "Sigma")
     if S.shape != M.shape:
