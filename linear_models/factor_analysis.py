@@ -20,6 +20,12 @@ Two normalisations of the β-VI objective appear in the paper, both exposed here
 
 Every function sums over the rows of ``X`` and returns nats.
 
+Accepted ranges: entries of ``X`` and ``W`` with magnitude at most 1e100 (:data:`ENTRY_BOUND`),
+so that the second moments :math:`WW^\top` and :math:`\|x\|^2` stay finite in float64;
+larger entries are rejected by name, like β outside [1e-300, 1e300]. (Entries near 1e100
+together with β near an end of its range can still overflow in the β-scaled terms; such
+combinations are not covered by the range above.)
+
 The derivation of each closed form is done symbolically in :mod:`theory.factor_analysis` and
 the tests check the two against each other.
 """
@@ -45,14 +51,22 @@ NORMALISATIONS = ("eq13", "eq16")
 LOG2PI = float(np.log(2 * np.pi))
 
 
+#: largest |entry| of X and W: products and sums of squares stay below 1e308 (docstring)
+ENTRY_BOUND = 1e100
+
+
 # --------------------------------------------------------------------------- validation
-def _check(X, W, psi):
-    W = as_float_array(W, "W", 2, min_size=1)
+def _check_model(W, psi):
+    W = as_float_array(W, "W", 2, min_size=1, low=-ENTRY_BOUND, high=ENTRY_BOUND)
     L, K = W.shape
     psi = positive_vector(psi, "psi", L)      # its message names W too: "(rows of W)"
-    if X is None:
-        return None, W, psi
-    X = as_float_array(X, "X", 2)
+    return W, psi
+
+
+def _check(X, W, psi):
+    W, psi = _check_model(W, psi)
+    L = W.shape[0]
+    X = as_float_array(X, "X", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
     if X.shape[1] != L:
         raise ValueError(f"X must have {L} columns (rows of W), got shape {X.shape}")
     return X, W, psi
@@ -102,7 +116,7 @@ def posterior_precision(W, psi, beta=1.0) -> np.ndarray:
 
     Stühmer et al. 2020, eq 15 (β = 1) and App. B.2 (β-posterior). Shape (K, K).
     """
-    _, W, psi = _check(None, W, psi)
+    W, psi = _check_model(W, psi)
     M = 1.0 / _beta(beta)
     return M * (W.T / psi) @ W + np.eye(W.shape[1])
 
@@ -143,7 +157,7 @@ def meanfield_optimum(X, W, psi, beta=1.0):
     variances : ndarray of shape (K,), the same for all rows
     """
     means, _ = exact_posterior(X, W, psi, beta)
-    _, W, psi = _check(None, W, psi)
+    W, psi = _check_model(W, psi)
     beta = _beta(beta)
     # 1/diag(Λ̃) = β / (diag(WᵀΨ⁻¹W) + β): no 1/β, so small β gives small, not zero, variances
     return means, beta / (np.sum(W**2 / psi[:, None], axis=0) + beta)

@@ -100,3 +100,24 @@ def test_ica_scale_out_of_range_is_rejected_by_name(scale):
     for call in calls:
         with pytest.raises(ValueError, match="^scale"):
             call()
+
+
+@pytest.mark.parametrize("name", ["X", "W"])
+def test_factor_analysis_entries_beyond_1e100_are_rejected_by_name(name):
+    """WWᵀ and ‖x‖² of entries 1e308 overflow float64 (was an overflow in matmul)."""
+    args = {"X": X.copy(), "W": W.copy()}
+    args[name][0, 0] = 1e101
+    for f in (fa.log_likelihood, fa.free_energy, fa.free_energy_closed_form):
+        with pytest.raises(ValueError, match=rf"^{name}\b"):
+            f(args["X"], args["W"], PSI)
+    with pytest.raises(TypeError, match="^X"):
+        fa.log_likelihood(None, W, PSI)
+
+
+def test_factor_analysis_at_the_entry_bound_at_beta_one():
+    """At |entries| = 1e100 the log-likelihood is finite and equals the closed-form free energy
+    plus the mean-field gap (App. B.1 at β = 1), the identity the ordinary-size tests check."""
+    Xb, Wb = X * 0 + 1e100, np.array([[1e100, 0.0], [0.0, 1e100]])   # diagonal WᵀΨ⁻¹W: no gap
+    ll = fa.log_likelihood(Xb, Wb, PSI)
+    assert math.isfinite(ll)
+    assert fa.free_energy_closed_form(Xb, Wb, PSI) == pytest.approx(ll, rel=1e-12)
