@@ -67,16 +67,31 @@ _positive = positive_scalar  # one scalar check for all linear models
 #: a normal float64, so σ lies in [1e-150, 1e150].
 _SCALE = Real(1e-150, 1e150)
 #: ν beyond 1e12 is the Gaussian limit to float64 precision (the t log-density differs from
-#: the normal one by O(z⁴/ν)); the bound keeps ν·σ² and the lgamma terms finite.
-_NU = Real(0.0, 1e12, closed="right")
+#: the normal one by O(z⁴/ν)); the bound keeps ν·σ² and the lgamma terms finite. Below 0.1 a
+#: t_ν draw |z| ~ u^(-1/ν) (u uniform, u >= 2^-53) exceeds 1e159 and z²/ν leaves float64
+#: (ν = 1e-320 overflowed in the division): ν in [0.1, 1e12].
+_NU = Real(0.1, 1e12)
+#: largest |entry| of W, X and the posterior (μ, s), and of z, μ, s in units of σ in the prior
+#: terms: squares and products stay below 1e308
+ENTRY_BOUND = 1e100
 
 
 def _check_nu_scale(nu, scale):
     return _NU.check(nu, "nu"), _SCALE.check(scale, "scale")
 
 
-def _array(value, name: str, ndim: int) -> np.ndarray:
-    return as_float_array(value, name, ndim)
+def _array(value, name: str, ndim=None, **bounds) -> np.ndarray:
+    return as_float_array(value, name, ndim, low=-ENTRY_BOUND, high=ENTRY_BOUND, **bounds)
+
+
+def _relative_array(value, name: str, scale: float, positive: bool = False) -> np.ndarray:
+    """Values in units of σ: |value| / σ <= ENTRY_BOUND, so (z/σ)²/ν stays in float64."""
+    arr = as_float_array(value, name, low=0.0 if positive else None,
+                         closed="right" if positive else "both")
+    if arr.size and np.max(np.abs(arr)) > ENTRY_BOUND * scale:
+        raise ValueError(f"{name} must satisfy |{name}| / scale <= {ENTRY_BOUND:g}, got "
+                         f"{float(np.max(np.abs(arr)))!r} at scale {scale!r}")
+    return arr
 
 
 def _check_model(W, psi, nu, scale):
@@ -126,11 +141,12 @@ def student_t_logpdf(z, nu=3.5, scale=1.0):
         - \tfrac12\log(\nu\pi\sigma^2) - \tfrac{\nu+1}2\log\!\big(1 + \tfrac{z^2}{\nu\sigma^2}\big)
 
     ``log1p`` keeps the last term accurate for small z and large ν. ν → ∞ gives
-    :math:`\log\mathcal N(z; 0, \sigma^2)`.
+    :math:`\log\mathcal N(z; 0, \sigma^2)`. Accepted: |z|/σ <= 1e100, ν in [0.1, 1e12],
+    σ in [1e-150, 1e150] (rejected by name outside).
     """
     nu, scale = _check_nu_scale(nu, scale)
     if not hasattr(z, "_value"):           # not an autograd box: check the values
-        z = as_float_array(z, "z")
+        z = _relative_array(z, "z", scale)
     return _t_logpdf(z, nu, scale)
 
 
@@ -182,20 +198,21 @@ def expected_log_prior(mu, s, nu=3.5, scale=1.0, n_nodes: int = DEFAULT_NODES):
 
     Parameters
     ----------
-    mu, s : array_like of the same shape (s > 0)
+    mu, s : array_like of the same shape, |mu|/σ <= 1e100, 0 < s/σ <= 1e100
 
     Returns
     -------
     ndarray of the broadcast shape
     """
-    mu = as_float_array(mu, "mu")
-    s = as_float_array(s, "s", low=0.0, closed="neither")
+    nu, scale = _check_nu_scale(nu, scale)
+    mu = _relative_array(mu, "mu", scale)
+    s = _relative_array(s, "s", scale, positive=True)
     try:
         np.broadcast_shapes(mu.shape, s.shape)
     except ValueError:
         raise ValueError(f"s must broadcast with mu {mu.shape}, got {s.shape}") from None
     nodes, weights = gauss_hermite(n_nodes)
-    return _expected_log_prior(mu, s, *_check_nu_scale(nu, scale), nodes, weights)
+    return _expected_log_prior(mu, s, nu, scale, nodes, weights)
 
 
 # --------------------------------------------------------------------------- sampling
@@ -205,8 +222,9 @@ def sample(n, W, psi, nu=3.5, scale=1.0, rng=None):
     Parameters
     ----------
     n : int
-    W : ndarray of shape (L, K)
+    W : ndarray of shape (L, K), |entries| <= 1e100
     psi : ndarray of shape (L,), noise variances
+    nu : float in [0.1, 1e12]; scale : float in [1e-150, 1e150]
     rng : numpy.random.Generator (required: randomness is an argument)
 
     Returns

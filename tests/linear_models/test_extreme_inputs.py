@@ -121,3 +121,16 @@ def test_factor_analysis_at_the_entry_bound_at_beta_one():
     ll = fa.log_likelihood(Xb, Wb, PSI)
     assert math.isfinite(ll)
     assert fa.free_energy_closed_form(Xb, Wb, PSI) == pytest.approx(ll, rel=1e-12)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: ica.student_t_logpdf(np.array([0.0, 2.0]), 1e-320), "nu"),
+    (lambda: ica.student_t_logpdf(np.array([1e308, 2.0])), "z"),
+    (lambda: ica.expected_log_prior(np.array([1e308, 0.0]), np.ones(2)), "mu"),
+    (lambda: ica.expected_log_prior(np.zeros(2), np.array([1e308, 1.0])), "s"),
+    (lambda: ica.sample(4, np.array([[1e308, 0.5], [0.1, 0.8]]), PSI, rng=np.random.default_rng(0)), "W"),
+    (lambda: ica.sample(4, W, PSI, nu=5e-324, rng=np.random.default_rng(0)), "nu"),
+])
+def test_ica_values_whose_squares_leave_float64_are_rejected_by_name(call, name):
+    with pytest.raises(ValueError, match=rf"^{name}\b"):
+        call()
