@@ -39,7 +39,7 @@ from typing import Callable
 import torch
 from torch.func import jvp, vmap
 
-from validation import positive_scalar
+from validation import check_tensor, positive_scalar
 
 __all__ = ["decoder_jacobian", "jacobian_columns", "grae_regularizer", "orthogonality_penalty",
            "bernoulli_hess_diag", "grae_loss", "grae_approx_loss", "MODES", "ELEMENTWISE"]
@@ -50,10 +50,18 @@ MODES = ("exact", "hadamard", "stochastic", "frobenius")
 # --------------------------------------------------------------------------- validation
 
 
+#: the accepted range of β (as theory.implicit_regularization): β/2 R(h) and the eq 14 bound
+#: stay finite in float32 and float64 inside it
+BETA_RANGE = (1e-50, 1e50)
+
+
 def _check_beta(beta) -> float:
     if isinstance(beta, torch.Tensor) and beta.numel() == 1:
         beta = beta.item()
-    return positive_scalar(beta, "beta")
+    beta = positive_scalar(beta, "beta")
+    if not BETA_RANGE[0] <= beta <= BETA_RANGE[1]:
+        raise ValueError(f"beta must lie in [{BETA_RANGE[0]:g}, {BETA_RANGE[1]:g}], got {beta:g}")
+    return beta
 
 
 def _check_z(z) -> torch.Tensor:
@@ -390,8 +398,7 @@ def grae_loss(encoder: Callable, decoder: Callable, x: torch.Tensor, beta: float
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if observation not in ("gaussian", "bernoulli"):
         raise ValueError(f"observation must be 'gaussian' or 'bernoulli', got {observation!r}")
-    if not isinstance(x, torch.Tensor) or x.ndim != 2:
-        raise ValueError("x must be a tensor of shape (batch, D)")
+    check_tensor(x, "x", ndim=2, finite=True, min_size=1)
     mu = encoder(x)
     if not isinstance(mu, torch.Tensor) or mu.ndim != 2 or mu.shape[0] != x.shape[0]:
         raise ValueError("encoder must map x of shape (batch, D) to (batch, d)")

@@ -78,6 +78,12 @@ class LinearVAEParams(NamedTuple):
 
 
 # =============================================================================== validation
+#: the accepted magnitude of matrix entries and the accepted range of β (documented limits of
+#: the float64 formulas; rejected by name outside)
+MAX_ENTRY = 1e100
+BETA_RANGE = (1e-300, 1e300)
+
+
 def _array(value, name: str, shape: tuple) -> np.ndarray:
     arr = as_float_array(value, name, finite=False)
     if arr.ndim != len(shape) or any(s is not None and a != s for a, s in zip(arr.shape, shape)):
@@ -85,6 +91,9 @@ def _array(value, name: str, shape: tuple) -> np.ndarray:
         raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (found NaN or inf)")
+    if arr.size and np.abs(arr).max() > MAX_ENTRY:
+        # products and sums of two such entries (Σ_x = AAᵀ + I, Tr Σ_x) must stay in float64
+        raise ValueError(f"{name} entries must lie within ±{MAX_ENTRY:g}, got {np.abs(arr).max():g}")
     return arr
 
 
@@ -95,6 +104,9 @@ def check_beta(beta, name: str = "beta") -> float:
     beta = float(beta)
     if not np.isfinite(beta) or beta <= 0:
         raise ValueError(f"{name} must be finite and > 0, got {beta}")
+    if not BETA_RANGE[0] <= beta <= BETA_RANGE[1]:
+        # β log β and β / (λ + β) terms: outside this range they round to 0 or overflow
+        raise ValueError(f"{name} must lie in [{BETA_RANGE[0]:g}, {BETA_RANGE[1]:g}], got {beta:g}")
     return beta
 
 
