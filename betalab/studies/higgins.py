@@ -133,9 +133,6 @@ def compute(config: StudyConfig, sc: dict, log=print) -> dict:
     numbers = {"n_images": n, "factor_sizes": list(data.factor_sizes)}
     del factor_values
 
-    def from_array(arr, subset=None):
-        return lambda rows: arr[rows]
-
     rows = {}
     rows["ground_truth"] = _row("ground_truth", lambda r, rng, ch: _replica_scores(
         lambda i: gt[i], grid, sc, rng, chunk=ch), grid, sc, config, sc["replicas"], progress=log)
@@ -145,42 +142,64 @@ def compute(config: StudyConfig, sc: dict, log=print) -> dict:
 
     pca_rows = np.arange(n) if sc["pca_rows"] is None or sc["pca_rows"] >= n else \
         np.sort(np.random.default_rng([config.seed, 11]).choice(n, sc["pca_rows"], replace=False))
-    pca = fit_pca(data, pca_rows, 10, whiten=True)
-    pca_codes = linear_codes(data, pca)(np.arange(n))
-    numbers["pca_explained_variance"] = float(pca["explained_variance_ratio"].sum())
-    numbers["pca_fit_rows"] = int(pca_rows.size)
+    cache = {}
+
+    def pca_fit():
+        if "pca" not in cache:
+            cache["pca"] = fit_pca(data, pca_rows, 10, whiten=True)
+        return cache["pca"]
+
     # an independent implementation of the same fraction: scikit-learn's PCA on a separate
     # uniform sample of the grid (its own rows, so the two differ by sampling error only)
     from sklearn.decomposition import PCA
 
     check_rows = np.sort(np.random.default_rng([config.seed, 12]).choice(
         n, min(n, 20_000), replace=False))
+
     def sk_fraction(r):
         return float(PCA(10, svd_solver="randomized", random_state=config.seed).fit(
             data.images(r).reshape(r.size, -1).astype(np.float64)).explained_variance_ratio_.sum())
 
-    numbers["pca_explained_variance_sklearn"] = sk_fraction(check_rows)
+    # the variance fractions are a piece of their own: a resumed run does not refit the PCA
+    key, sig = "pca-variance", {"pca_rows": int(pca_rows.size), "n": n, "seed": config.seed}
+    var = config.partial.load(key, sig) if config.partial is not None else None
+    if var is None:
+        var = {"ours": float(pca_fit()["explained_variance_ratio"].sum()),
+               "sklearn": sk_fraction(check_rows),
+               # the sampling spread of the fraction: four disjoint quarters of the check sample
+               "quarters": [sk_fraction(q) for q in np.array_split(check_rows, 4)]}
+        if config.partial is not None:
+            config.partial.save(key, sig, var)
+    numbers["pca_explained_variance"] = float(var["ours"])
+    numbers["pca_fit_rows"] = int(pca_rows.size)
+    numbers["pca_explained_variance_sklearn"] = float(var["sklearn"])
     numbers["pca_check_rows"] = int(check_rows.size)
-    # the sampling spread of the fraction: four disjoint quarters of the check sample
-    numbers["pca_fraction_quarters"] = [sk_fraction(q) for q in np.array_split(check_rows, 4)]
+    numbers["pca_fraction_quarters"] = [float(q) for q in var["quarters"]]
+
+    def pca_codes(rows_):
+        if "pca_codes" not in cache:
+            cache["pca_codes"] = linear_codes(data, pca_fit())(np.arange(n))
+        return cache["pca_codes"][rows_]
+
     rows["pca"] = _row("pca", lambda r, rng, ch: _replica_scores(
-        from_array(pca_codes), grid, sc, rng, chunk=ch), grid, sc, config, sc["replicas"],
-        progress=log)
-    del pca_codes
+        pca_codes, grid, sc, rng, chunk=ch), grid, sc, config, sc["replicas"], progress=log)
+    cache.pop("pca_codes", None)
 
     # per pair of shapes (App. A.3): its images, a uniform sample of them to fit on, and the
     # whitening (top ten principal components) shared by the replicas, which differ in
-    # FastICA's random start and in the metric's data
-    pairs = []
-    for j, pair in enumerate(SHAPE_PAIRS):
-        subset = np.flatnonzero(np.isin(grid[:, 0], pair))
-        fit_rows = np.sort(np.random.default_rng([config.seed, 13, j]).choice(
-            subset, min(subset.size, sc["ica_rows"]), replace=False))
-        pairs.append((subset, fit_rows, fit_pca(data, fit_rows, 10, whiten=True)))
+    # FastICA's random start and in the metric's data; computed when a replica first needs it
+    def pair(j):
+        if ("pair", j) not in cache:
+            subset = np.flatnonzero(np.isin(grid[:, 0], SHAPE_PAIRS[j]))
+            fit_rows = np.sort(np.random.default_rng([config.seed, 13, j]).choice(
+                subset, min(subset.size, sc["ica_rows"]), replace=False))
+            cache[("pair", j)] = (subset, fit_rows, fit_pca(data, fit_rows, 10, whiten=True))
+        return cache[("pair", j)]
 
     def ica_replica(r, rng, ch):
         per_pair, conv = [], []
-        for subset, fit_rows, white in pairs:
+        for j in range(len(SHAPE_PAIRS)):
+            subset, fit_rows, white = pair(j)
             ica = fit_fastica(data, fit_rows, 10, seed=int(rng.integers(2**31)), whitening=white)
             codes = linear_codes(data, ica)(subset)
             s, c = _replica_scores(lambda i: codes[np.searchsorted(subset, i)], grid, sc, rng,
