@@ -20,7 +20,7 @@ RUNTIMES = {
     "fa-rotation": {"quick": 2, "cpu": "=", "full": "?"},
     "ica-beta-sweep": {"quick": 9, "cpu": "=", "full": "?"},
     "ica-overcomplete": {"quick": 11, "cpu": "=", "full": "?"},
-    "higgins-fig5-table": {"quick": 145, "cpu": "?", "full": "?"},
+    "higgins-fig5-table": {"quick": 145, "cpu": 60 * 60, "full": "?"},
     "isa-prior-samples": {"quick": 2, "cpu": "=", "full": "?"},
     "isa-symmetry-breaking": {"quick": 24, "cpu": "=", "full": "?"},
     "isa-vae-exponents": {"quick": 78, "cpu": 32 * 60, "full": "GPU"},
