@@ -278,7 +278,7 @@ def claims_from(numbers: dict, scale: str) -> list:
             f"[{scale} scale] {ROW_NAMES[key]} scores {row['mean']:.2f} ± {row['std']:.2f}%: "
             f"{c_exp}, the paper's ordering", SRC, c_exp,
             {k: round(v, 2) for k, v in others.items()} | {"ground_truth": round(gt["mean"], 2)},
-            ok, tolerance="exact", kind="paper", scale=scale)
+            ok, tolerance="exact", kind="extension", scale=scale)
         out += C.as_printed(
             stmt, SRC, m, row["mean"], atol=tol, kind="paper", scale=scale, corrected=corrected,
             why=f"measured {row['mean']:.2f} ± {row['std']:.2f}% ({row['n']} scores, bottom half "
@@ -297,7 +297,7 @@ def claims_from(numbers: dict, scale: str) -> list:
     corrected = C.close(
         f"[{scale} scale] the top ten principal components explain {pv:.1f}% of the pixel variance "
         "of the procedural dSprites (scikit-learn's PCA on an independent sample agrees)", SRC,
-        ps, pv, atol=4 * se, kind="paper", scale=scale,
+        ps, pv, atol=4 * se, kind="extension", scale=scale,
         note=f"betalab's PCA on {numbers['pca_fit_rows']:,} images vs scikit-learn's on another "
              f"{numbers['pca_check_rows']:,}; 4 standard errors ({se:.2f} points, from the "
              "spread of four disjoint quarter samples)")
