@@ -434,7 +434,7 @@ def _realisations_claims(numbers, K):
         "Figs 4–5 are reproduced with 100 initialisations per β (the figure caption's count) at "
         "the cpu and full scales", f"{PAPER}, Fig 4 caption", "members = 100 at cpu and full",
         {s: SCALES[s]["members"] for s in SCALES}, SCALES["cpu"]["members"] == 100 ==
-        SCALES["full"]["members"], kind="paper", scale=numbers["scale"],
+        SCALES["full"]["members"], kind="check", scale=numbers["scale"],
         note=f"this run: {K} initialisations per β")
     return list(C.as_printed_relation(
         statement, f"{PAPER}, Methods (Training Details) and Fig 4 caption",
