@@ -478,6 +478,14 @@ def curves_figure(numbers: dict):
             ax.axvline(betas[ext(m)], ls="--", color="k", lw=0.8)
         ax.set(xscale="log", title=title, ylabel="nats per image")
         ax.grid(alpha=0.3)
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    ticks = [b for b in (0.25, 0.5, 1, 2, 4, 8) if betas.min() <= b <= betas.max()] or [1]
+    for ax in axes.ravel():
+        # a few labelled β values; no labels on the minor ticks (they overlap on a log axis)
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
     for ax in axes[1]:
         ax.set_xlabel(r"$\beta$")
     sc = numbers["settings"]
