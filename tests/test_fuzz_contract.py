@@ -37,6 +37,7 @@ from deep import priors as dp
 from deep import regularizers as reg
 from deep.data import ground_truth as gt
 from deep.data import dsprites
+from deep.metrics import classifier_scores as cs
 from deep.metrics import (beta_vae_score, discrete_entropy, discrete_mutual_info, factor_vae_score,
                           mig, mig_histogram)
 from deep.metrics.sampled_mig import log_mixture_density
@@ -296,6 +297,17 @@ CASES = [
          lambda: dict(x=_tensor(3, 3), beta=1.0, mode="hadamard"),
          {"x": "tensor", "beta": "scalar", "mode": "choice"}),
     # ---------------------------------------------------------------- deep: metrics
+    Case("metrics.beta_vae_pairs", lambda factors, n_points, batch_size:
+         cs.beta_vae_pairs(factors, n_points, batch_size, _rng()),
+         lambda: dict(factors=GRID, n_points=5, batch_size=3),
+         {"factors": "array", "n_points": "int", "batch_size": "int"}),
+    Case("metrics.higgins_protocol", cs.higgins_protocol,
+         lambda: dict(scores=np.linspace(0.3, 0.9, 6)), {"scores": "array"}),
+    Case("metrics.fit_softmax_adagrad", lambda x, lr, batch_size:
+         cs.fit_softmax_adagrad(x, np.arange(6) % 2, 2, seeds=0, lr=lr, batch_size=batch_size,
+                                max_epochs=5),
+         lambda: dict(x=np.random.default_rng(5).normal(size=(6, 2)), lr=1e-2, batch_size=2),
+         {"x": "array", "lr": "scalar", "batch_size": "int"}),
     Case("metrics.mig_histogram", mig_histogram, lambda: dict(codes=CODES, factors=GRID, bins=5),
          {"codes": "array", "factors": "array", "bins": "int"}),
     Case("metrics.mig_sampled", lambda codes, logvar, factors, n_samples, exclude, chunk_samples:
@@ -342,15 +354,7 @@ def test_valid_arguments_give_a_finite_result(case):
         assert np.all(ok)
 
 
-#: Contract violations this suite still finds, as "name": "first violation found"; each is marked
-#: strict xfail so the suite turns red as soon as one is fixed without updating this table.
-#: Empty: every fuzzed callable keeps the contract.
-OPEN: dict[str, str] = {}
-FUZZ_CASES = [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=f"open: {OPEN[c.name]}"))
-              if c.name in OPEN else c for c in CASES]
-
-
-@pytest.mark.parametrize("case", FUZZ_CASES, ids=str)
+@pytest.mark.parametrize("case", CASES, ids=str)
 @settings(max_examples=12)
 @given(data=st.data())
 def test_one_bad_argument_is_rejected_by_name_or_harmless(case, data):

@@ -17,6 +17,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from deep.metrics.information import check_codes_factors
+from validation import as_float_array
 from validation import check_real, check_rng
 
 __all__ = ["beta_vae_pairs", "zdiff_from_pairs", "beta_vae_zdiff", "fit_softmax_classifier",
@@ -53,12 +54,17 @@ def beta_vae_pairs(factors, n_points: int, batch_size: int, rng: np.random.Gener
     Returns rows ``a`` and ``b`` (n_points, L) int64 and labels ``y`` (n_points,) (positions in
     ``factor_indices``).
     """
-    f = np.asarray(factors)
+    try:
+        f = np.asarray(factors)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"factors must be an integer array of shape (n, K): {err}") from None
     if f.ndim != 2 or f.shape[0] < 2 or not np.issubdtype(f.dtype, np.integer):
         raise ValueError(f"factors must be an integer array of shape (n, K) with n >= 2, "
                          f"got {f.dtype} {f.shape}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")
+    if not isinstance(n_points, (int, np.integer)) or isinstance(n_points, bool) or n_points < 1:
+        raise ValueError(f"n_points must be a positive int, got {n_points!r}")
     idx = _check_common(n_points, 1, batch_size, factor_indices, f.shape[1])
     labels = rng.integers(0, len(idx), size=n_points)
     a = rng.integers(0, f.shape[0], size=(n_points, batch_size))
@@ -155,6 +161,8 @@ def fit_softmax_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, l2: flo
 #: Adagrad's initial accumulator and epsilon (``torch.optim.Adagrad``'s defaults; the paper does
 #: not print them)
 ADAGRAD_INITIAL_ACCUMULATOR, ADAGRAD_EPS = 0.0, 1e-10
+#: the largest accepted learning rate (the paper's is 1e-2)
+MAX_ADAGRAD_LR = 1e3
 
 
 def fit_softmax_adagrad(x, y, n_classes: int, *, seeds, lr: float = 1e-2, batch_size: int = 64,
@@ -180,7 +188,8 @@ def fit_softmax_adagrad(x, y, n_classes: int, *, seeds, lr: float = 1e-2, batch_
     Returns one model per problem (dicts for :func:`predict_softmax`) with ``epochs`` and
     ``converged``.
     """
-    x, y = np.asarray(x, np.float64), np.asarray(y)
+    # features within ±1e100: their standard deviation (squares) stays in float64
+    x, y = as_float_array(x, "x", low=-1e100, high=1e100), np.asarray(y)
     single = x.ndim == 2
     if single:
         x, y, seeds = x[None], y[None], [seeds]
@@ -195,6 +204,9 @@ def fit_softmax_adagrad(x, y, n_classes: int, *, seeds, lr: float = 1e-2, batch_
     for name, v in (("lr", lr), ("tol", tol)):
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not (math.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+    if lr > MAX_ADAGRAD_LR:
+        # Adagrad moves each weight by at most lr per step: larger rates overflow the logits
+        raise ValueError(f"lr must be at most {MAX_ADAGRAD_LR:g}, got {lr!r}")
     m_, n, d = x.shape
     mean, std = x.mean(1, keepdims=True), x.std(1, keepdims=True)
     std = np.where(std == 0, 1.0, std)
@@ -296,8 +308,8 @@ def higgins_protocol(scores) -> dict:
 
     Returns ``kept`` (sorted, descending), their ``mean`` and ``std`` (population, ddof 0: the
     paper does not say which; its "±" is read as this spread) and ``n``."""
-    s = np.sort(np.asarray(scores, dtype=np.float64).ravel())[::-1]
-    if s.size < 2 or not np.all(np.isfinite(s)):
+    s = np.sort(as_float_array(scores, "scores").ravel())[::-1]
+    if s.size < 2:
         raise ValueError(f"scores must hold at least 2 finite values, got {s.size}")
     kept = s[: s.size - s.size // 2]
     return {"kept": kept, "mean": float(kept.mean()), "std": float(kept.std()), "n": int(s.size)}
