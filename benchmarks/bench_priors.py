@@ -14,9 +14,10 @@ Peers and their configuration
 * Limits printed with the ratios: the transcendental floor of eq 6/9 — one ``log`` and one ``exp``
   over the (B, n) leaves plus one of each over the (B, l0) subspace sums, timed alone — over the
   Normal time. No algorithm that evaluates |z_j|^{p_i} for a non-integer p_i does less.
-* ``fused``: a prototype of LpNested.log_prob in the (B, n) layout (no transpose copy, in-place
-  elementwise chain, the subspace sums as one batched matmul with a ones vector), kept here to
-  measure what that change to deep.priors would gain; it is checked against LpNested.log_prob.
+* ``log_prob`` with no gradient runs LpNested's fused (B, n) pass (deep.priors, "Speed"): one
+  ``log`` and one ``exp`` per leaf and per subspace, the subspace sums as one batched product;
+  the transcendental floor above is what that pass cannot avoid, so ``ratio − floor`` is the
+  whole cost of everything else (abs, the products, the sums, the range check, dispatch).
 * Sampling (Algorithm 1, App. A.1): LpNested.sample against ``torch.randn`` of the same shape and
   against its own floor, the gamma draws it needs (l0 + n + 1 per point: the root Dirichlet, the
   subspace Dirichlets, the radius) in one ``torch._standard_gamma`` call plus the random signs;
@@ -37,22 +38,6 @@ TREE = isa_tree(2.1, [(2.2, 4)] * 5)
 L0, SUB = 5, 4                       # subspaces, latents per subspace (equal sizes)
 
 
-def fused_log_prob(d: LpNested):
-    """Prototype of LpNested.log_prob for equal-size ISA trees, (B, n) layout, eqs 6/9 and 11:
-    log p = c − Σ_i (Σ_{j∈i} |z_j|^{p_i})^{p0/p_i} / s."""
-    tiny = torch.finfo(d.exponents.dtype).tiny
-    leaf_p, rat, c = d._leaf_p.detach(), d._ratio.detach(), d._c.detach()
-    w = -1.0 / d.scale.detach().expand(L0)
-    ones = torch.ones(SUB, 1, dtype=leaf_p.dtype)
-
-    def f(z):
-        a = z.abs().clamp_min_(tiny).log_().mul_(leaf_p).exp_()               # |z_j|^{p_i}
-        s = torch.matmul(a.view(-1, L0, SUB), ones).view(-1, L0)              # S_i, (B, l0)
-        s = s.clamp_min_(tiny).log_().mul_(rat).exp_()                        # S_i^{p0/p_i}
-        return torch.mv(s, w).add_(c)
-    return f
-
-
 def log_prob_table(repeats):
     print(f"log_prob, batch 2048 x 20, one thread; ratio to Normal min / median / max over "
           f"{repeats} paired rounds (target <= 3)")
@@ -65,17 +50,13 @@ def log_prob_table(repeats):
                                              validate_args=validate)
             fns = {"lp": lambda: lp.log_prob(z), "normal": lambda: nrm.log_prob(z)}
             if not validate:
-                fused = fused_log_prob(lp)
-                err = (fused(z) - lp.log_prob(z)).abs().max().item()
-                fns["fused"] = lambda: fused(z)
                 fns["floor"] = lambda: (a.log().exp(), sub.log().exp())
             t = interleaved(fns, repeats=repeats, inner=20)
             tag = f"{str(dtype)[6:]:7s} validate={'on ' if validate else 'off'}"
             print(f"  {tag}: Normal {spread(t['normal'], 1e6)} us; LpNested {spread(t['lp'], 1e6)} us, "
                   f"ratio {spread(ratio(t, 'lp', 'normal'), fmt='{:.2f}')}")
             if not validate:
-                print(f"  {'':24s}  fused prototype ratio {spread(ratio(t, 'fused', 'normal'), fmt='{:.2f}')} "
-                      f"(max |diff| {err:.1e}); transcendental floor "
+                print(f"  {'':24s}  transcendental floor / Normal "
                       f"{spread(ratio(t, 'floor', 'normal'), fmt='{:.2f}')}")
 
 

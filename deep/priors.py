@@ -21,6 +21,17 @@ sum over- or underflows for exponents in [0.05, 200], scales in [1e-8, 1e8] and 
 coordinate enters as :math:`\log|z_j| = ` :data:`LOG_ZERO` (a finite stand-in for −inf selected
 with ``torch.where``, so the gradient there is 0, never NaN); its power
 :math:`\exp(p\,\mathrm{LOG\_ZERO})` is 0 in every dtype for every p ≥ 0.05.
+
+Speed. For an ISA tree (eqs 9–10) and no gradient requested, :meth:`LpNested.log_prob` first
+takes a fused pass in the (B, n) layout — :math:`|z_j|^{p_i}` as ``exp(p log|z|)`` in place, the
+subspace sums :math:`S_i` as one batched product with a ones vector, then
+:math:`\sum_i S_i^{p_0/p_i}` — which does one ``log`` and one ``exp`` per leaf and per subspace,
+the least any evaluation of a non-integer power does. It is used only when every :math:`S_i` lies
+where that pass is exact to the dtype's precision: :math:`S_i \ge` tiny/eps (a leaf power that
+underflowed then costs at most 4·eps relative) and :math:`S_i` small enough that no
+:math:`S_i^{p_0/p_i}`, their sum or its quotient by s overflows (:attr:`LpNested._fast_hi`).
+Otherwise (exact zeros, extreme exponents or scales, non-finite input) the log-space recursion
+above runs instead, so results never depend on which pass ran beyond rounding.
 """
 
 from __future__ import annotations
@@ -164,6 +175,43 @@ class LpNested(Distribution):
             self._leaf_p = exponents[1:][seg]               # exponent of each leaf's subspace, (n,)
             self._ratio = exponents[0] / exponents[1:]      # p0 / p_i, (l0,)
             self._equal = len(set(self.plan.sizes)) == 1
+            self._fast_setup()
+
+    def _fast_setup(self):
+        """Constants of the fused ISA pass (module docstring, "Speed")."""
+        p = self.exponents
+        fi = torch.finfo(p.dtype)
+        self._fast_lo = fi.tiny / fi.eps
+        self._fast_hi = -math.inf                  # the fused pass is off unless set below
+        if torch._C._functorch.is_batchedtensor(p) or p.requires_grad or self.scale.requires_grad:
+            return
+        r_max = float(self._ratio.max())
+        l0 = len(self.plan.sizes)
+        # S^r ≤ max(S, 1)^r_max, and l0 · that / s must stay below the dtype's max
+        log_room = math.log(fi.max) - math.log(l0) + min(0.0, float(torch.log(self.scale))) - 1.0
+        if log_room <= 0:
+            return
+        self._fast_hi = math.exp(log_room / max(r_max, 1.0))
+        w = (-1.0 / self.scale).expand(l0).contiguous()
+        self._fast_w = w
+        self._fast_ones = torch.ones(self.plan.sizes[0], 1, dtype=p.dtype, device=p.device)
+        self._fast_seg = torch.as_tensor(self.plan.seg, device=p.device)
+
+    def _fast_log_prob(self, value: torch.Tensor):
+        """log p(z) by the fused ISA pass, or None where that pass would not be exact."""
+        plan = self.plan
+        n, l0 = plan.n, len(plan.sizes)
+        a = value.reshape(-1, n).abs()                # a new tensor: the in-place chain below is safe
+        a.log_().mul_(self._leaf_p).exp_()                                      # |z_j|^{p_i}
+        if self._equal:
+            s = torch.matmul(a.view(-1, l0, plan.sizes[0]), self._fast_ones).view(-1, l0)  # S_i
+        else:
+            s = a.new_zeros(a.shape[0], l0).index_add_(1, self._fast_seg, a)
+        lo, hi = torch.aminmax(s)
+        if not (float(lo) >= self._fast_lo and float(hi) <= self._fast_hi):  # NaN fails too
+            return None
+        s.log_().mul_(self._ratio).exp_()                                       # S_i^{p0/p_i}
+        return torch.mv(s, self._fast_w).add_(self._c).reshape(value.shape[:-1])
 
     @property
     def log_normalizer(self) -> torch.Tensor:
@@ -200,6 +248,13 @@ class LpNested(Distribution):
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         r"""log p(z) = c − f(z)^{p0}/s (eqs 7, 8, 11). z of shape (..., n) → shape (...)."""
         check_tensor(value, "z", last_dim=self.plan.n)
+        if (self.plan.isa is not None and self._fast_hi > 0 and value.numel()
+                and value.dtype == self.exponents.dtype
+                and not (torch.is_grad_enabled() and value.requires_grad)
+                and not torch._C._functorch.is_functorch_wrapped_tensor(value)):
+            out = self._fast_log_prob(value)
+            if out is not None:
+                return out
         x = self.log_f_pow_p0(value) - torch.log(self.scale)         # log(f^{p0}/s)
         # beyond the dtype's range log p = -inf; the double where keeps that row's gradient 0
         # (not inf * 0 = NaN), so the other rows of a batch keep finite gradients

@@ -234,3 +234,51 @@ def test_issue_18_reported_cases():
         got = LpNested(tree, 1.0).log_prob(torch.tensor(z, dtype=torch.float32)).double().numpy()
         # float32 on values of order 10-60: a few ulps of 60 is < 1e-4
         np.testing.assert_allclose(got, L.log_prob(z, tree, 1.0), rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+def test_fused_pass_matches_reference_over_extreme_grid(dtype):
+    """Without a gradient, ISA trees take the fused (B, n) pass where it is exact and the
+    log-space recursion elsewhere (module docstring, "Speed"): over the same extreme grid, every
+    value is within the tolerance of the reference, and the fused pass ran on part of the grid."""
+    worst, fused_rows, rows = 0.0, 0, 0
+    for tree in _extreme_trees():
+        if L.isa_subspaces(tree) is None:
+            continue
+        z = _extreme_grid(L.n_leaves(tree))
+        for s in EXTREME_S:
+            ref = L.log_prob(z, tree, s)
+            c = L.log_normalizer(tree, s)
+            f_term = np.exp(np.minimum(float(tree[0]) * L.log_evaluate(tree, z) - np.log(s), 700))
+            d = LpNested(tree, s, dtype=dtype)
+            zt = torch.tensor(z, dtype=dtype)
+            with torch.no_grad():
+                got = d.log_prob(zt).double().numpy()
+                for k in range(len(z)):     # one row at a time: which rows the fused pass takes
+                    rows += 1
+                    fused_rows += d._fast_log_prob(zt[k:k + 1]) is not None
+            finite = np.isfinite(ref)
+            big = float(torch.finfo(dtype).max)
+            assert np.all(np.isfinite(got) | ~finite | (np.abs(ref) > big / 4)), (tree, s)
+            ok = finite & np.isfinite(got)
+            err = np.abs(got[ok] - ref[ok])
+            tol = _tolerance(c, f_term, dtype)[ok]
+            assert np.all(err <= tol), (tree, s, got[ok][err > tol], ref[ok][err > tol])
+            worst = max(worst, float(np.max(err / tol, initial=0.0)))
+    print(f"fused rows {fused_rows} of {rows}; worst error / tolerance: {worst:.3g}")
+    assert 0 < fused_rows < rows and worst <= 1.0
+
+
+def test_fused_pass_runs_on_ordinary_input_and_agrees(monkeypatch, rng):
+    """The paper's layout at N(0, 1) codes never needs the log-space recursion (it is disabled
+    here, so reaching it fails); the fused value equals the recursion's within float64 rounding."""
+    tree, scale = TREES[0]
+    d = LpNested(tree, scale, dtype=torch.float64)
+    z = torch.from_numpy(rng.normal(size=(512, 20)))
+    slow = d.log_prob(z.clone().requires_grad_()).detach()     # gradient requested: recursion
+    monkeypatch.setattr(LpNested, "log_f_pow_p0", lambda *a: pytest.fail("recursion reached"))
+    with torch.no_grad():
+        fast = d.log_prob(z)
+    # values of order 10-30: a few ulps (1e-15 relative) per operation of either evaluation
+    np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast.numpy(), L.log_prob(z.numpy(), tree, scale), rtol=0, atol=1e-10)
