@@ -35,11 +35,16 @@ from validation import Generator, Integral, as_float_array, check_int, check_ten
 LOG_2PI = math.log(2 * math.pi)
 
 
-def log_mixture_density(z, mu, logvar, chunk_samples: int = 256, chunk_points: int = 8192):
+def log_mixture_density(z, mu, logvar, chunk_samples: int = 64, chunk_points: int = 1024):
     """``log (1/N) sum_n N(z_sj; mu_nj, exp(logvar_nj))`` per sample and dimension.
 
     z : (S, d), mu, logvar : (N, d) tensors -> (S, d), computed chunk by chunk;
     chunk_samples, chunk_points : positive ints (every row of the output is then written).
+
+    Each dimension is its own 1-D mixture, so the work runs in the (d, samples, points) layout
+    with a streaming logsumexp over the points; each (d × chunk_samples × chunk_points) block
+    is built and reduced in place, and the default block (20 × 64 × 1024 doubles, 10 MiB) stays
+    in cache — with blocks of hundreds of MiB the same arithmetic was ~10× slower.
     """
     chunk_samples = check_int(chunk_samples, "chunk_samples", low=1)
     chunk_points = check_int(chunk_points, "chunk_points", low=1)
@@ -50,21 +55,24 @@ def log_mixture_density(z, mu, logvar, chunk_samples: int = 256, chunk_points: i
         raise ValueError(f"mu and logvar must have shape (N, {z.shape[1]}) (d of z), got "
                          f"{tuple(mu.shape)} and {tuple(logvar.shape)}")
     s_total, n_total = z.shape[0], mu.shape[0]
-    out = torch.empty_like(z)
-    inv_var = torch.exp(-logvar)
-    norm = -0.5 * (LOG_2PI + logvar)
+    zt = z.t()                                                        # (d, S)
+    mut = mu.t().contiguous()                                         # (d, N)
+    inv_var = torch.exp(-logvar).t().contiguous()
+    norm = (-0.5 * (LOG_2PI + logvar)).t().contiguous()
+    out = torch.empty(z.shape[1], s_total, dtype=z.dtype, device=z.device)
     for s0 in range(0, s_total, chunk_samples):
-        zs = z[s0:s0 + chunk_samples, None, :]                        # (s, 1, d)
-        run_max = torch.full((zs.shape[0], z.shape[1]), -torch.inf, dtype=z.dtype, device=z.device)
+        zs = zt[:, s0:s0 + chunk_samples, None]                       # (d, s, 1)
+        run_max = torch.full(zs.shape[:2], -torch.inf, dtype=z.dtype, device=z.device)
         run_sum = torch.zeros_like(run_max)
         for n0 in range(0, n_total, chunk_points):
             sl = slice(n0, n0 + chunk_points)
-            lp = norm[None, sl] - 0.5 * (zs - mu[None, sl]) ** 2 * inv_var[None, sl]   # (s, c, d)
-            m = torch.maximum(run_max, lp.max(dim=1).values)
-            run_sum = run_sum * torch.exp(run_max - m) + torch.exp(lp - m[:, None]).sum(1)
+            lp = zs - mut[:, None, sl]                                # (d, s, c)
+            lp.square_().mul_(inv_var[:, None, sl]).mul_(-0.5).add_(norm[:, None, sl])
+            m = torch.maximum(run_max, lp.amax(2))
+            run_sum.mul_(torch.exp(run_max - m)).add_(lp.sub_(m[..., None]).exp_().sum(2))
             run_max = m
-        out[s0:s0 + chunk_samples] = run_max + torch.log(run_sum) - math.log(n_total)
-    return out
+        out[:, s0:s0 + chunk_samples] = run_max + torch.log(run_sum) - math.log(n_total)
+    return out.t()
 
 
 def _entropy_estimate(mu, logvar, rows, n_samples, rng, chunks):
@@ -97,7 +105,7 @@ def check_exclude(exclude, n_factors: int) -> set:
 @validate_params({"n_samples": Integral(low=2), "rng": Generator(),
                   "chunk_samples": Integral(low=1), "chunk_points": Integral(low=1)})
 def mig_sampled(mu, logvar, factors, *, n_samples: int = 10000, rng: np.random.Generator,
-                exclude=(), chunk_samples: int = 256, chunk_points: int = 8192,
+                exclude=(), chunk_samples: int = 64, chunk_points: int = 1024,
                 device=None, dtype=torch.float64) -> dict:
     """Chen et al. 2018's sampled MIG from Gaussian posteriors over a factor grid.
 
