@@ -54,6 +54,11 @@ def _centred_chunks(dataset, rows: np.ndarray, mean: np.ndarray, chunk: int):
         yield dataset.images(rows[s:s + chunk]).reshape(-1, mean.size).astype(np.float64) - mean
 
 
+#: centred float64 pixels up to this many bytes are kept in memory by :func:`fit_pca` (one read
+#: of the images instead of one per subspace-iteration pass)
+PCA_IN_MEMORY_BYTES = 512 * 2**20
+
+
 def fit_pca(dataset, rows, n_components: int = 10, *, whiten: bool = True, chunk: int = 8192,
             oversample: int = 10, max_iter: int = 50, rtol: float = 1e-12,
             seed: int = 0) -> dict:
@@ -80,12 +85,20 @@ def fit_pca(dataset, rows, n_components: int = 10, *, whiten: bool = True, chunk
     for x in _centred_chunks(dataset, rows, mean, chunk):
         s2 += (x * x).sum(0)
     total = s2.sum() / rows.size
+    if rows.size * d * 8 <= PCA_IN_MEMORY_BYTES:        # read once; every pass is then two products
+        held = [np.concatenate(list(_centred_chunks(dataset, rows, mean, chunk)))]
+
+        def passes():
+            return held
+    else:
+        def passes():
+            return _centred_chunks(dataset, rows, mean, chunk)
     m = min(d, k + oversample)
     q = np.linalg.qr(np.random.default_rng(seed).normal(size=(d, m)))[0]
     prev, n_iter = np.inf, 0
     for n_iter in range(1, max_iter + 1):
         y = np.zeros((d, m))
-        for x in _centred_chunks(dataset, rows, mean, chunk):
+        for x in passes():
             y += x.T @ (x @ q)
         y /= rows.size                                 # covariance times q
         ritz = np.linalg.eigvalsh(q.T @ y)[::-1][:k].sum()
@@ -95,7 +108,7 @@ def fit_pca(dataset, rows, n_components: int = 10, *, whiten: bool = True, chunk
         prev = ritz
     # Rayleigh-Ritz on the converged subspace
     y = np.zeros((d, m))
-    for x in _centred_chunks(dataset, rows, mean, chunk):
+    for x in passes():
         y += x.T @ (x @ q)
     evals, evecs = np.linalg.eigh(q.T @ (y / rows.size))
     lam, vec = evals[::-1][:k], (q @ evecs[:, ::-1][:, :k]).T

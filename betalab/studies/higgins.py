@@ -51,7 +51,7 @@ ROW_NAMES = {"ground_truth": "Ground truth", "raw_pixels": "Raw pixels", "pca": 
              "beta_vae": "β-VAE (β = 4)"}
 SCALES = {
     "quick": dict(reduced=True, n_train=500, n_test=500, L=64, seeds=3, replicas=2,
-                  pixel_replicas=2, pca_rows=None, ica_rows=4000, vae_pool=None),
+                  pixel_replicas=2, pca_rows=4000, ica_rows=4000, vae_pool=None),
     "cpu": dict(reduced=False, n_train=5000, n_test=5000, L=64, seeds=3, replicas=10,
                 pixel_replicas=3, pca_rows=50_000, ica_rows=20_000, vae_pool=100_000),
     "full": dict(reduced=False, n_train=5000, n_test=5000, L=64, seeds=3, replicas=10,

@@ -234,7 +234,9 @@ def fit_softmax_adagrad(x, y, n_classes: int, *, seeds, lr: float = 1e-2, batch_
             acc[idx] += g * g
             w[idx] -= lr * g / (np.sqrt(acc[idx]) + ADAGRAD_EPS)
         logits = xs[idx] @ w[idx]
-        loss = (logsumexp(logits, axis=2) - (logits * onehot[idx]).sum(2)).mean(1)
+        top = logits.max(axis=2, keepdims=True)                # logsumexp over the classes
+        lse = (top + np.log(np.exp(logits - top).sum(axis=2, keepdims=True)))[..., 0]
+        loss = (lse - (logits * onehot[idx]).sum(2)).mean(1)
         separated = (logits.argmax(2) == y[idx]).all(1)
         epochs[idx] += 1
         better = (loss < best[idx] * (1 - tol)) & ~separated

@@ -63,13 +63,18 @@ def test_bad_input_names_the_parameter():
         fit_pca(data, np.arange(50), 0)
 
 
-def test_pca_on_dsprites_images_matches_scikit_learn():
+@pytest.mark.parametrize("budget", [None, 0], ids=["in-memory", "streamed"])
+def test_pca_on_dsprites_images_matches_scikit_learn(budget, monkeypatch):
     # the real spectrum (small gaps between the top components): subspace iteration against
-    # LAPACK's full SVD of the same 1,500 images
+    # LAPACK's full SVD of the same 1,500 images, with the pixels held in memory and streamed
+    # chunk by chunk (budget 0)
     from sklearn.decomposition import PCA
 
+    import deep.representations as R
     from deep.data import DSprites
 
+    if budget is not None:
+        monkeypatch.setattr(R, "PCA_IN_MEMORY_BYTES", budget)
     data = DSprites.reduced()
     rows = np.sort(np.random.default_rng(0).choice(len(data), 1500, replace=False))
     ours = fit_pca(data, rows, 10, whiten=False)
