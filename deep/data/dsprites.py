@@ -82,8 +82,64 @@ def _inside(shape: int, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
     return (x ** 2 + y ** 2 - 1.0) ** 3 - x ** 2 * y ** 3 <= 0.0
 
 
+def _atomic_save(path: Path, arr: np.ndarray) -> None:
+    """``np.save`` to a temporary file beside ``path``, then an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npy")
+    os.close(fd)
+    try:
+        np.save(tmp, arr)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _table_cache_dir() -> Path:
+    """Where :func:`patch_table` keeps its table between processes: ``$BETALAB_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/betalab``, else ``~/.cache/betalab``."""
+    if os.environ.get("BETALAB_CACHE_DIR"):
+        return Path(os.environ["BETALAB_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "betalab"
+
+
+def _table_digest() -> str:
+    """Digest of everything the table depends on: the source of the rendering functions and
+    their constants, so a changed renderer never reads an old table."""
+    import hashlib
+    import inspect
+
+    text = inspect.getsource(_compute_patch_table) + inspect.getsource(_inside) + repr(
+        (SUPERSAMPLE, _PATCH, _PAD, _RADIUS_PX, factor_values()["scale"].tolist(),
+         factor_values()["orientation"].tolist()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=1)
 def patch_table() -> np.ndarray:
+    """The table of :func:`_compute_patch_table`, computed once per machine: it takes seconds
+    and every process that renders needs it (test workers, notebook kernels, sweep workers), so
+    it is kept in :func:`_table_cache_dir` under a digest of the renderer's source, written
+    atomically; an unreadable or malformed file is recomputed, an unwritable directory only
+    skips the write."""
+    shape = (3, 6, 40, 2, 2, _PATCH, _PATCH)
+    path = _table_cache_dir() / f"dsprites_patch_{_table_digest()}.npy"
+    try:
+        table = np.load(path, allow_pickle=False)
+        if table.dtype != np.uint8 or table.shape != shape:
+            raise ValueError("malformed")
+    except (OSError, ValueError, EOFError):
+        table = _compute_patch_table()
+        try:
+            _atomic_save(path, table)
+        except OSError:
+            pass
+    table.setflags(write=False)
+    return table
+
+
+def _compute_patch_table() -> np.ndarray:
     """Coverage counts of every (shape, scale, orientation, phase_x, phase_y) patch.
 
     Returns
@@ -111,7 +167,6 @@ def patch_table() -> np.ndarray:
                     ins = _inside(shape, u1, u2)             # (40, 144, 144)
                     cnt = ins.reshape(40, _PATCH, ss, _PATCH, ss).sum(axis=(2, 4))
                     table[shape, si, :, px, py] = cnt
-    table.setflags(write=False)
     return table
 
 
@@ -245,16 +300,7 @@ class DSprites:
         if not self.binary:
             raise ValueError("only binary images can be cached (bit-packed)")
         path = self.cache_path
-        packed = render_packed(self, chunk=chunk, progress=progress)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npy")
-        os.close(fd)
-        try:
-            np.save(tmp, packed)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _atomic_save(path, render_packed(self, chunk=chunk, progress=progress))
         self._packed = self._load_cache()
         return path
 

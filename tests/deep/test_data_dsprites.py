@@ -124,3 +124,29 @@ def test_materialized_images_equal_the_rendered_ones():
     np.testing.assert_array_equal(mem.images(idx), lazy.images(idx))
     with pytest.raises(ValueError, match="binary"):
         DSprites(n_scales=2, n_orientations=4, n_positions=8, binary=False).materialize()
+
+
+def test_patch_table_is_kept_between_processes_and_recomputed_when_damaged(tmp_path, monkeypatch):
+    """The on-disk table equals a fresh computation (the oracle); a damaged file is recomputed
+    and rewritten; an unwritable cache location still gives the table."""
+    from deep.data import dsprites as D
+
+    fresh = D._compute_patch_table()
+    monkeypatch.setenv("BETALAB_CACHE_DIR", str(tmp_path / "cache"))
+    for damage in (None, b"not a numpy file", "wrong-shape"):
+        files = list((tmp_path / "cache").glob("dsprites_patch_*.npy"))
+        if damage == "wrong-shape":
+            np.save(files[0], np.zeros((2, 2), np.uint8))
+        elif damage is not None:
+            files[0].write_bytes(damage)
+        D.patch_table.cache_clear()
+        got = D.patch_table()
+        np.testing.assert_array_equal(got, fresh)
+        assert not got.flags.writeable
+        files = list((tmp_path / "cache").glob("dsprites_patch_*.npy"))
+        assert len(files) == 1 and np.array_equal(np.load(files[0]), fresh)
+    (tmp_path / "blocked").write_text("a file where the cache directory would be")
+    monkeypatch.setenv("BETALAB_CACHE_DIR", str(tmp_path / "blocked" / "cache"))
+    D.patch_table.cache_clear()
+    np.testing.assert_array_equal(D.patch_table(), fresh)
+    D.patch_table.cache_clear()
