@@ -68,27 +68,15 @@ def _dataset(reduced: bool):
     return (DSprites.reduced() if reduced else DSprites()).materialize()
 
 
-def _replica_scores(codes, factors, sc, rng, subset=None, chunk=256) -> np.ndarray:
+def _replica_scores(codes, factors, sc, rng, subset=None, chunk=256):
     """The 3 classifier-seed scores of one replica: fresh metric data from ``rng``; ``subset``
-    restricts the pairs to those rows (ICA's pairs of shapes)."""
-    from deep.metrics.classifier_scores import (beta_vae_pairs, fit_softmax_adagrad,
-                                                predict_softmax, zdiff_from_pairs)
+    restricts the pairs to those rows (ICA's pairs of shapes). The sweeps' ``[eval] higgins``
+    makes the same call (:func:`deep.metrics.summary.evaluate_vae`)."""
+    from deep.metrics.classifier_scores import higgins_replica_scores
 
-    f = factors if subset is None else factors[subset]
-
-    def rep(rows):
-        return codes(rows if subset is None else subset[rows])
-
-    data = []
-    for n in (sc["n_train"], sc["n_test"]):
-        a, b, y = beta_vae_pairs(f, n, sc["L"], rng, LABELLED)
-        data.append((zdiff_from_pairs(rep, a, b, chunk=chunk), y))
-    (x_tr, y_tr), (x_te, y_te) = data
-    seeds = [int(s) for s in rng.integers(2**63, size=sc["seeds"])]
-    models = fit_softmax_adagrad(np.stack([x_tr] * len(seeds)), np.stack([y_tr] * len(seeds)),
-                                 len(LABELLED), seeds=seeds)
-    return np.array([np.mean(predict_softmax(m, x_te) == y_te) for m in models]), \
-        [m["converged"] for m in models]
+    return higgins_replica_scores(codes, factors, rng, n_train=sc["n_train"], n_test=sc["n_test"],
+                                  L=sc["L"], n_seeds=sc["seeds"], factor_indices=LABELLED,
+                                  subset=subset, chunk=chunk)
 
 
 def _row(name, codes_for_replica, factors, sc, config, n_replicas, chunk=256, progress=None):

@@ -49,3 +49,15 @@ def test_printed_values_hold_and_far_values_differ_with_a_corrected_claim(check_
     raw = [c for c in claims if c.statement.startswith("Fig. 5 (left): Raw pixels")]
     assert [c.verdict for c in raw] == ["differs"]
     check_claims("higgins-fig5-table", claims)
+
+
+def test_the_paper_scales_run_the_shared_protocol():
+    """The cpu and full scales are the per-replica protocol the sweeps' ``[eval] higgins`` runs
+    (deep.metrics.classifier_scores' HIGGINS_* constants), so their numbers are comparable."""
+    from deep.metrics import classifier_scores as cs
+
+    for scale in ("cpu", "full"):
+        sc = H.SCALES[scale]
+        assert (sc["n_train"], sc["n_test"], sc["L"], sc["seeds"]) == (
+            cs.HIGGINS_N_TRAIN, cs.HIGGINS_N_TEST, cs.HIGGINS_L, cs.HIGGINS_SEEDS)
+    assert H.LABELLED == cs.HIGGINS_FACTORS
