@@ -62,13 +62,17 @@ class Results:
             out.append(d)
         return out
 
-    def table(self, status: str = "done") -> list[dict]:
-        """One flat dict per run: run_id, the config's scalar keys, then the scalar metrics."""
+    def table(self, status: str = "done", lists: bool = False) -> list[dict]:
+        """One flat dict per run: run_id, the config's scalar keys, then the scalar metrics;
+        with ``lists``, the list-valued metrics too (``higgins_scores``, ``kl_per_dim``, ...)."""
+        if not isinstance(lists, bool):
+            raise TypeError(f"lists must be a bool, got {lists!r}")
+        keep = (dict,) if lists else (dict, list)
         out = []
         for r in self.runs(status):
             row = {"run_id": r["run_id"]}
             row.update({k: v for k, v in r["config"].items() if not isinstance(v, (dict, list))})
-            row.update({k: v for k, v in (r["metrics"] or {}).items() if not isinstance(v, (dict, list))})
+            row.update({k: v for k, v in (r["metrics"] or {}).items() if not isinstance(v, keep)})
             out.append(row)
         return out
 

@@ -70,6 +70,7 @@ class RunConfig:
     prior_lr: float | None = None
     mc_samples: int = 1
     posterior: str | None = None
+    optimizer: str = "adam"
 
     def __post_init__(self):
         from deep.models import GRAE_OBJECTIVES, ISA_OBJECTIVES, OBJECTIVES, check_posterior
@@ -130,7 +131,7 @@ class RunConfig:
         from deep.train import TrainConfig
 
         return TrainConfig(self.epochs, self.batch_size, self.lr, seed=self.seed,
-                           prior_lr=self.prior_lr)
+                           prior_lr=self.prior_lr, optimizer=self.optimizer)
 
     def vae_config(self):
         from deep.models import VAEConfig
@@ -643,7 +644,8 @@ def main(args) -> int:
                         checkpoint_every=args.checkpoint_every, max_steps=args.max_steps,
                         prior=args.prior, learn_exponents=args.learn_exponents,
                         prior_scale=args.prior_scale, prior_lr=args.prior_lr,
-                        mc_samples=args.mc_samples, posterior=args.posterior)
+                        mc_samples=args.mc_samples, posterior=args.posterior,
+                        optimizer=args.optimizer)
         status = train_run(cfg, args.out, device=args.device, resume=args.resume,
                            progress=not args.no_progress, tensorboard=args.tensorboard)
     except TrainingFailed as err:
@@ -662,6 +664,8 @@ def main(args) -> int:
 TRAIN_EXAMPLES = """examples:
   betalab train --dataset dsprites-reduced --hidden 256 --batch-size 128 --epochs 2 --out runs/demo
   betalab train --model beta-tcvae --beta 4 --epochs 20 --batch-size 2048 --out runs/tcvae-b4
+  betalab train --model beta-vae --beta 4 --optimizer adagrad --lr 1e-2 --batch-size 64 \
+      --epochs 30 --out runs/higgins-b4
   betalab train --model beta-vae --posterior block:2 --dataset digits --arch elu-mlp \
       --latent-dim 8 --beta 0.3 --batch-size 64 --epochs 20 --out runs/kp-block2
   betalab train --model grae-approx --dataset digits --arch elu-mlp --latent-dim 8 --beta 0.3 \
@@ -680,6 +684,7 @@ def add_parser(sub) -> None:
 
     from betalab.checks import DEVICE_CHOICES
     from deep.models import OBJECTIVES
+    from deep.train import OPTIMIZERS
 
     t = sub.add_parser("train", help="train a VAE on dSprites (checkpoints, JSONL log, --resume)",
                        description="Train one VAE on procedural dSprites: a JSONL log, atomic "
@@ -696,7 +701,12 @@ def add_parser(sub) -> None:
     t.add_argument("--epochs", type=int, default=d["epochs"].default, help="(default: %(default)s)")
     t.add_argument("--batch-size", type=int, default=d["batch_size"].default,
                    help="(default: %(default)s; the paper: 2048)")
-    t.add_argument("--lr", type=float, default=d["lr"].default, help="Adam (default: %(default)s)")
+    t.add_argument("--lr", type=float, default=d["lr"].default,
+                   help="the optimizer's learning rate (default: %(default)s; Higgins et al. "
+                        "2017's Adagrad: 1e-2)")
+    t.add_argument("--optimizer", default=d["optimizer"].default, choices=OPTIMIZERS,
+                   help="of the VAE's parameters: adam (Stühmer et al. 2020) or adagrad (Higgins "
+                        "et al. 2017, App. Table 1; torch's defaults) (default: %(default)s)")
     t.add_argument("--device", default="auto", metavar="{" + ",".join(DEVICE_CHOICES) + "}",
                    help="auto = the GPU if CUDA is available, else the CPU (default: %(default)s)")
     t.add_argument("--seed", type=int, default=d["seed"].default, help="(default: %(default)s)")

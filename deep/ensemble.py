@@ -14,9 +14,10 @@ own loss weights (β, and α, γ of the β-TCVAE), step for step:
   computation and handed in;
 * the objective is the member's own objective module, called on the member's slice of the
   parameters (its weights substituted per member), so no formula is copied here;
-* Adam acts element-wise, so one Adam over the stacked tensors is K independent Adams
-  (the step count is shared: every running member is updated at every step); the same for the
-  FactorVAE discriminators' Adam.
+* Adam and Adagrad (``TrainConfig.optimizer``, :func:`deep.train.build_optimizer`) act
+  element-wise, so one optimizer over the stacked tensors is K independent ones (the step count
+  is shared: every running member is updated at every step); the same for the FactorVAE
+  discriminators' Adam.
 
 So a member reproduces its single run up to the summation order of batched products
 (tested in float64: relative differences ~1e-13 after tens of steps).
@@ -45,7 +46,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from deep.models.objectives import BetaTCVAE, BetaVAE, FactorVAE
-from deep.train import TrainConfig, as_batch, epoch_order, step_generator
+from deep.train import TrainConfig, as_batch, build_optimizer, epoch_order, step_generator
 
 #: objectives an ensemble trains, and the weights that may differ between members
 SUPPORTED = ("beta-vae", "beta-tcvae", "isa-vae", "isa-tcvae", "factor-vae")
@@ -182,7 +183,7 @@ class Ensemble:
         self.dtype = next(iter(self.params.values())).dtype
         self.weights = {w: torch.tensor([float(getattr(o, w)) for o in objectives], dtype=self.dtype,
                                         device=self.device) for w in _WEIGHTS[cls]}
-        # as deep.train.Trainer: Adam on the networks, the prior's own parameters in a second
+        # as deep.train.Trainer: the configured optimizer on the networks, the prior's own parameters in a second
         # group, and the objective's own parameters (the FactorVAE discriminator) in their own Adam
         prior = [p for n, p in self.params.items() if n.startswith(_PRIOR_PREFIX)]
         aux = [p for n, p in self.params.items() if n.startswith(_OBJECTIVE_PREFIX)]
@@ -191,7 +192,7 @@ class Ensemble:
         if prior:
             groups.append({"params": prior,
                            "lr": config.lr if config.prior_lr is None else config.prior_lr})
-        self.optimizer = torch.optim.Adam(groups, lr=config.lr)
+        self.optimizer = build_optimizer(groups, config)
         self.aux_optimizer = torch.optim.Adam(aux, lr=config.aux_lr, betas=(0.5, 0.9)) if aux else None
         self._permutes = cls is FactorVAE
         self.active = torch.ones(self.k, dtype=torch.bool)
@@ -231,7 +232,7 @@ class Ensemble:
         return torch.stack(eps), torch.stack(keys)
 
     def run_step(self) -> dict:
-        """One Adam step of every running member; returns the terms as (K,) tensors (a
+        """One optimizer step of every running member; returns the terms as (K,) tensors (a
         stopped member's terms are those of its last forward pass, possibly non-finite)."""
         eps, keys = self.noise(self.step)
         out = self._batched(self.params, self.buffers, self.batch(self.step), eps, self.weights, keys)

@@ -301,6 +301,12 @@ CASES = [
          cs.beta_vae_pairs(factors, n_points, batch_size, _rng()),
          lambda: dict(factors=GRID, n_points=5, batch_size=3),
          {"factors": "array", "n_points": "int", "batch_size": "int"}),
+    Case("metrics.higgins_replica_scores", lambda codes, factors, rng, n_train, n_test, L, n_seeds:
+         cs.higgins_replica_scores(codes, factors, rng, n_train=n_train, n_test=n_test, L=L,
+                                   n_seeds=n_seeds, factor_indices=(0, 1, 2)),
+         lambda: dict(codes=CODES, factors=GRID, rng=_rng(), n_train=12, n_test=8, L=3, n_seeds=2),
+         {"codes": "array", "factors": "array", "rng": "rng", "n_train": "int", "n_test": "int",
+          "L": "int", "n_seeds": "int"}),
     Case("metrics.higgins_protocol", cs.higgins_protocol,
          lambda: dict(scores=np.linspace(0.3, 0.9, 6)), {"scores": "array"}),
     Case("metrics.fit_softmax_adagrad", lambda x, lr, batch_size:

@@ -25,7 +25,10 @@ and the untrained VAE, a fresh fit or initialisation). Scales (``StudyConfig.sca
 * ``full``  — the same as ``cpu`` with every row at 10 replicas and PCA on the whole grid.
 
 The trained rows (VAE β = 1: 61.58 ± 0.5%, β-VAE β = 4: 99.23 ± 0.1%), Fig. 5 (right) and Fig. 6
-need trained Table 1 models: they are reported as not run, with their cost.
+need trained Table 1 models: they are reported as not run, with the sweeps that would decide them
+(``sweeps/higgins-fig5-left.toml``, ``sweeps/higgins-fig5-right.toml``: App. Table 1 with Adagrad
+at 1e-2, each model scored by this protocol, :func:`betalab.sweep.views.higgins_cell`) and their
+cost, extrapolated from a measured CPU step (:data:`CPU_SECONDS_PER_STEP`).
 """
 
 from __future__ import annotations
@@ -57,6 +60,17 @@ SCALES = {
     "full": dict(reduced=False, n_train=5000, n_test=5000, L=64, seeds=3, replicas=10,
                  pixel_replicas=10, pca_rows=None, ica_rows=20_000, vae_pool=None),
 }
+#: the sweeps that would decide the trained rows and Fig. 5 (right): spec, database, runs
+SWEEPS = {"left": ("sweeps/higgins-fig5-left.toml", "results/higgins-fig5-left.sqlite", 20),
+          "right": ("sweeps/higgins-fig5-right.toml", "results/higgins-fig5-right.sqlite", 280)}
+#: their training (App. Table 1 does not print batch size or length; the specs' choices): batch
+#: 64, 30 epochs of the 90% of the 737,280 images not held out
+SWEEP_BATCH, SWEEP_EPOCHS = 64, 30
+SWEEP_STEPS = SWEEP_EPOCHS * (737_280 - round(0.1 * 737_280)) // SWEEP_BATCH     # 311,040
+#: measured: 20 Adagrad steps (after 3 warm-up steps) of the Table 1 MLP (4096-1200-1200-20 /
+#: 10-1200-1200-1200-4096) at batch 64, float32, one CPU thread, on 2 cores shared with other
+#: jobs (load ≈ 5): median 0.19–0.21 s per step over two measurements, fastest step 0.10 s
+CPU_SECONDS_PER_STEP = 0.2
 SHAPE_PAIRS = ((0, 1), (0, 2), (1, 2))
 #: a fixed number per row for its random streams
 ROW_INDEX = {k: i for i, k in enumerate(PRINTED)}
@@ -68,27 +82,15 @@ def _dataset(reduced: bool):
     return (DSprites.reduced() if reduced else DSprites()).materialize()
 
 
-def _replica_scores(codes, factors, sc, rng, subset=None, chunk=256) -> np.ndarray:
+def _replica_scores(codes, factors, sc, rng, subset=None, chunk=256):
     """The 3 classifier-seed scores of one replica: fresh metric data from ``rng``; ``subset``
-    restricts the pairs to those rows (ICA's pairs of shapes)."""
-    from deep.metrics.classifier_scores import (beta_vae_pairs, fit_softmax_adagrad,
-                                                predict_softmax, zdiff_from_pairs)
+    restricts the pairs to those rows (ICA's pairs of shapes). The sweeps' ``[eval] higgins``
+    makes the same call (:func:`deep.metrics.summary.evaluate_vae`)."""
+    from deep.metrics.classifier_scores import higgins_replica_scores
 
-    f = factors if subset is None else factors[subset]
-
-    def rep(rows):
-        return codes(rows if subset is None else subset[rows])
-
-    data = []
-    for n in (sc["n_train"], sc["n_test"]):
-        a, b, y = beta_vae_pairs(f, n, sc["L"], rng, LABELLED)
-        data.append((zdiff_from_pairs(rep, a, b, chunk=chunk), y))
-    (x_tr, y_tr), (x_te, y_te) = data
-    seeds = [int(s) for s in rng.integers(2**63, size=sc["seeds"])]
-    models = fit_softmax_adagrad(np.stack([x_tr] * len(seeds)), np.stack([y_tr] * len(seeds)),
-                                 len(LABELLED), seeds=seeds)
-    return np.array([np.mean(predict_softmax(m, x_te) == y_te) for m in models]), \
-        [m["converged"] for m in models]
+    return higgins_replica_scores(codes, factors, rng, n_train=sc["n_train"], n_test=sc["n_test"],
+                                  L=sc["L"], n_seeds=sc["seeds"], factor_indices=LABELLED,
+                                  subset=subset, chunk=chunk)
 
 
 def _row(name, codes_for_replica, factors, sc, config, n_replicas, chunk=256, progress=None):
@@ -307,29 +309,61 @@ def claims_from(numbers: dict, scale: str) -> list:
         corrected=corrected,
         why=f"the ten components explain {pv:.1f}% of the procedural images' variance; the "
             "archive's anti-aliasing and sprite outlines differ from this rendering")
-    cost = ("Table 1 training (FC 1200 ReLU encoder, FC 1200×3 tanh decoder, 10 latents, "
-            "Adagrad 1e-2) of 10 replicas per β on 737,280 images: a GPU sweep")
     out.append(C.not_run(
         "Fig. 5 (left): VAE (β = 1) scores 61.58 ± 0.5% and β-VAE (β = 4) 99.23 ± 0.1%", SRC,
         "61.58 ± 0.5%, 99.23 ± 0.1%", kind="paper", scale="full",
-        why="needs 20 trained Table 1 models on the full grid; no trainer for this configuration "
-            "has been run here.",
-        would_run="the same metric (this study's protocol) on Table 1 models trained with "
-                  "`betalab train --model beta-vae --arch mlp --latent-dim 10`.", cost=cost))
+        why="needs 20 trained Table 1 models on the full grid; their sweep has not been run here "
+            "(a GPU job).",
+        would_run=f"{_sweep_command('left')} (App. Table 1, Adagrad 1e-2, β ∈ {{1, 4}} × 10 "
+                  "seeds, each model scored by this study's protocol), then "
+                  "betalab.sweep.views.higgins_cell per β (the top 15 of 10 × 3 scores).",
+        cost=sweep_cost("left")))
     out.append(C.not_run(
         "Fig. 5 (right): the best normalised β = βM/N grows with the latent size M, and the "
         "score is an inverted U in β for each M", "Higgins et al. 2017, Fig. 5 (right)",
         "optimal β_norm increasing in M; inverted U", kind="paper", scale="full",
-        why="a grid of β × latent sizes of trained models.",
-        would_run="a sweep over β and M with the metric of this study.", cost=cost))
+        why="a grid of β × latent sizes of trained models; its sweep has not been run here "
+            "(a GPU job).",
+        would_run=f"{_sweep_command('right')} (M ∈ {{5, 10, 20, 50}} × β_norm ∈ {{1e-3 … 1e-1}} "
+                  "× 10 seeds), then `betalab sweep plot --db "
+                  f"{SWEEPS['right'][1]}` (higgins_vs_beta_norm: the score against β_norm, one "
+                  "line per M; betalab.sweep.views.higgins_by_beta_norm).",
+        cost=sweep_cost("right")))
     out.append(C.not_run(
         "Fig. 6: at β = 4 the informative latents align with x, y, scale and rotation; rotation "
         "latents oscillate with the shape's symmetry; the VAE (β = 1) entangles",
         "Higgins et al. 2017, sec. 4.2, Fig. 6", "aligned latents; 2π / π / π/2 periods",
-        kind="paper", scale="full", why="needs trained Table 1 models.",
+        kind="paper", scale="full", why="needs trained Table 1 models (the sweeps keep metrics, "
+        "not weights).",
         would_run="per-latent mutual information with each factor and the dominant frequency of "
-                  "each rotation latent's mean response, on the models above.", cost=cost))
+                  "each rotation latent's mean response, on Table 1 models trained with "
+                  "`betalab train --model beta-vae --beta 4 --optimizer adagrad --lr 1e-2 "
+                  f"--batch-size {SWEEP_BATCH} --epochs {SWEEP_EPOCHS}` (and --beta 1).",
+        cost=f"2 runs × {SWEEP_STEPS:,} steps; {_per_run_cost()}: a GPU job."))
     return out
+
+
+def _sweep_command(which: str) -> str:
+    spec, db, _ = SWEEPS[which]
+    return f"`betalab sweep run {spec} --db {db}`"
+
+
+def _per_run_cost() -> str:
+    hours = SWEEP_STEPS * CPU_SECONDS_PER_STEP / 3600
+    return (f"measured ≈{CPU_SECONDS_PER_STEP} s per step of the Table 1 MLP at batch "
+            f"{SWEEP_BATCH} on one CPU thread (20 steps; 2 shared cores), so ≈{hours:.0f} h per "
+            "run on a CPU")
+
+
+def sweep_cost(which: str) -> str:
+    """The cost text of a sweep: steps = epochs × 737,280 × 0.9 / batch per run, times the
+    measured CPU step; a GPU is needed (its time per step is not measured here)."""
+    runs = SWEEPS[which][2]
+    total = runs * SWEEP_STEPS * CPU_SECONDS_PER_STEP / 3600
+    return (f"{runs} runs × {SWEEP_STEPS:,} steps ({SWEEP_EPOCHS} epochs × 737,280 × 0.9 / "
+            f"{SWEEP_BATCH}); {_per_run_cost()}, ≈{total:,.0f} CPU-hours in all (ensembles of 10 "
+            "are no faster per member on a CPU): a GPU is needed, its time per step not yet "
+            "measured.")
 
 
 def table_figure(numbers: dict, title: str):

@@ -55,7 +55,7 @@ def main(args) -> int:
                 return 0
             from betalab.sweep.views import representative_runs, write_figures
 
-            table = res.table()
+            table = res.table(lists=True)
             out = Path(args.out) if args.out else Path(args.db).with_suffix("")
             paths = write_figures(table, out)
             for model, run in representative_runs(table).items():

@@ -10,10 +10,15 @@ values to cross (a scalar there is a one-value list), and may also vary any key 
     [data]    dataset (dsprites|dsprites-reduced), holdout (fraction of images kept out of
               training for the held-out terms)
     [model]   arch, latent_dim, hidden, prior, learn_exponents, prior_scale
-    [train]   epochs, batch_size, lr, prior_lr, max_steps, estimator
-    [eval]    seed, n_train, n_test, batch_size, mig_samples, mig_bins
-    [grid]    model, beta, gamma, alpha, seed (+ any data/model/train key); beta is γ for
-              factor-vae (as ``betalab train --beta``), gamma and alpha are the β-TCVAE's
+    [train]   epochs, batch_size, lr, prior_lr, max_steps, estimator, optimizer (adam|adagrad)
+    [eval]    seed, n_train, n_test, batch_size, mig_samples, mig_bins, higgins (bool: also
+              Higgins et al. 2017's metric as published, :func:`deep.metrics.summary.evaluate_vae`),
+              higgins_n_train, higgins_n_test (its training / test points; default 5,000 each,
+              the study higgins-fig5-table's protocol — smaller only for tests)
+    [grid]    model, beta, beta_norm, gamma, alpha, seed (+ any data/model/train key); beta is γ
+              for factor-vae (as ``betalab train --beta``), gamma and alpha are the β-TCVAE's;
+              beta_norm instead of beta: β = β_norm · N / M (Higgins et al. 2017, sec. 4.2 and
+              App. A.5: β_norm = βM/N, M the latent size, N = 4096 the pixels of an image)
 
 A run config is a flat dict of every setting that determines the run's result; its id is the
 first 16 hex digits of the SHA-256 of its canonical JSON (disentanglement_lib's pattern: a run
@@ -21,12 +26,16 @@ is a pure function of its config). Runs that differ only in ``seed``, ``beta``, 
 ``alpha`` form a family; a family is cut, in grid order, into ensembles of ``sweep.ensemble``
 members (:mod:`deep.ensemble`), so the grouping — and every result — is a function of the spec.
 
+Keys added after the first specs (``train.optimizer`` and the ``eval.higgins*`` keys) enter a run's config
+only when set away from their default, so the runs of an earlier spec keep their ids (and their
+databases stay valid).
+
 Anything unknown or mistyped raises ValueError naming the key, before anything runs.
 """
 
 from __future__ import annotations
 
-__all__ = ["DATASETS", "DEVICES", "MEMBER_KEYS", "digest", "Group", "Sweep",
+__all__ = ["DATASETS", "DEVICES", "MEMBER_KEYS", "INPUT_SIZE", "digest", "Group", "Sweep",
            "parse_spec", "family_key", "load_spec"]
 
 import hashlib
@@ -42,6 +51,8 @@ DATASETS = ("dsprites", "dsprites-reduced")
 DEVICES = ("auto", "cpu", "cuda")
 #: the weights and the seed that may differ inside one ensemble
 MEMBER_KEYS = ("seed", "beta", "gamma", "alpha")
+#: N of Higgins et al. 2017's β_norm = βM/N (App. A.5): the pixels of a 64 × 64 dSprites image
+INPUT_SIZE = 64 * 64
 
 # key -> (type, default); "num" = int or float, finite
 _SCHEMA = {
@@ -51,12 +62,17 @@ _SCHEMA = {
     "model": {"arch": (str, "mlp"), "latent_dim": (int, None), "hidden": (int, 1200),
               "prior": (str, None), "learn_exponents": (bool, False), "prior_scale": ("num", None)},
     "train": {"epochs": (int, 1), "batch_size": (int, 64), "lr": ("num", 1e-3),
-              "prior_lr": ("num", None), "max_steps": (int, None), "estimator": (str, "mss")},
+              "prior_lr": ("num", None), "max_steps": (int, None), "estimator": (str, "mss"),
+              "optimizer": (str, "adam")},
     "eval": {"seed": (int, 0), "n_train": (int, 5000), "n_test": (int, 2500),
-             "batch_size": (int, 64), "mig_samples": (int, 10000), "mig_bins": (int, 20)},
-    "grid": {"model": (str, None), "beta": ("num", 1.0), "gamma": ("num", None),
-             "alpha": ("num", None), "seed": (int, 0)},
+             "batch_size": (int, 64), "mig_samples": (int, 10000), "mig_bins": (int, 20),
+             "higgins": (bool, False), "higgins_n_train": (int, 5000), "higgins_n_test": (int, 5000)},
+    "grid": {"model": (str, None), "beta": ("num", 1.0), "beta_norm": ("num", None),
+             "gamma": ("num", None), "alpha": ("num", None), "seed": (int, 0)},
 }
+#: keys that enter a run's config only when set away from their default (see the docstring)
+_LATER = {("train", "optimizer"): "adam", ("eval", "higgins"): False,
+          ("eval", "higgins_n_train"): 5000, ("eval", "higgins_n_test"): 5000}
 _RUN_SECTIONS = ("data", "model", "train")
 
 
@@ -148,7 +164,7 @@ def parse_spec(text: str) -> Sweep:
     # at least 2: a histogram needs two bins, a FactorVAE vote a variance
     least = {"seed": 0, "mig_bins": 2, "batch_size": 2}
     for key, v in fixed["eval"].items():
-        if v < least.get(key, 1):
+        if key != "higgins" and v < least.get(key, 1):
             raise ValueError(f"spec key 'eval.{key}': must be >= {least.get(key, 1)}, got {v}")
 
     # the grid: its own keys and any data/model/train key
@@ -168,6 +184,21 @@ def parse_spec(text: str) -> Sweep:
             raise ValueError(f"spec key 'grid.{key}': repeated value")
     if "model" not in axes:
         raise ValueError("spec key 'grid.model': required (e.g. model = [\"beta-vae\"])")
+    from deep.train import OPTIMIZERS
+
+    for where, values in (("train.optimizer", [fixed["train"]["optimizer"]]),
+                          ("grid.optimizer", axes.get("optimizer", []))):
+        for v in values:
+            if v not in OPTIMIZERS:
+                raise ValueError(f"spec key {where!r}: must be one of {OPTIMIZERS}, got {v!r}")
+    if "beta_norm" in axes:
+        if "beta" in axes:
+            raise ValueError("spec key 'grid.beta_norm': also grid.beta; give β or β_norm")
+        if any(v <= 0 for v in axes["beta_norm"]):
+            raise ValueError(f"spec key 'grid.beta_norm': must be > 0, got {axes['beta_norm']}")
+        if fixed["model"]["latent_dim"] is None and "latent_dim" not in axes:
+            raise ValueError("spec key 'grid.beta_norm': needs the latent size M (model.latent_dim "
+                             "or grid.latent_dim) for β = β_norm · N / M")
     for key in axes:
         for section in _RUN_SECTIONS:
             if key in raw.get(section, {}):
@@ -189,6 +220,8 @@ def _run_config(point: dict, fixed: dict) -> dict:
     s = {k: v for section in _RUN_SECTIONS for k, v in fixed[section].items()}
     s.update({"beta": 1.0, "seed": 0, "gamma": None, "alpha": None})
     s.update(point)
+    if "beta_norm" in s:               # Higgins et al. 2017, App. A.5: β_norm = βM/N
+        s["beta"] = s.pop("beta_norm") * INPUT_SIZE / s["latent_dim"]
     model = s["model"]
     if model not in SUPPORTED:
         from deep.models import OBJECTIVES
@@ -207,7 +240,7 @@ def _run_config(point: dict, fixed: dict) -> dict:
                        latent_dim=s["latent_dim"], hidden=s["hidden"], estimator=s["estimator"],
                        max_steps=s["max_steps"], prior=s["prior"],
                        learn_exponents=s["learn_exponents"], prior_scale=s["prior_scale"],
-                       prior_lr=s["prior_lr"])
+                       prior_lr=s["prior_lr"], optimizer=s["optimizer"])
         from deep.models.objectives import _check_weight
 
         for w in ("gamma", "alpha"):
@@ -221,6 +254,12 @@ def _run_config(point: dict, fixed: dict) -> dict:
            "epochs": rc.epochs, "batch_size": rc.batch_size, "lr": float(rc.lr),
            "prior_lr": rc.prior_lr, "max_steps": rc.max_steps, "estimator": rc.estimator,
            "beta": float(rc.beta), "seed": rc.seed, "eval": dict(fixed["eval"])}
+    if rc.optimizer != _LATER[("train", "optimizer")]:
+        cfg["optimizer"] = rc.optimizer
+    for (section, key), default in _LATER.items():
+        v = cfg["eval"].get(key) if section == "eval" else None
+        if section == "eval" and type(v) is type(default) and v == default:
+            del cfg["eval"][key]
     for w in ("gamma", "alpha"):
         if s[w] is not None:
             cfg[w] = float(s[w])

@@ -6,19 +6,32 @@ of :meth:`betalab.results.Results.table`), then the figures drawn from them.
 * :func:`representative_runs` — Stühmer et al. 2020, App. A.5: among a model's runs in the
   upper 50% quantile of MIG, the run whose (MIG, reconstruction) pair has the smallest
   Mahalanobis distance to the mean of that upper half;
+* :func:`higgins_cell` — Higgins et al. 2017, App. A.4: the ``higgins_scores`` of one
+  (model, latent size, β) cell's replicas (seeds) pooled, the bottom 50% discarded
+  (10 replicas × 3 classifier seeds = 30 scores → the top 15); :func:`higgins_by_beta_norm`
+  — that score per latent size M against β_norm = βM/N (sec. 4.2, App. A.5; N = 4096);
 * figures: metric vs β with error bars per model, metric vs reconstruction scatter
-  (Fig. 5b's form), and per-setting strip plots that show bimodal settings.
+  (Fig. 5b's form), per-setting strip plots that show bimodal settings, and the Higgins score
+  against β_norm with one line per latent size (Higgins et al. 2017, Fig. 5 right's form).
+
+:func:`higgins_cell` and :func:`higgins_by_beta_norm` need the list-valued metric
+``higgins_scores``: read the table with ``Results.table(lists=True)``.
 """
 
 from __future__ import annotations
 
 __all__ = ["RECONSTRUCTION", "metric_by_beta", "representative_run",
-           "representative_runs", "plot_metric_vs_beta",
-           "plot_metric_vs_reconstruction", "plot_strips", "write_figures"]
+           "representative_runs", "higgins_cell", "higgins_by_beta_norm", "plot_metric_vs_beta",
+           "plot_metric_vs_reconstruction", "plot_strips", "plot_higgins_vs_beta_norm",
+           "write_figures"]
 
 import numpy as np
 
+from betalab.sweep.spec import INPUT_SIZE
+
 RECONSTRUCTION = "heldout_log_px_z"
+#: what makes one cell of Higgins et al. 2017's protocol: its replicas differ in the seed only
+_CELL = ("model", "latent_dim", "beta")
 
 
 def _settings(table, key="beta"):
@@ -74,6 +87,61 @@ def representative_runs(table: list[dict], metric: str = "mig_histogram",
             for m in sorted({r["model"] for r in table})}
 
 
+def _higgins_rows(rows, what):
+    rows = list(rows)
+    for r in rows:
+        if not isinstance(r, dict):
+            raise TypeError(f"{what}: each row must be a dict (a Results.table(lists=True) row)")
+        if "higgins_scores" not in r:
+            raise ValueError(f"{what}: run {r.get('run_id')!r} has no higgins_scores (a sweep with "
+                             "[eval] higgins = true, read with Results.table(lists=True))")
+    return rows
+
+
+def higgins_cell(rows: list[dict]) -> dict:
+    """Higgins et al. 2017, App. A.4 on one cell: the ``higgins_scores`` (3 classifier seeds
+    each) of ``rows``, the replicas of one (model, latent_dim, β) trained with different seeds,
+    pooled and passed to :func:`deep.metrics.classifier_scores.higgins_protocol` (bottom 50%
+    discarded: 10 replicas × 3 = 30 scores → the top 15).
+
+    Returns ``mean``, ``std`` (of the kept scores), ``kept``, ``n`` (scores pooled),
+    ``replicas`` (runs), the cell's ``model``, ``latent_dim``, ``beta`` and
+    ``beta_norm`` = βM/N (App. A.5, N = :data:`betalab.sweep.spec.INPUT_SIZE`).
+    ValueError for no rows, rows of different cells, or a run without higgins_scores."""
+    from deep.metrics.classifier_scores import higgins_protocol
+
+    rows = _higgins_rows(rows, "rows")
+    if not rows:
+        raise ValueError("rows: no runs in the cell")
+    cells = {tuple(r.get(k) for k in _CELL) for r in rows}
+    if len(cells) != 1:
+        raise ValueError(f"rows: runs of one (model, latent_dim, beta) cell expected, got {sorted(cells, key=str)}")
+    seeds = [r.get("seed") for r in rows]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"rows: each replica once (distinct seeds), got seeds {seeds}")
+    p = higgins_protocol([s for r in rows for s in r["higgins_scores"]])
+    model, m, beta = next(iter(cells))
+    return {"mean": p["mean"], "std": p["std"], "kept": p["kept"], "n": p["n"],
+            "replicas": len(rows), "model": model, "latent_dim": m, "beta": beta,
+            "beta_norm": beta * m / INPUT_SIZE}
+
+
+def higgins_by_beta_norm(table: list[dict], model: str = "beta-vae") -> dict:
+    """Higgins et al. 2017, Fig. 5 (right) in numbers: ``{M: {"beta": [...], "beta_norm": [...],
+    "mean": [...], "std": [...], "n": [...]}}`` — per latent size M of ``model``'s runs, each β's
+    :func:`higgins_cell`, ordered by β."""
+    rows = [r for r in _higgins_rows(table, "table") if r.get("model") == model]
+    out = {}
+    for m in sorted({r["latent_dim"] for r in rows}):
+        entry = {"beta": [], "beta_norm": [], "mean": [], "std": [], "n": []}
+        for b in sorted({r["beta"] for r in rows if r["latent_dim"] == m}):
+            c = higgins_cell([r for r in rows if r["latent_dim"] == m and r["beta"] == b])
+            for k in entry:
+                entry[k].append(c[k])
+        out[m] = entry
+    return out
+
+
 # ------------------------------------------------------------------------------- figures
 def plot_metric_vs_beta(table, metric, ax=None):
     import matplotlib.pyplot as plt
@@ -123,9 +191,32 @@ def plot_strips(table, metric, ax=None):
     return ax
 
 
+def plot_higgins_vs_beta_norm(table, model="beta-vae", ax=None):
+    """Higgins et al. 2017, Fig. 5 (right)'s form: the metric (App. A.4 protocol, %) against
+    β_norm = βM/N on a log axis, one line per latent size M; error bars: the std of the kept
+    scores (the paper's "±", Fig. 5 left)."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(5.5, 3.8))[1]
+    for m, e in higgins_by_beta_norm(table, model).items():
+        ax.errorbar(e["beta_norm"], 100 * np.asarray(e["mean"]), yerr=100 * np.asarray(e["std"]),
+                    marker="o", capsize=3, label=f"M = {m}")
+    ax.set_xscale("log")
+    ax.axhline(25, color="k", lw=0.8, ls=":", label="chance (4 factors)")
+    ax.set_xlabel(f"β_norm = βM/N (N = {INPUT_SIZE})")
+    ax.set_ylabel("disentanglement metric (%)")
+    ax.set_title(f"{model}: Higgins metric vs normalised β (top half of replicas × 3 seeds)",
+                 fontsize=9)
+    ax.legend(fontsize=8)
+    return ax
+
+
 def write_figures(table: list[dict], out_dir, metrics=("mig_histogram", "mig_sampled",
                                                        "beta_vae_score", "factor_vae_score")) -> list:
-    """Every standard figure of ``table`` under ``out_dir`` (png + pdf, atomically)."""
+    """Every standard figure of ``table`` under ``out_dir`` (png + pdf, atomically); when its
+    rows carry ``higgins_scores`` (``Results.table(lists=True)`` of a sweep with ``[eval]
+    higgins``), also the Higgins score against β_norm of each model
+    (``higgins_vs_beta_norm_<model>``)."""
     import matplotlib.pyplot as plt
 
     from betalab import io
@@ -139,4 +230,8 @@ def write_figures(table: list[dict], out_dir, metrics=("mig_histogram", "mig_sam
             ax = fn(table, metric)
             paths += io.save_figure(ax.figure, f"{out_dir}/{metric}_{name}")
             plt.close(ax.figure)
+    for model in sorted({r["model"] for r in table if "higgins_scores" in r}):
+        ax = plot_higgins_vs_beta_norm([r for r in table if "higgins_scores" in r], model)
+        paths += io.save_figure(ax.figure, f"{out_dir}/higgins_vs_beta_norm_{model}")
+        plt.close(ax.figure)
     return paths

@@ -91,6 +91,7 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
     from betalab import io
     from deep.data import DeviceStore, Subset
     from deep.ensemble import Ensemble, build_members
+    from deep.metrics.classifier_scores import HIGGINS_N_TEST, HIGGINS_N_TRAIN
     from deep.metrics.summary import evaluate_vae
     from deep.models import VAEConfig
     from deep.train import TrainConfig
@@ -106,7 +107,8 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
     members = [{k: r[k] for k in ("seed", "beta", "gamma", "alpha") if k in r} for r in runs]
     models, objectives, seeds = build_members(vae_cfg, first["model"], members,
                                               dataset_size=len(train_set), estimator=first["estimator"])
-    tc = TrainConfig(first["epochs"], first["batch_size"], first["lr"], prior_lr=first["prior_lr"])
+    tc = TrainConfig(first["epochs"], first["batch_size"], first["lr"], prior_lr=first["prior_lr"],
+                     optimizer=first.get("optimizer", "adam"))
     ens = Ensemble(models, objectives, seeds, train_set, tc, dev)
     total = ens.total_steps if first["max_steps"] is None else min(first["max_steps"], ens.total_steps)
     curves = [{"step": []} for _ in runs]
@@ -143,7 +145,10 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
             e = r["eval"]
             metrics = evaluate_vae(ens.member_model(k), data, held, seed=e["seed"],
                                    n_train=e["n_train"], n_test=e["n_test"], batch_size=e["batch_size"],
-                                   mig_samples=e["mig_samples"], mig_bins=e["mig_bins"])
+                                   mig_samples=e["mig_samples"], mig_bins=e["mig_bins"],
+                                   higgins=e.get("higgins", False), replica=r["seed"],
+                                   higgins_n_train=e.get("higgins_n_train", HIGGINS_N_TRAIN),
+                                   higgins_n_test=e.get("higgins_n_test", HIGGINS_N_TEST))
             metrics["steps"] = int(ens.step)
             metrics["final_loss"] = curves[k]["loss"][-1] if curves[k]["step"] else None
             row.update(status="done", metrics=metrics, eval_seconds=time.perf_counter() - t1)

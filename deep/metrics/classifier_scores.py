@@ -22,7 +22,8 @@ from validation import check_real, check_rng
 
 __all__ = ["beta_vae_pairs", "zdiff_from_pairs", "beta_vae_zdiff", "fit_softmax_classifier",
            "fit_softmax_adagrad", "predict_softmax", "beta_vae_accuracy", "beta_vae_score",
-           "higgins_protocol", "factor_vae_votes", "factor_vae_score"]
+           "HIGGINS_FACTORS", "HIGGINS_L", "HIGGINS_N_TRAIN", "HIGGINS_N_TEST", "HIGGINS_SEEDS",
+           "higgins_replica_scores", "higgins_protocol", "factor_vae_votes", "factor_vae_score"]
 
 
 def _groups(f: np.ndarray, k: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -302,6 +303,81 @@ def beta_vae_score(codes, factors, *, rng: np.random.Generator, n_train: int = 5
     train = beta_vae_zdiff(c, f, n_train, batch_size, rng, idx)
     test = beta_vae_zdiff(c, f, n_test, batch_size, rng, idx)
     return beta_vae_accuracy(train, test, len(idx), classifier=classifier, rng=rng)
+
+
+#: Higgins et al. 2017's protocol per model replica as betalab runs it (the study
+#: ``higgins-fig5-table`` at its cpu/full scales and the sweeps' ``[eval] higgins``):
+#: the four labelled dSprites factors scale, orientation, pos_x, pos_y (sec. 3, App. A.4);
+#: L = 64 pairs per z_diff (unprinted: disentanglement_lib's configuration of the same score);
+#: 5,000 training points (unprinted) and 5,000 test points (sec. 4.2: "5,000 test samples");
+#: three classifier seeds per replica (App. A.4)
+HIGGINS_FACTORS = (1, 2, 3, 4)
+HIGGINS_L = 64
+HIGGINS_N_TRAIN = 5000
+HIGGINS_N_TEST = 5000
+HIGGINS_SEEDS = 3
+
+
+def higgins_replica_scores(codes, factors, rng: np.random.Generator, *,
+                           n_train: int = HIGGINS_N_TRAIN, n_test: int = HIGGINS_N_TEST,
+                           L: int = HIGGINS_L, n_seeds: int = HIGGINS_SEEDS,
+                           factor_indices=HIGGINS_FACTORS, subset=None,
+                           chunk: int = 256) -> tuple[np.ndarray, list]:
+    """The scores of one model replica under Higgins et al. 2017, App. A.4: fresh metric data
+    from ``rng`` (``n_train`` training and ``n_test`` test z_diff points of eq. 5, ``L`` pairs
+    each, :func:`beta_vae_pairs` / :func:`zdiff_from_pairs`), then ``n_seeds`` linear softmax
+    classifiers trained with Adagrad at 1e-2 (:func:`fit_softmax_adagrad`: standardised
+    features, minibatches of 64), one per classifier seed drawn from ``rng``, each scored on the
+    test points.
+
+    ``codes``: (n, d) codes of the rows of ``factors`` (n, K) — the posterior means μ(x), sec. 3
+    — or a function of row indices; ``subset``: restrict the pairs to those rows (their indices
+    into ``factors``), ``codes`` still being called with rows of ``factors``.
+    Returns the ``n_seeds`` test accuracies (array) and whether each classifier met the
+    convergence rule (list of bool). :func:`higgins_protocol` pools them over replicas."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator")
+    for name, v in (("n_train", n_train), ("n_test", n_test), ("L", L), ("n_seeds", n_seeds),
+                    ("chunk", chunk)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
+    try:
+        f = np.asarray(factors)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"factors must be an integer array of shape (n, K): {err}") from None
+    if f.ndim != 2 or not np.issubdtype(f.dtype, np.integer):
+        raise ValueError(f"factors must be an integer array of shape (n, K), got {f.dtype} {f.shape}")
+    n_rows = f.shape[0]
+    if subset is not None:
+        subset = np.asarray(subset)
+        if subset.ndim != 1 or not np.issubdtype(subset.dtype, np.integer) or subset.size < 2 \
+                or subset.min() < 0 or subset.max() >= n_rows:
+            raise ValueError(f"subset must be at least 2 row indices into factors, got "
+                             f"{subset.dtype} {subset.shape}")
+        f = f[subset]
+    if not callable(codes):
+        # codes within ±1e100: the classifier standardises squares of their differences
+        c = as_float_array(codes, "codes", 2, low=-1e100, high=1e100)
+        if c.shape[0] != n_rows or c.shape[1] < 1:
+            raise ValueError(f"codes must be (n, d) with one row per row of factors, got "
+                             f"{c.shape} for {n_rows} rows")
+
+        def codes(rows, c=c):
+            return c[rows]
+
+    def rep(rows):
+        return codes(rows if subset is None else subset[rows])
+
+    data = []
+    for n in (n_train, n_test):
+        a, b, y = beta_vae_pairs(f, n, L, rng, factor_indices)
+        data.append((zdiff_from_pairs(rep, a, b, chunk=chunk), y))
+    (x_tr, y_tr), (x_te, y_te) = data
+    seeds = [int(s) for s in rng.integers(2**63, size=n_seeds)]
+    models = fit_softmax_adagrad(np.stack([x_tr] * n_seeds), np.stack([y_tr] * n_seeds),
+                                 len(tuple(factor_indices)), seeds=seeds)
+    return (np.array([np.mean(predict_softmax(m, x_te) == y_te) for m in models]),
+            [m["converged"] for m in models])
 
 
 def higgins_protocol(scores) -> dict:

@@ -9,7 +9,13 @@ dimension and active units of one trained VAE (pure numpy/torch, no I/O).
   one-draw Monte Carlo for an ISA prior), ``kl_per_dim`` (N(0, I) only: the KL factorises,
   Higgins et al. 2017, eq. 4) and ``heldout_neg_elbo``;
 * ``active_units``: latents with Var_x E_q[z_j | x] > 0.01 over the grid (Burda et al. 2016,
-  sec. 5.2).
+  sec. 5.2);
+* with ``higgins=True``: ``higgins_scores``, the three classifier-seed accuracies of Higgins et
+  al. 2017's metric as published (App. A.4: Adagrad classifier, 5,000 test points) on the
+  model's posterior means over the whole grid, ``higgins_score`` their mean and
+  ``higgins_converged`` the classifiers' convergence flags — one model replica of the paper's
+  10 replicas × 3 seeds, pooled across a sweep's seeds by
+  :func:`betalab.sweep.views.higgins_cell`.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ __all__ = ["ACTIVE_UNIT_THRESHOLD", "active_units", "heldout_terms", "evaluate_v
 import numpy as np
 import torch
 
-from deep.metrics.classifier_scores import beta_vae_score, factor_vae_score
+from deep.metrics.classifier_scores import (HIGGINS_N_TEST, HIGGINS_N_TRAIN, beta_vae_score,
+                                            factor_vae_score, higgins_replica_scores)
 from deep.metrics.information import mig_histogram
 from deep.metrics.sampled_mig import mig_sampled
 from deep.metrics.wrappers import encode_dataset
@@ -53,11 +60,27 @@ def heldout_terms(model, x: torch.Tensor, generator: torch.Generator) -> dict:
 
 def evaluate_vae(model, dataset, heldout, *, seed: int = 0, n_train: int = 5000,
                  n_test: int = 2500, batch_size: int = 64, mig_samples: int = 10000,
-                 mig_bins: int = 20) -> dict:
+                 mig_bins: int = 20, higgins: bool = False, replica: int = 0,
+                 higgins_n_train: int = HIGGINS_N_TRAIN, higgins_n_test: int = HIGGINS_N_TEST) -> dict:
     """Every metric of the module docstring for ``model`` on a ground-truth ``dataset`` (numpy
-    ``images``) with held-out indices ``heldout``; the metrics' randomness comes from ``seed``."""
+    ``images``) with held-out indices ``heldout``; the metrics' randomness comes from ``seed``.
+
+    ``higgins``: also Higgins et al. 2017's metric, by the call the study ``higgins-fig5-table``
+    makes for each replica of its rows
+    (:func:`deep.metrics.classifier_scores.higgins_replica_scores` with its defaults: L = 64,
+    5,000 training and 5,000 test points, 3 classifier seeds, standardised features), on the
+    codes of every image; its metric data and classifier seeds come from
+    ``default_rng([seed, 5, replica])`` — ``replica`` (a sweep passes the training seed) gives
+    each trained replica a fresh draw of the metric's data, as the study's replicas get, and
+    leaves the other metrics' random stream unchanged. ``higgins_n_train`` / ``higgins_n_test``
+    (default the study's 5,000 each) are smaller only in tests."""
+    if not isinstance(higgins, bool):
+        raise TypeError(f"higgins must be a bool, got {higgins!r}")
+    if not isinstance(replica, (int, np.integer)) or isinstance(replica, bool) or replica < 0:
+        raise ValueError(f"replica must be a non-negative int, got {replica!r}")
     for name, v in (("n_train", n_train), ("n_test", n_test), ("batch_size", batch_size),
-                    ("mig_samples", mig_samples), ("mig_bins", mig_bins)):
+                    ("mig_samples", mig_samples), ("mig_bins", mig_bins),
+                    ("higgins_n_train", higgins_n_train), ("higgins_n_test", higgins_n_test)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     held = np.asarray(heldout, dtype=np.int64)
@@ -80,4 +103,10 @@ def evaluate_vae(model, dataset, heldout, *, seed: int = 0, n_train: int = 5000,
                                              batch_size=batch_size)["eval_accuracy"],
         "active_units": active_units(mu),
     })
+    if higgins:
+        scores, converged = higgins_replica_scores(mu, factors, np.random.default_rng([seed, 5, replica]),
+                                                   n_train=higgins_n_train, n_test=higgins_n_test)
+        out.update({"higgins_scores": [float(v) for v in scores],
+                    "higgins_score": float(np.mean(scores)),
+                    "higgins_converged": [bool(c) for c in converged]})
     return out

@@ -49,3 +49,39 @@ def test_printed_values_hold_and_far_values_differ_with_a_corrected_claim(check_
     raw = [c for c in claims if c.statement.startswith("Fig. 5 (left): Raw pixels")]
     assert [c.verdict for c in raw] == ["differs"]
     check_claims("higgins-fig5-table", claims)
+
+
+def test_the_paper_scales_run_the_shared_protocol():
+    """The cpu and full scales are the per-replica protocol the sweeps' ``[eval] higgins`` runs
+    (deep.metrics.classifier_scores' HIGGINS_* constants), so their numbers are comparable."""
+    from deep.metrics import classifier_scores as cs
+
+    for scale in ("cpu", "full"):
+        sc = H.SCALES[scale]
+        assert (sc["n_train"], sc["n_test"], sc["L"], sc["seeds"]) == (
+            cs.HIGGINS_N_TRAIN, cs.HIGGINS_N_TEST, cs.HIGGINS_L, cs.HIGGINS_SEEDS)
+    assert H.LABELLED == cs.HIGGINS_FACTORS
+
+
+def test_not_run_claims_name_their_sweeps_and_cost():
+    """The trained rows and Fig. 5 (right) stay not run, naming the exact sweep command; the
+    cost's numbers are those of the shipped specs."""
+    from betalab.sweep.spec import load_spec
+
+    claims = H.claims_from(_numbers_with({k: H.PRINTED[k][0] for k in (
+        "ground_truth", "raw_pixels", "pca", "ica", "untrained_vae")}), "cpu")
+    not_run = {c.statement.split(":")[0]: c for c in claims if c.verdict == "not run"}
+    assert sorted(not_run) == ["Fig. 5 (left)", "Fig. 5 (right)", "Fig. 6"]
+    for key, which in (("Fig. 5 (left)", "left"), ("Fig. 5 (right)", "right")):
+        spec, db, runs = H.SWEEPS[which]
+        note = not_run[key].note
+        assert f"`betalab sweep run {spec} --db {db}`" in note
+        assert f"{runs} runs × 311,040 steps" in note and "a GPU is needed" in note
+        sweep = load_spec(spec)
+        assert len(sweep.runs) == runs
+        for r in sweep.runs:                 # steps per run = epochs × ⌊0.9 · 737,280 / batch⌋
+            assert (r["epochs"], r["batch_size"], r["holdout"]) == (H.SWEEP_EPOCHS, H.SWEEP_BATCH, 0.1)
+    assert H.SWEEP_STEPS == 30 * (663_552 // 64) == 311_040
+    assert "≈17 h per run" in not_run["Fig. 5 (left)"].note        # 311,040 × 0.2 s = 17.3 h
+    assert "≈346 CPU-hours" in not_run["Fig. 5 (left)"].note
+    assert "≈4,838 CPU-hours" in not_run["Fig. 5 (right)"].note

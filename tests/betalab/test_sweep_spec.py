@@ -2,10 +2,12 @@
 ensembles by what they share; any unknown or mistyped key fails naming it."""
 
 import itertools
+import re
+from pathlib import Path
 
 import pytest
 
-from betalab.sweep.spec import MEMBER_KEYS, digest, family_key, load_spec, parse_spec
+from betalab.sweep.spec import INPUT_SIZE, MEMBER_KEYS, digest, family_key, load_spec, parse_spec
 
 BASE = """
 [sweep]
@@ -82,10 +84,21 @@ def test_the_shipped_tiny_spec():
     (("[grid]", "[eval]\nmig_bins = 1\n[grid]"), "eval.mig_bins"),
     (("[grid]", "[eval]\nn_train = 0\n[grid]"), "eval.n_train"),
     (("seed = [0, 1]", "seed = [0, 1]\nhidden = [8, 16]"), "grid.hidden"),
+    (("max_steps = 5", "max_steps = 5\noptimizer = 'sgd'"), "train.optimizer"),
+    (("max_steps = 5", "max_steps = 5\noptimizer = 1"), "train.optimizer"),
+    (("seed = [0, 1]", "seed = [0, 1]\noptimizer = ['adam', 'rmsprop']"), "grid.optimizer"),
+    (("[grid]", "[eval]\nhiggins = 1\n[grid]"), "eval.higgins"),
+    (("[grid]", "[eval]\nhiggins_n_test = 0\n[grid]"), "eval.higgins_n_test"),
+    (("beta = [1.0, 2.0]", "beta_norm = [0.01, -0.01]"), "grid.beta_norm"),
+    (("beta = [1.0, 2.0]", "beta = [1.0, 2.0]\nbeta_norm = [0.01]"), "grid.beta_norm"),
+    (("latent_dim = 4\n", "", "beta = [1.0, 2.0]", "beta_norm = [0.01]"), "grid.beta_norm"),
 ])
 def test_bad_specs_fail_naming_the_key(edit, key):
+    text = BASE
+    for old, new in zip(edit[::2], edit[1::2]):
+        text = text.replace(old, new)
     with pytest.raises(ValueError, match=key.replace(".", r"\.")):
-        parse_spec(BASE.replace(*edit))
+        parse_spec(text)
 
 
 def test_bad_values_inside_a_run_name_the_run():
@@ -116,3 +129,63 @@ def test_fig5b_specs_hold_table_1_of_the_paper():
             assert (r["dataset"], r["latent_dim"], r["hidden"], r["batch_size"], r["lr"],
                     r["epochs"]) == ("dsprites", 20, 1200, 2048, 1e-3, 20), r
         assert len(runs) == len(models) * len(grid) * 10
+
+
+def test_later_keys_at_their_defaults_keep_the_run_ids():
+    """train.optimizer and eval.higgins enter a run's config only away from their defaults, so
+    the specs written before them keep their ids and databases."""
+    a = parse_spec(BASE)
+    b = parse_spec(BASE.replace("max_steps = 5", "max_steps = 5\noptimizer = 'adam'")
+                   .replace("[grid]", "[eval]\nhiggins = false\n[grid]"))
+    assert [r["run_id"] for r in a.runs] == [r["run_id"] for r in b.runs]
+    assert all("optimizer" not in r and not {k for k in r["eval"] if k.startswith("higgins")}
+               for r in a.runs)
+    from deep.metrics.classifier_scores import HIGGINS_N_TEST, HIGGINS_N_TRAIN
+
+    d = parse_spec(BASE.replace("[grid]", f"[eval]\nhiggins_n_train = {HIGGINS_N_TRAIN}\n"
+                                          f"higgins_n_test = {HIGGINS_N_TEST}\n[grid]"))
+    assert [r["run_id"] for r in a.runs] == [r["run_id"] for r in d.runs]   # the study's defaults
+    c = parse_spec(BASE.replace("max_steps = 5", "max_steps = 5\noptimizer = 'adagrad'")
+                   .replace("[grid]", "[eval]\nhiggins = true\n[grid]"))
+    assert all(r["optimizer"] == "adagrad" and r["eval"]["higgins"] is True for r in c.runs)
+    assert not {r["run_id"] for r in a.runs} & {r["run_id"] for r in c.runs}
+
+
+def test_beta_norm_is_beta_times_m_over_n():
+    # Higgins et al. 2017, App. A.5: β_norm = βM/N, N = 64 × 64 pixels
+    sw = parse_spec(BASE.replace("latent_dim = 4\n", "").replace(
+        "beta = [1.0, 2.0]", "beta_norm = [0.001, 0.01]\nlatent_dim = [5, 10]"))
+    assert INPUT_SIZE == 4096
+    assert len(sw.runs) == 2 * 2 * 2 * 2
+    for r in sw.runs:
+        # one division and one product in float64: within a few ulps of the β_norm given
+        assert r["beta"] * r["latent_dim"] / INPUT_SIZE in (pytest.approx(0.001, rel=1e-15),
+                                                           pytest.approx(0.01, rel=1e-15))
+    assert {(r["latent_dim"], r["beta"]) for r in sw.runs} >= {(10, 0.01 * 4096 / 10), (5, 0.001 * 4096 / 5)}
+
+
+def _stated_runs(path):
+    """The run count a spec's header states ("... = N runs")."""
+    head = "".join(ln for ln in Path(path).read_text().splitlines(True) if ln.startswith("#"))
+    return int(re.search(r"= ([\d,]+) runs", head).group(1).replace(",", ""))
+
+
+def test_higgins_fig5_specs_hold_table_1_and_their_stated_run_counts():
+    # Higgins et al. 2017, App. Table 1 "2D shapes (VAE)": Adagrad 1e-2, FC 1200 encoder and
+    # decoder, Bernoulli; App. A.4: ten replicas per setting, the metric's protocol per model
+    left, right = (load_spec(f"sweeps/higgins-fig5-{k}.toml") for k in ("left", "right"))
+    for sw, path in ((left, "sweeps/higgins-fig5-left.toml"), (right, "sweeps/higgins-fig5-right.toml")):
+        assert len(sw.runs) == _stated_runs(path)
+        assert all(len(g.runs) == 10 for g in sw.groups)
+        for r in sw.runs:
+            assert (r["model"], r["dataset"], r["arch"], r["hidden"], r["optimizer"], r["lr"],
+                    r["batch_size"], r["epochs"], r["eval"]["higgins"]) == (
+                "beta-vae", "dsprites", "mlp", 1200, "adagrad", 1e-2, 64, 30, True), r
+            assert "higgins_n_train" not in r["eval"] and "higgins_n_test" not in r["eval"]
+    assert len(left.runs) == 20 and len(right.runs) == 280
+    assert sorted({(r["latent_dim"], r["beta"]) for r in left.runs}) == [(10, 1.0), (10, 4.0)]
+    assert sorted({r["seed"] for r in left.runs}) == list(range(10))
+    assert sorted({r["latent_dim"] for r in right.runs}) == [5, 10, 20, 50]
+    norms = sorted({round(r["beta"] * r["latent_dim"] / INPUT_SIZE, 12) for r in right.runs})
+    assert norms == [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]
+    assert sorted({r["seed"] for r in right.runs}) == list(range(10))

@@ -1,11 +1,13 @@
-"""betalab.sweep.views: means and standard errors per (model, β), and Stühmer et al. 2020
-App. A.5's representative run against a brute-force Mahalanobis distance (scipy)."""
+"""betalab.sweep.views: means and standard errors per (model, β), Stühmer et al. 2020
+App. A.5's representative run against a brute-force Mahalanobis distance (scipy), and Higgins
+et al. 2017's protocol per cell (App. A.4) against sorting by hand."""
 
 import numpy as np
 import pytest
 from scipy.spatial.distance import mahalanobis
 
-from betalab.sweep.views import metric_by_beta, representative_run, write_figures
+from betalab.sweep.views import (higgins_by_beta_norm, higgins_cell, metric_by_beta,
+                                 representative_run, write_figures)
 
 
 def _table(rng):
@@ -49,3 +51,55 @@ def test_figures_are_written(tmp_path, rng):
         f"mig_histogram_{v}.{e}" for v in ("vs_beta", "vs_reconstruction", "strips") for e in ("png", "pdf"))
     with pytest.raises(ValueError, match="no finished runs"):
         write_figures([], tmp_path)
+
+
+def _higgins_table(rng, ms=(5, 10), norms=(0.001, 0.01, 0.1), seeds=10):
+    rows = []
+    for m in ms:
+        for bn in norms:
+            for seed in range(seeds):
+                rows.append({"run_id": f"{m}-{bn}-{seed}", "model": "beta-vae", "latent_dim": m,
+                             "beta": bn * 4096 / m, "seed": seed,
+                             "higgins_scores": rng.uniform(0.25, 1.0, 3).tolist()})
+    return rows
+
+
+def test_higgins_cell_keeps_the_top_half_of_replicas_times_seeds(rng):
+    table = _higgins_table(rng)
+    cell = [r for r in table if r["latent_dim"] == 10 and r["beta"] == 0.01 * 4096 / 10]
+    got = higgins_cell(cell)
+    pooled = sorted((s for r in cell for s in r["higgins_scores"]), reverse=True)
+    assert got["n"] == 30 and got["replicas"] == 10
+    np.testing.assert_array_equal(got["kept"], pooled[:15])     # App. A.4: 30 scores → top 15
+    # a mean and a population std of 15 numbers in [0.25, 1]: float64 rounding ~1e-16
+    np.testing.assert_allclose(got["mean"], np.mean(pooled[:15]), rtol=1e-14)
+    np.testing.assert_allclose(got["std"], np.std(pooled[:15]), rtol=1e-14)
+    np.testing.assert_allclose(got["beta_norm"], 0.01, rtol=1e-15)   # one product, one quotient
+    with pytest.raises(ValueError, match="rows"):
+        higgins_cell([])
+    with pytest.raises(ValueError, match="rows"):                    # two cells
+        higgins_cell(cell + [table[0]])
+    with pytest.raises(ValueError, match="rows"):                    # a replica twice
+        higgins_cell(cell + cell[:1])
+    with pytest.raises(ValueError, match="higgins_scores"):
+        higgins_cell([{k: v for k, v in cell[0].items() if k != "higgins_scores"}])
+    with pytest.raises(TypeError, match="rows"):
+        higgins_cell(["run"])
+
+
+def test_higgins_by_beta_norm_has_one_line_per_latent_size(rng, tmp_path):
+    table = _higgins_table(rng)
+    got = higgins_by_beta_norm(table)
+    assert sorted(got) == [5, 10]
+    for m, e in got.items():
+        np.testing.assert_allclose(e["beta_norm"], [0.001, 0.01, 0.1], rtol=1e-15)
+        assert e["n"] == [30, 30, 30]
+        for b, mean in zip(e["beta"], e["mean"]):
+            cell = [r for r in table if r["latent_dim"] == m and r["beta"] == b]
+            assert mean == higgins_cell(cell)["mean"]
+    assert higgins_by_beta_norm(table, model="isa-vae") == {}
+    for r in table:                       # the standard figures need these scalar metrics
+        r.update(mig_histogram=0.5, heldout_log_px_z=-50.0)
+    paths = write_figures(table, tmp_path, metrics=("mig_histogram",))
+    assert {p.name for p in paths} >= {"higgins_vs_beta_norm_beta-vae.png",
+                                       "higgins_vs_beta_norm_beta-vae.pdf"}

@@ -82,7 +82,29 @@ def test_checkpoint_is_weights_only_loadable(tmp_path):
     assert ck["format"] == bt.CHECKPOINT_FORMAT and ck["state"]["step"] == 2
 
 
+def test_optimizer_flag_trains_with_adagrad_and_resume_keeps_it(tmp_path, capsys):
+    assert main(["train", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--optimizer {adam,adagrad}" in help_text
+    assert "adagrad (Higgins et al. 2017, App. Table 1; torch's defaults) (default: adam)" in help_text
+    a, b = tmp_path / "a", tmp_path / "b"
+    args = [*TINY, "--optimizer", "adagrad", "--lr", "1e-2", "--checkpoint-every", "3"]
+    assert main(["train", *args, "--max-steps", "6", "--out", str(a)]) == 0
+    ck = bt.load_checkpoint(a / "checkpoint.pt")
+    assert ck["config"]["optimizer"] == "adagrad"
+    assert all("sum" in v for v in ck["state"]["optimizer"]["state"].values())   # Adagrad's state
+    assert main(["train", *args, "--max-steps", "3", "--out", str(b)]) == 0
+    assert main(["train", *args, "--max-steps", "6", "--out", str(b), "--resume"]) == 0
+    assert _log(b) == _log(a)                                   # the restored accumulators
+    capsys.readouterr()
+    assert main(["train", *TINY, "--lr", "1e-2", "--max-steps", "6", "--out", str(b),
+                 "--resume"]) == 2                              # Adam on an Adagrad run
+    err = capsys.readouterr().err
+    assert "differs" in err and "'optimizer': ('adagrad', 'adam')" in err
+
+
 @pytest.mark.parametrize("bad, message", [
+    (["--optimizer", "sgd"], "invalid choice"),
     (["--model", "beta-gan"], "invalid choice"),
     (["--dataset", "mnist"], "invalid choice"),
     (["--beta", "-1"], "beta"),

@@ -15,7 +15,8 @@ from deep.data import full_grid
 from deep.data.ground_truth import index_of
 from deep.metrics.classifier_scores import (beta_vae_accuracy, beta_vae_pairs,
                                             fit_softmax_adagrad, fit_softmax_classifier,
-                                            higgins_protocol, predict_softmax, zdiff_from_pairs)
+                                            higgins_protocol, higgins_replica_scores,
+                                            predict_softmax, zdiff_from_pairs)
 
 SIZES = (3, 6, 10, 8, 8)                      # the reduced dSprites grid
 GRID = full_grid(SIZES)
@@ -121,6 +122,42 @@ def test_ground_truth_codes_score_100_percent_with_the_published_classifier():
     acc = beta_vae_accuracy((x[:500], y[:500]), (x[500:], y[500:]), 4, classifier="adagrad",
                             rng=rng)
     assert acc["eval_accuracy"] == 1.0
+
+
+def test_one_replica_is_eq_5_then_three_seeded_adagrad_classifiers():
+    """higgins_replica_scores against the steps done by hand in its documented order: training
+    pairs, test pairs, then the classifier seeds, all from one generator."""
+    codes = np.random.default_rng(1).normal(size=(GRID.shape[0], 5)) + GRID[:, [1, 2, 3, 4, 0]]
+    got, conv = higgins_replica_scores(codes, GRID, np.random.default_rng(7), n_train=300,
+                                       n_test=200, L=8)
+    rng = np.random.default_rng(7)
+    a, b, y = beta_vae_pairs(GRID, 300, 8, rng, (1, 2, 3, 4))
+    x_tr, y_tr = zdiff_from_pairs(codes, a, b), y
+    a, b, y = beta_vae_pairs(GRID, 200, 8, rng, (1, 2, 3, 4))
+    x_te, y_te = zdiff_from_pairs(codes, a, b), y
+    seeds = [int(s) for s in rng.integers(2**63, size=3)]
+    want = [np.mean(predict_softmax(fit_softmax_adagrad(x_tr, y_tr, 4, seeds=s), x_te) == y_te)
+            for s in seeds]
+    # the batched fit of the three seeds is the single fits stacked, so the accuracies (counts
+    # over 200 points) agree exactly
+    assert got.tolist() == want and len(conv) == 3
+    # a callable and a subset give the same as the array restricted by hand
+    sub = np.flatnonzero(GRID[:, 0] == 1)
+    by_rows, _ = higgins_replica_scores(lambda r: codes[r], GRID, np.random.default_rng(2),
+                                        n_train=100, n_test=100, L=4, subset=sub)
+    restricted, _ = higgins_replica_scores(codes[sub], GRID[sub], np.random.default_rng(2),
+                                           n_train=100, n_test=100, L=4)
+    assert by_rows.tolist() == restricted.tolist()
+    # ground-truth codes: every seed scores 100% (Higgins et al. 2017, Fig. 5)
+    gt, _ = higgins_replica_scores(GRID.astype(float), GRID, np.random.default_rng(0),
+                                   n_train=300, n_test=200)
+    assert gt.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(TypeError, match="rng"):
+        higgins_replica_scores(codes, GRID, 0)
+    with pytest.raises(ValueError, match="n_seeds"):
+        higgins_replica_scores(codes, GRID, rng, n_seeds=0)
+    with pytest.raises(ValueError, match="codes"):
+        higgins_replica_scores(codes[:10], GRID, rng)
 
 
 def test_protocol_discards_the_bottom_half():

@@ -2,6 +2,7 @@
 torch.distributions (the oracle for the likelihood and the KL) and numpy."""
 
 import numpy as np
+import pytest
 import torch
 
 from deep.data import DSprites
@@ -59,3 +60,27 @@ def test_evaluate_vae_metrics():
     again = evaluate_vae(model, DATA, held, seed=1, n_train=60, n_test=30, batch_size=8,
                          mig_samples=100)
     assert again == m                                      # the metrics' randomness is the seed's
+
+
+def test_evaluate_vae_higgins_is_the_studys_call():
+    """``higgins=True`` adds the metric of Higgins et al. 2017 by the call the study
+    higgins-fig5-table makes per replica at its cpu scale (L = 64, 5,000 / 5,000 points,
+    3 classifier seeds) on the model's posterior means; the other metrics are unchanged."""
+    from betalab.studies import higgins as H
+
+    model = _model()
+    held = np.arange(0, 768, 10)
+    kw = dict(seed=1, n_train=60, n_test=30, batch_size=8, mig_samples=100)
+    plain = evaluate_vae(model, DATA, held, **kw)
+    m = evaluate_vae(model, DATA, held, higgins=True, replica=4, **kw)
+    assert {k: v for k, v in m.items() if not k.startswith("higgins_")} == plain
+    mu, _, factors = encode_dataset(model, DATA)
+    want, conv = H._replica_scores(mu, factors, H.SCALES["cpu"], np.random.default_rng([1, 5, 4]))
+    assert m["higgins_scores"] == want.tolist() and m["higgins_converged"] == conv
+    assert m["higgins_score"] == float(np.mean(want))
+    other = evaluate_vae(model, DATA, held, higgins=True, replica=5, **kw)
+    assert other["higgins_scores"] != m["higgins_scores"]       # a fresh draw per replica
+    with pytest.raises(TypeError, match="higgins"):
+        evaluate_vae(model, DATA, held, higgins=1, **kw)
+    with pytest.raises(ValueError, match="replica"):
+        evaluate_vae(model, DATA, held, higgins=True, replica=-1, **kw)

@@ -9,16 +9,19 @@ import torch
 
 from deep.data import DSprites
 from deep.models import VAEConfig, build_objective, build_vae
-from deep.train import NonFiniteLossError, TrainConfig, Trainer, seeded_init, step_generator
+from deep.train import (OPTIMIZERS, NonFiniteLossError, TrainConfig, Trainer, build_optimizer,
+                        seeded_init, step_generator)
 
 DATA = DSprites(n_scales=2, n_orientations=4, n_positions=8)      # 768 images
 
 
-def _trainer(name, seed=0):
+def _trainer(name, seed=0, optimizer="adam"):
     model, obj = seeded_init(lambda: (build_vae(VAEConfig(latent_dim=3, hidden=16)),
                                       build_objective(name, 2.0, latent_dim=3,
                                                       dataset_size=len(DATA), disc_hidden=8)), seed)
-    return Trainer(model, obj, DATA, TrainConfig(epochs=2, batch_size=32, seed=seed))
+    lr = 1e-2 if optimizer == "adagrad" else 1e-3          # Higgins et al. 2017's Adagrad rate
+    return Trainer(model, obj, DATA, TrainConfig(epochs=2, batch_size=32, lr=lr, seed=seed,
+                                                 optimizer=optimizer))
 
 
 def _roundtrip(state):
@@ -28,14 +31,17 @@ def _roundtrip(state):
     return torch.load(buf, weights_only=True)
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("name", ["beta-vae", "beta-tcvae", "factor-vae"])
-def test_resume_reproduces_the_uninterrupted_run(name):
-    ref = _trainer(name)
+def test_resume_reproduces_the_uninterrupted_run(name, optimizer):
+    ref = _trainer(name, optimizer=optimizer)
     ref_terms = [ref.run_step() for _ in range(6)]
-    first = _trainer(name)
+    first = _trainer(name, optimizer=optimizer)
     terms = [first.run_step() for _ in range(3)]
     state = _roundtrip(first.state_dict())          # what a checkpoint file holds
-    second = _trainer(name, seed=0)
+    if optimizer == "adagrad":                      # the accumulated squared gradients are saved
+        assert all(torch.count_nonzero(v["sum"]) for v in state["optimizer"]["state"].values())
+    second = _trainer(name, seed=0, optimizer=optimizer)
     second.load_state_dict(state)
     terms += [second.run_step() for _ in range(3)]
     assert terms == ref_terms                        # bit-identical on CPU
@@ -69,7 +75,34 @@ def test_non_finite_loss_stops_before_the_update():
     assert len(before) == len(nan_state)
 
 
+def test_the_optimizer_is_the_configured_one():
+    """Adagrad with torch's defaults (Higgins et al. 2017, App. Table 1 names only "Adagrad,
+    1e-2"): accumulator 0, eps 1e-10, no decay; the first step of each weight is then
+    lr * g / (|g| + eps), i.e. lr in magnitude wherever its gradient is not tiny."""
+    t = _trainer("beta-vae", optimizer="adagrad")
+    opt = t.optimizer
+    assert isinstance(opt, torch.optim.Adagrad)
+    assert (opt.defaults["lr"], opt.defaults["initial_accumulator_value"], opt.defaults["eps"],
+            opt.defaults["lr_decay"]) == (1e-2, 0, 1e-10, 0)
+    before = [p.detach().clone() for p in t.model.parameters()]
+    t.run_step()
+    for b, p in zip(before, t.model.parameters()):
+        step = (p.detach() - b).abs()
+        moved = step[step > 0]
+        # |g| >= 1e-6 gives a step within 1e-4 relative of lr (eps / |g|); float32 rounding of
+        # p ± 1e-2 adds up to ~1e-7 / 1e-2 = 1e-5 relative: 1e-3 covers both with room
+        assert moved.numel() > 0
+        assert torch.quantile(moved, 0.5) == pytest.approx(1e-2, rel=1e-3)
+    assert isinstance(_trainer("beta-vae").optimizer, torch.optim.Adam)
+
+
 def test_bad_config():
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="sgd")
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer=None)
+    with pytest.raises(TypeError, match="config"):
+        build_optimizer([{"params": [torch.zeros(1, requires_grad=True)]}], {"lr": 1e-2})
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=0)
     with pytest.raises(ValueError, match="lr"):
