@@ -374,6 +374,11 @@ def validate_params(constraints: dict):
     """Decorator: check (and convert) the named arguments of a function with ``constraints``
     (``{parameter name: Constraint}``) before the body runs; defaults are checked too."""
 
+    if not isinstance(constraints, dict) or not all(
+            isinstance(k, str) and isinstance(c, Constraint) for k, c in constraints.items()):
+        raise TypeError(f"constraints must be a dict {{parameter name: Constraint}}, got "
+                        f"{_show(constraints)}")
+
     def decorate(func):
         sig = inspect.signature(func)
         unknown = set(constraints) - set(sig.parameters)
