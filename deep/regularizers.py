@@ -65,13 +65,9 @@ def _check_beta(beta) -> float:
 
 
 def _check_z(z) -> torch.Tensor:
-    if not isinstance(z, torch.Tensor):
-        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
-    if z.ndim != 2 or z.shape[1] < 1:
+    if isinstance(z, torch.Tensor) and (z.ndim != 2 or z.shape[1] < 1):
         raise ValueError(f"z must have shape (batch, d), got {tuple(z.shape)}")
-    if not torch.isfinite(z).all():
-        raise ValueError("z must be finite")
-    return z
+    return check_tensor(z, "z", ndim=2, finite=True)    # real floating dtype (complex: TypeError)
 
 
 def _check_output(out, z) -> torch.Tensor:
@@ -87,6 +83,7 @@ def _check_hess_diag(hess_diag, batch: int, D: int):
         return None
     if not isinstance(hess_diag, torch.Tensor):
         raise TypeError("hess_diag must be a torch.Tensor or None")
+    check_tensor(hess_diag, "hess_diag")                  # real floating dtype
     if tuple(hess_diag.shape) != (batch, D):
         raise ValueError(f"hess_diag must have shape (batch, D) = ({batch}, {D}), "
                          f"got {tuple(hess_diag.shape)}")

@@ -308,7 +308,7 @@ def higgins_protocol(scores) -> dict:
 
     Returns ``kept`` (sorted, descending), their ``mean`` and ``std`` (population, ddof 0: the
     paper does not say which; its "±" is read as this spread) and ``n``."""
-    s = np.sort(as_float_array(scores, "scores").ravel())[::-1]
+    s = np.sort(as_float_array(scores, "scores", low=0.0, high=1.0).ravel())[::-1]   # accuracies
     if s.size < 2:
         raise ValueError(f"scores must hold at least 2 finite values, got {s.size}")
     kept = s[: s.size - s.size // 2]

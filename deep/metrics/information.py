@@ -48,8 +48,11 @@ def check_codes_factors(codes, factors, *, discrete_factors: bool = True):
     if c.ndim != 2 or c.shape[0] < 2 or c.shape[1] < 1:
         raise ValueError(f"codes must have shape (n, d) with n >= 2, got {c.shape}")
     if discrete_factors:
-        if factors is not None and np.asarray(to_numpy(factors)).dtype.kind == "f" \
-                and not np.all(np.isfinite(to_numpy(factors))):
+        try:
+            raw = to_numpy(factors) if factors is not None else None
+        except (TypeError, ValueError):   # ragged nesting: check_labels names it below
+            raw = None
+        if raw is not None and raw.dtype.kind == "f" and not np.all(np.isfinite(raw)):
             raise TypeError("factors must be discrete (integer-valued), found NaN or inf")
         f = check_labels(factors, "factors", 2)
     else:
