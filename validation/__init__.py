@@ -295,8 +295,13 @@ class Tensor(Constraint):
 
 
 def check_tensor(value, name: str, *, ndim=None, floating: bool = True, finite: bool = False,
-                 min_size: int = 0, last_dim: int | None = None):
-    """Function form of :class:`Tensor`; ``last_dim`` fixes the length of the last axis."""
+                 min_size: int = 0, last_dim: int | None = None, grad_exempt: bool = False):
+    """Function form of :class:`Tensor`; ``last_dim`` fixes the length of the last axis.
+
+    ``grad_exempt``: skip the finiteness check for a tensor that requires grad. For the
+    building blocks a model's forward pass runs through (densities, networks): there a NaN
+    computed by a diverged model must reach the loss, where the trainers report it as
+    :class:`deep.train.NonFiniteLossError`; a tensor a user passes in (no grad) is checked."""
     if not _is_tensor(value):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     import torch
@@ -320,7 +325,8 @@ def check_tensor(value, name: str, *, ndim=None, floating: bool = True, finite: 
     # Inside torch.func transforms (vmap over the members of an ensemble, deep.ensemble) a
     # value check would be data-dependent control flow: there only the structure is checked,
     # and a non-finite member is caught by its non-finite loss.
-    if finite and not torch._C._functorch.is_functorch_wrapped_tensor(value):
+    if finite and not (grad_exempt and value.requires_grad) \
+            and not torch._C._functorch.is_functorch_wrapped_tensor(value):
         with torch.no_grad():
             if not bool(torch.isfinite(value).all()):
                 raise ValueError(f"{name} must be finite (found NaN or inf)")

@@ -34,7 +34,7 @@ def _finite(**tensors):
     """Each argument a finite real floating tensor (checked by name; the value check is skipped
     inside torch.func transforms, see :func:`validation.check_tensor`)."""
     for name, t in tensors.items():
-        check_tensor(t, name, finite=True)
+        check_tensor(t, name, finite=True, grad_exempt=True)
     try:
         torch.broadcast_shapes(*(t.shape for t in tensors.values()))
     except RuntimeError:

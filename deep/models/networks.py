@@ -37,7 +37,7 @@ def _check_input(x, name: str, features: int, ndim=2):
     """A finite real floating batch whose rows hold ``features`` numbers: (B, features) for a
     decoder (``ndim`` 2) or, for an encoder, images (B, 1, H, W) with H·W = features (or any
     (B, ...) that ``nn.Flatten`` turns into (B, features))."""
-    check_tensor(x, name, ndim=ndim, finite=True)
+    check_tensor(x, name, ndim=ndim, finite=True, grad_exempt=True)
     if x.shape[0] < 1 or math.prod(x.shape[1:]) != features:
         raise ValueError(f"{name} must be a batch of {features} numbers per row, got shape {tuple(x.shape)}")
     return x

@@ -28,7 +28,7 @@ from validation import check_int, check_tensor
 
 def _check_chol(chol, name: str = "chol"):
     """Block Cholesky factors (B, K, b, b): a finite real floating tensor with square blocks."""
-    check_tensor(chol, name, ndim=4, finite=True)
+    check_tensor(chol, name, ndim=4, finite=True, grad_exempt=True)
     if chol.shape[-1] != chol.shape[-2] or chol.shape[-1] < 1:
         raise ValueError(f"{name} must have shape (B, K, b, b), got {tuple(chol.shape)}")
     return chol
@@ -36,7 +36,7 @@ def _check_chol(chol, name: str = "chol"):
 
 def _check_mu(mu, chol, name: str = "mu"):
     """Means (..., B, d) with d = K·b of ``chol`` (B, K, b, b)."""
-    check_tensor(mu, name, finite=True)
+    check_tensor(mu, name, finite=True, grad_exempt=True)
     B, K, b, _ = chol.shape
     if mu.ndim < 1 or mu.shape[-1] != K * b or (mu.ndim >= 2 and mu.shape[-2] not in (1, B)):
         raise ValueError(f"{name} must have shape (..., {B}, {K * b}) (d = K·b of chol "
@@ -85,7 +85,7 @@ def block_cholesky(raw: torch.Tensor, block: int) -> torch.Tensor:
     strictly-lower entries taken as they are (module docstring for the layout).
     """
     block = check_int(block, "block", low=1)
-    check_tensor(raw, "raw", ndim=2, finite=True)
+    check_tensor(raw, "raw", ndim=2, finite=True, grad_exempt=True)
     per = block * (block + 1) // 2
     B, n = raw.shape
     if n % per:
