@@ -58,7 +58,7 @@ import numpy as np
 __all__ = [
     "Constraint", "Real", "Integral", "Options", "Array", "Tensor", "InstanceOf", "Generator",
     "Optional", "validate_params", "to_numpy", "as_float_array", "check_real", "check_int",
-    "check_choice", "check_tensor", "check_rng", "positive_scalar", "positive_vector",
+    "check_choice", "check_tensor", "check_rng", "check_device", "positive_scalar", "positive_vector",
 ]
 
 _CLOSED = ("both", "left", "right", "neither")
@@ -364,6 +364,21 @@ def check_rng(value, name: str = "rng", *, allow_none: bool = False):
     if not isinstance(value, np.random.Generator):
         raise TypeError(f"{name} must be a numpy.random.Generator, got {type(value).__name__}")
     return value
+
+
+def check_device(value, name: str = "device"):
+    """A torch device (a ``torch.device`` or a string such as ``"cpu"``, ``"cuda:0"``) as a
+    ``torch.device``; anything torch does not parse is a ValueError (TypeError for a wrong type)
+    naming ``name``."""
+    import torch
+
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be a torch.device or a device string such as 'cpu', got "
+                        f"{_show(value)}")
+    try:
+        return torch.device(value)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got {value!r}") from err
 
 
 class Optional(Constraint):
