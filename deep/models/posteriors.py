@@ -20,6 +20,8 @@ from __future__ import annotations
 __all__ = ["POSTERIOR_KINDS", "parse_posterior", "n_cov_params", "block_cholesky",
            "block_dense", "sample_block_gaussian", "block_log_density", "kl_block_std_normal"]
 
+import numbers
+
 import torch
 
 from deep.models.distributions import LOG_2PI
@@ -51,7 +53,9 @@ def parse_posterior(spec: str, latent_dim: int) -> int:
 
     Raises ValueError naming ``posterior`` when the spec is unknown or b does not divide d.
     """
-    latent_dim = check_int(latent_dim, "latent_dim", low=1)
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, numbers.Integral) or latent_dim < 1:
+        # the wording of VAEConfig's check (the CLI reports it as --latent-dim)
+        raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
     if not isinstance(spec, str):
         raise TypeError(f"posterior must be a string such as 'diagonal', 'block:2' or 'full', "
                         f"got {type(spec).__name__}")
