@@ -383,7 +383,7 @@ def fit_meanfield(X, W0, psi, beta=1.0, nu=3.5, scale=1.0, *, fit_W: bool = True
     W0, psi, nu, scale = _check_model(W0, psi, nu, scale, "W0")
     X = _check_X(X, W0.shape[0], "W0")
     beta = _BETA_FIT.check(beta, "beta")
-    tol = _positive(tol, "tol")
+    tol = Real(0.0, 1.0, closed="right").check(tol, "tol")      # a relative change: at most 1
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
     n, K = X.shape[0], W0.shape[1]

@@ -178,7 +178,7 @@ def from_gaussian(n, dist) -> np.ndarray:
 
 
 def _check_orthogonal(U, d: int) -> np.ndarray:
-    U = as_float_array(U, "U")
+    U = as_float_array(U, "U", low=-1.5, high=1.5)    # an orthogonal matrix has |entries| <= 1
     if U.shape != (d, d):
         raise ValueError(f"U must have shape ({d}, {d}), got {U.shape}")
     if not np.allclose(U.T @ U, np.eye(d), atol=1e-10):
@@ -254,7 +254,7 @@ class BivariateStudentT:
         return stats.multivariate_t(np.zeros(2), cov, df=self.df).rvs(n, random_state=rng)
 
     def logpdf(self, z) -> np.ndarray:
-        z = as_float_array(z, "z", (1, 2))
+        z = as_float_array(z, "z", (1, 2), low=-VALUE_BOUND, high=VALUE_BOUND)
         if z.shape[-1] != 2:
             raise ValueError(f"z must have shape (n, 2) or (2,), got {z.shape}")
         cov = np.array([[1.0, self.rho], [self.rho, 1.0]])

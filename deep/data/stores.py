@@ -154,7 +154,8 @@ class ArrayImages:
     def __init__(self, x, side: int):
         if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
             raise ValueError(f"side must be a positive int, got {side!r}")
-        arr = as_float_array(x, "x").astype(np.float32)
+        f32 = float(np.finfo(np.float32).max)               # images are held as float32
+        arr = as_float_array(x, "x", low=-f32, high=f32).astype(np.float32)
         if arr.ndim not in (2, 3) or arr.shape[0] < 1 or arr[0].size != side * side:
             raise ValueError(f"x must have shape (n, {side * side}) or (n, {side}, {side}), got {arr.shape}")
         if not np.all(np.isfinite(arr)):

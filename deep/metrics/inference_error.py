@@ -225,8 +225,8 @@ def aligned_abs_correlation(codes, targets) -> np.ndarray:
 
     codes : (n, k), targets : (n, k). Returns shape (k,) in target order (NaN-free: a constant
     column has correlation 0)."""
-    c = as_float_array(codes, "codes", 2)
-    t = as_float_array(targets, "targets", 2)
+    c = as_float_array(codes, "codes", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    t = as_float_array(targets, "targets", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
     if c.shape != t.shape:
         raise ValueError(f"codes and targets must have the same shape, got {c.shape}, {t.shape}")
     k = c.shape[1]

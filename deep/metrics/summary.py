@@ -39,7 +39,7 @@ ACTIVE_UNIT_THRESHOLD = 1e-2
 
 def active_units(mu: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
     """Number of latents whose posterior mean varies over the data: mu (n, d) -> int."""
-    mu = as_float_array(mu, "mu", 2, low=-1e100, high=1e100)
+    mu = as_float_array(mu, "mu", 2, low=-1e100, high=1e100, min_size=1)
     threshold = check_real(threshold, "threshold", low=0.0)
     return int((np.var(mu, axis=0) > threshold).sum())
 
