@@ -47,6 +47,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from deep.models.objectives import BetaTCVAE, BetaVAE, FactorVAE
 from deep.train import TrainConfig, as_batch, build_optimizer, epoch_order, step_generator
+from validation import check_device, check_int
 
 #: objectives an ensemble trains, and the weights that may differ between members
 SUPPORTED = ("beta-vae", "beta-tcvae", "isa-vae", "isa-tcvae", "factor-vae")
@@ -112,7 +113,17 @@ class _MemberStep(nn.Module):
         return out.loss, out.terms, out.aux_loss
 
 
+def _as_list(value, name: str) -> list:
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a sequence, got {type(value).__name__}")
+    return list(value)
+
+
 def _check_members(models, objectives, seeds):
+    for name, items in (("models", models), ("objectives", objectives)):
+        for v in items:
+            if not isinstance(v, nn.Module):
+                raise TypeError(f"{name}: each member must be a torch.nn.Module, got {type(v).__name__}")
     k = len(models)
     if k < 1 or len(objectives) != k or len(seeds) != k:
         raise ValueError(f"models, objectives and seeds must have the same length >= 1, got "
@@ -169,11 +180,15 @@ class Ensemble:
     def __init__(self, models, objectives, seeds, dataset, config: TrainConfig, device="cpu"):
         if not isinstance(config, TrainConfig):
             raise TypeError("config must be a TrainConfig")
-        models, objectives, seeds = list(models), list(objectives), [int(s) for s in seeds]
+        models, objectives = _as_list(models, "models"), _as_list(objectives, "objectives")
+        seeds = _as_list(seeds, "seeds")
         cls = _check_members(models, objectives, seeds)
+        seeds = [int(s) for s in seeds]
+        if not hasattr(dataset, "images") or not hasattr(dataset, "__len__"):
+            raise TypeError(f"dataset: needs len() and images(index), got {type(dataset).__name__}")
         if config.batch_size > len(dataset):
             raise ValueError(f"batch_size {config.batch_size} exceeds the dataset size {len(dataset)}")
-        self.device = torch.device(device)
+        self.device = check_device(device)
         self.k, self.seeds, self.dataset, self.config = len(models), seeds, dataset, config
         steps = [_MemberStep(m, o).to(self.device) for m, o in zip(models, objectives)]
         self.template = copy.deepcopy(steps[0])
@@ -322,8 +337,16 @@ def build_members(vae_config, objective: str, members, *, dataset_size: int,
     from deep.models import build_objective, build_vae
     from deep.train import seeded_init
 
+    from deep.models import VAEConfig
+
+    if not isinstance(vae_config, VAEConfig):
+        raise TypeError(f"vae_config must be a VAEConfig, got {type(vae_config).__name__}")
     if objective not in SUPPORTED:
         raise ValueError(f"objective: an ensemble trains {', '.join(SUPPORTED)}; got {objective!r}")
+    disc_hidden = check_int(disc_hidden, "disc_hidden", low=1)
+    members = _as_list(members, "members")
+    if not members or any(not isinstance(m, dict) or "seed" not in m for m in members):
+        raise TypeError("members must be a non-empty sequence of dicts {'seed': int, 'beta': float, ...}")
     models, objectives, seeds = [], [], []
     for m in members:
         unknown = set(m) - {"seed", "beta", "gamma", "alpha"}

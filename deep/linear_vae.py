@@ -19,9 +19,31 @@ import numpy as np
 import torch
 from torch import nn
 
-from validation import as_float_array, check_int, check_real
+from validation import as_float_array, check_device, check_int, check_real, check_tensor
 
 LOG2PI = math.log(2.0 * math.pi)
+#: largest |entry| of A (samples and their squares stay in float64)
+MAX_ENTRY = 1e100
+#: the accepted β (β·KL and the spread of the per-point objective stay in float64)
+BETA_RANGE = (1e-100, 1e100)
+#: largest init_scale (the encoder's exp(W^σ x) leaves float64 for entries of a few tens)
+INIT_SCALE_MAX = 10.0
+#: largest Adam learning rate of train (Adam moves each parameter by about lr per step;
+#: beyond 1 the log-variances overflow the exponential within a few steps)
+LR_MAX = 1.0
+
+
+def _check_A(A) -> np.ndarray:
+    A = as_float_array(A, "A", 2, min_size=1, low=-MAX_ENTRY, high=MAX_ENTRY)
+    if A.shape[1] > A.shape[0]:
+        raise ValueError(f"A must have shape (N, k) with k <= N, got {A.shape}")
+    return A
+
+
+def _check_generator(generator):
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    return generator
 
 
 class LinearVAE(nn.Module):
@@ -34,8 +56,14 @@ class LinearVAE(nn.Module):
     def __init__(self, N: int, k: int, *, generator: torch.Generator, init_scale: float = 0.1,
                  dtype=torch.float64, device="cpu"):
         super().__init__()
-        if not (isinstance(N, int) and isinstance(k, int) and 1 <= k <= N):
+        N, k = check_int(N, "N", low=1), check_int(k, "k", low=1)
+        if not k <= N:
             raise ValueError(f"k must satisfy 1 <= k <= N, got N={N!r}, k={k!r}")
+        _check_generator(generator)
+        init_scale = check_real(init_scale, "init_scale", low=0.0, high=INIT_SCALE_MAX)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+        device = check_device(device)
 
         def p(*shape):
             return nn.Parameter(init_scale * torch.randn(*shape, generator=generator, dtype=dtype).to(device))
@@ -54,6 +82,11 @@ class LinearVAE(nn.Module):
         rec = mean over ``n_samples`` draws z = μ + σ ε of log N(x; Dz + b^D, I) (App. 1, eq 56);
         KL(q‖N(0, I)) = ½ Σ (σ² + μ² − 1 − log σ²) (App. 1, eq 66).
         """
+        check_tensor(x, "x", ndim=2, finite=True, grad_exempt=True)
+        if x.shape[1] != self.D.shape[0]:
+            raise ValueError(f"x must have N = {self.D.shape[0]} columns, got shape {tuple(x.shape)}")
+        _check_generator(generator)
+        n_samples = check_int(n_samples, "n_samples", low=1)
         mu, logvar = self.encode(x)
         eps = torch.randn((n_samples,) + mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
         z = mu + torch.exp(0.5 * logvar) * eps
@@ -72,10 +105,9 @@ class LinearVAE(nn.Module):
 
 def sample_data(A, n: int, generator: torch.Generator, dtype=torch.float64, device="cpu"):
     """n draws of x = A s + η (Sikka 2020, eq 26). A : (N, k) array → (n, N) tensor."""
-    A = torch.as_tensor(as_float_array(A, "A", 2, min_size=1), dtype=dtype)
+    A = torch.as_tensor(_check_A(A), dtype=dtype)
     n = check_int(n, "n", low=1)
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    _check_generator(generator)
     N, k = A.shape
     s = torch.randn(n, k, generator=generator, dtype=dtype)
     eta = torch.randn(n, N, generator=generator, dtype=dtype)
@@ -92,14 +124,13 @@ def train(A, beta: float, *, generator: torch.Generator, steps: int = 3000, batc
 
     Returns the model and the per-step objective estimates (shape (steps,)).
     """
-    beta = check_real(beta, "beta", low=0.0, closed="neither")
+    beta = check_real(beta, "beta", low=BETA_RANGE[0], high=BETA_RANGE[1])
     steps = check_int(steps, "steps", low=1)
     batch = check_int(batch, "batch", low=1)
-    lr = check_real(lr, "lr", low=0.0, closed="neither")
-    lr_final = check_real(lr_final, "lr_final", low=0.0, closed="neither")
-    A = as_float_array(A, "A", 2, min_size=1)
-    if A.ndim != 2 or A.shape[1] > A.shape[0]:
-        raise ValueError(f"A must have shape (N, k) with k <= N, got {A.shape}")
+    lr = check_real(lr, "lr", low=0.0, high=LR_MAX, closed="right")
+    lr_final = check_real(lr_final, "lr_final", low=0.0, high=lr, closed="right")
+    A = _check_A(A)
+    _check_generator(generator)
     N, k = A.shape
     model = LinearVAE(N, k, generator=generator, dtype=dtype, device=device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -126,7 +157,7 @@ def train(A, beta: float, *, generator: torch.Generator, steps: int = 3000, batc
 @torch.no_grad()
 def mc_objective(model: LinearVAE, A, beta: float, *, generator: torch.Generator, n: int = 200_000):
     """Monte Carlo β-objective per point and its standard error on fresh data (eq 33)."""
-    beta = check_real(beta, "beta", low=0.0, closed="neither")
+    beta = check_real(beta, "beta", low=BETA_RANGE[0], high=BETA_RANGE[1])
     n = check_int(n, "n", low=2)
     if not isinstance(model, LinearVAE):
         raise TypeError(f"model must be a LinearVAE, got {type(model).__name__}")

@@ -347,8 +347,13 @@ class LearnableLpNested(nn.Module):
                         validate_args=False)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """Shortcut for ``self().log_prob(z)``."""
-        return self().log_prob(z)
+        """Shortcut for ``self().log_prob(z)``; a non-finite ``z`` is an error naming it (the
+        distribution is built with ``validate_args=False``, so the check is made here, on the
+        output first, which is n times smaller; skipped inside torch.func transforms)."""
+        out = self().log_prob(z)
+        if not torch._C._functorch.is_functorch_wrapped_tensor(out) and not bool(torch.isfinite(out).all()):
+            check_tensor(z, "z", finite=True)
+        return out
 
 
 # ------------------------------------------------------------------ the prior of a VAE

@@ -39,7 +39,7 @@ from typing import Callable
 import torch
 from torch.func import jvp, vmap
 
-from validation import check_tensor, positive_scalar
+from validation import check_real, check_tensor, positive_scalar
 
 __all__ = ["decoder_jacobian", "jacobian_columns", "grae_regularizer", "orthogonality_penalty",
            "bernoulli_hess_diag", "grae_loss", "grae_approx_loss", "MODES", "ELEMENTWISE"]
@@ -65,13 +65,15 @@ def _check_beta(beta) -> float:
 
 
 def _check_z(z) -> torch.Tensor:
-    if not isinstance(z, torch.Tensor):
-        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
-    if z.ndim != 2 or z.shape[1] < 1:
-        raise ValueError(f"z must have shape (batch, d), got {tuple(z.shape)}")
-    if not torch.isfinite(z).all():
-        raise ValueError("z must be finite")
-    return z
+    if isinstance(z, torch.Tensor) and (z.ndim != 2 or z.shape[0] < 1 or z.shape[1] < 1):
+        raise ValueError(f"z must have shape (batch, d) with batch, d >= 1, got {tuple(z.shape)}")
+    return check_tensor(z, "z", ndim=2, finite=True)    # real floating dtype (complex: TypeError)
+
+
+def _check_decoder(decoder):
+    if not callable(decoder):
+        raise TypeError(f"decoder must be callable, (batch, d) -> (batch, D), got {type(decoder).__name__}")
+    return decoder
 
 
 def _check_output(out, z) -> torch.Tensor:
@@ -87,6 +89,7 @@ def _check_hess_diag(hess_diag, batch: int, D: int):
         return None
     if not isinstance(hess_diag, torch.Tensor):
         raise TypeError("hess_diag must be a torch.Tensor or None")
+    check_tensor(hess_diag, "hess_diag")                  # real floating dtype
     if tuple(hess_diag.shape) != (batch, D):
         raise ValueError(f"hess_diag must have shape (batch, D) = ({batch}, {D}), "
                          f"got {tuple(hess_diag.shape)}")
@@ -221,7 +224,9 @@ def jacobian_columns(decoder: Callable, z: torch.Tensor, directions: torch.Tenso
     out : tensor of shape (batch, D), the decoder output g(z)
     Jv : tensor of shape (k, batch, D)
     """
+    _check_decoder(decoder)
     z = _check_z(z)
+    check_tensor(directions, "directions", finite=True)
     if (not isinstance(directions, torch.Tensor) or directions.ndim != 3
             or tuple(directions.shape[1:]) != tuple(z.shape)):
         shape = tuple(directions.shape) if isinstance(directions, torch.Tensor) else directions
@@ -235,6 +240,7 @@ def decoder_jacobian(decoder: Callable, z: torch.Tensor) -> torch.Tensor:
 
     z : (batch, d) → J : (batch, D, d).
     """
+    _check_decoder(decoder)
     z = _check_z(z)
     d = z.shape[1]
     eye = torch.eye(d, dtype=z.dtype, device=z.device)[:, None, :].expand(d, z.shape[0], d)
@@ -284,6 +290,7 @@ def grae_regularizer(decoder: Callable, z: torch.Tensor, beta: float, mode: str 
     beta = _check_beta(beta)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    _check_decoder(decoder)
     z = _check_z(z)
     n_columns = _check_int(n_columns, "n_columns", 1, z.shape[1])
     return _regularizer(decoder, z, beta, mode, n_columns, generator, hess_diag)[1]
@@ -337,7 +344,9 @@ def orthogonality_penalty(decoder: Callable, z: torch.Tensor, mode: str = "exact
     """
     if mode not in ("exact", "stochastic"):
         raise ValueError(f"mode must be 'exact' or 'stochastic', got {mode!r}")
+    _check_decoder(decoder)
     z = _check_z(z)
+    eps = check_real(eps, "eps", low=0.0, closed="right")
     batch, d = z.shape
     if d < 2:
         raise ValueError(f"z must have d >= 2 latent dimensions for column pairs, got d={d}")
@@ -368,6 +377,8 @@ def bernoulli_hess_diag(x: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
     For binary x this is −1/(1 − x − g)², the paper's form; torch twin of
     :func:`theory.implicit_regularization.bernoulli_hess_diag`. Shapes (batch, D).
     """
+    check_tensor(x, "x", finite=True, grad_exempt=True)
+    check_tensor(probs, "probs", finite=True, grad_exempt=True)
     if x.shape != probs.shape:
         raise ValueError(f"x and probs must have the same shape, got {tuple(x.shape)} "
                          f"and {tuple(probs.shape)}")

@@ -18,11 +18,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from validation import check_device, check_int, check_real
+
 __all__ = ["fit_pca", "fit_fastica", "linear_codes", "pixel_codes", "vae_mean_codes"]
 
 
+def _check_dataset(dataset):
+    if not hasattr(dataset, "images") or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset: needs len() and images(index), got {type(dataset).__name__}")
+    return dataset
+
+
 def _check_rows(rows, n: int, name: str = "rows") -> np.ndarray:
-    r = np.asarray(rows)
+    try:
+        r = np.asarray(rows)
+    except ValueError:                      # ragged nesting
+        r = np.asarray(None)
     if r.ndim != 1 or r.size < 2 or not np.issubdtype(r.dtype, np.integer):
         raise ValueError(f"{name} must be a 1-D integer array of at least 2 row indices, got "
                          f"{r.dtype} {r.shape}")
@@ -40,13 +51,20 @@ def _check_components(n_components, d: int) -> int:
 
 def pixel_codes(dataset, chunk: int = 4096):
     """Raw pixels as codes: ``rows -> images (m, D)`` float32 (D = 4096 for dSprites)."""
+    _check_dataset(dataset)
+    chunk = check_int(chunk, "chunk", low=1)
 
     def codes(rows):
         rows = np.asarray(rows)
-        return np.concatenate([dataset.images(rows[s:s + chunk]).reshape(-1, 4096)
+        return np.concatenate([_flat(dataset.images(rows[s:s + chunk]))
                                for s in range(0, max(rows.size, 1), chunk)])
 
     return codes
+
+
+def _flat(images):
+    """Images (m, 1, H, W) as rows (m, H·W) (4096 pixels for dSprites)."""
+    return images.reshape(images.shape[0], -1)
 
 
 def _centred_chunks(dataset, rows: np.ndarray, mean: np.ndarray, chunk: int):
@@ -74,7 +92,12 @@ def fit_pca(dataset, rows, n_components: int = 10, *, whiten: bool = True, chunk
     each scaled by 1/sqrt(eigenvalue) when ``whiten``), ``explained_variance`` (k,),
     ``explained_variance_ratio`` (k,) = eigenvalue / total variance, and ``n_iter``.
     """
-    rows = _check_rows(rows, len(dataset))
+    rows = _check_rows(rows, len(_check_dataset(dataset)))
+    chunk = check_int(chunk, "chunk", low=1)
+    oversample = check_int(oversample, "oversample", low=0)
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    rtol = check_real(rtol, "rtol", low=0.0)
+    seed = check_int(seed, "seed", low=0)
     first = dataset.images(rows[:1]).reshape(1, -1)
     d = first.shape[1]
     k = _check_components(n_components, d)
@@ -134,7 +157,10 @@ def fit_fastica(dataset, rows, n_components: int = 10, *, seed: int = 0, whiteni
     from sklearn.decomposition import FastICA
     from sklearn.exceptions import ConvergenceWarning
 
-    rows = _check_rows(rows, len(dataset))
+    rows = _check_rows(rows, len(_check_dataset(dataset)))
+    seed = check_int(seed, "seed", low=0, high=2**32 - 1)
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    tol = check_real(tol, "tol", low=0.0, closed="right")
     white = fit_pca(dataset, rows, n_components, whiten=True) if whitening is None else whitening
     k = white["components"].shape[0]
     x = linear_codes(dataset, white)(rows)
@@ -149,6 +175,11 @@ def fit_fastica(dataset, rows, n_components: int = 10, *, seed: int = 0, whiteni
 def linear_codes(dataset, fit: dict, chunk: int = 8192):
     """Codes ``(x - mean) @ components.T`` of a fitted :func:`fit_pca` / :func:`fit_fastica`:
     ``rows -> (m, k)`` float64."""
+    _check_dataset(dataset)
+    chunk = check_int(chunk, "chunk", low=1)
+    if not isinstance(fit, dict) or "mean" not in fit or "components" not in fit:
+        raise TypeError(f"fit must be a fit_pca / fit_fastica result (keys 'mean', 'components'), got "
+                        f"{type(fit).__name__}")
 
     def codes(rows):
         rows = np.asarray(rows)
@@ -166,7 +197,11 @@ def vae_mean_codes(encoder, dataset, rows, *, batch_size: int = 2048, device="cp
     ``rows`` under a VAE's ``encode`` (``x -> (mu, logvar)``): (m, d) float64."""
     import torch
 
-    rows = _check_rows(rows, len(dataset))
+    rows = _check_rows(rows, len(_check_dataset(dataset)))
+    if not isinstance(encoder, torch.nn.Module) or not callable(getattr(encoder, "encode", None)):
+        raise TypeError(f"encoder must have encode(x) -> (mu, logvar) (a VAE), got {type(encoder).__name__}")
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    device = check_device(device)
     out = []
     with torch.no_grad():
         for s in range(0, rows.size, batch_size):

@@ -20,6 +20,20 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from validation import check_device, check_int, check_tensor
+
+
+def _check_module(value, name: str):
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    return value
+
+
+def _check_dataset(dataset):
+    if not hasattr(dataset, "images") or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset: needs len() and images(index), got {type(dataset).__name__}")
+    return dataset
+
 
 #: the optimizers of the VAE's parameters: Adam (Stühmer et al. 2020, Table 1) and Adagrad
 #: (Higgins et al. 2017, App. Table 1, "2D shapes (VAE): Adagrad, 1e-2")
@@ -77,6 +91,9 @@ class TrainConfig:
 def seeded_init(build, seed: int):
     """Call ``build()`` with torch's global RNG temporarily seeded (and then restored),
     so parameter initialisation is reproducible without global seeding."""
+    if not callable(build):
+        raise TypeError(f"build must be callable, got {type(build).__name__}")
+    seed = check_int(seed, "seed", low=0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build()
@@ -84,12 +101,15 @@ def seeded_init(build, seed: int):
 
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """Data order of ``epoch``: a permutation of range(n) determined by (seed, epoch)."""
+    seed, epoch = check_int(seed, "seed", low=0), check_int(epoch, "epoch", low=0)
+    n = check_int(n, "n", low=0)
     return np.random.default_rng([seed, 1, epoch]).permutation(n)
 
 
 def step_generator(seed: int, step: int, device="cpu") -> torch.Generator:
     """The torch generator of step ``step`` (seeded from (seed, step))."""
-    g = torch.Generator(device=device)
+    seed, step = check_int(seed, "seed", low=0), check_int(step, "step", low=0)
+    g = torch.Generator(device=check_device(device))
     g.manual_seed(int(np.random.SeedSequence([seed, 2, step]).generate_state(1, np.uint64)[0] >> 1))
     return g
 
@@ -98,7 +118,13 @@ def as_batch(images, device, dtype) -> torch.Tensor:
     """A batch as a tensor on ``device``: ``images`` is a numpy array (the CPU path, rendered or
     unpacked on the host) or already a tensor (a device-resident store,
     :class:`deep.data.DeviceStore`, gathered and unpacked where it lives)."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    device = check_device(device)
+    if not torch.is_tensor(images) and not isinstance(images, np.ndarray):
+        raise TypeError(f"images must be a numpy array or a torch.Tensor, got {type(images).__name__}")
     x = images if torch.is_tensor(images) else torch.from_numpy(images)
+    check_tensor(x, "images", floating=False, finite=True)
     return x.to(device, dtype)
 
 
@@ -124,6 +150,9 @@ def train_step(model, objective, optimizer, aux_optimizer, x: torch.Tensor,
 def parameter_groups(model, config: TrainConfig) -> list[dict]:
     """The VAE optimizer's parameter groups: the networks at ``lr``; the prior's own parameters (learned ISA
     exponents), if any, in a second group at ``prior_lr`` (default ``lr``)."""
+    _check_module(model, "model")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     prior = getattr(model, "prior", None)
     prior_ids = {id(p) for p in prior.parameters()} if prior is not None else set()
     rest = [p for p in model.parameters() if id(p) not in prior_ids]
@@ -148,6 +177,13 @@ def build_optimizer(groups: list[dict], config: TrainConfig) -> torch.optim.Opti
     independent ones. :class:`Trainer` and the ensemble both build theirs here."""
     if not isinstance(config, TrainConfig):
         raise TypeError("config must be a TrainConfig")
+    ok = isinstance(groups, (list, tuple)) and len(groups) > 0 and all(
+        isinstance(g, dict) and isinstance(g.get("params"), (list, tuple)) and len(g["params"]) > 0
+        and all(isinstance(t, torch.Tensor) and t.is_floating_point() for t in g["params"])
+        for g in groups)
+    if not ok:
+        raise TypeError("groups must be a non-empty list of dicts whose 'params' is a non-empty list "
+                        f"of floating-point tensors, got {type(groups).__name__}")
     if config.optimizer == "adagrad":
         return torch.optim.Adagrad(groups, lr=config.lr)
     return torch.optim.Adam(groups, lr=config.lr)
@@ -163,10 +199,13 @@ class Trainer:
     def __init__(self, model, objective, dataset, config: TrainConfig, device="cpu"):
         if not isinstance(config, TrainConfig):
             raise TypeError("config must be a TrainConfig")
+        _check_module(model, "model")
+        _check_module(objective, "objective")
+        _check_dataset(dataset)
         if config.batch_size > len(dataset):
             raise ValueError(f"batch_size {config.batch_size} exceeds the dataset size {len(dataset)}")
         self.model, self.objective, self.dataset, self.config = model, objective, dataset, config
-        self.device = torch.device(device)
+        self.device = check_device(device)
         self.optimizer = build_optimizer(parameter_groups(model, config), config)
         aux = list(objective.parameters())
         self.aux_optimizer = torch.optim.Adam(aux, lr=config.aux_lr, betas=(0.5, 0.9)) if aux else None

@@ -39,7 +39,14 @@ import numpy as np
 import torch
 
 from linear_models.uniqueness import NONLINEARITIES, sample_uniqueness_data
-from validation import check_choice, check_int, check_real, check_tensor
+from validation import check_choice, check_device, check_int, check_real, check_tensor
+
+#: the accepted noise level σ (σ² and 1/σ² stay normal float64 numbers) and the accepted σ²
+NOISE_RANGE = (1e-75, 1e75)
+SIGMA2_RANGE = (1e-150, 1e150)
+#: largest initial learning rate of train_uniqueness (the paper's is 0.1; full-batch gradient
+#: descent on σ²·(−ELBO) with a rate beyond 1 overshoots and overflows)
+LR0_MAX = 1.0
 
 __all__ = ["resolve_device", "UniquenessData", "make_data", "lr_schedule", "train_uniqueness",
            "train_uniqueness_newton", "gauss_hermite_2d", "point_neg_elbo", "point_grad_hess",
@@ -59,7 +66,7 @@ def resolve_device(device: str) -> torch.device:
     """``"auto"`` → cuda if available, else cpu; anything else is passed to torch.device."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    return check_device(device)
 
 
 @dataclass
@@ -76,7 +83,9 @@ class UniquenessData:
 def make_data(n_per_trial, nonlinearity: str, n_samples: int, rng: np.random.Generator,
               noise_std: float = 0.05) -> UniquenessData:
     """Sample one data set per trial (App. C); ``n_per_trial`` (T,) the schedule lengths n."""
-    n = np.asarray(n_per_trial, dtype=np.int64)
+    from deep.metrics.information import check_labels
+
+    n = check_labels(n_per_trial, "n_per_trial", 1)
     if n.ndim != 1 or n.size < 1 or np.any(n < 1):
         raise ValueError("n_per_trial must be a non-empty 1-D array of positive ints")
     xs, zs, Ws = zip(*(sample_uniqueness_data(n_samples, nonlinearity, rng, noise_std)
@@ -86,7 +95,14 @@ def make_data(n_per_trial, nonlinearity: str, n_samples: int, rng: np.random.Gen
 
 def lr_schedule(step: int, n, lr0: float = 0.1, n_phases: int = 5) -> np.ndarray:
     """Step-wise schedule of App. C: lr0·10^{−⌊step/n⌋} for step < n_phases·n, else 0."""
-    n = np.asarray(n)
+    from deep.metrics.information import check_labels
+
+    step = check_int(step, "step", low=0)
+    n = check_labels(n, "n", (0, 1))
+    if np.any(n < 1):
+        raise ValueError("n must hold positive schedule lengths")
+    lr0 = check_real(lr0, "lr0", low=0.0, closed="right")
+    n_phases = check_int(n_phases, "n_phases", low=1)
     phase = step // n
     return np.where(phase < n_phases, lr0 * 10.0 ** (-phase.astype(float)), 0.0)
 
@@ -147,7 +163,7 @@ def _check_training(data, amortized, generator, noise_std):
         raise TypeError(f"amortized must be a bool, got {type(amortized).__name__}")
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    check_real(noise_std, "noise_std", low=0.0, closed="neither")
+    check_real(noise_std, "noise_std", low=NOISE_RANGE[0], high=NOISE_RANGE[1])
 
 
 def train_uniqueness(data: UniquenessData, covariance: str, amortized: bool,
@@ -178,7 +194,7 @@ def train_uniqueness(data: UniquenessData, covariance: str, amortized: bool,
     if covariance not in ("diagonal", "full"):
         raise ValueError(f"covariance must be 'diagonal' or 'full', got {covariance!r}")
     _check_training(data, amortized, generator, noise_std)
-    lr0 = check_real(lr0, "lr0", low=0.0, closed="neither")
+    lr0 = check_real(lr0, "lr0", low=0.0, high=LR0_MAX, closed="right")
     eval_samples = check_int(eval_samples, "eval_samples", low=1)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
@@ -302,6 +318,16 @@ def gauss_hermite_2d(order: int, dtype=torch.float64, device="cpu"):
             torch.as_tensor(weights, dtype=dtype, device=device))
 
 
+def _broadcast(**batch_shapes):
+    """The leading (batch) shapes of the arguments must broadcast together; the error names them."""
+    try:
+        return torch.broadcast_shapes(*batch_shapes.values())
+    except RuntimeError:
+        text = ", ".join(f"{k} {tuple(v)}" for k, v in batch_shapes.items())
+        raise ValueError(f"{' and '.join(batch_shapes)} must have batch shapes that broadcast "
+                         f"together, got {text}") from None
+
+
 def point_neg_elbo(A, b, mu, L, x, nonlin, covariance: str, nodes, weights, sigma2: float):
     r"""Per-point negative ELBO (nats) of the App. C model, deterministic (quadrature).
 
@@ -326,7 +352,8 @@ def point_neg_elbo(A, b, mu, L, x, nonlin, covariance: str, nodes, weights, sigm
     check_choice(covariance, "covariance", ("diagonal", "full"))
     for name, t in (("A", A), ("b", b), ("mu", mu), ("L", L), ("x", x), ("nodes", nodes),
                     ("weights", weights)):
-        check_tensor(t, name)
+        check_tensor(t, name, finite=True, grad_exempt=True, min_size=1)
+    _broadcast(A=A.shape[:-2], b=b.shape[:-1], mu=mu.shape[:-1], L=L.shape[:-2], x=x.shape[:-1])
     if A.shape[-2:] != (2, 2) or L.shape[-2:] != (2, 2) or b.shape[-1:] != (2,) \
             or mu.shape[-1:] != (2,) or x.shape[-1:] != (2,):
         raise ValueError("A and L must end in (2, 2); b, mu and x in (2,) (the App. C model)")
@@ -335,7 +362,7 @@ def point_neg_elbo(A, b, mu, L, x, nonlin, covariance: str, nodes, weights, sigm
                          f"{tuple(nodes.shape)} and {tuple(weights.shape)}")
     if not callable(nonlin):
         raise TypeError(f"nonlin must be callable, got {type(nonlin).__name__}")
-    sigma2 = check_real(sigma2, "sigma2", low=0.0, closed="neither")
+    sigma2 = check_real(sigma2, "sigma2", low=SIGMA2_RANGE[0], high=SIGMA2_RANGE[1])
     if covariance == "diagonal":
         var = (L**2).sum(-1)  # diag(L Lᵀ), (…, 2)
         z = mu[..., None, :] + torch.sqrt(var)[..., None, :] * nodes  # (…, K, 2)
@@ -398,9 +425,17 @@ def point_grad_hess(u, x, o, nonlinearity: str, covariance: str, nodes, weights,
     -------
     grad (…, P) and, if ``hessian``, hess (…, P, P); the tests check both against autograd.
     """
-    n_expected = {"diagonal": 10, "full": 11}.get(covariance)
+    n_expected = {"diagonal": 10, "full": 11}.get(covariance) if isinstance(covariance, str) else None
     if n_expected is None:
         raise ValueError(f"covariance must be 'diagonal' or 'full', got {covariance!r}")
+    for name, t in (("u", u), ("x", x), ("nodes", nodes), ("weights", weights)):
+        check_tensor(t, name, finite=True, grad_exempt=True, min_size=1)
+    if o is not None:
+        check_tensor(o, "o", finite=True, grad_exempt=True)
+    if nodes.ndim != 2 or nodes.shape[1] != 2 or weights.shape != nodes.shape[:1]:
+        raise ValueError(f"nodes must have shape (K, 2) and weights (K,), got "
+                         f"{tuple(nodes.shape)} and {tuple(weights.shape)}")
+    sigma2 = check_real(sigma2, "sigma2", low=SIGMA2_RANGE[0], high=SIGMA2_RANGE[1])
     if u.shape[-1] != n_expected:
         raise ValueError(f"u must have {n_expected} entries per point for covariance="
                          f"{covariance!r}, got shape {tuple(u.shape)}")
@@ -549,17 +584,20 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     _check_training(data, amortized, generator, noise_std)
     if data.nonlinearity not in TORCH_NONLINEARITIES:
         raise ValueError(f"nonlinearity must be one of {tuple(NONLINEARITIES)}")
+    quad_order = check_int(quad_order, "quad_order", low=1)
+    warmup = check_int(warmup, "warmup", low=0)
     n = np.asarray(data.n, dtype=np.int64)
     if np.any(n < 0):
         raise ValueError("data.n must be non-negative iteration counts")
-    n_final = int(n.max()) + 40 if n_final is None else int(n_final)
+    n_final = int(n.max()) + 40 if n_final is None else check_int(n_final, "n_final", low=0)
     if n_final < n.max():
         raise ValueError(f"n_final must be >= max(data.n) = {n.max()}, got {n_final}")
     if hess_points is not None and (not isinstance(hess_points, (int, np.integer))
-                                    or hess_points < 1):
+                                    or isinstance(hess_points, (bool, np.bool_)) or hess_points < 1):
         raise ValueError(f"hess_points must be a positive int or None, got {hess_points!r}")
     if not (isinstance(tol, (int, float)) and tol >= 0):
         raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+    tol = check_real(tol, "tol", low=0.0)
     device = resolve_device(str(device)) if not isinstance(device, torch.device) else device
     dt = torch.float64
     T, N, _ = data.x.shape

@@ -45,7 +45,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import grad
 
-from validation import Real, as_float_array, check_int, positive_vector
+from validation import InstanceOf, Real, as_float_array, check_int, positive_vector
 
 NORMALISATIONS = ("eq13", "eq16")
 LOG2PI = float(np.log(2 * np.pi))
@@ -79,6 +79,19 @@ _BETA = Real(1e-300, 1e300)
 
 def _beta(beta) -> float:
     return _BETA.check(beta, "beta")
+
+
+def _rng(rng):
+    """``numpy.random.default_rng(rng)``, or TypeError naming ``rng`` (None, a seed or a Generator)."""
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got "
+                        f"{type(rng).__name__}") from None
+
+
+#: the accepted eigenvalue ratio of rotation_gap_per_point (products r·r stay in float64)
+RATIO_RANGE = (1e-150, 1e150)
 
 
 def _check_norm(normalisation):
@@ -193,10 +206,13 @@ def _kl_to_prior(means, cov, n, full=False):
 
 
 def _check_q(means, cov, n, K, full):
-    means = as_float_array(means, "means", 2)
+    full = InstanceOf((bool, np.bool_)).check(full, "full")
+    if n < 1:
+        raise ValueError("X must have at least one row")
+    means = as_float_array(means, "means", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
     if means.shape != (n, K):
-        raise ValueError(f"means must have shape {(n, K)}, got {means.shape}")
-    cov = as_float_array(cov, "cov", (1, 2))
+        raise ValueError(f"means must have shape {(n, K)} (rows of X, columns of W), got {means.shape}")
+    cov = as_float_array(cov, "cov", (1, 2), low=-ENTRY_BOUND, high=ENTRY_BOUND)
     if full:
         if cov.shape != (K, K):
             raise ValueError(f"cov must have shape {(K, K)} when full=True, got {cov.shape}")
@@ -331,14 +347,14 @@ def fit_ml(X, K: int, *, fix_psi=None, n_iter: int = 2000, tol: float = 1e-10, r
     role of the covariance. ``fix_psi`` (shape (L,)) keeps the noise variances fixed.
     The log-likelihood never decreases (EM); the trace records it per iteration.
     """
-    X = as_float_array(X, "X", 2)
+    X = as_float_array(X, "X", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
     n, L = X.shape
     K = check_int(K, "K", low=1)
     n_iter = check_int(n_iter, "n_iter", low=1)
     tol = Real(0.0).check(tol, "tol")
     if n < 1:
         raise ValueError("X must have at least one row")
-    rng = np.random.default_rng(rng)
+    rng = _rng(rng)
     S = X.T @ X / n
     psi = np.diag(S).copy() * 0.5 if fix_psi is None else positive_vector(fix_psi, "fix_psi", L)
     W = rng.normal(size=(L, K)) * np.sqrt(np.mean(np.diag(S)) / K)
@@ -360,6 +376,7 @@ def fit_ml(X, K: int, *, fix_psi=None, n_iter: int = 2000, tol: float = 1e-10, r
 
 def rotation(theta: float) -> np.ndarray:
     """The 2×2 rotation matrix R(θ) (counter-clockwise)."""
+    theta = Real().check(theta, "theta")
     c, s = np.cos(theta), np.sin(theta)
     return np.array([[c, -s], [s, c]])
 
@@ -378,7 +395,7 @@ def data_with_second_moment(S, n: int, rng=None) -> np.ndarray:
     L = S.shape[0]
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= L:
         raise ValueError(f"n must be an int > {L}, got {n!r}")
-    rng = np.random.default_rng(rng)
+    rng = _rng(rng)
     G = rng.normal(size=(n, L))
     G -= G.mean(0)
     evals, evecs = np.linalg.eigh(G.T @ G / n)
@@ -428,7 +445,7 @@ def rotation_gap_per_point(eig_ratio: float, theta: float) -> float:
     which depends on a/b only; at θ = π/4 it is :math:`\log\cosh(\tfrac12\log(a/b))`.
     Derived from :func:`meanfield_kl_per_point` (Hadamard gap) for this special case.
     """
-    r = Real(0.0, closed="neither").check(eig_ratio, "eig_ratio")
+    r = Real(*RATIO_RANGE).check(eig_ratio, "eig_ratio")
     theta = Real().check(theta, "theta")
     c2, s2 = np.cos(theta) ** 2, np.sin(theta) ** 2
     return float(0.5 * np.log((r * c2 + s2) * (r * s2 + c2) / r))
@@ -450,12 +467,14 @@ def rotation_setting(loglik: float, free_energy_45: float, n: int, noise_var: fl
     gap = loglik - free_energy_45
     if gap <= 0:
         raise ValueError("free_energy_45 must be below loglik")
-    if not np.isfinite(np.exp(gap / n)) or not np.isfinite(-2.0 * loglik / n):
-        raise ValueError("loglik: loglik - free_energy_45 per point overflows float64")
-    log_det = -2.0 * loglik / n - 2.0 * LOG2PI - 2.0
-    ratio = np.exp(2.0 * np.arccosh(np.exp(gap / n)))
-    lam1 = np.exp(0.5 * (log_det + np.log(ratio)))
-    lam2 = np.exp(0.5 * (log_det - np.log(ratio)))
+    # an overflow here is detected (inf) and reported by name below, not warned about
+    with np.errstate(over="ignore"):
+        if not np.isfinite(np.exp(gap / n)) or not np.isfinite(-2.0 * loglik / n):
+            raise ValueError("loglik: loglik - free_energy_45 per point overflows float64")
+        log_det = -2.0 * loglik / n - 2.0 * LOG2PI - 2.0
+        ratio = np.exp(2.0 * np.arccosh(np.exp(gap / n)))
+        lam1 = np.exp(0.5 * (log_det + np.log(ratio)))
+        lam2 = np.exp(0.5 * (log_det - np.log(ratio)))
     if not (np.isfinite(lam1) and lam2 > 0):
         raise ValueError("loglik: the eigenvalues it implies are outside the float64 range")
     if lam2 <= noise_var:

@@ -76,6 +76,9 @@ _NU = Real(0.1, 1e12)
 #: largest |entry| of W, X and the posterior (μ, s), and of z, μ, s in units of σ in the prior
 #: terms: squares and products stay below 1e308
 ENTRY_BOUND = 1e100
+#: β multiplies the KL (of order n·K nats, up to ~1e100 at the entry bounds above) in the
+#: objective the fit optimises: β in [1e-100, 1e100] keeps β·KL and its gradient in float64
+_BETA_FIT = Real(1e-100, 1e100)
 
 
 def _check_nu_scale(nu, scale):
@@ -96,20 +99,20 @@ def _relative_array(value, name: str, scale: float, positive: bool = False) -> n
     return arr
 
 
-def _check_model(W, psi, nu, scale):
-    W = _array(W, "W", 2)
+def _check_model(W, psi, nu, scale, name: str = "W"):
+    W = _array(W, name, 2)
     psi = _array(psi, "psi", 1)
     if psi.shape[0] != W.shape[0]:
-        raise ValueError(f"psi must have length {W.shape[0]} (rows of W), got {psi.shape[0]}")
+        raise ValueError(f"psi must have length {W.shape[0]} (rows of {name}), got {psi.shape[0]}")
     if np.any(psi <= 0):
         raise ValueError(f"psi must be > 0 elementwise (noise variances), got min {psi.min()}")
     return (W, psi) + _check_nu_scale(nu, scale)
 
 
-def _check_X(X, L):
+def _check_X(X, L, name: str = "W"):
     X = _array(X, "X", 2)
     if X.shape[1] != L:
-        raise ValueError(f"X must have {L} columns (rows of W), got shape {X.shape}")
+        raise ValueError(f"X must have {L} columns (rows of {name}), got shape {X.shape}")
     if X.shape[0] < 1:
         raise ValueError("X must have at least one row")
     return X
@@ -416,10 +419,10 @@ def fit_meanfield(X, W0, psi, beta=1.0, nu=3.5, scale=1.0, *, fit_W: bool = True
     -------
     ICAFit
     """
-    W0, psi, nu, scale = _check_model(W0, psi, nu, scale)
-    X = _check_X(X, W0.shape[0])
-    beta = _positive(beta, "beta")
-    tol = _positive(tol, "tol")
+    W0, psi, nu, scale = _check_model(W0, psi, nu, scale, "W0")
+    X = _check_X(X, W0.shape[0], "W0")
+    beta = _BETA_FIT.check(beta, "beta")
+    tol = Real(0.0, 1.0, closed="right").check(tol, "tol")      # a relative change: at most 1
     if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
     n, K = X.shape[0], W0.shape[1]
@@ -512,6 +515,7 @@ def log_likelihood(X, W, psi, nu=3.5, scale=1.0, *, n_samples: int = 4096, rng=N
         raise TypeError("rng must be a numpy.random.Generator")
     if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 2:
         raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
+    batch = check_int(batch, "batch", low=1)
     if W_ref is not None:
         W_ref = _array(W_ref, "W_ref", 2)
         if W_ref.shape != W.shape:
@@ -555,6 +559,7 @@ def pairwise_angles(W, min_norm: float = 0.0) -> np.ndarray:
     order over the kept columns.
     """
     W = _array(W, "W", 2)
+    min_norm = Real(0.0).check(min_norm, "min_norm")
     keep = np.linalg.norm(W, axis=0) > min_norm
     U = W[:, keep] / np.linalg.norm(W[:, keep], axis=0)
     G = np.abs(U.T @ U)

@@ -45,6 +45,7 @@ import numpy as np
 from scipy import optimize
 
 from theory.linear_vae import (
+    BETA_RANGE,
     LOG2PI,
     LinearVAEParams,
     check_beta,
@@ -56,8 +57,12 @@ from theory.linear_vae import (
     gradients,
     true_posterior,
 )
+from validation import as_float_array, check_int, check_real
 
 _DEGENERATE_RTOL = 1e-9
+#: largest standard deviation of solve_optimality's random starts: the objective holds
+#: exp(½ W^σ Σ_x W^σᵀ), which leaves float64 for encoder entries of a few tens
+INIT_SCALE_MAX = 10.0
 
 
 def _check_k(k, N: int) -> int:
@@ -69,11 +74,12 @@ def _check_k(k, N: int) -> int:
 
 
 def _check_betas(betas) -> np.ndarray:
-    b = np.atleast_1d(np.asarray(betas, dtype=np.float64))
-    if b.ndim != 1 or b.size == 0:
-        raise ValueError(f"betas must be a non-empty 1-d array, got shape {b.shape}")
+    b = np.atleast_1d(as_float_array(betas, "betas", (0, 1), min_size=1))
     if not np.all(np.isfinite(b)) or np.any(b <= 0):
         raise ValueError("betas must be finite and > 0")
+    if np.any(b < BETA_RANGE[0]) or np.any(b > BETA_RANGE[1]):
+        raise ValueError(f"betas must lie in [{BETA_RANGE[0]:g}, {BETA_RANGE[1]:g}] (as beta), got "
+                         f"{b.min():g} .. {b.max():g}")
     return b
 
 
@@ -229,6 +235,9 @@ def solve_optimality(Sigma_x, k, beta, rng: np.random.Generator, *, n_starts: in
         raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
     if not isinstance(n_starts, int) or n_starts < 1:
         raise ValueError(f"n_starts must be a positive int, got {n_starts!r}")
+    init_scale = check_real(init_scale, "init_scale", low=0.0, high=INIT_SCALE_MAX, closed="right")
+    gtol = check_real(gtol, "gtol", low=0.0)
+    maxiter = check_int(maxiter, "maxiter", low=1)
 
     def f(theta):
         p = _unpack(theta, N, k)

@@ -27,7 +27,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, stats
 
-from validation import as_float_array
+from validation import Real, as_float_array, check_int, check_real, check_rng
+
+#: largest |noise_std| and column norm of sample_uniqueness_data (the data stay in float64)
+VALUE_BOUND = 1e100
+#: degrees of freedom of BivariateStudentT: below 0.1 or above 1e12 its log-density leaves float64
+_DF = Real(0.1, 1e12)
 
 __all__ = ["rotation_angle", "rotation_matrix", "sample_uniqueness_data", "NONLINEARITIES",
            "to_gaussian", "from_gaussian", "mixing_transform", "mixing_jacobian_logdet",
@@ -48,6 +53,7 @@ NONLINEARITIES = {
 
 def rotation_matrix(theta) -> np.ndarray:
     """2×2 rotation by ``theta`` radians (counter-clockwise); shape (2, 2)."""
+    theta = check_real(theta, "theta")
     c, s = np.cos(theta), np.sin(theta)
     return np.array([[c, -s], [s, c]])
 
@@ -119,15 +125,16 @@ def sample_uniqueness_data(n_samples: int, nonlinearity: str, rng: np.random.Gen
     """
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity must be one of {tuple(NONLINEARITIES)}, got {nonlinearity!r}")
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an int >= 2, got {n_samples!r}")
-    if not noise_std > 0:
-        raise ValueError(f"noise_std must be positive, got {noise_std!r}")
+    n_samples = check_int(n_samples, "n_samples", low=2)
+    rng = check_rng(rng, "rng")
+    noise_std = check_real(noise_std, "noise_std", low=0.0, high=VALUE_BOUND, closed="right")
+    column_norms = as_float_array(column_norms, "column_norms", shape=(2,), low=0.0, high=VALUE_BOUND,
+                                  closed="right")
     W = rng.normal(size=(2, 2))
     if orthogonal:
         Q, Rq = np.linalg.qr(W)
         W = Q * np.sign(np.diag(Rq))
-    W = W / np.linalg.norm(W, axis=0) * np.asarray(column_norms, dtype=float)
+    W = W / np.linalg.norm(W, axis=0) * column_norms
     z = rng.normal(size=(n_samples, 2))
     x = NONLINEARITIES[nonlinearity](z @ W.T) + noise_std * rng.normal(size=(n_samples, 2))
     return x, z, W
@@ -136,11 +143,19 @@ def sample_uniqueness_data(n_samples: int, nonlinearity: str, rng: np.random.Gen
 # --------------------------------------------------------------------------- App. A
 
 
-def _check_dist(dist):
+def _check_dist(dist, name: str = "marginal"):
     for attr in ("cdf", "sf", "ppf", "isf", "logpdf", "median"):
         if not hasattr(dist, attr):
-            raise TypeError("marginal must be a frozen continuous scipy.stats distribution")
+            raise TypeError(f"{name} must be a frozen continuous scipy.stats distribution, got "
+                            f"{type(dist).__name__}")
     return dist
+
+
+def _finite_result(out: np.ndarray, name: str) -> np.ndarray:
+    """The Gaussian quantile of a tail probability that underflows is ±inf: name the input."""
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} lies too far in a tail: its Gaussian quantile leaves float64")
+    return out
 
 
 def to_gaussian(z, dist) -> np.ndarray:
@@ -149,21 +164,21 @@ def to_gaussian(z, dist) -> np.ndarray:
     Uses Φ⁻¹(F(z)) below the median and −Φ⁻¹(1 − F(z)) = −Φ⁻¹(S(z)) above it, so neither
     tail loses precision to 1 − F rounding (cf. scipy's gennorm._cdf).
     """
-    dist = _check_dist(dist)
-    z = np.asarray(z, dtype=np.float64)
+    dist = _check_dist(dist, "dist")
+    z = as_float_array(z, "z")
     lower = z <= dist.median()
-    return np.where(lower, stats.norm.ppf(dist.cdf(z)), -stats.norm.ppf(dist.sf(z)))
+    return _finite_result(np.where(lower, stats.norm.ppf(dist.cdf(z)), -stats.norm.ppf(dist.sf(z))), "z")
 
 
 def from_gaussian(n, dist) -> np.ndarray:
     """z = F⁻¹(Φ(n)) elementwise, the inverse of :func:`to_gaussian`."""
-    dist = _check_dist(dist)
-    n = np.asarray(n, dtype=np.float64)
-    return np.where(n <= 0, dist.ppf(stats.norm.cdf(n)), dist.isf(stats.norm.sf(n)))
+    dist = _check_dist(dist, "dist")
+    n = as_float_array(n, "n")
+    return _finite_result(np.where(n <= 0, dist.ppf(stats.norm.cdf(n)), dist.isf(stats.norm.sf(n))), "n")
 
 
 def _check_orthogonal(U, d: int) -> np.ndarray:
-    U = np.asarray(U, dtype=np.float64)
+    U = as_float_array(U, "U", low=-1.5, high=1.5)    # an orthogonal matrix has |entries| <= 1
     if U.shape != (d, d):
         raise ValueError(f"U must have shape ({d}, {d}), got {U.shape}")
     if not np.allclose(U.T @ U, np.eye(d), atol=1e-10):
@@ -184,11 +199,11 @@ def mixing_transform(z, U, marginal) -> np.ndarray:
     -------
     array of shape (n_samples, d), distributed as the prior when z is.
     """
-    z = np.asarray(z, dtype=np.float64)
-    if z.ndim != 2:
-        raise ValueError(f"z must have shape (n_samples, d), got {z.shape}")
+    z = as_float_array(z, "z", 2, min_size=1)
     U = _check_orthogonal(U, z.shape[1])
-    return from_gaussian(to_gaussian(z, marginal) @ U.T, marginal)
+    marginal = _check_dist(marginal)
+    n = to_gaussian(z, marginal) @ U.T
+    return _finite_result(from_gaussian(_finite_result(n, "z"), marginal), "z")
 
 
 def mixing_jacobian_logdet(z, U, marginal) -> np.ndarray:
@@ -197,14 +212,17 @@ def mixing_jacobian_logdet(z, U, marginal) -> np.ndarray:
     From J_r = diag(φ(n')/p(r)) · U · diag(p(z)/φ(n)) with n' = Un and ‖n'‖ = ‖n‖.
     Shape (n_samples,).
     """
-    z = np.asarray(z, dtype=np.float64)
+    z = as_float_array(z, "z", 2, min_size=1)
     r = mixing_transform(z, U, marginal)
     return marginal.logpdf(z).sum(-1) - marginal.logpdf(r).sum(-1)
 
 
 def numerical_jacobian(f, z, h: float = 1e-6) -> np.ndarray:
     """Central-difference Jacobian of f : (n, d) → (n, d); returns (n, d, d), J[b, i, j] = ∂f_i/∂z_j."""
-    z = np.asarray(z, dtype=np.float64)
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    z = as_float_array(z, "z", 2, min_size=1)
+    h = check_real(h, "h", low=0.0, closed="right")
     d = z.shape[1]
     cols = []
     for j in range(d):
@@ -224,11 +242,8 @@ class BivariateStudentT:
     """
 
     def __init__(self, df: float, rho: float):
-        if not df > 0:
-            raise ValueError(f"df must be positive, got {df!r}")
-        if not -1 < rho < 1:
-            raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
-        self.df, self.rho = float(df), float(rho)
+        self.df = _DF.check(df, "df")
+        self.rho = check_real(rho, "rho", low=-1.0, high=1.0, closed="neither")
 
     def _cond(self, z1):
         scale = np.sqrt((self.df + z1**2) * (1 - self.rho**2) / (self.df + 1))
@@ -239,6 +254,9 @@ class BivariateStudentT:
         return stats.multivariate_t(np.zeros(2), cov, df=self.df).rvs(n, random_state=rng)
 
     def logpdf(self, z) -> np.ndarray:
+        z = as_float_array(z, "z", (1, 2), low=-VALUE_BOUND, high=VALUE_BOUND)
+        if z.shape[-1] != 2:
+            raise ValueError(f"z must have shape (n, 2) or (2,), got {z.shape}")
         cov = np.array([[1.0, self.rho], [self.rho, 1.0]])
         return stats.multivariate_t(np.zeros(2), cov, df=self.df).logpdf(z)
 
@@ -265,8 +283,11 @@ def darmois_mixing_transform(z, U, prior: BivariateStudentT) -> np.ndarray:
 
     z : (n_samples, 2); U orthogonal (2, 2). Returns (n_samples, 2), distributed as the prior.
     """
-    z = np.asarray(z, dtype=np.float64)
-    if z.ndim != 2 or z.shape[1] != 2:
+    z = as_float_array(z, "z", 2)
+    if z.shape[1] != 2:
         raise ValueError(f"z must have shape (n_samples, 2), got {z.shape}")
     U = _check_orthogonal(U, 2)
-    return prior.from_gaussian(prior.to_gaussian(z) @ U.T)
+    if not isinstance(prior, BivariateStudentT):
+        raise TypeError(f"prior must be a BivariateStudentT, got {type(prior).__name__}")
+    n = _finite_result(prior.to_gaussian(z), "z")
+    return _finite_result(prior.from_gaussian(n @ U.T), "z")

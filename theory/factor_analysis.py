@@ -23,9 +23,29 @@ from functools import lru_cache
 import sympy as sp
 from sympy.stats import E, Normal
 
+from validation import check_int
+
+#: the largest sizes accepted (the derivation is exact algebra; its cost grows quickly)
+MAX_SIZE = 8
+
+
+def _check_sizes(L, K):
+    return check_int(L, "L", low=1, high=MAX_SIZE), check_int(K, "K", low=1, high=MAX_SIZE)
+
+
+def _check_column(value, name: str, length: int | None = None):
+    """A sympy column vector (an (n, 1) Matrix), optionally of a given length."""
+    if not isinstance(value, sp.MatrixBase) or value.shape[1] != 1 or value.shape[0] < 1:
+        raise TypeError(f"{name} must be a sympy column Matrix of shape (n, 1), got "
+                        f"{getattr(value, 'shape', type(value).__name__)}")
+    if length is not None and value.shape[0] != length:
+        raise ValueError(f"{name} must have {length} rows, got shape {value.shape}")
+    return value
+
 
 def symbols(L: int = 2, K: int = 2):
     """The symbols of one data point: x (L), W (L×K), ψ (L), q means m (K), variances s (K), M."""
+    L, K = _check_sizes(L, K)
     x = sp.Matrix(sp.symbols(f"x0:{L}", real=True))
     W = sp.Matrix(L, K, lambda i, j: sp.Symbol(f"W{i}{j}", real=True))
     psi = sp.Matrix(sp.symbols(f"psi0:{L}", positive=True))
@@ -37,14 +57,20 @@ def symbols(L: int = 2, K: int = 2):
 
 def log_lik_given_z(x, W, psi, z):
     r""":math:`\log\mathcal N(x; Wz, \Psi)` (eq 14), as a sympy expression in ``z``."""
+    x = _check_column(x, "x")
     L = x.shape[0]
+    z = _check_column(z, "z")
+    psi = _check_column(psi, "psi", L)
+    if not isinstance(W, sp.MatrixBase) or W.shape != (L, z.shape[0]):
+        raise TypeError(f"W must be a sympy Matrix of shape {(L, z.shape[0])}, got "
+                        f"{getattr(W, 'shape', type(W).__name__)}")
     r = x - W * z
     return -sp.Rational(1, 2) * (sum(r[i] ** 2 / psi[i] for i in range(L))
                                  + sum(sp.log(2 * sp.pi * psi[i]) for i in range(L)))
 
 
 def log_prior(z):
-    K = z.shape[0]
+    K = _check_column(z, "z").shape[0]
     return -sp.Rational(1, 2) * (sum(z[k] ** 2 for k in range(K)) + K * sp.log(2 * sp.pi))
 
 
@@ -63,6 +89,7 @@ def derive(L: int = 2, K: int = 2) -> dict[str, sp.Expr]:
     ``mean_as_printed`` the mean as printed in App. B.2, Σ̃⁻¹ M Wᵀ D⁻¹ x (an erratum)
     """
     x, W, psi, m, s, M = symbols(L, K)
+    L, K = x.shape[0], m.shape[0]
     zs = [Normal(f"z{k}", m[k], sp.sqrt(s[k])) for k in range(K)]
     z = sp.Matrix(zs)
     recon = sp.simplify(sp.expand(E(sp.expand(log_lik_given_z(x, W, psi, z)))))
@@ -97,6 +124,7 @@ def lambdified(L: int = 2, K: int = 2) -> dict:
     float or an ndarray.
     """
     x, W, psi, m, s, M = symbols(L, K)
+    L, K = x.shape[0], m.shape[0]
     args = [list(x), list(W), list(psi), list(m), list(s), M]
     out = {}
     for name, expr in derive(L, K).items():

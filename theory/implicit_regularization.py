@@ -49,7 +49,10 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from validation import as_float_array, check_real
+from validation import as_float_array, check_int, check_real
+
+#: the largest symbolic sizes accepted (exact algebra; its cost grows quickly with the size)
+MAX_SYMBOLIC_SIZE = 6
 
 __all__ = [
     "derive_hessian_chain_rule", "derive_optimal_covariance", "derive_taylor_grae_gap",
@@ -77,6 +80,8 @@ def derive_hessian_chain_rule(d: int = 2, D: int = 2) -> sp.Matrix:
     Returns the difference between sympy's Hessian of the composition and the right-hand
     side, a (d, d) matrix that simplifies to zero. Eq 6 is the special case ∇²g = 0.
     """
+    d = check_int(d, "d", low=1, high=MAX_SYMBOLIC_SIZE)
+    D = check_int(D, "D", low=1, high=MAX_SYMBOLIC_SIZE)
     z = sp.symbols(f"z0:{d}", real=True)
     y = sp.symbols(f"y0:{D}", real=True)  # the argument of ℓ
     g = [sp.Function(f"g{k}")(*z) for k in range(D)]
@@ -120,6 +125,7 @@ def derive_optimal_covariance(d: int = 2) -> dict[str, sp.Expr]:
     the Σ-terms of eq 10, −β/2·log|I − H/β| + βd/2 (simplifies to zero; the +βd/2 is the
     ``−d`` inside the KL of eq 8).
     """
+    d = check_int(d, "d", low=1, high=MAX_SYMBOLIC_SIZE)
     beta = sp.Symbol("beta", positive=True)
     H = _sym_matrix("h", d)
     S = _sym_matrix("s", d)
@@ -150,6 +156,7 @@ def derive_taylor_grae_gap(d: int = 2) -> dict[str, sp.Expr]:
     (The printed sec. 7 form puts d inside the log-determinant and is not checked here; see
     the module docstring.)
     """
+    d = check_int(d, "d", low=1, high=MAX_SYMBOLIC_SIZE)
     beta = sp.Symbol("beta", positive=True)
     H = _sym_matrix("h", d)
     S = _sym_matrix("s", d)
@@ -187,6 +194,8 @@ def derive_bernoulli_hessian() -> dict[str, sp.Expr]:
 J_BOUND = 1e50
 VALUE_BOUND = 1e100
 BETA_RANGE = (1e-50, 1e50)
+#: the range of σ in gaussian_hess_diag (−1/σ² stays a normal, non-zero float64)
+SIGMA_RANGE = (1e-150, 1e150)
 
 
 def _check_beta(beta) -> float:
@@ -250,12 +259,9 @@ def gaussian_hess_diag(D: int, sigma: float = 1.0) -> np.ndarray:
 
     Returns an ndarray of shape (D,).
     """
-    if not isinstance(D, (int, np.integer)) or D < 1:
-        raise ValueError(f"D must be a positive int, got {D!r}")
-    s = float(sigma)
-    if not np.isfinite(s) or s <= 0:
-        raise ValueError(f"sigma must be positive, got {sigma!r}")
-    return np.full(int(D), -1.0 / s**2)
+    D = check_int(D, "D", low=1)
+    s = check_real(sigma, "sigma", low=SIGMA_RANGE[0], high=SIGMA_RANGE[1])
+    return np.full(D, -1.0 / s**2)
 
 
 def bernoulli_hess_diag(x, probs) -> np.ndarray:

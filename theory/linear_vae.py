@@ -47,7 +47,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from validation import as_float_array
+from validation import as_float_array, check_int, check_real
 
 LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -135,6 +135,8 @@ def check_params(params: LinearVAEParams, N: int | None = None) -> LinearVAEPara
     """Validate the shapes of a :class:`LinearVAEParams` (against ``N`` if given)."""
     if not isinstance(params, LinearVAEParams):
         raise TypeError(f"params must be a LinearVAEParams, got {type(params).__name__}")
+    if N is not None:
+        N = check_int(N, "N", low=1)
     D = _array(params.D, "params.D", (N, None))
     n, k = D.shape
     if k > n:
@@ -157,10 +159,11 @@ def thesis_mixing(N: int = 128, k: int = 2, offdiag: float = 0.5) -> np.ndarray:
     r"""The thesis' mixing matrix :math:`A_{ij} = \tfrac12(1 + \delta_{ij})` (Sikka 2020, §Numerical
     Verification; N = 128, k = 2), generalised to :math:`A_{ij} = \delta_{ij}(1-m) + m`, m = ``offdiag``
     (so the diagonal is 1 and every other entry m). Returns shape (N, k)."""
-    if not isinstance(N, (int, np.integer)) or not isinstance(k, (int, np.integer)) or k < 1 or k > N:
+    N = check_int(N, "N", low=1)
+    k = check_int(k, "k", low=1)
+    if k > N:
         raise ValueError(f"k must satisfy 1 <= k <= N, got N={N!r}, k={k!r}")
-    if not np.isfinite(offdiag):
-        raise ValueError(f"offdiag must be finite, got {offdiag}")
+    offdiag = check_real(offdiag, "offdiag", low=-MAX_ENTRY, high=MAX_ENTRY)
     return np.eye(N, k) * (1.0 - offdiag) + offdiag
 
 
@@ -176,6 +179,11 @@ def encoder_moments(params: LinearVAEParams, Sigma_x):
     mean_var : ndarray of shape (k,)   E_x[σ_i²(x)]
     mean_mu2 : ndarray of shape (k, k) E_x[μ(x) μ(x)ᵀ]
     """
+    S = check_sigma_x(Sigma_x)
+    return _encoder_moments(check_params(params, S.shape[0]), S)
+
+
+def _encoder_moments(params: LinearVAEParams, Sigma_x):
     S = Sigma_x
     mean_var = np.exp(0.5 * np.einsum("in,nm,im->i", params.W_sigma, S, params.W_sigma) + params.b_sigma)
     mean_mu2 = params.W_mu @ S @ params.W_mu.T + np.outer(params.b_mu, params.b_mu)
@@ -207,7 +215,7 @@ def objective_terms(params: LinearVAEParams, Sigma_x) -> dict[str, float]:
 def _objective_terms(p: LinearVAEParams, S: np.ndarray) -> dict[str, float]:
     """:func:`objective_terms` without input checks (for solver inner loops)."""
     N, k = p.D.shape
-    mean_var, mean_mu2 = encoder_moments(p, S)
+    mean_var, mean_mu2 = _encoder_moments(p, S)
     R = p.D @ p.W_mu - np.eye(N)
     r = p.D @ p.b_mu + p.b_D
     dtd = np.einsum("ni,ni->i", p.D, p.D)
@@ -246,7 +254,7 @@ def gradients(params: LinearVAEParams, Sigma_x, beta) -> LinearVAEParams:
 def _gradients(p: LinearVAEParams, S: np.ndarray, beta: float) -> LinearVAEParams:
     """:func:`gradients` without input checks (for solver inner loops)."""
     N, k = p.D.shape
-    mean_var, _ = encoder_moments(p, S)
+    mean_var, _ = _encoder_moments(p, S)
     R = p.D @ p.W_mu - np.eye(N)
     r = p.D @ p.b_mu + p.b_D
     dtd = np.einsum("ni,ni->i", p.D, p.D)
@@ -333,7 +341,7 @@ def inference_error(params: LinearVAEParams, Sigma_x, F, E, *, printed: bool = F
     if E.shape != (k, k):
         raise ValueError(f"E must have shape {(k, k)}, got {E.shape}")
     Einv = np.linalg.inv(E)
-    mean_var, _ = encoder_moments(p, S)
+    mean_var, _ = _encoder_moments(p, S)
     diag = 1.0 / np.diag(E) if printed else np.diag(Einv)
     G = F - p.W_mu
     quad = np.trace(G.T @ Einv @ G @ S) + p.b_mu @ Einv @ p.b_mu
@@ -347,9 +355,19 @@ def gaussian_kl(mu_q, var_q, mu_p, cov_p) -> np.ndarray:
     mu_q, mu_p : (n, k); var_q : (n, k) or (k,); cov_p : (k, k). Returns shape (n,).
     Used by the tests as the per-data-point oracle for :func:`inference_error`.
     """
-    mu_q, mu_p = np.atleast_2d(mu_q), np.atleast_2d(mu_p)
-    var_q = np.broadcast_to(var_q, mu_q.shape)
+    mu_q = np.atleast_2d(as_float_array(mu_q, "mu_q", (1, 2), low=-MAX_ENTRY, high=MAX_ENTRY, min_size=1))
+    mu_p = np.atleast_2d(as_float_array(mu_p, "mu_p", (1, 2), low=-MAX_ENTRY, high=MAX_ENTRY, min_size=1))
     k = mu_q.shape[1]
+    if mu_p.shape[1] != k:
+        raise ValueError(f"mu_p must have {k} columns (those of mu_q), got shape {mu_p.shape}")
+    var_q = as_float_array(var_q, "var_q", (1, 2), low=0.0, high=MAX_ENTRY, closed="right")
+    try:
+        var_q = np.broadcast_to(var_q, mu_q.shape)
+    except ValueError:
+        raise ValueError(f"var_q must broadcast to mu_q's shape {mu_q.shape}, got {var_q.shape}") from None
+    cov_p = check_sigma_x(cov_p, "cov_p")
+    if cov_p.shape != (k, k):
+        raise ValueError(f"cov_p must have shape {(k, k)}, got {cov_p.shape}")
     P = np.linalg.inv(cov_p)
     d = mu_p - mu_q
     return 0.5 * (var_q @ np.diag(P) + np.einsum("ni,ij,nj->n", d, P, d) - k
@@ -357,6 +375,19 @@ def gaussian_kl(mu_q, var_q, mu_p, cov_p) -> np.ndarray:
 
 
 # =============================================================================== sympy derivations
+#: the largest sizes of the symbolic derivations (exact algebra; its cost grows quickly)
+MAX_SYMBOLIC_SIZE = 6
+_SYM_KEYS = ("W_mu", "W_sigma", "D", "b_mu", "b_sigma", "b_D", "S", "x", "beta", "N", "k")
+
+
+def _check_sym(sym):
+    """``sym`` as returned by :func:`symbolic_setup` (a dict with its keys), else TypeError."""
+    if not isinstance(sym, dict) or any(key not in sym for key in _SYM_KEYS):
+        raise TypeError(f"sym must be the dict returned by symbolic_setup (keys {_SYM_KEYS}), got "
+                        f"{type(sym).__name__}")
+    return sym
+
+
 def _sym():
     import sympy as sp
 
@@ -367,6 +398,8 @@ def symbolic_setup(N: int, k: int):
     """Symbols of the linear β-VAE at size (N, k): matrices W_mu, b_mu, W_sigma, b_sigma, D, b_D,
     a symmetric Σ (entries ``S_ij``), β and the data vector x. Returns a dict of sympy objects."""
     sp = _sym()
+    N = check_int(N, "N", low=1, high=MAX_SYMBOLIC_SIZE)
+    k = check_int(k, "k", low=1, high=MAX_SYMBOLIC_SIZE)
     if not (1 <= k <= N):
         raise ValueError(f"k must satisfy 1 <= k <= N, got N={N}, k={k}")
     Wm = sp.Matrix(k, N, lambda i, j: sp.Symbol(f"Wm_{i}{j}", real=True))
@@ -402,6 +435,13 @@ def gaussian_expectation(expr, x, S):
     e^{b + \frac12 w^\top S w}`. ``x`` : sympy (N, 1) Matrix, ``S`` : sympy (N, N) Matrix.
     """
     sp = _sym()
+    if not isinstance(x, sp.MatrixBase) or x.shape[1] != 1 or x.shape[0] < 1:
+        raise TypeError(f"x must be a sympy column Matrix (N, 1), got {getattr(x, 'shape', type(x).__name__)}")
+    if not isinstance(S, sp.MatrixBase) or S.shape != (x.shape[0],) * 2:
+        raise TypeError(f"S must be a sympy Matrix of shape {(x.shape[0],) * 2}, got "
+                        f"{getattr(S, 'shape', type(S).__name__)}")
+    if not isinstance(expr, sp.Expr):
+        raise TypeError(f"expr must be a sympy expression, got {type(expr).__name__}")
     mgf, s = lognormal_mgf()
     xs = list(x)
     out = sp.Integer(0)
@@ -489,7 +529,7 @@ def printed_eq34(sym):
     compared with :func:`derive_averaged_objective`.
     """
     sp = _sym()
-    N, k = sym["N"], sym["k"]
+    N, k = _check_sym(sym)["N"], sym["k"]
     Wm, Ws, bm, bs, D, bD, S = (sym[n] for n in ("W_mu", "W_sigma", "b_mu", "b_sigma", "D", "b_D", "S"))
     I = sp.eye(N)
     R = D * Wm - I
@@ -511,7 +551,7 @@ def printed_gradient_conditions(sym, *, eq40_as_printed: bool = False):
     ``eq40_as_printed=True`` uses eq 40's printed exponent ½[W^σΣ]_ab W^σ_ab + b^σ_a.
     """
     sp = _sym()
-    N, k = sym["N"], sym["k"]
+    N, k = _check_sym(sym)["N"], sym["k"]
     Wm, Ws, bm, bs, D, bD, S, beta = (sym[n] for n in
                                       ("W_mu", "W_sigma", "b_mu", "b_sigma", "D", "b_D", "S", "beta"))
     I = sp.eye(N)

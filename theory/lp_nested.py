@@ -128,7 +128,7 @@ def exponents(tree) -> np.ndarray:
 def with_exponents(tree, ps):
     """The same tree shape with the pre-order exponents replaced by ``ps`` (n_inner,)."""
     validate_tree(tree)
-    ps = list(np.asarray(ps, dtype=float).ravel())
+    ps = list(as_float_array(ps, "ps", (0, 1), low=0.0, closed="neither").ravel())
     if len(ps) != len(inner_nodes(tree)):
         raise ValueError(f"ps: need {len(inner_nodes(tree))} exponents, got {len(ps)}")
     it = iter(ps)
@@ -294,7 +294,7 @@ def _check_ranged_exponent(p, name):
 def _check_scale(scale):
     if isinstance(scale, bool) or not isinstance(scale, Real) or not math.isfinite(float(scale)) or scale <= 0:
         raise ValueError(f"scale: must be a finite real > 0, got {scale!r}")
-    return float(scale)
+    return check_real(scale, "scale", low=SCALE_RANGE[0], high=SCALE_RANGE[1])
 
 
 def log_radial_density(v, n: int, p0: float, scale: float = 1.0) -> np.ndarray:

@@ -58,7 +58,7 @@ import numpy as np
 __all__ = [
     "Constraint", "Real", "Integral", "Options", "Array", "Tensor", "InstanceOf", "Generator",
     "Optional", "validate_params", "to_numpy", "as_float_array", "check_real", "check_int",
-    "check_choice", "check_tensor", "check_rng", "positive_scalar", "positive_vector",
+    "check_choice", "check_tensor", "check_rng", "check_device", "positive_scalar", "positive_vector",
 ]
 
 _CLOSED = ("both", "left", "right", "neither")
@@ -295,8 +295,13 @@ class Tensor(Constraint):
 
 
 def check_tensor(value, name: str, *, ndim=None, floating: bool = True, finite: bool = False,
-                 min_size: int = 0, last_dim: int | None = None):
-    """Function form of :class:`Tensor`; ``last_dim`` fixes the length of the last axis."""
+                 min_size: int = 0, last_dim: int | None = None, grad_exempt: bool = False):
+    """Function form of :class:`Tensor`; ``last_dim`` fixes the length of the last axis.
+
+    ``grad_exempt``: skip the finiteness check for a tensor that requires grad. For the
+    building blocks a model's forward pass runs through (densities, networks): there a NaN
+    computed by a diverged model must reach the loss, where the trainers report it as
+    :class:`deep.train.NonFiniteLossError`; a tensor a user passes in (no grad) is checked."""
     if not _is_tensor(value):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     import torch
@@ -320,7 +325,8 @@ def check_tensor(value, name: str, *, ndim=None, floating: bool = True, finite: 
     # Inside torch.func transforms (vmap over the members of an ensemble, deep.ensemble) a
     # value check would be data-dependent control flow: there only the structure is checked,
     # and a non-finite member is caught by its non-finite loss.
-    if finite and not torch._C._functorch.is_functorch_wrapped_tensor(value):
+    if finite and not (grad_exempt and value.requires_grad) \
+            and not torch._C._functorch.is_functorch_wrapped_tensor(value):
         with torch.no_grad():
             if not bool(torch.isfinite(value).all()):
                 raise ValueError(f"{name} must be finite (found NaN or inf)")
@@ -360,6 +366,21 @@ def check_rng(value, name: str = "rng", *, allow_none: bool = False):
     return value
 
 
+def check_device(value, name: str = "device"):
+    """A torch device (a ``torch.device`` or a string such as ``"cpu"``, ``"cuda:0"``) as a
+    ``torch.device``; anything torch does not parse is a ValueError (TypeError for a wrong type)
+    naming ``name``."""
+    import torch
+
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be a torch.device or a device string such as 'cpu', got "
+                        f"{_show(value)}")
+    try:
+        return torch.device(value)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got {value!r}") from err
+
+
 class Optional(Constraint):
     """None, or a value satisfying ``inner``."""
 
@@ -373,6 +394,11 @@ class Optional(Constraint):
 def validate_params(constraints: dict):
     """Decorator: check (and convert) the named arguments of a function with ``constraints``
     (``{parameter name: Constraint}``) before the body runs; defaults are checked too."""
+
+    if not isinstance(constraints, dict) or not all(
+            isinstance(k, str) and isinstance(c, Constraint) for k, c in constraints.items()):
+        raise TypeError(f"constraints must be a dict {{parameter name: Constraint}}, got "
+                        f"{_show(constraints)}")
 
     def decorate(func):
         sig = inspect.signature(func)

@@ -45,6 +45,8 @@ import numbers
 
 import numpy as np
 
+from validation import as_float_array, check_real
+
 __all__ = ["PLACEMENT_DIAG", "PLACEMENT_OFFSET", "digit_templates", "paste", "digit_mixing_matrix",
            "mixed_digits", "placement_mixing", "placed_digit", "cell_bounds", "digit_split"]
 
@@ -68,7 +70,22 @@ def _positive(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
             or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    if not SCALE_RANGE[0] <= value <= SCALE_RANGE[1]:
+        # noise_std multiplies unit draws, pixels_per_unit divides cell offsets: both stay in float64
+        raise ValueError(f"{name} must lie in [{SCALE_RANGE[0]:g}, {SCALE_RANGE[1]:g}], got {value!r}")
     return float(value)
+
+
+#: the accepted range of noise_std and pixels_per_unit
+SCALE_RANGE = (1e-100, 1e100)
+#: largest |entry| of a mixing matrix (products with unit draws stay in float64)
+ENTRY_BOUND = 1e100
+
+
+def _labels(value, name: str, ndim) -> np.ndarray:
+    from deep.metrics.information import check_labels
+
+    return check_labels(value, name, ndim)
 
 
 def digit_templates(classes=(0, 1), upsample: int = 1) -> np.ndarray:
@@ -78,19 +95,22 @@ def digit_templates(classes=(0, 1), upsample: int = 1) -> np.ndarray:
     from sklearn.datasets import load_digits
 
     upsample = _int(upsample, "upsample")
-    cls = np.asarray(classes)
-    if cls.ndim != 1 or cls.size == 0 or not np.issubdtype(cls.dtype, np.integer) \
-            or cls.min() < 0 or cls.max() > 9:
+    cls = _labels(classes, "classes", 1)
+    if cls.size == 0 or cls.min() < 0 or cls.max() > 9:
         raise ValueError(f"classes must be a non-empty sequence of digit classes 0..9, got {classes!r}")
     d = load_digits()
     imgs = np.stack([d.images[np.flatnonzero(d.target == c)[0]] for c in cls]) / 16.0
     return np.kron(imgs, np.ones((1, upsample, upsample)))
 
 
-def _check_templates(templates, canvas) -> tuple[np.ndarray, int]:
-    t = np.asarray(templates, dtype=np.float64)
-    if t.ndim != 3 or t.shape[0] < 1 or t.shape[1] != t.shape[2] or not np.all(np.isfinite(t)):
-        raise ValueError(f"templates must be finite square images of shape (k, h, h), got {t.shape}")
+def _check_templates(templates, canvas, name: str = "templates") -> tuple[np.ndarray, int]:
+    t = as_float_array(templates, name, low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    if name == "template":
+        if t.ndim != 2:
+            raise ValueError(f"template must be a square image of shape (h, h), got {t.shape}")
+        t = t[None]
+    if t.ndim != 3 or t.shape[0] < 1 or t.shape[1] != t.shape[2] or t.shape[1] < 1:
+        raise ValueError(f"{name} must be finite square images of shape (k, h, h), got {t.shape}")
     canvas = _int(canvas, "canvas")
     if canvas < t.shape[1]:
         raise ValueError(f"canvas ({canvas} pixels) must be at least the digit size {t.shape[1]}")
@@ -100,8 +120,11 @@ def _check_templates(templates, canvas) -> tuple[np.ndarray, int]:
 def paste(template, canvas: int, offset) -> np.ndarray:
     """A blank ``canvas`` × ``canvas`` image with ``template`` (h, h) pasted with its top-left
     corner at ``offset`` = (row, column). Returns shape (canvas, canvas)."""
-    t, canvas = _check_templates(np.asarray(template)[None], canvas)
-    r, c = (int(v) for v in offset)
+    t, canvas = _check_templates(template, canvas, "template")
+    off = _labels(offset, "offset", 1)
+    if off.shape != (2,):
+        raise ValueError(f"offset must be a (row, column) pair, got shape {off.shape}")
+    r, c = (int(v) for v in off)
     h = t.shape[1]
     if not (0 <= r <= canvas - h and 0 <= c <= canvas - h):
         raise ValueError(f"offset {tuple(offset)} puts the digit off the {canvas}×{canvas} canvas")
@@ -120,8 +143,8 @@ def digit_mixing_matrix(templates, canvas: int, mixing=None) -> np.ndarray:
     D = np.stack([paste(t[j], canvas, (o, o)).ravel() for j in range(k)], axis=1)
     if mixing is None:
         return D
-    M = np.asarray(mixing, dtype=np.float64)
-    if M.shape != (k, k) or not np.all(np.isfinite(M)):
+    M = as_float_array(mixing, "mixing", low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    if M.shape != (k, k):
         raise ValueError(f"mixing must be a finite ({k}, {k}) matrix (one row and column per "
                          f"template), got shape {M.shape}")
     return D @ M
@@ -145,13 +168,15 @@ def mixed_digits(templates, n: int, rng: np.random.Generator, *, canvas: int, mi
 def placement_mixing(diag: float = PLACEMENT_DIAG, offset: float = PLACEMENT_OFFSET) -> np.ndarray:
     r""":math:`A_{ij} = \text{diag}\,\delta_{ij} + \text{offset}` for N = k = 2 (Sikka 2020, Fig 5:
     2 and 0.73). Returns shape (2, 2)."""
+    diag = check_real(diag, "diag", low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    offset = check_real(offset, "offset", low=-ENTRY_BOUND, high=ENTRY_BOUND)
     return diag * np.eye(2) + offset
 
 
 def _check_placement(template, canvas, A, pixels_per_unit):
-    t, canvas = _check_templates(np.asarray(template)[None], canvas)
-    A = np.asarray(A, dtype=np.float64)
-    if A.shape != (2, 2) or not np.all(np.isfinite(A)):
+    t, canvas = _check_templates(template, canvas, "template")
+    A = as_float_array(A, "A", low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    if A.shape != (2, 2):
         raise ValueError(f"A must be a finite (2, 2) mixing matrix (N = k = 2), got shape {A.shape}")
     return t[0], canvas, A, _positive(pixels_per_unit, "pixels_per_unit")
 
@@ -189,7 +214,7 @@ def cell_bounds(cell, *, canvas: int, digit: int, pixels_per_unit: float = 1.0):
     if canvas < digit:
         raise ValueError(f"canvas ({canvas} pixels) must be at least the digit size {digit}")
     u = _positive(pixels_per_unit, "pixels_per_unit")
-    j = np.asarray(cell)
+    j = _labels(cell, "cell", 2)
     if j.ndim != 2 or j.shape[1] != 2 or np.any(j < 0) or np.any(j > canvas - digit):
         raise ValueError(f"cell must be offsets of shape (n, 2) in [0, {canvas - digit}]")
     c = (canvas - digit) / 2

@@ -254,11 +254,10 @@ class DSprites:
 
     def images(self, index) -> np.ndarray:
         """Images of grid indices: (n,) -> float32 (n, 1, 64, 64)."""
-        idx = np.atleast_1d(np.asarray(index))
+        f = self.factors_of(index)  # validates index by name
         if self._packed is not None:
-            self.factors_of(idx)  # validates
-            return self._from_cache(idx.astype(np.int64))
-        return self.render(self.factors_of(idx))
+            return self._from_cache(self.index_of(f))
+        return self.render(f)
 
     def __getitem__(self, i):
         import torch
@@ -351,7 +350,9 @@ def render_full(factors_full: np.ndarray, binary: bool = True) -> np.ndarray:
 
 def render_packed(dataset: DSprites, chunk: int = 16384, progress: bool = False) -> np.ndarray:
     """Every binary image of ``dataset``, bit-packed: uint8 (len, 512)."""
-    if not isinstance(chunk, (int, np.integer)) or chunk < 1:
+    if not isinstance(dataset, DSprites):
+        raise TypeError(f"dataset must be a DSprites, got {type(dataset).__name__}")
+    if not isinstance(chunk, (int, np.integer)) or isinstance(chunk, (bool, np.bool_)) or chunk < 1:
         raise ValueError(f"chunk must be a positive int, got {chunk!r}")
     n = len(dataset)
     out = np.empty((n, IMAGE_SIZE * IMAGE_SIZE // 8), dtype=np.uint8)

@@ -43,7 +43,11 @@ class GroundTruthData(Protocol):
 
 def check_factor_sizes(factor_sizes) -> tuple[int, ...]:
     """Validate and return ``factor_sizes`` as a tuple of positive ints."""
-    sizes = tuple(factor_sizes)
+    try:
+        sizes = tuple(factor_sizes)
+    except TypeError:
+        raise TypeError(f"factor_sizes must be a non-empty sequence of positive ints, got "
+                        f"{type(factor_sizes).__name__}") from None
     if not sizes or any(not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 1
                         for s in sizes):
         raise ValueError(f"factor_sizes must be a non-empty sequence of positive ints, got {factor_sizes!r}")
@@ -58,6 +62,7 @@ def check_factors(factors, factor_sizes, name: str = "factors") -> np.ndarray:
     """
     from deep.metrics.information import check_labels
 
+    factor_sizes = check_factor_sizes(factor_sizes)
     arr = check_labels(factors, name, (1, 2))
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -94,7 +99,7 @@ def factors_of(index, factor_sizes) -> np.ndarray:
 
 def sample_uniform_factors(n: int, factor_sizes, rng: np.random.Generator) -> np.ndarray:
     """n factor vectors drawn uniformly from the grid; (n, K) int64."""
-    if not isinstance(n, (int, np.integer)) or n < 0:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator")

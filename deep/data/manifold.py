@@ -13,6 +13,8 @@ __all__ = ["random_decoder", "manifold_data"]
 
 import numpy as np
 
+from validation import as_float_array, check_real, check_rng
+
 
 def random_decoder(k: int, D: int, rng: np.random.Generator, hidden: int = 32):
     """Weights (W1 (hidden, k), b1 (hidden,), W2 (D, hidden)) of g*(s) = W2 elu(W1 s + b1), with
@@ -25,6 +27,23 @@ def random_decoder(k: int, D: int, rng: np.random.Generator, hidden: int = 32):
     W1 = rng.normal(size=(hidden, k)) / np.sqrt(k)
     b1 = rng.normal(size=hidden) * 0.5
     W2 = rng.normal(size=(D, hidden)) / np.sqrt(hidden)
+    return W1, b1, W2
+
+
+#: the largest noise scale and |weight| accepted (the samples stay in float64)
+NOISE_MAX = 1e100
+
+
+def _check_weights(weights):
+    """(W1 (hidden, k), b1 (hidden,), W2 (D, hidden)) as returned by :func:`random_decoder`."""
+    if not isinstance(weights, (tuple, list)) or len(weights) != 3:
+        raise TypeError(f"weights must be the triple (W1, b1, W2) of random_decoder, got "
+                        f"{type(weights).__name__}")
+    W1, b1, W2 = (as_float_array(w, f"weights[{i}]", ndim, low=-NOISE_MAX, high=NOISE_MAX)
+                  for i, (w, ndim) in enumerate(zip(weights, (2, 1, 2))))
+    if b1.shape != W1.shape[:1] or W2.shape[1] != W1.shape[0]:
+        raise ValueError(f"weights: W1 {W1.shape}, b1 {b1.shape} and W2 {W2.shape} do not fit "
+                         "(hidden, k), (hidden,), (D, hidden)")
     return W1, b1, W2
 
 
@@ -41,6 +60,9 @@ def manifold_data(n: int, weights, rng: np.random.Generator, noise: float = 0.1)
         raise ValueError(f"n must be a positive int, got {n!r}")
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
         raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    noise = check_real(noise, "noise", low=0.0, high=NOISE_MAX)
+    rng = check_rng(rng, "rng")
+    weights = _check_weights(weights)
     s = rng.normal(size=(n, weights[0].shape[1]))
     x = decode(weights, s)
     return x + noise * rng.normal(size=x.shape)

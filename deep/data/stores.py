@@ -20,6 +20,21 @@ __all__ = ["unpack_bits", "DeviceStore", "Subset"]
 import numpy as np
 import torch
 
+from validation import as_float_array, check_device, check_int
+
+
+def _labels(index, name: str, ndim=(0, 1)) -> np.ndarray:
+    """Integer indices checked by name (the rule of :func:`deep.metrics.information.check_labels`)."""
+    from deep.metrics.information import check_labels
+
+    return check_labels(index, name, ndim)
+
+
+def _check_dataset(dataset):
+    if not hasattr(dataset, "images") or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset: needs len() and images(index), got {type(dataset).__name__}")
+    return dataset
+
 #: bit ``i`` of a packed byte holds pixel ``7 - i`` of its group of eight (np.packbits order)
 _SHIFTS = torch.arange(7, -1, -1, dtype=torch.uint8)
 
@@ -32,6 +47,9 @@ def unpack_bits(packed: torch.Tensor, image_size: int = 64, method: str = "auto"
         4x faster there than the torch ops on one thread) or "auto" (numpy on the CPU, else torch)
     returns : float32 tensor of shape (n, 1, image_size, image_size) with values 0 / 1
     """
+    image_size = check_int(image_size, "image_size", low=1)
+    if not torch.is_tensor(packed):
+        raise TypeError(f"packed must be a uint8 torch.Tensor, got {type(packed).__name__}")
     if packed.dtype != torch.uint8 or packed.ndim != 2 or packed.shape[1] * 8 != image_size ** 2:
         raise ValueError(f"packed must be uint8 of shape (n, {image_size ** 2 // 8}), got "
                          f"{packed.dtype} {tuple(packed.shape)}")
@@ -59,9 +77,8 @@ class DeviceStore:
     """
 
     def __init__(self, dataset, device="cpu"):
-        if not hasattr(dataset, "images") or not hasattr(dataset, "__len__"):
-            raise TypeError("dataset: needs len() and images(index)")
-        self.dataset, self.device = dataset, torch.device(device)
+        _check_dataset(dataset)
+        self.dataset, self.device = dataset, check_device(device)
         self.n = len(dataset)
         if hasattr(dataset, "packed_images") and getattr(dataset, "binary", True):
             self.packed = True
@@ -85,8 +102,8 @@ class DeviceStore:
 
     def images(self, index) -> torch.Tensor:
         """Images of indices (n,) (numpy or tensor) -> float32 tensor (n, 1, H, W) on the device."""
-        idx = torch.as_tensor(np.asarray(index) if not torch.is_tensor(index) else index)
-        if idx.dtype.is_floating_point or idx.dtype == torch.bool:
+        idx = torch.as_tensor(_labels(index, "index") if not torch.is_tensor(index) else index)
+        if idx.dtype.is_floating_point or idx.dtype == torch.bool or idx.dtype.is_complex:
             raise TypeError("index: must be integer")
         # checked where the indices are (host indices: no device synchronisation)
         if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.n):
@@ -108,7 +125,11 @@ class Subset:
     ``images(i)`` is ``dataset.images(indices[i])`` (numpy or tensor, as the base returns)."""
 
     def __init__(self, dataset, indices):
-        idx = np.asarray(indices)
+        _check_dataset(dataset)
+        try:
+            idx = np.asarray(indices)
+        except ValueError:                  # ragged nesting
+            idx = np.asarray(None)
         if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
             raise TypeError("indices: must be a 1-d integer array")
         if idx.size == 0 or idx.min() < 0 or idx.max() >= len(dataset):
@@ -119,7 +140,9 @@ class Subset:
         return int(self.indices.size)
 
     def images(self, index):
-        i = np.asarray(index.cpu() if torch.is_tensor(index) else index)
+        i = _labels(index.cpu() if torch.is_tensor(index) else index, "index")
+        if i.size and (i.min() < 0 or i.max() >= len(self)):
+            raise ValueError(f"index: out of range [0, {len(self)})")
         return self.dataset.images(self.indices[i])
 
 
@@ -131,7 +154,8 @@ class ArrayImages:
     def __init__(self, x, side: int):
         if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
             raise ValueError(f"side must be a positive int, got {side!r}")
-        arr = np.asarray(x, dtype=np.float32)
+        f32 = float(np.finfo(np.float32).max)               # images are held as float32
+        arr = as_float_array(x, "x", low=-f32, high=f32).astype(np.float32)
         if arr.ndim not in (2, 3) or arr.shape[0] < 1 or arr[0].size != side * side:
             raise ValueError(f"x must have shape (n, {side * side}) or (n, {side}, {side}), got {arr.shape}")
         if not np.all(np.isfinite(arr)):
@@ -143,7 +167,7 @@ class ArrayImages:
         return self._x.shape[0]
 
     def images(self, index) -> np.ndarray:
-        i = np.asarray(index.cpu() if torch.is_tensor(index) else index)
+        i = _labels(index.cpu() if torch.is_tensor(index) else index, "index")
         if i.size and (i.min() < 0 or i.max() >= len(self)):
             raise ValueError(f"index: out of range [0, {len(self)})")
         return self._x[i]

@@ -16,9 +16,12 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from deep.metrics.information import check_codes_factors
+from deep.metrics.information import check_codes_factors, check_labels
 from validation import as_float_array
-from validation import check_real, check_rng
+from validation import check_int, check_real, check_rng
+
+#: largest |feature| of the classifiers (their standard deviation, a sum of squares, stays in float64)
+FEATURE_BOUND = 1e100
 
 __all__ = ["beta_vae_pairs", "zdiff_from_pairs", "beta_vae_zdiff", "fit_softmax_classifier",
            "fit_softmax_adagrad", "predict_softmax", "beta_vae_accuracy", "beta_vae_score",
@@ -33,8 +36,8 @@ def _groups(f: np.ndarray, k: int) -> tuple[np.ndarray, list[np.ndarray]]:
     return vals, np.split(order, starts[1:])
 
 
-def _check_common(n_train, n_test, batch_size, factor_indices, n_factors):
-    for name, v in (("n_train", n_train), ("n_test", n_test), ("batch_size", batch_size)):
+def _check_common(n_train, n_test, batch_size, factor_indices, n_factors, first: str = "n_train"):
+    for name, v in ((first, n_train), ("n_test", n_test), ("batch_size", batch_size)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     idx = tuple(range(n_factors)) if factor_indices is None else tuple(factor_indices)
@@ -94,13 +97,18 @@ def zdiff_from_pairs(codes, a: np.ndarray, b: np.ndarray, chunk: int = 256) -> n
     representations too large to hold for every image (raw pixels); it is called on ``chunk``
     training points' rows at a time. Returns (n_points, d) float64.
     """
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape or a.ndim != 2:
+    a, b = check_labels(a, "a", 2), check_labels(b, "b", 2)
+    if a.shape != b.shape:
         raise ValueError(f"a and b must be (n_points, L) arrays of one shape, got {a.shape} and "
                          f"{b.shape}")
     if not isinstance(chunk, (int, np.integer)) or isinstance(chunk, bool) or chunk < 1:
         raise ValueError(f"chunk must be a positive int, got {chunk!r}")
-    rep = codes if callable(codes) else (lambda rows, c=np.asarray(codes, np.float64): c[rows])
+    if not callable(codes):
+        c = as_float_array(codes, "codes", 2, min_size=1)
+        for name, rows in (("a", a), ("b", b)):
+            if rows.size and (rows.min() < 0 or rows.max() >= c.shape[0]):
+                raise ValueError(f"{name} must hold row indices of codes in [0, {c.shape[0]})")
+    rep = codes if callable(codes) else (lambda rows, c=c: c[rows])
     out = None
     for s in range(0, a.shape[0], chunk):
         ca = np.asarray(rep(a[s:s + chunk].ravel()), dtype=np.float64)
@@ -134,6 +142,18 @@ def _with_bias(x: np.ndarray) -> np.ndarray:
     return np.hstack([x, np.ones((x.shape[0], 1))])
 
 
+def _check_xy(x, y, n_classes):
+    """Features (n, d), labels (n,) in [0, n_classes), n_classes >= 1, checked by name."""
+    n_classes = check_int(n_classes, "n_classes", low=1)
+    x = as_float_array(x, "x", 2, low=-FEATURE_BOUND, high=FEATURE_BOUND)
+    y = check_labels(y, "y", 1)
+    if x.shape[0] < 1 or y.shape != x.shape[:1]:
+        raise ValueError(f"x (n, d) and y (n,) must hold the same n >= 1 points, got {x.shape} and {y.shape}")
+    if y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"y must hold class labels in [0, {n_classes}) (n_classes), got {y.min()} .. {y.max()}")
+    return x, y, n_classes
+
+
 def fit_softmax_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-6,
                            maxiter: int = 2000, standardize: bool = True) -> dict:
     """Linear softmax classifier trained on negative log-likelihood (Higgins App. A.4) plus
@@ -143,6 +163,9 @@ def fit_softmax_classifier(x: np.ndarray, y: np.ndarray, n_classes: int, l2: flo
     ``standardize=False, l2=1/(C n)`` is scikit-learn's multinomial ``LogisticRegression(C)``
     objective divided by n, the classifier of disentanglement_lib's β-VAE score.
     Returns the model (a dict for :func:`predict_softmax`)."""
+    x, y, n_classes = _check_xy(x, y, n_classes)
+    l2 = check_real(l2, "l2", low=0.0, high=FEATURE_BOUND)
+    maxiter = check_int(maxiter, "maxiter", low=1)
     mean, std = (x.mean(0), x.std(0)) if standardize else (np.zeros(x.shape[1]), np.ones(x.shape[1]))
     std = np.where(std == 0, 1.0, std)
     xs = _with_bias((x - mean) / std)
@@ -190,7 +213,10 @@ def fit_softmax_adagrad(x, y, n_classes: int, *, seeds, lr: float = 1e-2, batch_
     ``converged``.
     """
     # features within ±1e100: their standard deviation (squares) stays in float64
-    x, y = as_float_array(x, "x", low=-1e100, high=1e100), np.asarray(y)
+    x, y = as_float_array(x, "x", low=-1e100, high=1e100), check_labels(y, "y", (1, 2))
+    n_classes = check_int(n_classes, "n_classes", low=1)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"y must hold class labels in [0, {n_classes}) (n_classes), got {y.min()} .. {y.max()}")
     single = x.ndim == 2
     if single:
         x, y, seeds = x[None], y[None], [seeds]
@@ -254,6 +280,11 @@ def fit_softmax_adagrad(x, y, n_classes: int, *, seeds, lr: float = 1e-2, batch_
 def predict_softmax(model: dict, x: np.ndarray) -> np.ndarray:
     """Class predictions of a model from :func:`fit_softmax_classifier` /
     :func:`fit_softmax_adagrad`."""
+    if not isinstance(model, dict) or any(k not in model for k in ("w", "mean", "std")):
+        raise TypeError(f"model must be a classifier dict (keys 'w', 'mean', 'std'), got {type(model).__name__}")
+    x = as_float_array(x, "x", 2, low=-FEATURE_BOUND, high=FEATURE_BOUND)
+    if x.shape[1] != model["w"].shape[0] - 1:
+        raise ValueError(f"x must have {model['w'].shape[0] - 1} features (the model's), got shape {x.shape}")
     return np.argmax(_with_bias((x - model["mean"]) / model["std"]) @ model["w"], axis=1)
 
 
@@ -271,7 +302,12 @@ def beta_vae_accuracy(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarr
     Returns ``train_accuracy`` and ``eval_accuracy``."""
     if classifier not in CLASSIFIERS:
         raise ValueError(f"classifier must be one of {CLASSIFIERS}, got {classifier!r}")
+    for name, pair in (("train", train), ("test", test)):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"{name} must be a pair (z_diff, y), got {type(pair).__name__}")
     (x_tr, y_tr), (x_te, y_te) = train, test
+    n_classes = check_int(n_classes, "n_classes", low=1)
+    x_te, y_te, _ = _check_xy(x_te, y_te, n_classes)
     if classifier == "adagrad":
         if not isinstance(rng, np.random.Generator):
             raise TypeError("rng must be a numpy.random.Generator for the adagrad classifier")
@@ -386,7 +422,7 @@ def higgins_protocol(scores) -> dict:
 
     Returns ``kept`` (sorted, descending), their ``mean`` and ``std`` (population, ddof 0: the
     paper does not say which; its "±" is read as this spread) and ``n``."""
-    s = np.sort(as_float_array(scores, "scores").ravel())[::-1]
+    s = np.sort(as_float_array(scores, "scores", low=0.0, high=1.0).ravel())[::-1]   # accuracies
     if s.size < 2:
         raise ValueError(f"scores must hold at least 2 finite values, got {s.size}")
     kept = s[: s.size - s.size // 2]
@@ -399,7 +435,7 @@ def factor_vae_votes(codes, factors, n_votes: int, batch_size: int, rng: np.rand
     vote fix one factor's value, take ``batch_size`` rows with it, divide the codes by their
     global standard deviation, and vote for the (active) dimension of least variance."""
     c, f = check_codes_factors(codes, factors)
-    idx = _check_common(n_votes, 1, batch_size, factor_indices, f.shape[1])
+    idx = _check_common(n_votes, 1, batch_size, factor_indices, f.shape[1], "n_votes")
     scale = c.std(0) if scale is None else scale
     active = np.ones(c.shape[1], bool) if active is None else active
     groups = {k: _groups(f, k) for k in idx}

@@ -38,7 +38,7 @@ import itertools
 import numpy as np
 from scipy import integrate, special, stats
 
-from validation import as_float_array, positive_scalar
+from validation import as_float_array, check_real, positive_scalar
 from theory import linear_vae as T
 
 __all__ = ["GH_NODES", "signed_permutations", "apply_signed_permutation", "gaussian_posterior",
@@ -49,11 +49,15 @@ __all__ = ["GH_NODES", "signed_permutations", "apply_signed_permutation", "gauss
 #: (analytic) with a width ≥ the noise scale 1, so 64 nodes are exact to float64 for the posterior
 #: widths met here (tested against a 2-D grid quadrature)
 GH_NODES = 64
+#: largest |entry| of means, variances, data and mixing matrices (squares stay in float64)
+ENTRY_BOUND = 1e100
+#: the accepted noise_std of gaussian_posterior (A / σ and x / σ stay in float64)
+NOISE_RANGE = (1e-100, 1e100)
 
 
 def _mu_var(mu, var, k=None):
-    mu = as_float_array(mu, "mu", 2)
-    var = as_float_array(var, "var", 2)
+    mu = as_float_array(mu, "mu", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    var = as_float_array(var, "var", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
     if var.shape != mu.shape:
         raise ValueError(f"var must have the shape of mu {mu.shape}, got {var.shape}")
     if np.any(var <= 0):
@@ -76,6 +80,10 @@ def signed_permutations(k: int) -> list[np.ndarray]:
 
 def apply_signed_permutation(Q, mu, var):
     """q(z|x) under z → Qz: means Q μ, variances |Q| σ² (a diagonal Gaussian stays diagonal)."""
+    mu, var = _mu_var(mu, var)
+    Q = as_float_array(Q, "Q", 2)
+    if Q.shape != (mu.shape[1],) * 2:
+        raise ValueError(f"Q must have shape {(mu.shape[1],) * 2} (columns of mu), got {Q.shape}")
     return mu @ Q.T, var @ np.abs(Q).T
 
 
@@ -87,10 +95,10 @@ def gaussian_posterior(x, A, noise_std: float = 1.0):
     x : (n, N), A : (N, k). Returns means (n, k) and the covariance E (k, k).
     """
     A = T.check_mixing(A, "A")
-    x = as_float_array(x, "x", 2)
+    x = as_float_array(x, "x", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
     if x.shape[1] != A.shape[0]:
         raise ValueError(f"x must have {A.shape[0]} columns (the rows of A), got shape {x.shape}")
-    sigma = positive_scalar(noise_std, "noise_std")
+    sigma = check_real(noise_std, "noise_std", low=NOISE_RANGE[0], high=NOISE_RANGE[1])
     F, E = T.true_posterior(A / sigma)
     return (x / sigma) @ F.T, E
 
@@ -98,6 +106,10 @@ def gaussian_posterior(x, A, noise_std: float = 1.0):
 def gaussian_kl_per_point(mu, var, post_mean, post_cov) -> np.ndarray:
     """KL(N(μ, diag σ²) ‖ N(m, E)) per point (n,), :func:`theory.linear_vae.gaussian_kl`."""
     mu, var = _mu_var(mu, var)
+    post_mean = as_float_array(post_mean, "post_mean", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    if post_mean.shape != mu.shape:
+        raise ValueError(f"post_mean must have the shape of mu {mu.shape}, got {post_mean.shape}")
+    post_cov = T.check_sigma_x(post_cov, "post_cov")
     return T.gaussian_kl(mu, var, post_mean, post_cov)
 
 
@@ -105,7 +117,14 @@ def gaussian_kl_per_point(mu, var, post_mean, post_cov) -> np.ndarray:
 def log_ndtr_diff(a, b) -> np.ndarray:
     """log(Φ(b) − Φ(a)) for a < b, elementwise, without cancellation: on the upper tail
     (a > 0) it uses Φ(b) − Φ(a) = Φ(−a) − Φ(−b)."""
-    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    a = as_float_array(a, "a", finite=False)          # ±inf allowed, NaN not
+    b = as_float_array(b, "b", finite=False)
+    try:
+        a, b = np.broadcast_arrays(a, b)
+    except ValueError:
+        raise ValueError(f"a and b must broadcast together, got shapes {a.shape} and {b.shape}") from None
+    if np.any(a > b):
+        raise ValueError("a must not exceed b elementwise (log(Φ(b) − Φ(a)) needs a <= b)")
     flip = a > 0
     lo = np.where(flip, -b, a)                   # log(Φ(hi') − Φ(lo')) with hi' > lo', hi' ≤ |.|
     hi = np.where(flip, -a, b)
@@ -119,8 +138,8 @@ def placement_log_evidence(lo, hi, A) -> np.ndarray:
     hi (n, 2) (±inf allowed). Computed as ∫_{lo1}^{hi1} N(p1; 0, C11) P(p2 ∈ [lo2, hi2) | p1) dp1
     by adaptive quadrature (scipy ``quad``, relative accuracy 1e-12)."""
     lo, hi = _bounds(lo, hi)
-    A = np.asarray(A, float)
-    if A.shape != (2, 2) or not np.all(np.isfinite(A)):
+    A = as_float_array(A, "A", low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    if A.shape != (2, 2):
         raise ValueError(f"A must be a finite (2, 2) matrix, got shape {A.shape}")
     C = A @ A.T + np.eye(2)
     s1 = np.sqrt(C[0, 0])
@@ -133,14 +152,27 @@ def placement_log_evidence(lo, hi, A) -> np.ndarray:
             def f(t):      # t = p1 / s1
                 m = b * s1 * t
                 return stats.norm.pdf(t) * np.exp(log_ndtr_diff((l[1] - m) / sc, (h[1] - m) / sc))
-            val, _ = integrate.quad(f, l[0] / s1, h[0] / s1, epsabs=0, epsrel=1e-12, limit=200)
+            val, _ = integrate.quad(f, _clip_t(l[0] / s1), _clip_t(h[0] / s1), epsabs=0, epsrel=1e-12,
+                                    limit=200)
             cache[(l, h)] = np.log(val)
         out[i] = cache[(l, h)]
     return out
 
 
+#: |t| beyond which the standard normal density's mass is below float64 (Φ(−40) ≈ 4e-350)
+T_CLIP = 40.0
+
+
+def _clip_t(t: float) -> float:
+    """A finite integration bound far in the tail, clipped to ±T_CLIP: adaptive quadrature over
+    [−1e5, 0] misses the mass near 0 (it returned −inf, and NaN at −1e308); infinite bounds are
+    left to quad's own transformation."""
+    return t if not np.isfinite(t) else float(np.clip(t, -T_CLIP, T_CLIP))
+
+
 def _bounds(lo, hi):
-    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    lo = as_float_array(lo, "lo", finite=False)          # ±inf allowed, NaN not
+    hi = as_float_array(hi, "hi", finite=False)
     if lo.ndim != 2 or lo.shape[1] != 2 or hi.shape != lo.shape or np.any(np.isnan(lo)) \
             or np.any(np.isnan(hi)) or np.any(hi <= lo):
         raise ValueError("lo, hi must be (n, 2) cell bounds with lo < hi (±inf allowed)")
@@ -154,7 +186,7 @@ def placement_kl(mu, var, lo, hi, A, *, log_evidence=None) -> np.ndarray:
     precomputed :func:`placement_log_evidence` values. Returns shape (n,)."""
     mu, var = _mu_var(mu, var, 2)
     lo, hi = _bounds(lo, hi)
-    A = np.asarray(A, float)
+    A = as_float_array(A, "A", low=-ENTRY_BOUND, high=ENTRY_BOUND)
     if A.shape != (2, 2):
         raise ValueError(f"A must have shape (2, 2), got {A.shape}")
     if len(lo) != len(mu):
@@ -178,6 +210,8 @@ def aligned_tie(kl_fn, mu, var):
     """min over signed permutations Q of mean_x KL(q_Q(z|x) ‖ p(s|x)), with ``kl_fn(mu, var)``
     the per-point KL of an aligned q. Returns (TIE, the minimising Q (k, k), the TIE of every Q
     in :func:`signed_permutations` order)."""
+    if not callable(kl_fn):
+        raise TypeError(f"kl_fn must be callable, kl_fn(mu, var) -> (n,), got {type(kl_fn).__name__}")
     mu, var = _mu_var(mu, var)
     Qs = signed_permutations(mu.shape[1])
     vals = np.array([float(np.mean(kl_fn(*apply_signed_permutation(Q, mu, var)))) for Q in Qs])
@@ -191,8 +225,8 @@ def aligned_abs_correlation(codes, targets) -> np.ndarray:
 
     codes : (n, k), targets : (n, k). Returns shape (k,) in target order (NaN-free: a constant
     column has correlation 0)."""
-    c = as_float_array(codes, "codes", 2)
-    t = as_float_array(targets, "targets", 2)
+    c = as_float_array(codes, "codes", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
+    t = as_float_array(targets, "targets", 2, low=-ENTRY_BOUND, high=ENTRY_BOUND)
     if c.shape != t.shape:
         raise ValueError(f"codes and targets must have the same shape, got {c.shape}, {t.shape}")
     k = c.shape[1]

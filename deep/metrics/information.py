@@ -42,14 +42,21 @@ def check_labels(a, name: str, ndim: int | tuple = 1) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+#: largest |code| of the metrics (differences and squares of codes stay in float64)
+CODE_BOUND = 1e100
+
+
 def check_codes_factors(codes, factors, *, discrete_factors: bool = True):
     """Validate ``codes`` (n, d) float and ``factors`` (n, K) discrete; return them as arrays."""
-    c = as_float_array(codes, "codes")
+    c = as_float_array(codes, "codes", low=-CODE_BOUND, high=CODE_BOUND)
     if c.ndim != 2 or c.shape[0] < 2 or c.shape[1] < 1:
         raise ValueError(f"codes must have shape (n, d) with n >= 2, got {c.shape}")
     if discrete_factors:
-        if factors is not None and np.asarray(to_numpy(factors)).dtype.kind == "f" \
-                and not np.all(np.isfinite(to_numpy(factors))):
+        try:
+            raw = to_numpy(factors) if factors is not None else None
+        except (TypeError, ValueError):   # ragged nesting: check_labels names it below
+            raw = None
+        if raw is not None and raw.dtype.kind == "f" and not np.all(np.isfinite(raw)):
             raise TypeError("factors must be discrete (integer-valued), found NaN or inf")
         f = check_labels(factors, "factors", 2)
     else:

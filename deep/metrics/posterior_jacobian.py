@@ -14,12 +14,38 @@ import math
 
 import torch
 
-from deep.regularizers import decoder_jacobian
+from deep.regularizers import _check_beta, decoder_jacobian
+from validation import check_int, check_tensor
+
+
+def _check_square(G, name: str):
+    """A finite real floating batch of square matrices (..., d, d)."""
+    check_tensor(G, name, finite=True)
+    if G.ndim < 2 or G.shape[-1] != G.shape[-2] or G.shape[-1] < 1:
+        raise ValueError(f"{name} must be a batch of square matrices (..., d, d), got {tuple(G.shape)}")
+    return G
+
+
+def _check_mask(mask, d: int):
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        raise TypeError(f"mask must be a bool torch.Tensor (block_mask), got "
+                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if tuple(mask.shape) != (d, d):
+        raise ValueError(f"mask must have shape {(d, d)}, got {tuple(mask.shape)}")
+    return mask
+
+
+def _check_model(model):
+    if not isinstance(model, torch.nn.Module) or not all(
+            hasattr(model, a) for a in ("posterior_covariance", "flat_decoder", "obs_sigma")):
+        raise TypeError(f"model must be a VAE (deep.models.VAE), got {type(model).__name__}")
+    return model
 
 
 def block_mask(d: int, block: int, device=None) -> torch.Tensor:
     """Boolean (d, d) mask of the diagonal blocks of size ``block`` (ValueError if it does not
     divide d)."""
+    d = check_int(d, "d", low=1)
     if isinstance(block, bool) or not isinstance(block, int) or block < 1 or d % block:
         raise ValueError(f"block must be a positive int dividing d = {d}, got {block!r}")
     return torch.block_diag(*[torch.ones(block, block, dtype=torch.bool)] * (d // block)).to(device)
@@ -28,12 +54,17 @@ def block_mask(d: int, block: int, device=None) -> torch.Tensor:
 def eq11_relative_error(precision: torch.Tensor, M: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     r"""‖mask ⊙ (Σ⁻¹ − M)‖_F / ‖mask ⊙ M‖_F per example, (B,): eq 11 compared within the block
     pattern the posterior can express (off the blocks Σ⁻¹ is zero by construction)."""
-    m = mask.to(precision.dtype)
+    _check_square(precision, "precision")
+    _check_square(M, "M")
+    if M.shape != precision.shape:
+        raise ValueError(f"M must have the shape of precision {tuple(precision.shape)}, got {tuple(M.shape)}")
+    m = _check_mask(mask, M.shape[-1]).to(precision.dtype)
     return torch.linalg.matrix_norm((precision - M) * m) / torch.linalg.matrix_norm(M * m)
 
 
 def off_block_energy(G: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     r"""Fraction of ‖G‖_F² off the diagonal blocks, ‖(1 − mask) ⊙ G‖_F² / ‖G‖_F², (B,)."""
+    _check_mask(mask, _check_square(G, "G").shape[-1])
     return (G * ~mask).pow(2).sum((-1, -2)) / G.pow(2).sum((-1, -2))
 
 
@@ -41,6 +72,7 @@ def column_coherence(G: torch.Tensor) -> torch.Tensor:
     r"""Mean squared cosine between distinct Jacobian columns from the Gram matrix G = JᵀJ,
     mean_{i<j} G_ij² / (G_ii G_jj), (B,): 0 for orthogonal columns (sec. 5.1; the same quantity
     as :func:`deep.regularizers.orthogonality_penalty`)."""
+    _check_square(G, "G")
     n = torch.diagonal(G, dim1=-2, dim2=-1)
     C2 = G.pow(2) / (n[..., :, None] * n[..., None, :])
     d = G.shape[-1]
@@ -52,6 +84,9 @@ def column_coherence(G: torch.Tensor) -> torch.Tensor:
 def model_geometry(model, x: torch.Tensor, beta: float) -> dict:
     """Σ, Σ⁻¹, μ, J and M = I + JᵀJ/(βσ²) of a trained Gaussian-observation VAE at the points
     ``x`` (B, 1, H, W); computed in the model's dtype (use float64 for comparisons)."""
+    _check_model(model)
+    check_tensor(x, "x", finite=True, min_size=1)
+    beta = _check_beta(beta)
     mu, Sigma = model.posterior_covariance(x)
     J = decoder_jacobian(model.flat_decoder(), mu)                           # (B, D, d)
     G = J.transpose(1, 2) @ J
@@ -72,7 +107,11 @@ def objective_values(model, x: torch.Tensor, beta: float, n_samples: int,
     """
     from deep.models import posteriors as post
 
+    n_samples = check_int(n_samples, "n_samples", low=2)      # its standard error needs two draws
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     geo = model_geometry(model, x, beta)
+    beta = _check_beta(beta)
     mu, Sigma, G = geo["mu"], geo["Sigma"], geo["G"]
     _, C = model.encode_cholesky(x)
     kl = post.kl_block_std_normal(mu, C)

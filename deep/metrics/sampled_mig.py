@@ -48,9 +48,9 @@ def log_mixture_density(z, mu, logvar, chunk_samples: int = 64, chunk_points: in
     """
     chunk_samples = check_int(chunk_samples, "chunk_samples", low=1)
     chunk_points = check_int(chunk_points, "chunk_points", low=1)
-    check_tensor(z, "z", ndim=2)
-    check_tensor(mu, "mu", ndim=2, min_size=1)
-    check_tensor(logvar, "logvar", ndim=2)
+    check_tensor(z, "z", ndim=2, finite=True)
+    check_tensor(mu, "mu", ndim=2, min_size=1, finite=True)
+    check_tensor(logvar, "logvar", ndim=2, finite=True)
     if mu.shape[1] != z.shape[1] or logvar.shape != mu.shape:
         raise ValueError(f"mu and logvar must have shape (N, {z.shape[1]}) (d of z), got "
                          f"{tuple(mu.shape)} and {tuple(logvar.shape)}")

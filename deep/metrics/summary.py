@@ -31,6 +31,14 @@ from deep.metrics.information import mig_histogram
 from deep.metrics.sampled_mig import mig_sampled
 from deep.metrics.wrappers import encode_dataset
 from deep.models import distributions as dist
+from validation import as_float_array, check_int, check_real, check_tensor
+
+
+def _check_vae(model):
+    if not isinstance(model, torch.nn.Module) or not all(
+            hasattr(model, a) for a in ("encode", "decode", "log_likelihood", "prior")):
+        raise TypeError(f"model must be a VAE (deep.models.VAE), got {type(model).__name__}")
+    return model
 
 #: Burda et al. 2016, sec. 5.2: a unit is active when Cov_x(E_q[u|x]) > 10^-2
 ACTIVE_UNIT_THRESHOLD = 1e-2
@@ -38,12 +46,18 @@ ACTIVE_UNIT_THRESHOLD = 1e-2
 
 def active_units(mu: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
     """Number of latents whose posterior mean varies over the data: mu (n, d) -> int."""
-    return int((np.var(np.asarray(mu, dtype=np.float64), axis=0) > threshold).sum())
+    mu = as_float_array(mu, "mu", 2, low=-1e100, high=1e100, min_size=1)
+    threshold = check_real(threshold, "threshold", low=0.0)
+    return int((np.var(mu, axis=0) > threshold).sum())
 
 
 @torch.no_grad()
 def heldout_terms(model, x: torch.Tensor, generator: torch.Generator) -> dict:
     """E_q log p(x|z), KL and (normal prior) KL per dimension on the images ``x`` (B, 1, H, W)."""
+    _check_vae(model)
+    check_tensor(x, "x", finite=True, min_size=1)
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     mu, logvar = model.encode(x)
     eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     z = mu + torch.exp(0.5 * logvar) * eps
@@ -83,8 +97,14 @@ def evaluate_vae(model, dataset, heldout, *, seed: int = 0, n_train: int = 5000,
                     ("higgins_n_train", higgins_n_train), ("higgins_n_test", higgins_n_test)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
-    held = np.asarray(heldout, dtype=np.int64)
+    from deep.metrics.information import check_labels
+
+    _check_vae(model)
+    seed = check_int(seed, "seed", low=0)
     mu, logvar, factors = encode_dataset(model, dataset)
+    held = check_labels(heldout, "heldout", 1)
+    if held.size == 0 or held.min() < 0 or held.max() >= len(dataset):
+        raise ValueError(f"heldout must be non-empty indices in [0, {len(dataset)})")
     rng = np.random.default_rng([seed, 3])
     p = next(model.parameters())
     gen = torch.Generator(device=p.device)

@@ -8,7 +8,7 @@ import numpy as np
 
 from deep.metrics.information import mig_histogram
 from deep.metrics.sampled_mig import mig_sampled
-from validation import check_choice
+from validation import check_choice, check_device, check_int
 
 MIG_ESTIMATORS = ("histogram", "sampled")
 
@@ -45,9 +45,20 @@ def encode_dataset(model, dataset, indices=None, batch_size: int = 1024, device=
     """
     import torch
 
-    idx = np.arange(len(dataset)) if indices is None else np.asarray(indices)
+    from deep.metrics.information import check_labels
+
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "encode"):
+        raise TypeError(f"model must be a VAE (an nn.Module with encode), got {type(model).__name__}")
+    if not all(hasattr(dataset, a) for a in ("__len__", "images", "factors_of")):
+        raise TypeError(f"dataset must be a ground-truth dataset (len, images, factors_of), got "
+                        f"{type(dataset).__name__}")
+    idx = np.arange(len(dataset)) if indices is None else check_labels(indices, "indices", 1)
+    if idx.size == 0 or idx.min() < 0 or idx.max() >= len(dataset):
+        raise ValueError(f"indices must be non-empty and lie in [0, {len(dataset)})")
+    batch_size = check_int(batch_size, "batch_size", low=1)
     if device is None:
         device = next(model.parameters()).device
+    device = check_device(device)
     dtype = next(model.parameters()).dtype
     mus, lvs = [], []
     was_training = model.training

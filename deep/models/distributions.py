@@ -15,6 +15,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from validation import check_int, check_real, check_tensor
+
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -24,7 +26,21 @@ def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
     .. math:: \\log \\mathcal N(z;\\mu,\\sigma^2) = -\\tfrac12\\left(\\log 2\\pi + \\log\\sigma^2
               + (z-\\mu)^2 e^{-\\log\\sigma^2}\\right)
     """
+    _finite(z=z, mu=mu, logvar=logvar)
     return -0.5 * (LOG_2PI + logvar + (z - mu) ** 2 * torch.exp(-logvar))
+
+
+def _finite(**tensors):
+    """Each argument a finite real floating tensor (checked by name; the value check is skipped
+    inside torch.func transforms, see :func:`validation.check_tensor`)."""
+    for name, t in tensors.items():
+        check_tensor(t, name, finite=True, grad_exempt=True)
+    try:
+        torch.broadcast_shapes(*(t.shape for t in tensors.values()))
+    except RuntimeError:
+        shapes = ", ".join(f"{k} {tuple(t.shape)}" for k, t in tensors.items())
+        raise ValueError(f"{' and '.join(tensors)} must have shapes that broadcast together, got "
+                         f"{shapes}") from None
 
 
 def kl_diag_gaussian_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -34,12 +50,15 @@ def kl_diag_gaussian_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch
 
     (Kingma & Welling 2014, App. B; the KL term of Higgins et al. 2017, eq. 4).
     """
+    _finite(mu=mu, logvar=logvar)
     return 0.5 * (mu ** 2 + torch.exp(logvar) - logvar - 1.0)
 
 
 def sample_diag_gaussian(mu: torch.Tensor, logvar: torch.Tensor,
                          generator: torch.Generator | None = None) -> torch.Tensor:
     """Reparameterised sample ``mu + exp(logvar/2) * eps``, eps ~ N(0, I) from ``generator``."""
+    _finite(mu=mu, logvar=logvar)
+    _check_generator(generator)
     eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * logvar) * eps
 
@@ -58,7 +77,19 @@ def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
     decomposes into a dozen ops, 3x slower). ``softplus``'s linear cut-over is moved from 20 to
     50 (both finite in float32), where log(1 + e^-ℓ) < 2e-22 is below float64 resolution.
     """
+    _finite(logits=logits, x=x)
+    if logits.ndim < 1:
+        raise ValueError(f"logits must be a batch (B, ...), got shape {tuple(logits.shape)}")
     return (x * logits - F.softplus(logits, threshold=_SOFTPLUS_LINEAR)).flatten(1).sum(1)
+
+
+#: the accepted observation noise σ (σ² and 1/σ² stay normal float64 numbers)
+SIGMA_RANGE = (1e-150, 1e150)
+
+
+def _check_generator(generator):
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
 
 
 #: above this logit softplus(ℓ) is taken as ℓ (error log1p(exp(-50)) ≈ 2e-22)
@@ -67,6 +98,10 @@ _SOFTPLUS_LINEAR = 50.0
 
 def gaussian_log_likelihood(mean: torch.Tensor, x: torch.Tensor, sigma: float) -> torch.Tensor:
     """sum over pixels of log N(x; mean, sigma^2); (B, ...) -> (B,)."""
+    sigma = check_real(sigma, "sigma", low=SIGMA_RANGE[0], high=SIGMA_RANGE[1])
+    _finite(mean=mean, x=x)
+    if mean.ndim < 1:
+        raise ValueError(f"mean must be a batch (B, ...), got shape {tuple(mean.shape)}")
     logvar = torch.full_like(mean, 2 * math.log(sigma))
     return gaussian_log_density(x, mean, logvar).flatten(1).sum(1)
 

@@ -25,8 +25,22 @@ from __future__ import annotations
 __all__ = ["MLPEncoder", "MLPDecoder", "FCEncoder", "FCDecoder", "TanhMLPEncoder", "TanhMLPDecoder",
            "ConvEncoder", "ConvDecoder", "Discriminator", "ACTIVATIONS"]
 
+import math
+
 import torch
 from torch import nn
+
+from validation import check_tensor
+
+
+def _check_input(x, name: str, features: int, ndim=2):
+    """A finite real floating batch whose rows hold ``features`` numbers: (B, features) for a
+    decoder (``ndim`` 2) or, for an encoder, images (B, 1, H, W) with H·W = features (or any
+    (B, ...) that ``nn.Flatten`` turns into (B, features))."""
+    check_tensor(x, name, ndim=ndim, finite=True, grad_exempt=True)
+    if x.shape[0] < 1 or math.prod(x.shape[1:]) != features:
+        raise ValueError(f"{name} must be a batch of {features} numbers per row, got shape {tuple(x.shape)}")
+    return x
 
 
 def _check_pos(name, v):
@@ -44,9 +58,10 @@ class MLPEncoder(nn.Module):
         self.net = nn.Sequential(
             nn.Flatten(), nn.Linear(image_size * image_size, hidden), nn.ReLU(),
             nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim))
+        self.n_in = image_size * image_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.net(_check_input(x, "x", self.n_in, (2, 3, 4)))
 
 
 class MLPDecoder(nn.Module):
@@ -60,9 +75,10 @@ class MLPDecoder(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(latent_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
             nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, image_size * image_size))
+        self.latent_dim = latent_dim
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z).view(z.shape[0], 1, self.image_size, self.image_size)
+        return self.net(_check_input(z, "z", self.latent_dim)).view(z.shape[0], 1, self.image_size, self.image_size)
 
 
 def _check_widths(widths) -> tuple[int, ...]:
@@ -101,9 +117,10 @@ class FCEncoder(nn.Module):
             width = w
         mods.append(nn.Linear(width, head))
         self.net = nn.Sequential(*mods)
+        self.n_in = image_size * image_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.net(_check_input(x, "x", self.n_in, (2, 3, 4)))
 
 
 class FCDecoder(nn.Module):
@@ -124,9 +141,10 @@ class FCDecoder(nn.Module):
             width = w
         mods.append(nn.Linear(width, image_size * image_size))
         self.net = nn.Sequential(*mods)
+        self.latent_dim = latent_dim
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z).view(z.shape[0], 1, self.image_size, self.image_size)
+        return self.net(_check_input(z, "z", self.latent_dim)).view(z.shape[0], 1, self.image_size, self.image_size)
 
 
 class TanhMLPEncoder(FCEncoder):
@@ -161,7 +179,7 @@ class ConvEncoder(nn.Module):
             nn.Flatten(), nn.Linear(64 * 4 * 4, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.net(_check_input(x, "x", 64 * 64, 4))
 
 
 class ConvDecoder(nn.Module):
@@ -179,9 +197,10 @@ class ConvDecoder(nn.Module):
             nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(64, 32, 4, 2, 1),
             nn.ReLU(), nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(),
             nn.ConvTranspose2d(32, 1, 4, 2, 1))
+        self.latent_dim = latent_dim
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(self.fc(z).view(z.shape[0], 64, 4, 4))
+        return self.net(self.fc(_check_input(z, "z", self.latent_dim)).view(z.shape[0], 64, 4, 4))
 
 
 class Discriminator(nn.Module):
@@ -202,6 +221,7 @@ class Discriminator(nn.Module):
             width = hidden
         mods.append(nn.Linear(width, 2))
         self.net = nn.Sequential(*mods)
+        self.latent_dim = latent_dim
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+        return self.net(_check_input(z, "z", self.latent_dim))

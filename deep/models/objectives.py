@@ -81,9 +81,26 @@ def check_batch(x, min_rows: int = 1) -> torch.Tensor:
     return x
 
 
+def _check_model(model):
+    """A VAE-like module: an ``nn.Module`` with a ``prior`` (:class:`deep.models.VAE`)."""
+    if not isinstance(model, nn.Module) or not isinstance(getattr(model, "prior", None), nn.Module):
+        raise TypeError(f"model must be a VAE (an nn.Module with a prior), got {type(model).__name__}")
+    return model
+
+
+def _check_fwd(fwd):
+    """The dict a VAE's forward returns: tensors ``mu``, ``z`` and ``logvar`` (and ``chol`` for a
+    block posterior)."""
+    if not isinstance(fwd, dict) or any(k not in fwd for k in ("mu", "logvar", "z")):
+        raise TypeError(f"fwd must be the dict of a VAE's forward pass (keys 'mu', 'logvar', 'z'), "
+                        f"got {type(fwd).__name__}")
+    return fwd
+
+
 def prior_terms(model) -> dict:
     """The prior's exponents as loggable terms ``{"p0": .., "p1": ..}`` (learned exponents,
     Stühmer et al. 2020, App. A.2); empty for the normal prior."""
+    _check_model(model)
     ex = getattr(model.prior, "exponents", None)
     return {} if ex is None else {f"p{i}": v for i, v in enumerate(ex.detach().unbind(0))}
 
@@ -93,6 +110,8 @@ def kl_term(model, fwd: dict) -> torch.Tensor:
     one-sample Monte Carlo estimate log q(z|x) - log p(z). A block-diagonal posterior (``fwd``
     holds its Cholesky factors ``"chol"``; normal prior only) uses
     :func:`deep.models.posteriors.kl_block_std_normal`."""
+    _check_model(model)
+    _check_fwd(fwd)
     if "chol" in fwd:
         return post.kl_block_std_normal(fwd["mu"], fwd["chol"])
     kl = getattr(model.prior, "kl_from_diag_gaussian", None)
@@ -177,6 +196,11 @@ def _diagonal_only(model, name):
 # ------------------------------------------------------------ aggregate posterior
 def log_qz_matrix(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """``M[i, j, k] = log q(z_ik | n_j)``, (B, d) x3 -> (B, B, d)."""
+    for name, t in (("z", z), ("mu", mu), ("logvar", logvar)):
+        check_tensor(t, name, ndim=2)
+    if mu.shape != z.shape or logvar.shape != z.shape:
+        raise ValueError(f"mu and logvar must have the shape of z {tuple(z.shape)} (B, d), got "
+                         f"{tuple(mu.shape)} and {tuple(logvar.shape)}")
     return dist.gaussian_log_density(z[:, None, :], mu[None, :, :], logvar[None, :, :])
 
 
@@ -279,6 +303,7 @@ def kl_decomposition(z, mu, logvar, log_pz, dataset_size=None, estimator="mws") 
     """
     log_qz_x = dist.gaussian_log_density(z, mu, logvar).sum(-1)
     log_qz, log_prod = aggregate_log_densities(z, mu, logvar, dataset_size, estimator)
+    check_tensor(log_pz, "log_pz", finite=True, grad_exempt=True)
     if log_pz.shape not in (z.shape, z.shape[:1]):
         raise ValueError(f"log_pz must have shape (B,) or (B, d) = {tuple(z.shape)}, "
                          f"got {tuple(log_pz.shape)}")
@@ -336,8 +361,17 @@ def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None,
         ``generator`` (``torch.rand``) when None, or handed in (:mod:`deep.ensemble` draws them
         outside its batched computation)
     """
-    if z.ndim != 2:
-        raise ValueError(f"z must have shape (B, d), got {tuple(z.shape)}")
+    check_tensor(z, "z", ndim=2, finite=True)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    if keys is not None:
+        check_tensor(keys, "keys", ndim=2, finite=True)
+    return _permute_dims(z, generator, keys)
+
+
+def _permute_dims(z, generator=None, keys=None):
+    """:func:`permute_dims` without the value checks (inside FactorVAE's forward a diverged
+    model's NaN must reach the loss and NonFiniteLossError)."""
     if keys is None:
         keys = torch.rand(z.shape, generator=generator, device=z.device)
     elif keys.shape != z.shape:
@@ -353,6 +387,9 @@ def density_ratio_tc(logits: torch.Tensor) -> torch.Tensor:
 
     logits : (B, 2) -> scalar
     """
+    check_tensor(logits, "logits", ndim=2, min_size=1, finite=True, grad_exempt=True)
+    if logits.shape[1] != 2:
+        raise ValueError(f"logits must have shape (B, 2), got {tuple(logits.shape)}")
     return (logits[:, 0] - logits[:, 1]).mean()
 
 
@@ -387,10 +424,12 @@ class FactorVAE(nn.Module):
         tc = density_ratio_tc(logits)
         loss = rec + kl + self.gamma * tc
         z_d = fwd["z"].detach()
-        z_perm = permute_dims(z_d, generator, perm_keys)
+        z_perm = _permute_dims(z_d, generator, perm_keys)
         zeros = torch.zeros(z_d.shape[0], dtype=torch.long, device=z_d.device)
-        aux = 0.5 * (F.cross_entropy(self.discriminator(z_d), zeros)
-                     + F.cross_entropy(self.discriminator(z_perm), zeros + 1))
+        # the detached codes go through the discriminator's layers directly: its forward checks
+        # a user's input for NaN, and here a diverged model's NaN must reach NonFiniteLossError
+        aux = 0.5 * (F.cross_entropy(self.discriminator.net(z_d), zeros)
+                     + F.cross_entropy(self.discriminator.net(z_perm), zeros + 1))
         terms = {"loss": loss, "recon": rec, "kl": kl, "neg_elbo": rec + kl, "tc": tc,
                  "disc_loss": aux}
         return ObjectiveOutput(loss, {k: v.detach() for k, v in terms.items()}, aux, fwd)
@@ -463,7 +502,7 @@ class GRAE(nn.Module):
         if mode not in ("exact", "stochastic"):
             raise ValueError(f"mode must be 'exact' or 'stochastic', got {mode!r}")
         self.beta = _check_beta(beta)
-        self.mode, self.n_columns = mode, n_columns
+        self.mode, self.n_columns = mode, check_int(n_columns, "n_columns", low=1)
         self.name = "grae" if mode == "exact" else "grae-approx"
 
     def forward(self, model, x, generator=None) -> ObjectiveOutput:
@@ -474,6 +513,8 @@ class GRAE(nn.Module):
                              f"got {model.likelihood!r}")
         check_batch(x)
         mu = model.encode_mean(x)
+        if self.n_columns > mu.shape[1]:
+            raise ValueError(f"n_columns must lie in [1, {mu.shape[1]}] (the latents), got {self.n_columns}")
         hess = None
         if model.obs_sigma != 1.0:
             D = x[0].numel()

@@ -21,6 +21,7 @@ from deep.models import posteriors as post
 from deep.models.networks import (ConvDecoder, ConvEncoder, FCDecoder, FCEncoder, MLPDecoder, MLPEncoder,
                                   TanhMLPDecoder, TanhMLPEncoder, _check_widths)
 from theory import lp_nested as _lp
+from validation import check_real
 
 ARCHITECTURES = ("mlp", "conv", "tanh3", "elu-mlp")
 #: the default widths of "tanh3" (Sikka 2020) and "elu-mlp" (a CPU-sized Kumar & Poole MLP)
@@ -76,8 +77,9 @@ class VAEConfig:
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{k} must be a positive int, got {v!r}")
-        if not (isinstance(self.obs_sigma, (int, float)) and self.obs_sigma > 0):
-            raise ValueError(f"obs_sigma must be positive, got {self.obs_sigma!r}")
+        if not isinstance(self.obs_sigma, (int, float)) or isinstance(self.obs_sigma, bool):
+            raise TypeError(f"obs_sigma must be a real number, got {self.obs_sigma!r}")
+        check_real(self.obs_sigma, "obs_sigma", low=dist.SIGMA_RANGE[0], high=dist.SIGMA_RANGE[1])
         if self.widths is not None:
             if self.arch not in DEFAULT_WIDTHS:
                 raise ValueError(f"widths applies to arch {' or '.join(map(repr, DEFAULT_WIDTHS))} only, "
@@ -137,7 +139,8 @@ class VAE(nn.Module):
             raise ValueError(f"block must be a positive int dividing latent_dim {prior.latent_dim}, "
                              f"got {block!r}")
         self.encoder, self.decoder, self.prior = encoder, decoder, prior
-        self.likelihood, self.obs_sigma, self.block = likelihood, float(obs_sigma), block
+        obs_sigma = check_real(obs_sigma, "obs_sigma", low=dist.SIGMA_RANGE[0], high=dist.SIGMA_RANGE[1])
+        self.likelihood, self.obs_sigma, self.block = likelihood, obs_sigma, block
 
     @property
     def latent_dim(self) -> int:
