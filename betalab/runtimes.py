@@ -31,7 +31,7 @@ RUNTIMES = {
     "kp-uniqueness": {"quick": 135, "cpu": "=", "full": 110 * 60},
     "linear-vae-fig3": {"quick": 4, "cpu": "=", "full": "?"},
     "sikka-fig4": {"quick": 40, "cpu": 1652, "full": "GPU"},
-    "sikka-fig5": {"quick": 40, "cpu": "?", "full": "GPU"},
+    "sikka-fig5": {"quick": 40, "cpu": 4600, "full": "GPU"},
     "linear-vae-fixed-decoder": {"quick": 1, "cpu": "=", "full": "?"},
     "linear-vae-propositions": {"quick": 1, "cpu": "=", "full": "?"},
     "linear-vae-tie-family": {"quick": 1, "cpu": "=", "full": "?"},
