@@ -23,6 +23,14 @@ Peers and their configuration
   subspace Dirichlets, the radius) in one ``torch._standard_gamma`` call plus the random signs;
   ``one-call`` is a prototype sampler that draws all of them in that one call.
 
+Measured (``make bench`` on 2 idle cores, 2026-11-29), LpNested / Normal, min / median / max:
+validation off, float32 2.57 / 3.49 / 3.75 (transcendental floor 2.12 median), float64 2.35 / 2.58 /
+3.94 (floor 1.77); validation on, float32 1.62, float64 2.10 (medians). float64 meets the ≤ 3×
+target; float32 misses it at the median by the cost of dispatching the fused pass's ~13 small
+operations (≈4 µs each on 40,960 entries, where Normal's whole log-prob takes ≈47 µs): closing
+that needs one compiled kernel for the pass (e.g. ``torch.compile``, whose compilation on
+first call costs seconds and needs a C++ toolchain), which betalab does not build.
+
 What bounds sampling (measured on 2 shared cores, 2026-11-29): LpNested.sample costs 1.15–1.30×
 its own gamma draws + signs, and the one-call prototype gains nothing (1.24–1.31×), so Algorithm 1
 is bounded by the l0 + n + 1 = 26 gamma variates per point that it needs. Those are 21–24×
