@@ -132,7 +132,7 @@ LEDGER: tuple[Item, ...] = (
          ("kp-posterior-jacobian: Linear decoder, Gaussian observations",)),
     Item(_K, "eqs 5–6", "Hessian of log p(x|g(z)); eq 6 exact for piecewise-linear decoders", "covered",
          ("kp-posterior-jacobian: Eq 6 is exact", "kp-posterior-jacobian: Eq 5 in full",
-          "kp-posterior-jacobian: For an elu decoder eq 6")),
+          "kp-posterior-jacobian: For an elu decoder eq 6", "kp-posterior-jacobian: Eq 6 is exact for a trained")),
     Item(_K, "eqs 8–11", "optimal posterior covariance", "covered",
          ("kp-posterior-jacobian: The optimal posterior covariance",)),
     Item(_K, "eqs 12–13", "GRAE", "covered", ("kp-posterior-jacobian: Linear Gaussian decoder at",)),

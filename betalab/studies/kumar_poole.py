@@ -66,10 +66,32 @@ def maximise_gaussian_q(objective, d):
     return unpack(res.x)
 
 
-def hessian_eq5_eq6(activation: str, z, x, widths=(16, 16), seed: int = 0):
-    """Kumar & Poole 2020, eqs 5–6 at one latent point, for a random MLP decoder g with
-    ``activation`` (``"relu"`` or ``"elu"``) and Bernoulli observations with logits g(z):
-    returns (exact, eq5, eq6), three d × d float64 arrays.
+def mlp_decoder(activation: str, sizes, seed: int = 0):
+    """A random MLP g with ``activation`` (``"relu"`` or ``"elu"``) between float64 linear layers
+    of ``sizes`` (latent first, logits last): returns (g, its parameter tensors)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    act = {"relu": torch.relu, "elu": torch.nn.functional.elu}[activation]
+    Ws = [torch.randn(o, i, generator=gen, dtype=torch.float64) / i ** 0.5
+          for i, o in zip(sizes[:-1], sizes[1:])]
+    bs = [torch.randn(o, generator=gen, dtype=torch.float64) * 0.5 for o in sizes[1:]]
+
+    def g(v):
+        h = v
+        for k, (W, b) in enumerate(zip(Ws, bs)):
+            h = h @ W.T + b
+            if k < len(Ws) - 1:
+                h = act(h)
+        return h
+
+    return g, Ws + bs
+
+
+def hessian_eq5_eq6(g, z, x):
+    """Kumar & Poole 2020, eqs 5–6 at one latent point z (d,) for a decoder ``g`` (a torch
+    function of z giving Bernoulli logits for the D pixels of x): returns (exact, eq5, eq6), three
+    d × d float64 arrays.
 
     ``exact`` is torch's Hessian of z ↦ log p(x | g(z)) (the oracle, differentiating the
     composite); ``eq6`` = J_gᵀ H_p J_g with H_p = −diag(σ(g)(1 − σ(g))); ``eq5`` adds
@@ -79,32 +101,51 @@ def hessian_eq5_eq6(activation: str, z, x, widths=(16, 16), seed: int = 0):
 
     z = torch.as_tensor(np.asarray(z, float))
     x = torch.as_tensor(np.asarray(x, float))
-    gen = torch.Generator().manual_seed(seed)
-    act = {"relu": torch.relu, "elu": torch.nn.functional.elu}[activation]
-    sizes = (z.numel(), *widths, x.numel())
-    Ws = [torch.randn(o, i, generator=gen, dtype=torch.float64) / i ** 0.5
-          for i, o in zip(sizes[:-1], sizes[1:])]
-    bs = [torch.randn(o, generator=gen, dtype=torch.float64) * 0.5 for o in sizes[1:]]
-
-    def g(v):
-        h = v
-        for k, (W, b) in enumerate(zip(Ws, bs)):
-            h = W @ h + b
-            if k < len(Ws) - 1:
-                h = act(h)
-        return h
 
     def log_p(v):                                  # Bernoulli with logits g(v)
         t = g(v)
         return (x * t - torch.nn.functional.softplus(t)).sum()
 
+    with torch.no_grad():
+        prob = torch.sigmoid(g(z))
     exact = torch.autograd.functional.hessian(log_p, z)
     J = torch.autograd.functional.jacobian(g, z)                       # (D, d)
-    prob = torch.sigmoid(g(z))
     eq6 = -(J.T * (prob * (1 - prob))) @ J
     second = sum((x[i] - prob[i]) * torch.autograd.functional.hessian(lambda v: g(v)[i], z)
                  for i in range(x.numel()))
     return exact.numpy(), (eq6 + second).numpy(), eq6.numpy()
+
+
+def train_relu_vae_decoder(x, latent_dim: int = 3, steps: int = 300, beta: float = 1.0,
+                           seed: int = 0):
+    """A small β-VAE with a relu MLP decoder (d-16-16-D, Bernoulli logits) and a linear Gaussian
+    encoder, trained by Adam (1e-2, full batch, one reparameterised sample) on binary images
+    ``x`` (n, D): returns (decoder g, encoder means (n, d), the first and last losses)."""
+    import torch
+
+    xt = torch.as_tensor(np.asarray(x, float))
+    g, params = mlp_decoder("relu", (latent_dim, 16, 16, xt.shape[1]), seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    enc = torch.randn(xt.shape[1], 2 * latent_dim, generator=gen, dtype=torch.float64) * 0.05
+    params = [p.requires_grad_() for p in params] + [enc.requires_grad_()]
+    opt = torch.optim.Adam(params, lr=1e-2)
+    losses = []
+    for _ in range(steps):
+        mu, logvar = (xt @ enc).chunk(2, -1)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen, dtype=torch.float64)
+        t = g(z)
+        rec = (xt * t - torch.nn.functional.softplus(t)).sum(-1)
+        kl = 0.5 * (mu ** 2 + logvar.exp() - logvar - 1).sum(-1)
+        loss = (beta * kl - rec).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    for p in params:
+        p.requires_grad_(False)
+    with torch.no_grad():
+        mu = (xt @ enc)[:, :latent_dim].numpy()
+    return g, mu, (losses[0], losses[-1])
 
 
 @study("kp-posterior-jacobian", title="Posterior covariance, decoder Jacobian and GRAE",
@@ -278,18 +319,26 @@ def posterior_jacobian(config: StudyConfig) -> StudyResult:
                                            "difference is ≤ ‖M‖/(2β) = 5e-4 here"))
 
     # eqs 5–6: the Hessian of log p(x|g(z)); eq 6 drops Σ_i ∂log p/∂g_i ∇²g_i, exact for relu
+    from sklearn.datasets import load_digits
+
+    digits = (load_digits().data[:400] > 7).astype(float)          # 8×8 digits, binarised
+    g_trained, mu_tr, (loss0, loss1) = train_relu_vae_decoder(digits, seed=config.seed)
     zs = rng.normal(size=(20, 3))
     xs = (rng.uniform(size=(20, 8)) < 0.5).astype(float)
     rel = {}
-    for act in ("relu", "elu"):
+    cases = {"relu": [(mlp_decoder("relu", (3, 16, 16, 8), k)[0], zs[k], xs[k]) for k in range(20)],
+             "elu": [(mlp_decoder("elu", (3, 16, 16, 8), k)[0], zs[k], xs[k]) for k in range(20)],
+             "trained_relu": [(g_trained, mu_tr[k], digits[k]) for k in range(20)]}
+    for name, items in cases.items():
         r5, r6 = [], []
-        for k, (zk, xk) in enumerate(zip(zs, xs)):
-            ex, h5, h6 = hessian_eq5_eq6(act, zk, xk, seed=k)
+        for g_k, zk, xk in items:
+            ex, h5, h6 = hessian_eq5_eq6(g_k, zk, xk)
             nrm = np.linalg.norm(ex)
             r5.append(np.linalg.norm(h5 - ex) / nrm)
             r6.append(np.linalg.norm(h6 - ex) / nrm)
-        rel[act] = {"eq5_max_rel_err": float(max(r5)), "eq6_max_rel_err": float(max(r6)),
-                    "eq6_median_rel_err": float(np.median(r6))}
+        rel[name] = {"eq5_max_rel_err": float(max(r5)), "eq6_max_rel_err": float(max(r6)),
+                     "eq6_median_rel_err": float(np.median(r6))}
+    rel["trained_relu"]["loss_first_last"] = [loss0, loss1]
     numbers["eqs5_6"] = rel
     claims.append(close("Eq 6 is exact for a piecewise-linear (relu) decoder: J^T H_p J equals "
                         "the Hessian of log p(x|g(z)) (max relative error over 20 random points)",
@@ -298,6 +347,14 @@ def posterior_jacobian(config: StudyConfig) -> StudyResult:
                         note="oracle: torch's Hessian of the composite z -> log p(x|g(z)) "
                              "(Bernoulli logits, random 3-16-16-8 relu MLP); ∇²g = 0 off the kinks, "
                              "which random points miss almost surely; tolerance: float64 round-off"))
+    claims.append(close("Eq 6 is exact for a trained relu decoder: J^T H_p J equals the Hessian of "
+                        "log p(x|g(z)) at the encoder means of 20 training digits",
+                        f"{PAPER}, eqs 5-6", 0.0, rel["trained_relu"]["eq6_max_rel_err"],
+                        atol=1e-12, kind="paper",
+                        note="a β-VAE (linear encoder, relu 3-16-16-64 decoder, Bernoulli) trained "
+                             "300 Adam steps on 400 binarised 8×8 scikit-learn digits (MNIST is not "
+                             f"obtainable offline; loss {loss0:.1f} -> {loss1:.1f} nats); same oracle "
+                             "and tolerance"))
     claims.append(close("Eq 5 in full (with the Σ_i ∂log p/∂g_i ∇²g_i term) equals the Hessian "
                         "of log p(x|g(z)) for a smooth (elu) decoder",
                         f"{PAPER}, eq 5", 0.0, rel["elu"]["eq5_max_rel_err"], atol=1e-12,
