@@ -118,8 +118,8 @@ LEDGER: tuple[Item, ...] = (
     # ------------------------------------------------------------ Kumar & Poole 2020
     Item(_K, "sec. 3, Thm 1", "mean-field q makes the optimum unique up to permutation/sign",
          "covered", ("kp-uniqueness: nu=",)),
-    Item(_K, "sec. 3.1", "PPCA: equal column norms keep a rotation symmetry", "missing",
-         reason="not yet built"),
+    Item(_K, "sec. 3.1", "PPCA: equal column norms keep a rotation symmetry", "covered",
+         ("kp-uniqueness: Sec. 3.1: probabilistic PCA",)),
     Item(_K, "App. A", "prior-preserving mixing transforms, |det J_r| = 1", "covered",
          ("kp-nonuniqueness: r = F^-1", "kp-nonuniqueness: r mixes", "kp-nonuniqueness: The mixing transform",
           "kp-nonuniqueness: |det J_r(z)|")),

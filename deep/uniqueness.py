@@ -81,14 +81,16 @@ class UniquenessData:
 
 
 def make_data(n_per_trial, nonlinearity: str, n_samples: int, rng: np.random.Generator,
-              noise_std: float = 0.05) -> UniquenessData:
-    """Sample one data set per trial (App. C); ``n_per_trial`` (T,) the schedule lengths n."""
+              noise_std: float = 0.05, column_norms=(2.0, 1.0)) -> UniquenessData:
+    """Sample one data set per trial (App. C); ``n_per_trial`` (T,) the schedule lengths n;
+    ``column_norms`` those of W (:func:`linear_models.uniqueness.sample_uniqueness_data`; (1, 1)
+    is sec. 3.1's symmetric PPCA)."""
     from deep.metrics.information import check_labels
 
     n = check_labels(n_per_trial, "n_per_trial", 1)
     if n.ndim != 1 or n.size < 1 or np.any(n < 1):
         raise ValueError("n_per_trial must be a non-empty 1-D array of positive ints")
-    xs, zs, Ws = zip(*(sample_uniqueness_data(n_samples, nonlinearity, rng, noise_std)
+    xs, zs, Ws = zip(*(sample_uniqueness_data(n_samples, nonlinearity, rng, noise_std, column_norms)
                        for _ in range(n.size)))
     return UniquenessData(np.stack(xs), np.stack(zs), np.stack(Ws), n, nonlinearity)
 
