@@ -45,10 +45,10 @@ reproduce-full: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/betalab reproduce --full --jobs $(JOBS)
 
 test: $(STAMP) $(NB_STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal
 
 test-slow: $(STAMP) $(NB_STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --runslow
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal --runslow
 
 # Notebooks: JupyterLab, jupytext and a kernel; the project's Lab settings (jupyter/lab/settings)
 # make a notebooks/*.py file open as a notebook by default. The tests run every notebook in a

@@ -128,25 +128,40 @@ def test_materialized_images_equal_the_rendered_ones():
 
 def test_patch_table_is_kept_between_processes_and_recomputed_when_damaged(tmp_path, monkeypatch):
     """The on-disk table equals a fresh computation (the oracle); a damaged file is recomputed
-    and rewritten; an unwritable cache location still gives the table."""
+    (the computation is counted) and rewritten; an unwritable cache location still gives the
+    table."""
     from deep.data import dsprites as D
 
     fresh = D._compute_patch_table()
+    calls = []
+    monkeypatch.setattr(D, "_compute_patch_table", lambda: calls.append(1) or fresh.copy())
+    monkeypatch.setattr(D, "_table_digest", lambda: "test")
     monkeypatch.setenv("BETALAB_CACHE_DIR", str(tmp_path / "cache"))
-    for damage in (None, b"not a numpy file", "wrong-shape"):
-        files = list((tmp_path / "cache").glob("dsprites_patch_*.npy"))
+    path = tmp_path / "cache" / "dsprites_patch_test.npy"
+    for damage, computed in ((None, 1), ("reuse", 0), (b"not a numpy file", 1), ("wrong-shape", 1)):
         if damage == "wrong-shape":
-            np.save(files[0], np.zeros((2, 2), np.uint8))
-        elif damage is not None:
-            files[0].write_bytes(damage)
+            np.save(path, np.zeros((2, 2), np.uint8))
+        elif isinstance(damage, bytes):
+            path.write_bytes(damage)
         D.patch_table.cache_clear()
+        calls.clear()
         got = D.patch_table()
+        assert len(calls) == computed, damage
         np.testing.assert_array_equal(got, fresh)
         assert not got.flags.writeable
-        files = list((tmp_path / "cache").glob("dsprites_patch_*.npy"))
-        assert len(files) == 1 and np.array_equal(np.load(files[0]), fresh)
+        assert np.array_equal(np.load(path), fresh)
     (tmp_path / "blocked").write_text("a file where the cache directory would be")
     monkeypatch.setenv("BETALAB_CACHE_DIR", str(tmp_path / "blocked" / "cache"))
     D.patch_table.cache_clear()
     np.testing.assert_array_equal(D.patch_table(), fresh)
     D.patch_table.cache_clear()
+
+
+def test_patch_table_digest_follows_the_renderer_constants(monkeypatch):
+    """The cache file's name is stable, and changes when a constant of the renderer does."""
+    from deep.data import dsprites as D
+
+    a = D._table_digest()
+    assert a == D._table_digest() and len(a) == 16
+    monkeypatch.setattr(D, "SUPERSAMPLE", D.SUPERSAMPLE // 2)
+    assert D._table_digest() != a
