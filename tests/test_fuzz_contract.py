@@ -47,6 +47,7 @@ from deep import regularizers as reg
 from deep.data import ground_truth as gt
 from deep.data import dsprites
 from deep.metrics import classifier_scores as cs
+from deep.metrics import latent_response as lr_
 from deep.metrics import (beta_vae_score, discrete_entropy, discrete_mutual_info, factor_vae_score,
                           mig, mig_histogram)
 from deep.metrics.sampled_mig import log_mixture_density
@@ -328,6 +329,15 @@ CASES = [
          lambda: dict(codes=CODES, factors=GRID, rng=_rng(), n_train=12, n_test=8, L=3, n_seeds=2),
          {"codes": "array", "factors": "array", "rng": "rng", "n_train": "int", "n_test": "int",
           "L": "int", "n_seeds": "int"}, target=cs.higgins_replica_scores),
+    Case("metrics.mean_response", lr_.mean_response,
+         lambda: dict(codes=CODES, factors=GRID, factor=1, by=0),
+         {"codes": "array", "factors": "array", "factor": "int", "by": "int"}),
+    Case("metrics.dominant_frequency", lr_.dominant_frequency,
+         lambda: dict(response=np.cos(2 * np.pi * np.arange(8) / 8)), {"response": "array"}),
+    Case("metrics.rotation_harmonics", lr_.rotation_harmonics,
+         lambda: dict(codes=CODES, factors=GRID, latent=1, shape_factor=0, rotation_factor=2),
+         {"codes": "array", "factors": "array", "latent": "int", "shape_factor": "int",
+          "rotation_factor": "int"}),
     Case("metrics.higgins_protocol", cs.higgins_protocol,
          lambda: dict(scores=np.linspace(0.3, 0.9, 6)), {"scores": "array"}),
     Case("metrics.fit_softmax_adagrad", lambda x, lr, batch_size:

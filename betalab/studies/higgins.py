@@ -335,8 +335,11 @@ def claims_from(numbers: dict, scale: str) -> list:
         "Higgins et al. 2017, sec. 4.2, Fig. 6", "aligned latents; 2π / π / π/2 periods",
         kind="paper", scale="full", why="needs trained Table 1 models (the sweeps keep metrics, "
         "not weights).",
-        would_run="per-latent mutual information with each factor and the dominant frequency of "
-                  "each rotation latent's mean response, on Table 1 models trained with "
+        would_run="per-latent mutual information with each factor (the ``mi`` matrix of "
+                  "deep.metrics.mig_histogram) and the dominant frequency of each rotation "
+                  "latent's mean response per shape (deep.metrics.latent_response."
+                  "rotation_harmonics: k = 1 heart, 2 ellipse, 4 square), on Table 1 models "
+                  "trained with "
                   "`betalab train --model beta-vae --beta 4 --optimizer adagrad --lr 1e-2 "
                   f"--batch-size {SWEEP_BATCH} --epochs {SWEEP_EPOCHS}` (and --beta 1).",
         cost=f"2 runs × {SWEEP_STEPS:,} steps; {_per_run_cost()}: a GPU job."))
