@@ -162,7 +162,6 @@ def fit_fastica(dataset, rows, n_components: int = 10, *, seed: int = 0, whiteni
     max_iter = check_int(max_iter, "max_iter", low=1)
     tol = check_real(tol, "tol", low=0.0, closed="right")
     white = fit_pca(dataset, rows, n_components, whiten=True) if whitening is None else whitening
-    k = white["components"].shape[0]
     x = linear_codes(dataset, white)(rows)
     ica = FastICA(whiten=False, random_state=seed, max_iter=max_iter, tol=tol)
     with warnings.catch_warnings():

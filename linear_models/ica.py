@@ -52,11 +52,10 @@ from dataclasses import dataclass, field
 
 import autograd.numpy as anp
 import numpy as np
-from autograd import value_and_grad
 from scipy import optimize
 from scipy.special import gammaln, logsumexp
 
-from validation import Real, as_float_array, check_int, check_rng, positive_scalar
+from validation import Real, as_float_array, check_int, positive_scalar
 
 LOG2PI = float(np.log(2.0 * np.pi))
 DEFAULT_NODES = 64

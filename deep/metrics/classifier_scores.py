@@ -18,7 +18,7 @@ from scipy.special import logsumexp
 
 from deep.metrics.information import check_codes_factors, check_labels
 from validation import as_float_array
-from validation import check_int, check_real, check_rng
+from validation import check_int, check_real
 
 #: largest |feature| of the classifiers (their standard deviation, a sum of squares, stays in float64)
 FEATURE_BOUND = 1e100

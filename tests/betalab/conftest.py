@@ -29,3 +29,30 @@ def check_claims(study: str, claims) -> None:
 @pytest.fixture(name="check_claims")
 def check_claims_fixture():
     return check_claims
+
+
+def sweep_in_process(sweep, db) -> None:
+    """Every ensemble of ``sweep`` trained here, in turn, and recorded in ``db`` — the driver's
+    own calls (the store, train_group per ensemble, record) without Ray or checkpoints; one
+    thread, as a sweep worker runs (OMP_NUM_THREADS=1), so the arithmetic is the same
+    operation for operation."""
+    import torch
+
+    from betalab.sweep.store import ResultsStore
+    from betalab.sweep.work import train_group
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    store = ResultsStore(db, sweep)
+    try:
+        for g in sweep.groups:
+            store.mark_running([r["run_id"] for r in g.runs])
+            store.record(*train_group(g.runs, group_id=g.group_id))
+    finally:
+        store.close()
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(name="sweep_in_process")
+def sweep_in_process_fixture():
+    return sweep_in_process

@@ -63,30 +63,10 @@ def _results(rows):
     return {k: v[:4] for k, v in rows.items()}          # everything but the timestamp
 
 
-def _uninterrupted(spec, db):
-    """The oracle: each ensemble of ``spec`` trained here, in turn, and recorded in ``db`` —
-    no Ray, no checkpoint, no interruption; one thread, as a sweep worker runs
-    (OMP_NUM_THREADS=1), so the arithmetic is the same operation for operation."""
-    import torch
-
+def test_a_killed_driver_restarts_and_matches_an_uninterrupted_sweep(tmp_path, sweep_in_process):
     from betalab.sweep.spec import load_spec
-    from betalab.sweep.store import ResultsStore
-    from betalab.sweep.work import train_group
 
-    sweep = load_spec(spec)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    store = ResultsStore(db, sweep)
-    try:
-        for g in sweep.groups:
-            store.record(*train_group(g.runs, group_id=g.group_id))
-    finally:
-        store.close()
-        torch.set_num_threads(threads)
-
-
-def test_a_killed_driver_restarts_and_matches_an_uninterrupted_sweep(tmp_path):
-    _uninterrupted(TINY, tmp_path / "ref.sqlite")
+    sweep_in_process(load_spec(TINY), tmp_path / "ref.sqlite")       # the oracle
     ref = _rows(tmp_path / "ref.sqlite")
     assert len(ref) == 8 and {v[0] for v in ref.values()} == {"done"}
 

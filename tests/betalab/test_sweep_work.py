@@ -145,27 +145,19 @@ seed = [0, 1]
 """
 
 
-def test_a_higgins_spec_end_to_end_stores_finite_scores(tmp_path, monkeypatch):
+def test_a_higgins_spec_end_to_end_stores_finite_scores(tmp_path, monkeypatch, sweep_in_process):
     """The sweep's path without Ray (the driver's own calls: the store, then train_group per
     ensemble, then record): the optimizer reaches the ensemble, and each run's three
     classifier-seed scores of Higgins et al. 2017's metric land in the SQLite database."""
     import deep.ensemble
     from betalab.results import open_results
     from betalab.sweep import views
-    from betalab.sweep.store import ResultsStore
 
     built = []
     real = deep.ensemble.build_optimizer
     monkeypatch.setattr(deep.ensemble, "build_optimizer",
                         lambda groups, config: built.append(config.optimizer) or real(groups, config))
-    sweep = parse_spec(HIGGINS)
-    store = ResultsStore(tmp_path / "h.sqlite", sweep)
-    try:
-        for g in sweep.groups:
-            store.mark_running([r["run_id"] for r in g.runs])
-            store.record(*train_group(g.runs, group_id=g.group_id))
-    finally:
-        store.close()
+    sweep_in_process(parse_spec(HIGGINS), tmp_path / "h.sqlite")
     assert built == ["adagrad"]                                 # one ensemble, Adagrad
     with open_results(tmp_path / "h.sqlite") as res:
         assert res.counts() == {"done": 2}

@@ -180,6 +180,23 @@ def _tolerance(ref_c, ref_f, dtype):
     return 64 * eps * (np.abs(ref_c) + ref_f * (1 + np.abs(logf)))
 
 
+def _against_reference(got, z, tree, s, dtype):
+    """Assert float64 ``got`` = log p(z) within :func:`_tolerance` of the numpy reference, with
+    −inf only where the true value is below −max(dtype) (the reference agrees); returns
+    (reference, worst error / tolerance)."""
+    ref = L.log_prob(z, tree, s)
+    c = L.log_normalizer(tree, s)
+    f_term = np.exp(np.minimum(float(tree[0]) * L.log_evaluate(tree, z) - np.log(s), 700))
+    finite = np.isfinite(ref)
+    big = float(torch.finfo(dtype).max)
+    assert np.all(np.isfinite(got) | ~finite | (np.abs(ref) > big / 4)), (tree, s)
+    ok = finite & np.isfinite(got)
+    err = np.abs(got[ok] - ref[ok])
+    tol = _tolerance(c, f_term, dtype)[ok]
+    assert np.all(err <= tol), (tree, s, got[ok][err > tol], ref[ok][err > tol])
+    return ref, float(np.max(err / tol, initial=0.0))
+
+
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
 def test_log_prob_matches_reference_over_extreme_grid(dtype):
     worst = 0.0
@@ -187,22 +204,12 @@ def test_log_prob_matches_reference_over_extreme_grid(dtype):
         n = L.n_leaves(tree)
         z = _extreme_grid(n)
         for s in EXTREME_S:
-            ref = L.log_prob(z, tree, s)
-            c = L.log_normalizer(tree, s)
-            f_term = np.exp(np.minimum(float(tree[0]) * L.log_evaluate(tree, z) - np.log(s), 700))
             zt = torch.tensor(z, dtype=dtype, requires_grad=True)
             p = torch.tensor(L.exponents(tree), dtype=dtype, requires_grad=True)
             lp = LpNested(tree, s, exponents=p).log_prob(zt)
-            got = lp.detach().double().numpy()
-            finite = np.isfinite(ref)
-            # -inf only where the true value is below -max(dtype) (the reference agrees)
+            ref, ratio = _against_reference(lp.detach().double().numpy(), z, tree, s, dtype)
+            worst = max(worst, ratio)
             big = float(torch.finfo(dtype).max)
-            assert np.all(np.isfinite(got) | ~finite | (np.abs(ref) > big / 4)), (tree, s)
-            ok = finite & np.isfinite(got)
-            err = np.abs(got[ok] - ref[ok])
-            tol = _tolerance(c, f_term, dtype)[ok]
-            assert np.all(err <= tol), (tree, s, got[ok][err > tol], ref[ok][err > tol])
-            worst = max(worst, float(np.max(err / tol, initial=0.0)))
             # gradients: finite on every row whose gradient is representable. The chain rule
             # multiplies f^{p0}/s by at most |log z| * p0 / p_i^2 <= 14 * 200 / 0.05^2 ~ 1e6, so
             # rows with |log p| below max(dtype) * 1e-8 have gradients inside the range
@@ -247,9 +254,6 @@ def test_fused_pass_matches_reference_over_extreme_grid(dtype):
             continue
         z = _extreme_grid(L.n_leaves(tree))
         for s in EXTREME_S:
-            ref = L.log_prob(z, tree, s)
-            c = L.log_normalizer(tree, s)
-            f_term = np.exp(np.minimum(float(tree[0]) * L.log_evaluate(tree, z) - np.log(s), 700))
             d = LpNested(tree, s, dtype=dtype)
             zt = torch.tensor(z, dtype=dtype)
             with torch.no_grad():
@@ -257,14 +261,7 @@ def test_fused_pass_matches_reference_over_extreme_grid(dtype):
                 for k in range(len(z)):     # one row at a time: which rows the fused pass takes
                     rows += 1
                     fused_rows += d._fast_log_prob(zt[k:k + 1]) is not None
-            finite = np.isfinite(ref)
-            big = float(torch.finfo(dtype).max)
-            assert np.all(np.isfinite(got) | ~finite | (np.abs(ref) > big / 4)), (tree, s)
-            ok = finite & np.isfinite(got)
-            err = np.abs(got[ok] - ref[ok])
-            tol = _tolerance(c, f_term, dtype)[ok]
-            assert np.all(err <= tol), (tree, s, got[ok][err > tol], ref[ok][err > tol])
-            worst = max(worst, float(np.max(err / tol, initial=0.0)))
+            worst = max(worst, _against_reference(got, z, tree, s, dtype)[1])
     print(f"fused rows {fused_rows} of {rows}; worst error / tolerance: {worst:.3g}")
     assert 0 < fused_rows < rows and worst <= 1.0
 
