@@ -2,7 +2,8 @@
 the results database as it arrives. The only module of betalab that imports ray.
 
 * Ray: an embedded local instance by default (the machine's cores, no dashboard); an existing
-  cluster with ``address``, with no other change. On a GPU each ensemble asks for
+  cluster with ``address``, with no other change; or none with ``inline=True`` (the ensembles
+  in turn in this process: a machine without Ray, e.g. one GPU host). On a GPU each ensemble asks for
   ``sweep.gpus_per_task`` of a GPU, so several ensembles share one device.
 * Restart: the database knows every run's status; a driver started again with the same spec
   and database submits only ensembles that still have runs neither ``done`` nor ``failed``
@@ -62,19 +63,25 @@ def _init_ray(address, num_cpus):
 
 
 def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None = None,
-              num_cpus: int | None = None, log=print) -> dict:
+              num_cpus: int | None = None, inline: bool = False, log=print) -> dict:
     """Run (or continue) ``sweep`` into the database at ``db_path``; returns the status counts.
 
+    ``inline``: no Ray; the ensembles are trained in turn in this process (same results,
+    checkpoints and resumption; ``address`` and ``num_cpus`` must then be left unset).
     Everything is validated (spec, database) before Ray starts."""
     if not isinstance(sweep, Sweep):
         sweep = load_spec(sweep)
     if num_cpus is not None and (not isinstance(num_cpus, int) or num_cpus < 1):
         raise ValueError(f"num_cpus must be a positive int, got {num_cpus!r}")
+    if not isinstance(inline, bool):
+        raise TypeError(f"inline must be a bool, got {type(inline).__name__}")
+    if inline and (address or num_cpus is not None):
+        raise ValueError("inline: runs without Ray, so address and num_cpus must be left unset")
     if address:
         check_address(address)             # before a new database is created
     lock = _lock(db_path)
     try:
-        return _run_locked(sweep, db_path, address, num_cpus, log)
+        return _run_locked(sweep, db_path, address, num_cpus, inline, log)
     finally:
         Path(lock.name).unlink(missing_ok=True)
         lock.close()
@@ -96,7 +103,7 @@ def _lock(db_path):
     return f
 
 
-def _run_locked(sweep, db_path, address, num_cpus, log):
+def _run_locked(sweep, db_path, address, num_cpus, inline, log):
     store = ResultsStore(db_path, sweep)
     try:
         status = store.statuses()
@@ -105,7 +112,7 @@ def _run_locked(sweep, db_path, address, num_cpus, log):
         log(f"sweep {sweep.name!r}: {len(sweep.runs)} runs in {len(sweep.groups)} ensembles; "
             f"{n_done} finished, {len(todo)} ensembles to run")
         if todo:
-            _dispatch(sweep, store, todo, db_path, address, num_cpus, log)
+            (_dispatch_inline if inline else _dispatch)(sweep, store, todo, db_path, address, num_cpus, log)
         counts = _counts(store.statuses())
     finally:
         store.close()
@@ -145,14 +152,33 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
                 results = [{"run_id": r["run_id"], "status": "failed",
                             "error": f"{type(err).__name__}: {err}", "finished_at": time.time()}
                            for r in g.runs]
-            store.record(*results)                       # the ensemble's runs at once
-            (ckdir / f"{g.group_id}.pt").unlink(missing_ok=True)
-            done = sum(r["status"] == "done" for r in results)
-            log(f"ensemble {g.group_id}: {done}/{len(results)} done"
-                + "".join(f"; {r['run_id']} failed: {r['error'].strip().splitlines()[-1]}"
-                          for r in results if r["status"] == "failed"))
+            _record(store, g, results, ckdir, log)
     finally:
         ray.shutdown()
+
+
+def _dispatch_inline(sweep, store, todo, db_path, address, num_cpus, log):
+    """The ensembles in turn in this process, each recorded as it finishes (no Ray)."""
+    from betalab.sweep.work import resolve_device, train_group
+
+    device = resolve_device(sweep.settings["device"])
+    ckdir = checkpoint_dir(db_path)
+    ckdir.mkdir(parents=True, exist_ok=True)
+    for i, g in enumerate(todo):
+        log(f"ensemble {g.group_id} ({i + 1}/{len(todo)}, {len(g.runs)} runs) on {device}")
+        store.mark_running([r["run_id"] for r in g.runs])
+        results = train_group(g.runs, checkpoint_dir=str(ckdir), group_id=g.group_id,
+                              device=str(device), checkpoint_every=sweep.settings["checkpoint_every"])
+        _record(store, g, results, ckdir, log)
+
+
+def _record(store, g, results, ckdir, log):
+    store.record(*results)                       # the ensemble's runs at once
+    (ckdir / f"{g.group_id}.pt").unlink(missing_ok=True)
+    done = sum(r["status"] == "done" for r in results)
+    log(f"ensemble {g.group_id}: {done}/{len(results)} done"
+        + "".join(f"; {r['run_id']} failed: {r['error'].strip().splitlines()[-1]}"
+                  for r in results if r["status"] == "failed"))
 
 
 def _counts(status: dict) -> dict:

@@ -101,7 +101,8 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
     data = dataset(first["dataset"])
     held = heldout_indices(len(data), first["holdout"], first["eval"]["seed"])
     train_idx = np.setdiff1d(np.arange(len(data)), held)
-    train_set = Subset(DeviceStore(data, dev), train_idx)
+    store = DeviceStore(data, dev)          # every image on the device: training and evaluation
+    train_set = Subset(store, train_idx)
     vae_cfg = VAEConfig(first["arch"], first["latent_dim"], first["hidden"], prior=first["prior"],
                         learn_exponents=first["learn_exponents"], prior_scale=first["prior_scale"])
     members = [{k: r[k] for k in ("seed", "beta", "gamma", "alpha") if k in r} for r in runs]
@@ -143,12 +144,13 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
         else:
             t1 = time.perf_counter()
             e = r["eval"]
-            metrics = evaluate_vae(ens.member_model(k), data, held, seed=e["seed"],
+            metrics = evaluate_vae(ens.member_model(k), store, held, seed=e["seed"],
                                    n_train=e["n_train"], n_test=e["n_test"], batch_size=e["batch_size"],
                                    mig_samples=e["mig_samples"], mig_bins=e["mig_bins"],
                                    higgins=e.get("higgins", False), replica=r["seed"],
                                    higgins_n_train=e.get("higgins_n_train", HIGGINS_N_TRAIN),
-                                   higgins_n_test=e.get("higgins_n_test", HIGGINS_N_TEST))
+                                   higgins_n_test=e.get("higgins_n_test", HIGGINS_N_TEST),
+                                   standard=e.get("standard", True))
             metrics["steps"] = int(ens.step)
             metrics["final_loss"] = curves[k]["loss"][-1] if curves[k]["step"] else None
             row.update(status="done", metrics=metrics, eval_seconds=time.perf_counter() - t1)

@@ -39,7 +39,8 @@ def mig(codes, factors, estimator: str = "histogram", bins: int = 20, *, logvar=
 
 
 def encode_dataset(model, dataset, indices=None, batch_size: int = 1024, device=None):
-    """Posterior means and log-variances of ``dataset`` images (all, or ``indices``).
+    """Posterior means and log-variances of ``dataset`` images (all, or ``indices``); the
+    images may be numpy arrays or tensors (a :class:`deep.data.DeviceStore`).
 
     Returns mu (n, d), logvar (n, d) float64 numpy and factors (n, K) int64.
     """
@@ -63,11 +64,11 @@ def encode_dataset(model, dataset, indices=None, batch_size: int = 1024, device=
     mus, lvs = [], []
     was_training = model.training
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad():            # codes gathered on the device, copied to the host once
         for s in range(0, idx.size, batch_size):
-            x = torch.from_numpy(dataset.images(idx[s:s + batch_size])).to(device=device, dtype=dtype)
+            x = torch.as_tensor(dataset.images(idx[s:s + batch_size])).to(device=device, dtype=dtype)
             mu, lv = model.encode(x)
-            mus.append(mu.double().cpu().numpy())
-            lvs.append(lv.double().cpu().numpy())
+            mus.append(mu.double())
+            lvs.append(lv.double())
     model.train(was_training)
-    return np.concatenate(mus), np.concatenate(lvs), dataset.factors_of(idx)
+    return (torch.cat(mus).cpu().numpy(), torch.cat(lvs).cpu().numpy(), dataset.factors_of(idx))

@@ -174,3 +174,24 @@ def test_one_driver_per_database(tmp_path):
     finally:
         held.close()
     assert not (tmp_path / "d.sqlite").exists()
+
+
+def test_inline_sweep_records_what_the_in_process_oracle_records(tmp_path, sweep_in_process):
+    """``--inline`` (no Ray: a machine without it) trains the ensembles in turn in the driver's
+    process; its database holds the oracle's results, failures included, and a second call
+    runs nothing."""
+    from betalab.sweep.spec import load_spec
+
+    spec = tmp_path / "failing.toml"
+    spec.write_text(FAILING)
+    sweep_in_process(load_spec(spec), tmp_path / "ref.sqlite")
+    cmd = [sys.executable, "-m", "betalab.cli", "sweep", "run", str(spec), "--db",
+           str(tmp_path / "in.sqlite"), "--inline"]
+    done = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr                       # two runs fail by design
+    assert _results(_rows(tmp_path / "in.sqlite")) == _results(_rows(tmp_path / "ref.sqlite"))
+    assert not (tmp_path / "in.sqlite.checkpoints").exists()
+    again = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True)
+    assert again.returncode == 1 and "4 finished, 0 ensembles to run" in again.stdout
+    bad = subprocess.run(cmd + ["--num-cpus", "2"], cwd=ROOT, env=_env(), capture_output=True, text=True)
+    assert bad.returncode == 2 and "inline" in bad.stderr

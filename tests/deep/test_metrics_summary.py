@@ -84,3 +84,23 @@ def test_evaluate_vae_higgins_is_the_studys_call():
         evaluate_vae(model, DATA, held, higgins=1, **kw)
     with pytest.raises(ValueError, match="replica"):
         evaluate_vae(model, DATA, held, higgins=True, replica=-1, **kw)
+
+
+def test_evaluate_vae_on_a_device_store_and_without_the_standard_metrics():
+    """The images may come from a DeviceStore (a sweep evaluates from the device it trained
+    on): the same metrics as from the numpy dataset, exactly (the store unpacks the same 0/1
+    pixels). ``standard=False`` keeps the held-out terms and Higgins' metric of the full call
+    and drops the MIGs, the two scores and the active units."""
+    from deep.data import DeviceStore
+
+    model = _model()
+    held = np.arange(0, 768, 10)
+    kw = dict(seed=1, n_train=60, n_test=30, batch_size=8, mig_samples=100, higgins=True,
+              higgins_n_train=50, higgins_n_test=40)
+    full = evaluate_vae(model, DATA, held, **kw)
+    assert evaluate_vae(model, DeviceStore(DATA, "cpu"), held, **kw) == full
+    lean = evaluate_vae(model, DATA, held, standard=False, **kw)
+    dropped = {"mig_histogram", "mig_sampled", "beta_vae_score", "factor_vae_score", "active_units"}
+    assert lean == {k: v for k, v in full.items() if k not in dropped}
+    with pytest.raises(TypeError, match="standard"):
+        evaluate_vae(model, DATA, held, standard=1, **kw)
