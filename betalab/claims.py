@@ -42,7 +42,8 @@ constructors of this module (and by :meth:`Claim.from_dict` when a stored report
 back), and no constructor takes a verdict argument.
 
 ``scale`` records the size a deep-study claim was measured at: ``""`` (not a deep study),
-``"quick"`` (the CPU-sized default run), ``"cpu"`` (a larger CPU run) or ``"full"``
+``"quick"`` (the CPU-sized default run), ``"cpu"`` (a larger CPU run), ``"gpu"`` (a run on a
+lent GPU, larger than cpu and smaller than full; the claim states what was cut) or ``"full"``
 (paper size).
 """
 
@@ -57,7 +58,7 @@ from typing import Any
 
 VERDICTS = ("holds", "fails", "differs", "not run", "constructed")
 KINDS = ("paper", "extension", "check")
-SCALES = ("", "quick", "cpu", "full")
+SCALES = ("", "quick", "cpu", "gpu", "full")
 
 _KEY = object()  # held by the constructors of this module only
 

@@ -115,8 +115,11 @@ def main(argv=None) -> int:
         if args.no_standard:
             raw.setdefault("eval", {})["standard"] = False
         probe = parse_spec(dump_spec(raw))
+        from betalab.sweep.work import resolve_device
+
         device = probe.settings["device"]
         sec = step_seconds(probe.groups[0].runs, device, args.probe_steps)
+        where = str(resolve_device(device))
         per_group = args.train_seconds / len(probe.groups)
         steps = int(per_group / sec) // 1000 * 1000
         if steps < 1000:
@@ -126,7 +129,7 @@ def main(argv=None) -> int:
         raw.setdefault("train", {})["max_steps"] = steps
         header = (f"# {Path(args.spec).name} fitted by sweeps/fit_budget.py to {args.train_seconds:g} s of "
                   f"training: {sec * 1e3:.2f} ms per step of a {len(probe.groups[0].runs)}-member "
-                  f"ensemble on {device}, so max_steps = {steps} per run "
+                  f"ensemble on {where}, so max_steps = {steps} per run "
                   f"(batch {total['batch_size']}).")
         out = dump_spec(raw, header)
         sweep = parse_spec(out)                     # what is written is a valid spec

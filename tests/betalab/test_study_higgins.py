@@ -76,7 +76,7 @@ def test_not_run_claims_name_their_sweeps_and_cost():
         spec, db, runs = H.SWEEPS[which]
         note = not_run[key].note
         assert f"`betalab sweep run {spec} --db {db}`" in note
-        assert f"{runs} runs × 311,040 steps" in note and "a GPU is needed" in note
+        assert f"{runs} runs × 311,040 steps" in note and "GPU-hours of training" in note
         sweep = load_spec(spec)
         assert len(sweep.runs) == runs
         for r in sweep.runs:                 # steps per run = epochs × ⌊0.9 · 737,280 / batch⌋
@@ -85,3 +85,48 @@ def test_not_run_claims_name_their_sweeps_and_cost():
     assert "≈17 h per run" in not_run["Fig. 5 (left)"].note        # 311,040 × 0.2 s = 17.3 h
     assert "≈346 CPU-hours" in not_run["Fig. 5 (left)"].note
     assert "≈4,838 CPU-hours" in not_run["Fig. 5 (right)"].note
+    # the measured H200 step of a 10-member ensemble: 2 × 311,040 × 8.86 ms = 1.53 h
+    assert "≈1.5 GPU-hours" in not_run["Fig. 5 (left)"].note
+    assert "≈21.4 GPU-hours" in not_run["Fig. 5 (right)"].note     # 28 ensembles
+
+
+def _trained(vae_scores, beta_vae_scores, steps=1000):
+    runs = [{"seed": s, "beta": b, "steps": steps, "scores": list(v)}
+            for b, block in ((1.0, vae_scores), (4.0, beta_vae_scores)) for s, v in enumerate(block)]
+    return {"source": "recorded/sweeps/x", "planned_runs": len(runs), "batch_size": 64,
+            "hidden": 1200, "optimizer": "adagrad", "lr": 0.01, "runs": runs}
+
+
+def test_trained_rows_are_decided_against_the_printed_values():
+    """Scores drawn at the printed means and spreads hold (the rows and their ordering);
+    the same scores with the rows swapped fail all three — against numpy's top-half mean of the
+    pooled scores (App. A.4)."""
+    rng = np.random.default_rng(0)
+    vae = rng.normal(0.6158, 0.004, (10, 3))
+    bvae = rng.normal(0.9923, 0.0008, (10, 3))
+    claims = H.trained_claims(_trained(vae, bvae))
+    assert [c.verdict for c in claims] == ["holds"] * 3 and {c.scale for c in claims} == {"gpu"}
+    top = np.sort(bvae.ravel())[15:]                     # the top half of 30 scores
+    assert claims[1].measured == pytest.approx(100 * top.mean(), abs=1e-9)
+    swapped = H.trained_claims(_trained(bvae, vae))
+    assert [c.verdict for c in swapped] == ["fails"] * 3
+    assert H.trained_claims(_trained(vae, [])) == []      # one row only: nothing decided
+
+
+def test_the_recorded_gpu_sweep_is_read_from_its_database():
+    """The recorded trained-row runs (recorded/sweeps/higgins-fig5-left-gpu) read back with
+    sqlite3 directly: the same finished runs, steps and scores as trained_numbers gives."""
+    import json
+    import sqlite3
+
+    t = H.trained_numbers()
+    con = sqlite3.connect(H.TRAINED_SWEEP / "results.sqlite")
+    try:
+        rows = con.execute("SELECT config, metrics FROM runs WHERE status = 'done'").fetchall()
+    finally:
+        con.close()
+    want = sorted((json.loads(c)["seed"], json.loads(c)["beta"], json.loads(m)["higgins_scores"],
+                   json.loads(m)["steps"]) for c, m in rows)
+    got = sorted((r["seed"], r["beta"], r["scores"], r["steps"]) for r in t["runs"])
+    assert got == want and len(got) == 10 and t["planned_runs"] == 20
+    assert H.trained_numbers(H.TRAINED_SWEEP.parent / "absent") is None
