@@ -48,6 +48,7 @@ from deep.data import ground_truth as gt
 from deep.data import dsprites
 from deep.metrics import classifier_scores as cs
 from deep.metrics import latent_response as lr_
+from deep.metrics import sample_quality as sq_
 from deep.metrics import (beta_vae_score, discrete_entropy, discrete_mutual_info, factor_vae_score,
                           mig, mig_histogram)
 from deep.metrics.sampled_mig import log_mixture_density
@@ -338,6 +339,19 @@ CASES = [
          lambda: dict(codes=CODES, factors=GRID, latent=1, shape_factor=0, rotation_factor=2),
          {"codes": "array", "factors": "array", "latent": "int", "shape_factor": "int",
           "rotation_factor": "int"}),
+    Case("metrics.kernel_distance", sq_.kernel_distance,
+         lambda: dict(a=CODES[:5], b=CODES[5:10], degree=3, coef0=1.0),
+         {"a": "array", "b": "array", "degree": "int", "coef0": "scalar"}),
+    Case("metrics.sharpness", sq_.sharpness,
+         lambda: dict(images=np.arange(18.0).reshape(2, 3, 3)), {"images": "array"}),
+    Case("metrics.train_feature_classifier", sq_.train_feature_classifier,
+         lambda: dict(x=CODES[:8], y=np.arange(8) % 3, hidden=4, steps=3, lr=1e-2, batch_size=4, seed=0),
+         {"x": "array", "y": "array", "hidden": "int", "steps": "int", "lr": "scalar",
+          "batch_size": "int", "seed": "int"}),
+    Case("metrics.classifier_features", sq_.classifier_features,
+         lambda: dict(net=sq_.train_feature_classifier(CODES[:8], np.arange(8) % 3, hidden=4, steps=2),
+                      x=CODES[:4]),
+         {"net": "object", "x": "array"}),
     Case("metrics.higgins_protocol", cs.higgins_protocol,
          lambda: dict(scores=np.linspace(0.3, 0.9, 6)), {"scores": "array"}),
     Case("metrics.fit_softmax_adagrad", lambda x, lr, batch_size:

@@ -223,7 +223,7 @@ def cell_bounds(cell, *, canvas: int, digit: int, pixels_per_unit: float = 1.0):
     return lo, hi
 
 
-def digit_split(rng: np.random.Generator, n_test: int = 497) -> tuple[np.ndarray, np.ndarray]:
+def digit_split(rng: np.random.Generator, n_test: int = 497, *, labels: bool = False) -> tuple:
     """All 1,797 bundled 8×8 digits, standardised by one shift and scale for the whole set (mean
     0, variance 1 per pixel on average, as :func:`betalab.studies.sikka_deep.make_data`), split at
     random into (train, test) of shapes (1797 − n_test, 64) and (n_test, 64).
@@ -232,14 +232,23 @@ def digit_split(rng: np.random.Generator, n_test: int = 497) -> tuple[np.ndarray
     8×8 (not resampled: resampling adds pixels but no information, and the Jacobian J is D × d
     whatever D is), with unit-variance Gaussian observations the standardisation makes the
     reconstruction and KL terms of comparable size for β around 1.
+
+    ``labels=True`` also returns the digit classes: (x_train, y_train, x_test, y_test), the
+    same split.
     """
     from sklearn.datasets import load_digits
 
     rng = _rng(rng)
     n_test = _int(n_test, "n_test")
-    x = load_digits().data.astype(np.float64)
+    if not isinstance(labels, bool):
+        raise TypeError(f"labels must be a bool, got {labels!r}")
+    data = load_digits()
+    x = data.data.astype(np.float64)
     if n_test >= len(x):
         raise ValueError(f"n_test must be below {len(x)}, got {n_test}")
     x = (x - x.mean()) / x.std()
     perm = rng.permutation(len(x))
+    if labels:
+        y = data.target.astype(np.int64)
+        return x[perm[n_test:]], y[perm[n_test:]], x[perm[:n_test]], y[perm[:n_test]]
     return x[perm[n_test:]], x[perm[:n_test]]
