@@ -205,7 +205,8 @@ def _figures(numbers, samples, sc):
 
 
 @study("kp-sample-quality", title="GRAE≈ vs β-VAE: sample quality and blurriness over β",
-       paper=PAPER, source="sec. 7, Fig. 4, Table 1, App. G", recheck=claims_from)
+       paper=PAPER, source="sec. 7, Fig. 4, Table 1, App. G", notebook="kp_sample_quality.py",
+       recheck=claims_from)
 def sample_quality(config: StudyConfig) -> StudyResult:
     from deep.data.digits import digit_split
     from deep.metrics.sample_quality import (classifier_features, kernel_distance, sharpness,
