@@ -28,7 +28,7 @@ RUNTIMES = {
     "kp-nonuniqueness": {"quick": 1, "cpu": "=", "full": "?"},
     "kp-posterior-jacobian": {"quick": 1, "cpu": "=", "full": "?"},
     "kp-trained-jacobian": {"quick": 24, "cpu": 1159, "full": "GPU"},
-    "kp-sample-quality": {"quick": 10, "cpu": "?", "full": "="},
+    "kp-sample-quality": {"quick": 10, "cpu": 851, "full": "="},
     "kp-uniqueness": {"quick": 135, "cpu": "=", "full": 110 * 60},
     "linear-vae-fig3": {"quick": 4, "cpu": "=", "full": "?"},
     "sikka-fig4": {"quick": 40, "cpu": 1652, "full": "GPU"},
