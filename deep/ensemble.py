@@ -47,7 +47,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from deep.models.objectives import BetaTCVAE, BetaVAE, FactorVAE
 from deep.train import TrainConfig, as_batch, build_optimizer, epoch_order, step_generator
-from validation import check_device, check_int
+from validation import check_device, check_int, training_forward
 
 #: objectives an ensemble trains, and the weights that may differ between members
 SUPPORTED = ("beta-vae", "beta-tcvae", "isa-vae", "isa-tcvae", "factor-vae")
@@ -246,6 +246,7 @@ class Ensemble:
                         else torch.zeros(shape, device=self.device))
         return torch.stack(eps), torch.stack(keys)
 
+    @training_forward()
     def run_step(self) -> dict:
         """One optimizer step of every running member; returns the terms as (K,) tensors (a
         stopped member's terms are those of its last forward pass, possibly non-finite)."""

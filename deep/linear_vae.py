@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from validation import as_float_array, check_device, check_int, check_real, check_tensor
+from validation import (as_float_array, check_device, check_int, check_real, check_tensor,
+                        training_forward)
 
 LOG2PI = math.log(2.0 * math.pi)
 #: largest |entry| of A (samples and their squares stay in float64)
@@ -114,6 +115,7 @@ def sample_data(A, n: int, generator: torch.Generator, dtype=torch.float64, devi
     return (s @ A.T + eta).to(device)
 
 
+@training_forward()
 def train(A, beta: float, *, generator: torch.Generator, steps: int = 3000, batch: int = 512,
           lr: float = 0.02, lr_final: float = 1e-4, dtype=torch.float64, device="cpu",
           progress: bool = False) -> tuple[LinearVAE, np.ndarray]:

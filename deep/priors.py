@@ -264,8 +264,12 @@ class LpNested(Distribution):
         out = self._c - f_term
         # checking the (n times smaller) output first keeps validation cheap; a non-finite z
         # always gives a non-finite output
-        if self._validate_args and not bool(torch.isfinite(out).all()) and not bool(torch.isfinite(value).all()):
-            raise ValueError("z: contains non-finite values")
+        # a non-finite z always gives a non-finite output; it is an error naming z, except in a
+        # trainer's forward pass (validation.training_forward), where a diverged model's NaN
+        # must reach its loss
+        if self._validate_args and not torch._C._functorch.is_functorch_wrapped_tensor(out) \
+                and not bool(torch.isfinite(out).all()):
+            check_tensor(value, "z", finite=True, grad_exempt=True)
         return out
 
     def entropy(self) -> torch.Tensor:
@@ -343,17 +347,14 @@ class LearnableLpNested(nn.Module):
 
     def forward(self) -> LpNested:
         p = self.exponents
-        return LpNested(self.tree, torch.tensor(self.scale, dtype=p.dtype, device=p.device), exponents=p,
-                        validate_args=False)
+        return LpNested(self.tree, torch.tensor(self.scale, dtype=p.dtype, device=p.device), exponents=p)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """Shortcut for ``self().log_prob(z)``; a non-finite ``z`` is an error naming it (the
-        distribution is built with ``validate_args=False``, so the check is made here, on the
-        output first, which is n times smaller; skipped inside torch.func transforms)."""
-        out = self().log_prob(z)
-        if not torch._C._functorch.is_functorch_wrapped_tensor(out) and not bool(torch.isfinite(out).all()):
-            check_tensor(z, "z", finite=True)
-        return out
+        """Shortcut for ``self().log_prob(z)``; a non-finite ``z`` is an error naming it (checked
+        by :meth:`LpNested.log_prob` on the output first, which is n times smaller; inside a
+        trainer's forward pass a ``z`` with grad is let through, and inside torch.func
+        transforms the check is skipped)."""
+        return self().log_prob(z)
 
 
 # ------------------------------------------------------------------ the prior of a VAE

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from validation import check_device, check_int, check_tensor
+from validation import check_device, check_int, check_tensor, training_forward
 
 
 def _check_module(value, name: str):
@@ -128,6 +128,7 @@ def as_batch(images, device, dtype) -> torch.Tensor:
     return x.to(device, dtype)
 
 
+@training_forward()
 def train_step(model, objective, optimizer, aux_optimizer, x: torch.Tensor,
                generator: torch.Generator | None, step: int = 0) -> dict:
     """One optimisation step; returns the objective's terms as floats.

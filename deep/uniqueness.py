@@ -39,7 +39,8 @@ import numpy as np
 import torch
 
 from linear_models.uniqueness import NONLINEARITIES, sample_uniqueness_data
-from validation import check_choice, check_device, check_int, check_real, check_tensor
+from validation import (check_choice, check_device, check_int, check_real, check_tensor,
+                        training_forward)
 
 #: the accepted noise level σ (σ² and 1/σ² stay normal float64 numbers) and the accepted σ²
 NOISE_RANGE = (1e-75, 1e75)
@@ -168,6 +169,7 @@ def _check_training(data, amortized, generator, noise_std):
     check_real(noise_std, "noise_std", low=NOISE_RANGE[0], high=NOISE_RANGE[1])
 
 
+@training_forward()
 def train_uniqueness(data: UniquenessData, covariance: str, amortized: bool,
                      generator: torch.Generator, device: str | torch.device = "cpu",
                      dtype=torch.float32, noise_std: float = 0.05, lr0: float = 0.1,
@@ -533,6 +535,7 @@ def _unpack_amortised(theta):
             theta[12:])
 
 
+@training_forward()
 def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bool,
                             generator: torch.Generator, device: str | torch.device = "cpu",
                             noise_std: float = 0.05, quad_order: int = 2,

@@ -1176,6 +1176,8 @@ PACKAGES = ("theory", "linear_models", "deep", "validation")
 EXEMPT = {
     "validation.Constraint": "abstract base of the constraints (its check raises NotImplementedError); "
                              "every concrete constraint has a case",
+    "validation.training_forward": "a context manager without arguments; its effect on "
+                                   "check_tensor is tested in tests/test_validation.py",
     "validation.to_numpy": "a conversion without checks by design (the checks that call it validate "
                            "its output); exercised by every as_float_array case",
     "deep.data.ground_truth.GroundTruthData": "a typing.Protocol: an interface with no behaviour",

@@ -125,3 +125,50 @@ def test_validate_params_decorator_checks_defaults_and_converts():
 
     with pytest.raises(ValueError, match="unknown parameters"):
         validate_params({"nope": Real()})(lambda x: x)
+
+
+def test_a_nonfinite_tensor_with_grad_is_an_error_outside_a_trainers_forward_pass():
+    """A NaN in a tensor that requires grad, passed to a density directly, is a ValueError
+    naming it; inside training_forward (a trainer's forward pass) it reaches the output, where
+    the trainers catch it (the NaN of a diverged model); the flag is restored afterwards, also
+    after an exception."""
+    import torch
+
+    from deep.models import distributions as dist
+    from validation import training_forward
+
+    z = torch.tensor([[float("nan"), 0.0]], requires_grad=True)
+    zeros = torch.zeros(1, 2)
+    with pytest.raises(ValueError, match="z"):
+        dist.gaussian_log_density(z, zeros, zeros)
+    with training_forward():
+        out = dist.gaussian_log_density(z, zeros, zeros)
+    assert torch.isnan(out).any()
+    with pytest.raises(RuntimeError):
+        with training_forward():
+            raise RuntimeError("inside")
+    with pytest.raises(ValueError, match="z"):
+        dist.gaussian_log_density(z, zeros, zeros)
+
+
+def test_the_learnable_prior_as_a_bare_distribution_rejects_a_nonfinite_z():
+    """``LearnableLpNested(tree)()`` (the distribution itself) names a NaN z, with or without
+    grad; in a trainer's forward pass a z with grad gives a NaN log-density (the NaN the
+    trainers catch)."""
+    import torch
+
+    from deep.priors import LearnableLpNested
+    from theory.lp_nested import isa_tree
+    from validation import training_forward
+
+    prior = LearnableLpNested(isa_tree(2.1, [(2.2, 2)]))
+    for grad in (False, True):
+        z = torch.tensor([[float("nan"), 0.0]], dtype=prior.exponents.dtype, requires_grad=grad)
+        with pytest.raises(ValueError, match="z"):
+            prior().log_prob(z)
+        with pytest.raises(ValueError, match="z"):
+            prior.log_prob(z)
+    with training_forward():
+        assert torch.isnan(prior().log_prob(z)).all()
+    ok = torch.zeros(1, 2, dtype=prior.exponents.dtype)
+    assert torch.isfinite(prior().log_prob(ok)).all()

@@ -48,10 +48,12 @@ boolean tensors are rejected like complex and boolean arrays.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
 import numbers
+import threading
 
 import numpy as np
 
@@ -59,6 +61,7 @@ __all__ = [
     "Constraint", "Real", "Integral", "Options", "Array", "Tensor", "InstanceOf", "Generator",
     "Optional", "validate_params", "to_numpy", "as_float_array", "check_real", "check_int",
     "check_choice", "check_tensor", "check_rng", "check_device", "positive_scalar", "positive_vector",
+    "training_forward",
 ]
 
 _CLOSED = ("both", "left", "right", "neither")
@@ -294,14 +297,33 @@ class Tensor(Constraint):
                             finite=self.finite, min_size=self.min_size)
 
 
+_TRAINING = threading.local()
+
+
+@contextlib.contextmanager
+def training_forward():
+    """The forward passes of a trainer: inside (this thread), :func:`check_tensor` with
+    ``grad_exempt=True`` lets a non-finite tensor that requires grad through, so the NaN of a
+    diverged model reaches its loss, where the trainers handle it
+    (:class:`deep.train.NonFiniteLossError`, the per-member and per-trial masks of the batched
+    trainers). Outside, every such tensor is checked like any other. Also a decorator."""
+    before = getattr(_TRAINING, "on", False)
+    _TRAINING.on = True
+    try:
+        yield
+    finally:
+        _TRAINING.on = before
+
+
 def check_tensor(value, name: str, *, ndim=None, floating: bool = True, finite: bool = False,
                  min_size: int = 0, last_dim: int | None = None, grad_exempt: bool = False):
     """Function form of :class:`Tensor`; ``last_dim`` fixes the length of the last axis.
 
-    ``grad_exempt``: skip the finiteness check for a tensor that requires grad. For the
-    building blocks a model's forward pass runs through (densities, networks): there a NaN
-    computed by a diverged model must reach the loss, where the trainers report it as
-    :class:`deep.train.NonFiniteLossError`; a tensor a user passes in (no grad) is checked."""
+    ``grad_exempt``: inside :func:`training_forward` only, skip the finiteness check for a
+    tensor that requires grad. For the building blocks a model's forward pass runs through
+    (densities, networks): during training a NaN computed by a diverged model must reach the
+    loss, where the trainers report it as :class:`deep.train.NonFiniteLossError`; called
+    directly, a non-finite input is an error naming it, with or without grad."""
     if not _is_tensor(value):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     import torch
@@ -325,7 +347,7 @@ def check_tensor(value, name: str, *, ndim=None, floating: bool = True, finite: 
     # Inside torch.func transforms (vmap over the members of an ensemble, deep.ensemble) a
     # value check would be data-dependent control flow: there only the structure is checked,
     # and a non-finite member is caught by its non-finite loss.
-    if finite and not (grad_exempt and value.requires_grad) \
+    if finite and not (grad_exempt and value.requires_grad and getattr(_TRAINING, "on", False)) \
             and not torch._C._functorch.is_functorch_wrapped_tensor(value):
         with torch.no_grad():
             if not bool(torch.isfinite(value).all()):
