@@ -88,6 +88,9 @@ def _bad_tensors(valid):
             w = t.clone()
             w.view(-1)[0] = bad
             out.append(w)
+        w = t.clone()                      # a NaN in a tensor that requires grad (a user's leaf)
+        w.view(-1)[0] = math.nan
+        out.append(w.requires_grad_(True))
     return out
 
 
