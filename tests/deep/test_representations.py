@@ -63,22 +63,31 @@ def test_bad_input_names_the_parameter():
         fit_pca(data, np.arange(50), 0)
 
 
+@pytest.fixture(scope="module")
+def dsprites_pca_reference():
+    """The oracle of both variants below, computed once: scikit-learn's PCA by LAPACK's full SVD
+    of 1,500 reduced-dSprites images (the tests only read it)."""
+    from sklearn.decomposition import PCA
+
+    from deep.data import DSprites
+
+    data = DSprites.reduced()
+    rows = np.sort(np.random.default_rng(0).choice(len(data), 1500, replace=False))
+    ref = PCA(10, svd_solver="full").fit(data.images(rows).reshape(1500, -1).astype(np.float64))
+    return data, rows, ref
+
+
 @pytest.mark.parametrize("budget", [None, 0], ids=["in-memory", "streamed"])
-def test_pca_on_dsprites_images_matches_scikit_learn(budget, monkeypatch):
+def test_pca_on_dsprites_images_matches_scikit_learn(budget, monkeypatch, dsprites_pca_reference):
     # the real spectrum (small gaps between the top components): subspace iteration against
     # LAPACK's full SVD of the same 1,500 images, with the pixels held in memory and streamed
     # chunk by chunk (budget 0)
-    from sklearn.decomposition import PCA
-
     import deep.representations as R
-    from deep.data import DSprites
 
     if budget is not None:
         monkeypatch.setattr(R, "PCA_IN_MEMORY_BYTES", budget)
-    data = DSprites.reduced()
-    rows = np.sort(np.random.default_rng(0).choice(len(data), 1500, replace=False))
+    data, rows, ref = dsprites_pca_reference
     ours = fit_pca(data, rows, 10, whiten=False)
-    ref = PCA(10, svd_solver="full").fit(data.images(rows).reshape(1500, -1).astype(np.float64))
     # the Ritz-value sum is iterated to 1e-12 relative: the explained fraction agrees to 1e-9;
     # single eigenvalues converge with their gaps, checked to 1e-6
     assert abs(ours["explained_variance_ratio"].sum() - ref.explained_variance_ratio_.sum()) < 1e-9
