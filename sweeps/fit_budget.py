@@ -50,28 +50,12 @@ def dump_spec(raw: dict, header: str = "") -> str:
 def step_seconds(group_runs, device: str, probe_steps: int, warmup: int = 5) -> float:
     """Seconds per optimizer step of the ensemble of ``group_runs`` on ``device`` (after
     ``warmup`` steps), built as :func:`betalab.sweep.work.train_group` builds it."""
-    import numpy as np
     import torch
 
-    from betalab.sweep import work
-    from deep.data import DeviceStore, Subset
-    from deep.ensemble import Ensemble, build_members
-    from deep.models import VAEConfig
-    from deep.train import TrainConfig
+    from betalab.sweep.work import build_ensemble, resolve_device
 
-    first = group_runs[0]
-    dev = work.resolve_device(device)
-    data = work.dataset(first["dataset"])
-    held = work.heldout_indices(len(data), first["holdout"], first["eval"]["seed"])
-    train_set = Subset(DeviceStore(data, dev), np.setdiff1d(np.arange(len(data)), held))
-    cfg = VAEConfig(first["arch"], first["latent_dim"], first["hidden"], prior=first["prior"],
-                    learn_exponents=first["learn_exponents"], prior_scale=first["prior_scale"])
-    members = [{k: r[k] for k in ("seed", "beta", "gamma", "alpha") if k in r} for r in group_runs]
-    models, objectives, seeds = build_members(cfg, first["model"], members,
-                                              dataset_size=len(train_set), estimator=first["estimator"])
-    tc = TrainConfig(first["epochs"], first["batch_size"], first["lr"], prior_lr=first["prior_lr"],
-                     optimizer=first.get("optimizer", "adam"))
-    ens = Ensemble(models, objectives, seeds, train_set, tc, dev)
+    dev = resolve_device(device)
+    ens, _, _ = build_ensemble(group_runs, dev)
 
     def sync():
         if dev.type == "cuda":

@@ -10,7 +10,7 @@ from it when present, so a task killed mid-training continues where its last che
 from __future__ import annotations
 
 __all__ = ["CHECKPOINT_FORMAT", "CURVE_POINTS", "versions", "dataset",
-           "heldout_indices", "resolve_device", "train_group"]
+           "heldout_indices", "resolve_device", "build_ensemble", "train_group"]
 
 import functools
 import platform
@@ -85,19 +85,17 @@ def train_group(runs, *, checkpoint_dir=None, checkpoint_every: int = 200, devic
                  "finished_at": time.time(), "device": device, "versions": versions()} for r in runs]
 
 
-def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started):
-    import torch
-
-    from betalab import io
+def build_ensemble(runs, device):
+    """The ensemble of ``runs`` (one group's run configs) on ``device``, untrained, as
+    :func:`train_group` trains it; returns ``(ensemble, store, heldout)``: the dataset on the
+    device (training and evaluation read it) and the held-out indices."""
     from deep.data import DeviceStore, Subset
     from deep.ensemble import Ensemble, build_members
-    from deep.metrics.classifier_scores import HIGGINS_N_TEST, HIGGINS_N_TRAIN
-    from deep.metrics.summary import evaluate_vae
     from deep.models import VAEConfig
     from deep.train import TrainConfig
 
     first = runs[0]
-    dev = resolve_device(device)
+    dev = resolve_device(str(device))
     data = dataset(first["dataset"])
     held = heldout_indices(len(data), first["holdout"], first["eval"]["seed"])
     train_idx = np.setdiff1d(np.arange(len(data)), held)
@@ -110,7 +108,19 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
                                               dataset_size=len(train_set), estimator=first["estimator"])
     tc = TrainConfig(first["epochs"], first["batch_size"], first["lr"], prior_lr=first["prior_lr"],
                      optimizer=first.get("optimizer", "adam"))
-    ens = Ensemble(models, objectives, seeds, train_set, tc, dev)
+    return Ensemble(models, objectives, seeds, train_set, tc, dev), store, held
+
+
+def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started):
+    import torch
+
+    from betalab import io
+    from deep.metrics.classifier_scores import HIGGINS_N_TEST, HIGGINS_N_TRAIN
+    from deep.metrics.summary import evaluate_vae
+
+    first = runs[0]
+    dev = resolve_device(device)
+    ens, store, held = build_ensemble(runs, dev)
     total = ens.total_steps if first["max_steps"] is None else min(first["max_steps"], ens.total_steps)
     curves = [{"step": []} for _ in runs]
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{group_id}.pt"
