@@ -1,7 +1,8 @@
 """Fit a sweep spec to a wall-clock training budget on this machine, then run it without Ray.
 
     python3 sweeps/fit_budget.py SPEC --train-seconds S --out SPEC2 --db DB
-                                 [--ensemble K] [--no-standard] [--probe-steps P] [--run]
+                                 [--ensemble K] [--no-standard] [--set SECTION.KEY=VALUE ...]
+                                 [--probe-steps P] [--run [--eval-workers W]]
 
 For a machine lent for minutes (one GPU host without Ray): the spec's first ensemble is built
 on the spec's device and ``P`` optimizer steps are timed after a warm-up; ``[train] max_steps``
@@ -9,7 +10,10 @@ is set to the largest multiple of 1,000 steps whose training fits ``S`` seconds 
 spec's ensembles in turn; the result is written to ``SPEC2`` (name suffixed ``-budget``) and,
 with ``--run``, run inline into ``DB`` (:func:`betalab.sweep.driver.run_sweep`, ``inline=True``).
 ``--ensemble`` and ``--no-standard`` override ``[sweep] ensemble`` and set ``[eval] standard =
-false``. The written spec records what was run: commit it next to the database's results.
+false``; ``--set grid.latent_dim=[5, 10]`` sets any key to a TOML value (a cut of the grid, an
+evaluation flag) before the fit. ``--eval-workers`` is :func:`run_sweep`'s (processes for the
+Higgins classifiers). The written spec records what was run: commit it next to the database's
+results.
 
 Exit status 0 when every run is done, 1 otherwise, 2 on bad input.
 """
@@ -47,6 +51,19 @@ def dump_spec(raw: dict, header: str = "") -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
+def parse_setting(item: str) -> tuple[str, str, object]:
+    """``"section.key=VALUE"`` → (section, key, the TOML value); ValueError naming ``--set``."""
+    target, sep, value = item.partition("=")
+    section, dot, key = target.strip().partition(".")
+    if not sep or not dot or not section or not key:
+        raise ValueError(f"--set: expected SECTION.KEY=VALUE, got {item!r}")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"--set {target.strip()}: {value.strip()!r} is not a TOML value ({err})") from None
+    return section, key.strip(), parsed
+
+
 def step_seconds(group_runs, device: str, probe_steps: int, warmup: int = 5) -> float:
     """Seconds per optimizer step of the ensemble of ``group_runs`` on ``device`` (after
     ``warmup`` steps), built as :func:`betalab.sweep.work.train_group` builds it."""
@@ -79,6 +96,9 @@ def main(argv=None) -> int:
     ap.add_argument("--db", required=True, help="results database for --run")
     ap.add_argument("--ensemble", type=int, default=None)
     ap.add_argument("--no-standard", action="store_true")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="set a spec key to a TOML value before the fit (repeatable)")
+    ap.add_argument("--eval-workers", type=int, default=1)
     ap.add_argument("--probe-steps", type=int, default=50)
     ap.add_argument("--run", action="store_true")
     args = ap.parse_args(argv)
@@ -98,6 +118,9 @@ def main(argv=None) -> int:
             raw["sweep"]["ensemble"] = args.ensemble
         if args.no_standard:
             raw.setdefault("eval", {})["standard"] = False
+        for item in args.set:
+            section, key, value = parse_setting(item)
+            raw.setdefault(section, {})[key] = value
         probe = parse_spec(dump_spec(raw))
         from betalab.sweep.work import resolve_device
 
@@ -122,7 +145,7 @@ def main(argv=None) -> int:
         print(f"fit_budget: {sec * 1e3:.2f} ms/step, max_steps {steps}; wrote {args.out}", flush=True)
         if not args.run:
             return 0
-        counts = run_sweep(sweep, args.db, inline=True)
+        counts = run_sweep(sweep, args.db, inline=True, eval_workers=args.eval_workers)
         print(f"fit_budget: {args.db}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
         return 0 if set(counts) == {"done"} else 1
     except (ValueError, TypeError, OSError, tomllib.TOMLDecodeError) as err:

@@ -1,6 +1,6 @@
 """``betalab sweep run | status | plot`` (called by :mod:`betalab.cli`).
 
-    betalab sweep run SPEC [--db PATH] [--address ADDR | --inline] [--num-cpus N]
+    betalab sweep run SPEC [--db PATH] [--address ADDR | --inline [--eval-workers N]] [--num-cpus N]
     betalab sweep status --db PATH
     betalab sweep plot --db PATH [--out DIR]
 
@@ -26,6 +26,9 @@ def add_parser(sub) -> None:
     run.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all)")
     run.add_argument("--inline", action="store_true",
                      help="no Ray: train the ensembles in turn in this process (a machine without Ray)")
+    run.add_argument("--eval-workers", type=int, default=1,
+                     help="with --inline: processes that fit each ensemble's Higgins classifiers "
+                          "side by side (same results; default 1)")
     st = ssub.add_parser("status", help="runs per status, and the errors of failed runs")
     st.add_argument("--db", required=True)
     pl = ssub.add_parser("plot", help="the standard figures of a results database")
@@ -42,7 +45,7 @@ def main(args) -> int:
             sweep = load_spec(args.spec)
             db = args.db or f"results/{sweep.name}.sqlite"
             counts = run_sweep(sweep, db, address=args.address, num_cpus=args.num_cpus,
-                               inline=args.inline)
+                               inline=args.inline, eval_workers=args.eval_workers)
             print(f"betalab sweep: {db}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
             return 0 if set(counts) == {"done"} else 1
         from betalab.results import open_results

@@ -63,12 +63,15 @@ def _init_ray(address, num_cpus):
 
 
 def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None = None,
-              num_cpus: int | None = None, inline: bool = False, log=print) -> dict:
+              num_cpus: int | None = None, inline: bool = False, eval_workers: int = 1,
+              log=print) -> dict:
     """Run (or continue) ``sweep`` into the database at ``db_path``; returns the status counts.
 
     ``inline``: no Ray; the ensembles are trained in turn in this process (same results,
-    checkpoints and resumption; ``address`` and ``num_cpus`` must then be left unset).
-    Everything is validated (spec, database) before Ray starts."""
+    checkpoints and resumption; ``address`` and ``num_cpus`` must then be left unset);
+    ``eval_workers`` (inline only) processes fit each ensemble's Higgins classifiers side by
+    side (:func:`deep.metrics.summary.evaluate_vaes`: the same results), for a GPU host whose
+    cores would otherwise wait. Everything is validated (spec, database) before Ray starts."""
     if not isinstance(sweep, Sweep):
         sweep = load_spec(sweep)
     if num_cpus is not None and (not isinstance(num_cpus, int) or num_cpus < 1):
@@ -77,11 +80,16 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
         raise TypeError(f"inline must be a bool, got {type(inline).__name__}")
     if inline and (address or num_cpus is not None):
         raise ValueError("inline: runs without Ray, so address and num_cpus must be left unset")
+    if not isinstance(eval_workers, int) or isinstance(eval_workers, bool) or eval_workers < 1:
+        raise ValueError(f"eval_workers must be a positive int, got {eval_workers!r}")
+    if eval_workers > 1 and not inline:
+        raise ValueError("eval_workers: Ray gives each ensemble one CPU; more evaluation workers "
+                         "need inline")
     if address:
         check_address(address)             # before a new database is created
     lock = _lock(db_path)
     try:
-        return _run_locked(sweep, db_path, address, num_cpus, inline, log)
+        return _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, log)
     finally:
         Path(lock.name).unlink(missing_ok=True)
         lock.close()
@@ -103,7 +111,7 @@ def _lock(db_path):
     return f
 
 
-def _run_locked(sweep, db_path, address, num_cpus, inline, log):
+def _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, log):
     store = ResultsStore(db_path, sweep)
     try:
         status = store.statuses()
@@ -112,7 +120,10 @@ def _run_locked(sweep, db_path, address, num_cpus, inline, log):
         log(f"sweep {sweep.name!r}: {len(sweep.runs)} runs in {len(sweep.groups)} ensembles; "
             f"{n_done} finished, {len(todo)} ensembles to run")
         if todo:
-            (_dispatch_inline if inline else _dispatch)(sweep, store, todo, db_path, address, num_cpus, log)
+            if inline:
+                _dispatch_inline(sweep, store, todo, db_path, eval_workers, log)
+            else:
+                _dispatch(sweep, store, todo, db_path, address, num_cpus, log)
         counts = _counts(store.statuses())
     finally:
         store.close()
@@ -157,7 +168,7 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
         ray.shutdown()
 
 
-def _dispatch_inline(sweep, store, todo, db_path, address, num_cpus, log):
+def _dispatch_inline(sweep, store, todo, db_path, eval_workers, log):
     """The ensembles in turn in this process, each recorded as it finishes (no Ray)."""
     from betalab.sweep.work import resolve_device, train_group
 
@@ -168,7 +179,8 @@ def _dispatch_inline(sweep, store, todo, db_path, address, num_cpus, log):
         log(f"ensemble {g.group_id} ({i + 1}/{len(todo)}, {len(g.runs)} runs) on {device}")
         store.mark_running([r["run_id"] for r in g.runs])
         results = train_group(g.runs, checkpoint_dir=str(ckdir), group_id=g.group_id,
-                              device=str(device), checkpoint_every=sweep.settings["checkpoint_every"])
+                              device=str(device), checkpoint_every=sweep.settings["checkpoint_every"],
+                              eval_workers=eval_workers)
         _record(store, g, results, ckdir, log)
 
 

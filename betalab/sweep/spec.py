@@ -16,7 +16,9 @@ values to cross (a scalar there is a one-value list), and may also vary any key 
               higgins_n_train, higgins_n_test (its training / test points; default 5,000 each,
               the study higgins-fig5-table's protocol — smaller only for tests), standard
               (bool, default true: the MIGs, β-VAE and FactorVAE scores and active units;
-              false leaves them out, e.g. for a sweep that needs only Higgins et al.'s metric)
+              false leaves them out, e.g. for a sweep that needs only Higgins et al.'s metric),
+              factor_response (bool, default false: also each latent's mutual information with
+              each factor and its mean response to orientation per shape, Higgins Fig. 6)
     [grid]    model, beta, beta_norm, gamma, alpha, seed (+ any data/model/train key); beta is γ
               for factor-vae (as ``betalab train --beta``), gamma and alpha are the β-TCVAE's;
               beta_norm instead of beta: β = β_norm · N / M (Higgins et al. 2017, sec. 4.2 and
@@ -28,7 +30,8 @@ is a pure function of its config). Runs that differ only in ``seed``, ``beta``, 
 ``alpha`` form a family; a family is cut, in grid order, into ensembles of ``sweep.ensemble``
 members (:mod:`deep.ensemble`), so the grouping — and every result — is a function of the spec.
 
-Keys added after the first specs (``train.optimizer``, the ``eval.higgins*`` keys and ``eval.standard``) enter a run's config
+Keys added after the first specs (``train.optimizer``, the ``eval.higgins*`` keys, ``eval.standard`` and
+``eval.factor_response``) enter a run's config
 only when set away from their default, so the runs of an earlier spec keep their ids (and their
 databases stay valid).
 
@@ -69,14 +72,14 @@ _SCHEMA = {
     "eval": {"seed": (int, 0), "n_train": (int, 5000), "n_test": (int, 2500),
              "batch_size": (int, 64), "mig_samples": (int, 10000), "mig_bins": (int, 20),
              "higgins": (bool, False), "higgins_n_train": (int, 5000), "higgins_n_test": (int, 5000),
-             "standard": (bool, True)},
+             "standard": (bool, True), "factor_response": (bool, False)},
     "grid": {"model": (str, None), "beta": ("num", 1.0), "beta_norm": ("num", None),
              "gamma": ("num", None), "alpha": ("num", None), "seed": (int, 0)},
 }
 #: keys that enter a run's config only when set away from their default (see the docstring)
 _LATER = {("train", "optimizer"): "adam", ("eval", "higgins"): False,
           ("eval", "higgins_n_train"): 5000, ("eval", "higgins_n_test"): 5000,
-          ("eval", "standard"): True}
+          ("eval", "standard"): True, ("eval", "factor_response"): False}
 _RUN_SECTIONS = ("data", "model", "train")
 
 
@@ -168,7 +171,7 @@ def parse_spec(text: str) -> Sweep:
     # at least 2: a histogram needs two bins, a FactorVAE vote a variance
     least = {"seed": 0, "mig_bins": 2, "batch_size": 2}
     for key, v in fixed["eval"].items():
-        if key not in ("higgins", "standard") and v < least.get(key, 1):
+        if key not in ("higgins", "standard", "factor_response") and v < least.get(key, 1):
             raise ValueError(f"spec key 'eval.{key}': must be >= {least.get(key, 1)}, got {v}")
 
     # the grid: its own keys and any data/model/train key

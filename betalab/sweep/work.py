@@ -71,14 +71,16 @@ def _thin(curve: dict) -> dict:
 
 
 def train_group(runs, *, checkpoint_dir=None, checkpoint_every: int = 200, device: str = "cpu",
-                group_id: str | None = None) -> list[dict]:
+                group_id: str | None = None, eval_workers: int = 1) -> list[dict]:
     """Train the runs of one ensemble and evaluate every member; one result dict per run:
     ``run_id``, ``status`` (done/failed), ``metrics``, ``curve``, ``error``, timings, device,
     versions. A member whose loss becomes non-finite is ``failed`` (the others go on); an
-    exception fails every run of the group with its traceback."""
+    exception fails every run of the group with its traceback. ``eval_workers`` processes fit
+    the members' Higgins classifiers (:func:`deep.metrics.summary.evaluate_vaes`)."""
     started = time.time()
     try:
-        return _train_group(list(runs), checkpoint_dir, checkpoint_every, device, group_id, started)
+        return _train_group(list(runs), checkpoint_dir, checkpoint_every, device, group_id, started,
+                            eval_workers)
     except Exception:                                    # recorded, the sweep goes on
         err = traceback.format_exc(limit=8)
         return [{"run_id": r["run_id"], "status": "failed", "error": err, "started_at": started,
@@ -111,12 +113,12 @@ def build_ensemble(runs, device):
     return Ensemble(models, objectives, seeds, train_set, tc, dev), store, held
 
 
-def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started):
+def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started, eval_workers=1):
     import torch
 
     from betalab import io
     from deep.metrics.classifier_scores import HIGGINS_N_TEST, HIGGINS_N_TRAIN
-    from deep.metrics.summary import evaluate_vae
+    from deep.metrics.summary import evaluate_vaes
 
     first = runs[0]
     dev = resolve_device(device)
@@ -146,24 +148,28 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
                             "ensemble": ens.state_dict(), "curves": curves}, tmp)
     train_seconds = time.perf_counter() - t0
     out, ver = [], versions()
+    ok = [k for k in range(len(runs)) if ens.stopped_at[k] is None]
+    e = first["eval"]                   # one family: the same evaluation settings
+    t1 = time.perf_counter()
+    evaluated = evaluate_vaes(
+        [ens.member_model(k) for k in ok], store, held, replicas=[runs[k]["seed"] for k in ok],
+        seed=e["seed"], n_train=e["n_train"], n_test=e["n_test"], batch_size=e["batch_size"],
+        mig_samples=e["mig_samples"], mig_bins=e["mig_bins"], higgins=e.get("higgins", False),
+        higgins_n_train=e.get("higgins_n_train", HIGGINS_N_TRAIN),
+        higgins_n_test=e.get("higgins_n_test", HIGGINS_N_TEST), standard=e.get("standard", True),
+        factor_response=e.get("factor_response", False), workers=eval_workers) if ok else []
+    eval_seconds = (time.perf_counter() - t1) / max(len(ok), 1)      # per model, shared
+    metrics_of = dict(zip(ok, evaluated))
     for k, r in enumerate(runs):
         row = {"run_id": r["run_id"], "started_at": started, "device": str(dev), "versions": ver,
                "train_seconds": train_seconds, "curve": _thin(curves[k])}
         if ens.stopped_at[k] is not None:
             row.update(status="failed", error=f"non-finite loss at step {ens.stopped_at[k]}")
         else:
-            t1 = time.perf_counter()
-            e = r["eval"]
-            metrics = evaluate_vae(ens.member_model(k), store, held, seed=e["seed"],
-                                   n_train=e["n_train"], n_test=e["n_test"], batch_size=e["batch_size"],
-                                   mig_samples=e["mig_samples"], mig_bins=e["mig_bins"],
-                                   higgins=e.get("higgins", False), replica=r["seed"],
-                                   higgins_n_train=e.get("higgins_n_train", HIGGINS_N_TRAIN),
-                                   higgins_n_test=e.get("higgins_n_test", HIGGINS_N_TEST),
-                                   standard=e.get("standard", True))
+            metrics = metrics_of[k]
             metrics["steps"] = int(ens.step)
             metrics["final_loss"] = curves[k]["loss"][-1] if curves[k]["step"] else None
-            row.update(status="done", metrics=metrics, eval_seconds=time.perf_counter() - t1)
+            row.update(status="done", metrics=metrics, eval_seconds=eval_seconds)
         row["finished_at"] = time.time()
         out.append(row)
     return out

@@ -90,7 +90,11 @@ def discrete_mutual_info(a, b) -> float:
         raise ValueError(f"b must have the length of a ({a.shape[0]}), got {b.shape[0]}")
     if a.size == 0:
         raise ValueError("a must hold at least one label, got an empty array")
-    la, lb = _labels(a), _labels(b)
+    return _mi_of_labels(_labels(a), _labels(b))
+
+
+def _mi_of_labels(la: np.ndarray, lb: np.ndarray) -> float:
+    """Plug-in mutual information of two label arrays with values 0 … max."""
     n = la.size
     na, nb = la.max() + 1, lb.max() + 1
     joint = np.bincount(la * nb + lb, minlength=na * nb).reshape(na, nb).astype(np.float64)
@@ -116,8 +120,12 @@ def mutual_info_matrix(discrete_codes, factors) -> np.ndarray:
     dc, f = check_labels(discrete_codes, "discrete_codes", 2), check_labels(factors, "factors", 2)
     if dc.shape[0] != f.shape[0]:
         raise ValueError(f"factors must have {dc.shape[0]} rows (as discrete_codes), got {f.shape[0]}")
-    return np.array([[discrete_mutual_info(dc[:, j], f[:, k]) for k in range(f.shape[1])]
-                     for j in range(dc.shape[1])])
+    if dc.shape[0] == 0:
+        raise ValueError("discrete_codes must hold at least one row")
+    # each column relabelled once (discrete_mutual_info relabels both of its arguments per call)
+    lc = [_labels(dc[:, j]) for j in range(dc.shape[1])]
+    lf = [_labels(f[:, k]) for k in range(f.shape[1])]
+    return np.array([[_mi_of_labels(a, b) for b in lf] for a in lc])
 
 
 def mig_from_mi(mi: np.ndarray, entropies: np.ndarray) -> tuple[float, np.ndarray]:

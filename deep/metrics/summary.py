@@ -20,13 +20,14 @@ dimension and active units of one trained VAE (pure numpy/torch, no I/O).
 
 from __future__ import annotations
 
-__all__ = ["ACTIVE_UNIT_THRESHOLD", "active_units", "heldout_terms", "evaluate_vae"]
+__all__ = ["ACTIVE_UNIT_THRESHOLD", "active_units", "heldout_terms", "factor_response_of",
+           "evaluate_vae", "evaluate_vaes"]
 
 import numpy as np
 import torch
 
 from deep.metrics.classifier_scores import (HIGGINS_N_TEST, HIGGINS_N_TRAIN, beta_vae_score,
-                                            factor_vae_score, higgins_replica_scores)
+                                            factor_vae_score, higgins_replica_scores_joint)
 from deep.metrics.information import mig_histogram
 from deep.metrics.sampled_mig import mig_sampled
 from deep.metrics.wrappers import encode_dataset
@@ -72,11 +73,38 @@ def heldout_terms(model, x: torch.Tensor, generator: torch.Generator) -> dict:
             "heldout_neg_elbo": float(-ll.mean()) + kl}
 
 
+def factor_response_of(mu, factors, *, bins: int = 20, shape_factor: int = 0,
+                       orientation_factor: int = 2) -> dict:
+    """What each latent of the codes ``mu`` (n, d) says about each ground-truth factor of
+    ``factors`` (n, K) — the quantities behind Higgins et al. 2017, Fig. 6 (latents against
+    factors; informative latents have high KL):
+
+    * ``factor_mi`` (d, K): I(z_j; v_k) in nats of the histogram-discretised codes (``bins``
+      equal-width bins, :func:`deep.metrics.information.mig_histogram`'s estimator) and
+      ``factor_entropy`` (K,): H(v_k), its upper bound;
+    * ``orientation_response`` (S, R, d): the mean code at each (shape, orientation) pair over
+      all other factors — Fig. 6's rotation curves, one per shape (columns ``shape_factor`` and
+      ``orientation_factor`` of ``factors``; dSprites: 0 and 2;
+      :func:`deep.metrics.latent_response.mean_response`)."""
+    from deep.metrics.information import check_codes_factors
+    from deep.metrics.latent_response import mean_response
+
+    c, f = check_codes_factors(mu, factors)
+    shape_factor = check_int(shape_factor, "shape_factor", low=0, high=f.shape[1] - 1)
+    orientation_factor = check_int(orientation_factor, "orientation_factor", low=0, high=f.shape[1] - 1)
+    if shape_factor == orientation_factor:
+        raise ValueError(f"orientation_factor must differ from shape_factor ({shape_factor})")
+    info = mig_histogram(c, f, bins)
+    table = mean_response(c, f, orientation_factor, by=shape_factor)
+    return {"factor_mi": info["mi"].tolist(), "factor_entropy": info["entropies"].tolist(),
+            "orientation_response": table.tolist()}
+
+
 def evaluate_vae(model, dataset, heldout, *, seed: int = 0, n_train: int = 5000,
                  n_test: int = 2500, batch_size: int = 64, mig_samples: int = 10000,
                  mig_bins: int = 20, higgins: bool = False, replica: int = 0,
                  higgins_n_train: int = HIGGINS_N_TRAIN, higgins_n_test: int = HIGGINS_N_TEST,
-                 standard: bool = True) -> dict:
+                 standard: bool = True, factor_response: bool = False) -> dict:
     """Every metric of the module docstring for ``model`` on a ground-truth ``dataset`` (numpy
     ``images``, or a :class:`deep.data.DeviceStore` already on the model's device) with held-out
     indices ``heldout``; the metrics' randomness comes from ``seed``. The codes are computed on
@@ -95,53 +123,91 @@ def evaluate_vae(model, dataset, heldout, *, seed: int = 0, n_train: int = 5000,
     ``default_rng([seed, 5, replica])`` — ``replica`` (a sweep passes the training seed) gives
     each trained replica a fresh draw of the metric's data, as the study's replicas get, and
     leaves the other metrics' random stream unchanged. ``higgins_n_train`` / ``higgins_n_test``
-    (default the study's 5,000 each) are smaller only in tests."""
-    if not isinstance(higgins, bool):
-        raise TypeError(f"higgins must be a bool, got {higgins!r}")
-    if not isinstance(standard, bool):
-        raise TypeError(f"standard must be a bool, got {standard!r}")
-    if not isinstance(replica, (int, np.integer)) or isinstance(replica, bool) or replica < 0:
-        raise ValueError(f"replica must be a non-negative int, got {replica!r}")
+    (default the study's 5,000 each) are smaller only in tests.
+
+    ``factor_response``: also :func:`factor_response_of` the codes (what each latent says about
+    each factor: Higgins et al. 2017, Fig. 6). :func:`evaluate_vaes` evaluates several models."""
+    return evaluate_vaes([model], dataset, heldout, replicas=[replica], seed=seed,
+                         n_train=n_train, n_test=n_test, batch_size=batch_size,
+                         mig_samples=mig_samples, mig_bins=mig_bins, higgins=higgins,
+                         higgins_n_train=higgins_n_train, higgins_n_test=higgins_n_test,
+                         standard=standard, factor_response=factor_response)[0]
+
+
+def evaluate_vaes(models, dataset, heldout, *, replicas, seed: int = 0, n_train: int = 5000,
+                  n_test: int = 2500, batch_size: int = 64, mig_samples: int = 10000,
+                  mig_bins: int = 20, higgins: bool = False,
+                  higgins_n_train: int = HIGGINS_N_TRAIN, higgins_n_test: int = HIGGINS_N_TEST,
+                  standard: bool = True, factor_response: bool = False,
+                  workers: int = 1) -> list[dict]:
+    """:func:`evaluate_vae` for each of ``models`` (``replicas[i]`` is model i's ``replica``):
+    the same results, but Higgins et al.'s classifiers of every model are fitted in one call
+    (:func:`deep.metrics.classifier_scores.higgins_replica_scores_joint`), in ``workers``
+    processes when > 1 (the sweep of a lent GPU host: its idle cores fit an ensemble's
+    classifiers side by side)."""
+    if not isinstance(models, (list, tuple)) or not models:
+        raise TypeError(f"models must be a non-empty list of VAEs, got {type(models).__name__}")
+    if not isinstance(replicas, (list, tuple)) or len(replicas) != len(models):
+        raise ValueError(f"replicas must hold one replica per model ({len(models)}), got {replicas!r}")
+    for name, flag in (("higgins", higgins), ("standard", standard), ("factor_response", factor_response)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, got {flag!r}")
+    for replica in replicas:
+        if not isinstance(replica, (int, np.integer)) or isinstance(replica, bool) or replica < 0:
+            raise ValueError(f"replicas: each replica must be a non-negative int, got {replica!r}")
     for name, v in (("n_train", n_train), ("n_test", n_test), ("batch_size", batch_size),
                     ("mig_samples", mig_samples), ("mig_bins", mig_bins),
-                    ("higgins_n_train", higgins_n_train), ("higgins_n_test", higgins_n_test)):
+                    ("higgins_n_train", higgins_n_train), ("higgins_n_test", higgins_n_test),
+                    ("workers", workers)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     from deep.metrics.information import check_labels
 
-    _check_vae(model)
+    for model in models:
+        _check_vae(model)
     seed = check_int(seed, "seed", low=0)
-    mu, logvar, factors = encode_dataset(model, dataset)
+    if not hasattr(dataset, "images") or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset must be a ground-truth dataset (images, factors), got {type(dataset).__name__}")
     held = check_labels(heldout, "heldout", 1)
     if held.size == 0 or held.min() < 0 or held.max() >= len(dataset):
         raise ValueError(f"heldout must be non-empty indices in [0, {len(dataset)})")
-    rng = np.random.default_rng([seed, 3])
-    p = next(model.parameters())
-    gen = torch.Generator(device=p.device)
-    gen.manual_seed(int(np.random.SeedSequence([seed, 4]).generate_state(1)[0]))
-    was_training = model.training
-    model.eval()
-    x = torch.as_tensor(dataset.images(held)).to(p.device, p.dtype)
-    out = heldout_terms(model, x, gen)
-    model.train(was_training)
-    if standard:
-        # the sampled MIG's (samples x points) density blocks: larger on a GPU (fewer launches)
-        chunks = (1024, 16384) if p.device.type == "cuda" else (64, 1024)
-        out.update({
-            "mig_histogram": mig_histogram(mu, factors, mig_bins)["mig"],
-            "mig_sampled": mig_sampled(mu, logvar, factors, n_samples=mig_samples, rng=rng,
-                                       device=p.device, chunk_samples=chunks[0],
-                                       chunk_points=chunks[1])["mig"],
-            "beta_vae_score": beta_vae_score(mu, factors, rng=rng, n_train=n_train, n_test=n_test,
-                                             batch_size=batch_size, factor_indices=(1, 2, 3, 4))["eval_accuracy"],
-            "factor_vae_score": factor_vae_score(mu, factors, rng=rng, n_train=n_train, n_test=n_test,
-                                                 batch_size=batch_size)["eval_accuracy"],
-            "active_units": active_units(mu),
-        })
+    outs, codes = [], []
+    for model in models:
+        mu, logvar, factors = encode_dataset(model, dataset)
+        rng = np.random.default_rng([seed, 3])
+        p = next(model.parameters())
+        gen = torch.Generator(device=p.device)
+        gen.manual_seed(int(np.random.SeedSequence([seed, 4]).generate_state(1)[0]))
+        was_training = model.training
+        model.eval()
+        x = torch.as_tensor(dataset.images(held)).to(p.device, p.dtype)
+        out = heldout_terms(model, x, gen)
+        model.train(was_training)
+        if standard:
+            # the sampled MIG's (samples x points) density blocks: larger on a GPU (fewer launches)
+            chunks = (1024, 16384) if p.device.type == "cuda" else (64, 1024)
+            out.update({
+                "mig_histogram": mig_histogram(mu, factors, mig_bins)["mig"],
+                "mig_sampled": mig_sampled(mu, logvar, factors, n_samples=mig_samples, rng=rng,
+                                           device=p.device, chunk_samples=chunks[0],
+                                           chunk_points=chunks[1])["mig"],
+                "beta_vae_score": beta_vae_score(mu, factors, rng=rng, n_train=n_train, n_test=n_test,
+                                                 batch_size=batch_size, factor_indices=(1, 2, 3, 4))["eval_accuracy"],
+                "factor_vae_score": factor_vae_score(mu, factors, rng=rng, n_train=n_train, n_test=n_test,
+                                                     batch_size=batch_size)["eval_accuracy"],
+                "active_units": active_units(mu),
+            })
+        if factor_response:
+            out.update(factor_response_of(mu, factors, bins=mig_bins))
+        outs.append(out)
+        if higgins:
+            codes.append(mu)
     if higgins:
-        scores, converged = higgins_replica_scores(mu, factors, np.random.default_rng([seed, 5, replica]),
-                                                   n_train=higgins_n_train, n_test=higgins_n_test)
-        out.update({"higgins_scores": [float(v) for v in scores],
-                    "higgins_score": float(np.mean(scores)),
-                    "higgins_converged": [bool(c) for c in converged]})
-    return out
+        scored = higgins_replica_scores_joint(
+            codes, factors, [np.random.default_rng([seed, 5, r]) for r in replicas],
+            n_train=higgins_n_train, n_test=higgins_n_test, workers=workers)
+        for out, (scores, converged) in zip(outs, scored):
+            out.update({"higgins_scores": [float(v) for v in scores],
+                        "higgins_score": float(np.mean(scores)),
+                        "higgins_converged": [bool(c) for c in converged]})
+    return outs

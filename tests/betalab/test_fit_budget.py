@@ -49,3 +49,32 @@ def test_bad_budgets_fail_by_name(tmp_path, capsys):
     assert fit_budget.main(args + ["--train-seconds", "1e-6"]) == 2   # fewer than 1,000 steps
     assert "fewer than 1,000 steps" in capsys.readouterr().err
     assert not (tmp_path / "f.toml").exists()
+
+
+def test_set_cuts_the_grid_and_sets_flags_as_toml_values(tmp_path):
+    out = tmp_path / "fitted.toml"
+    code = fit_budget.main([str(ROOT / "sweeps" / "tiny.toml"), "--train-seconds", "400",
+                            "--out", str(out), "--db", str(tmp_path / "db.sqlite"), "--probe-steps", "2",
+                            "--set", "grid.seed=[0]", "--set", "eval.factor_response = true",
+                            "--set", "model.hidden=16"])
+    assert code == 0
+    got = tomllib.loads(out.read_text())
+    assert got["grid"]["seed"] == [0] and got["eval"]["factor_response"] is True
+    assert got["model"]["hidden"] == 16
+    assert fit_budget.parse_setting("grid.beta_norm=[0.001, 0.1]") == ("grid", "beta_norm", [0.001, 0.1])
+
+
+@pytest.mark.parametrize("item, message", [("gridseed=[0]", "SECTION.KEY=VALUE"),
+                                           ("grid.seed", "SECTION.KEY=VALUE"),
+                                           ("grid.seed=[0,", "not a TOML value")])
+def test_bad_settings_fail_by_name(item, message, tmp_path, capsys):
+    code = fit_budget.main([str(ROOT / "sweeps" / "tiny.toml"), "--train-seconds", "400",
+                            "--out", str(tmp_path / "f.toml"), "--db", "x", "--set", item])
+    assert code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "f.toml").exists()
+
+
+def test_an_unknown_key_set_is_the_spec_parsers_error(tmp_path, capsys):
+    code = fit_budget.main([str(ROOT / "sweeps" / "tiny.toml"), "--train-seconds", "400",
+                            "--out", str(tmp_path / "f.toml"), "--db", "x", "--set", "eval.colour=1"])
+    assert code == 2 and "eval.colour" in capsys.readouterr().err

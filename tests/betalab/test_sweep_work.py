@@ -170,3 +170,25 @@ def test_a_higgins_spec_end_to_end_stores_finite_scores(tmp_path, monkeypatch, s
         assert row["steps"] == 4 and row["optimizer"] == "adagrad"
     cell = views.higgins_cell(table)                            # 2 replicas × 3 seeds → top 3
     assert cell["n"] == 6 and len(cell["kept"]) == 3 and cell["beta_norm"] == 4.0 * 3 / 4096
+
+
+def test_eval_workers_change_nothing_and_factor_response_is_stored():
+    """A group evaluated with two worker processes records what one process records (the
+    oracle: the same call with ``eval_workers=1``); ``[eval] factor_response`` adds each run's
+    latent-factor mutual information (latents × factors) and orientation response (shapes ×
+    orientations × latents); a spec that leaves it at its default keeps its run ids."""
+    spec = HIGGINS.replace("higgins = true\n", "higgins = true\nfactor_response = true\n")
+    (group,) = parse_spec(spec).groups
+    one = train_group(group.runs, group_id="fr")
+    two = train_group(group.runs, group_id="fr", eval_workers=2)
+    strip = ("started_at", "finished_at", "train_seconds", "eval_seconds")
+    assert [{k: v for k, v in r.items() if k not in strip} for r in one] == \
+        [{k: v for k, v in r.items() if k not in strip} for r in two]
+    for r in one:
+        m = r["metrics"]
+        assert np.shape(m["factor_mi"]) == (3, 5) and np.shape(m["factor_entropy"]) == (5,)
+        assert np.shape(m["orientation_response"]) == (3, 10, 3)      # reduced grid: 10 angles
+    (plain,) = parse_spec(HIGGINS).groups
+    (off,) = parse_spec(HIGGINS.replace("higgins = true\n", "higgins = true\nfactor_response = false\n")).groups
+    assert [r["run_id"] for r in plain.runs] == [r["run_id"] for r in off.runs] != \
+        [r["run_id"] for r in group.runs]

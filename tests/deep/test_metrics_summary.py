@@ -104,3 +104,55 @@ def test_evaluate_vae_on_a_device_store_and_without_the_standard_metrics():
     assert lean == {k: v for k, v in full.items() if k not in dropped}
     with pytest.raises(TypeError, match="standard"):
         evaluate_vae(model, DATA, held, standard=1, **kw)
+
+
+def test_evaluate_vaes_is_evaluate_vae_per_model():
+    """Several models at once (a sweep's ensemble) give each model's evaluate_vae exactly —
+    Higgins' classifiers fitted together or in two worker processes."""
+    from deep.metrics.summary import evaluate_vaes
+
+    models = [_model(), seeded_init(lambda: build_vae(VAEConfig(latent_dim=4, hidden=16)), 1).double()]
+    held = np.arange(0, 768, 10)
+    kw = dict(seed=1, n_train=60, n_test=30, batch_size=8, mig_samples=100, higgins=True,
+              higgins_n_train=50, higgins_n_test=40, standard=False)
+    alone = [evaluate_vae(m, DATA, held, replica=r, **kw) for m, r in zip(models, (3, 4))]
+    assert evaluate_vaes(models, DATA, held, replicas=[3, 4], **kw) == alone
+    assert evaluate_vaes(models, DATA, held, replicas=[3, 4], workers=2, **kw) == alone
+    with pytest.raises(ValueError, match="replicas"):
+        evaluate_vaes(models, DATA, held, replicas=[3], **kw)
+    with pytest.raises(TypeError, match="models"):
+        evaluate_vaes([], DATA, held, replicas=[], **kw)
+
+
+def test_factor_response_against_direct_means_and_sklearn_mutual_information():
+    """factor_response_of: the orientation response is the mean code over the rows of each
+    (shape, orientation) pair (numpy boolean masks, the oracle); the mutual information of a
+    code that copies a factor equals that factor's entropy, and an independent code's is
+    sklearn's mutual_info_score of the same discretisation."""
+    from sklearn.metrics import mutual_info_score
+
+    from deep.data import full_grid
+    from deep.metrics.information import histogram_discretize
+    from deep.metrics.summary import factor_response_of
+
+    f = full_grid((3, 2, 8, 4, 4))
+    rng = np.random.default_rng(0)
+    mu = np.column_stack([f[:, 2] + 0.0, rng.normal(size=len(f)), np.cos(2 * np.pi * f[:, 2] / 8) * (f[:, 0] + 1)])
+    got = factor_response_of(mu, f, bins=8)
+    resp = np.array(got["orientation_response"])
+    assert resp.shape == (3, 8, 3)
+    for s in range(3):
+        for r in range(8):
+            # means of a few hundred floats: a few ulps
+            np.testing.assert_allclose(resp[s, r], mu[(f[:, 0] == s) & (f[:, 2] == r)].mean(0), rtol=1e-12, atol=1e-14)
+    mi, h = np.array(got["factor_mi"]), np.array(got["factor_entropy"])
+    np.testing.assert_allclose(mi[0, 2], h[2], rtol=1e-12)             # z_0 = the orientation
+    dc = histogram_discretize(mu, 8)
+    for k in range(5):
+        np.testing.assert_allclose(mi[1, k], mutual_info_score(dc[:, 1], f[:, k]), rtol=1e-10, atol=1e-15)
+    with pytest.raises(ValueError, match="factor"):
+        factor_response_of(mu, f, orientation_factor=9)
+    with pytest.raises(ValueError, match="must differ"):
+        factor_response_of(mu, f, orientation_factor=0)
+    with pytest.raises(ValueError, match="every level"):
+        factor_response_of(mu[(f[:, 2] != 3) | (f[:, 0] != 1)], f[(f[:, 2] != 3) | (f[:, 0] != 1)])
