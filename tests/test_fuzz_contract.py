@@ -333,12 +333,6 @@ CASES = [
          lambda: dict(codes=CODES, factors=GRID, rng=_rng(), n_train=12, n_test=8, L=3, n_seeds=2),
          {"codes": "array", "factors": "array", "rng": "rng", "n_train": "int", "n_test": "int",
           "L": "int", "n_seeds": "int"}, target=cs.higgins_replica_scores),
-    Case("metrics.higgins_replica_scores_joint", lambda codes_list, factors, rngs, n_train, workers:
-         cs.higgins_replica_scores_joint(codes_list, factors, rngs, n_train=n_train, n_test=6, L=3,
-                                         n_seeds=1, factor_indices=(0, 1, 2), workers=workers),
-         lambda: dict(codes_list=[CODES, CODES], factors=GRID, rngs=[_rng(), _rng()], n_train=8, workers=1),
-         {"codes_list": "object", "factors": "array", "rngs": "object", "n_train": "int",
-          "workers": "int"}, target=cs.higgins_replica_scores_joint),
     Case("metrics.mean_response", lr_.mean_response,
          lambda: dict(codes=CODES, factors=GRID, factor=1, by=0),
          {"codes": "array", "factors": "array", "factor": "int", "by": "int"}),

@@ -76,7 +76,7 @@ def train_group(runs, *, checkpoint_dir=None, checkpoint_every: int = 200, devic
     ``run_id``, ``status`` (done/failed), ``metrics``, ``curve``, ``error``, timings, device,
     versions. A member whose loss becomes non-finite is ``failed`` (the others go on); an
     exception fails every run of the group with its traceback. ``eval_workers`` processes fit
-    the members' Higgins classifiers (:func:`deep.metrics.summary.evaluate_vaes`)."""
+    what the members' codes give on the host (:func:`deep.metrics.summary.evaluate_vaes`)."""
     started = time.time()
     try:
         return _train_group(list(runs), checkpoint_dir, checkpoint_every, device, group_id, started,

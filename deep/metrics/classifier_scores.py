@@ -26,7 +26,7 @@ FEATURE_BOUND = 1e100
 __all__ = ["beta_vae_pairs", "zdiff_from_pairs", "beta_vae_zdiff", "fit_softmax_classifier",
            "fit_softmax_adagrad", "predict_softmax", "beta_vae_accuracy", "beta_vae_score",
            "HIGGINS_FACTORS", "HIGGINS_L", "HIGGINS_N_TRAIN", "HIGGINS_N_TEST", "HIGGINS_SEEDS",
-           "higgins_replica_scores", "higgins_replica_scores_joint", "higgins_protocol", "factor_vae_votes", "factor_vae_score"]
+           "higgins_replica_scores", "higgins_protocol", "factor_vae_votes", "factor_vae_score"]
 
 
 def _groups(f: np.ndarray, k: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -373,35 +373,11 @@ def higgins_replica_scores(codes, factors, rng: np.random.Generator, *,
     — or a function of row indices; ``subset``: restrict the pairs to those rows (their indices
     into ``factors``), ``codes`` still being called with rows of ``factors``.
     Returns the ``n_seeds`` test accuracies (array) and whether each classifier met the
-    convergence rule (list of bool). :func:`higgins_protocol` pools them over replicas;
-    :func:`higgins_replica_scores_joint` scores several models at once."""
-    return higgins_replica_scores_joint([codes], factors, [rng], n_train=n_train, n_test=n_test,
-                                        L=L, n_seeds=n_seeds, factor_indices=factor_indices,
-                                        subset=subset, chunk=chunk)[0]
-
-
-def higgins_replica_scores_joint(codes_list, factors, rngs, *, n_train: int = HIGGINS_N_TRAIN,
-                                 n_test: int = HIGGINS_N_TEST, L: int = HIGGINS_L,
-                                 n_seeds: int = HIGGINS_SEEDS, factor_indices=HIGGINS_FACTORS,
-                                 subset=None, chunk: int = 256,
-                                 workers: int = 1) -> list[tuple[np.ndarray, list]]:
-    """:func:`higgins_replica_scores` for several models at once: ``codes_list[i]`` scored with
-    ``rngs[i]`` gives what ``higgins_replica_scores(codes_list[i], factors, rngs[i])`` gives
-    (each model's metric data and classifier seeds come from its own generator, drawn in the
-    same order). With ``workers = 1`` the ``len(codes_list) × n_seeds`` classifiers train in
-    one vectorised Adagrad loop (:func:`fit_softmax_adagrad` on the stack of problems: fewer
-    Python steps, the same arithmetic); ``workers`` > 1 fits each model's classifiers in one of
-    that many spawned processes instead (the same results: every problem is independent), for a
-    host with idle
-    cores. Returns one (scores, converged) pair per model."""
-    if not isinstance(codes_list, (list, tuple)) or not codes_list:
-        raise TypeError(f"codes_list must be a non-empty list of code arrays, got {type(codes_list).__name__}")
-    if not isinstance(rngs, (list, tuple)) or len(rngs) != len(codes_list) \
-            or not all(isinstance(r, np.random.Generator) for r in rngs):
-        raise TypeError(f"rngs must hold one numpy.random.Generator per model of codes_list "
-                        f"({len(codes_list)}), got {rngs!r:.80}")
+    convergence rule (list of bool). :func:`higgins_protocol` pools them over replicas."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator")
     for name, v in (("n_train", n_train), ("n_test", n_test), ("L", L), ("n_seeds", n_seeds),
-                    ("chunk", chunk), ("workers", workers)):
+                    ("chunk", chunk)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     try:
@@ -418,58 +394,29 @@ def higgins_replica_scores_joint(codes_list, factors, rngs, *, n_train: int = HI
             raise ValueError(f"subset must be at least 2 row indices into factors, got "
                              f"{subset.dtype} {subset.shape}")
         f = f[subset]
-    tests, x_tr, y_tr, seeds = [], [], [], []
-    for codes, rng in zip(codes_list, rngs):
-        if not callable(codes):
-            # codes within ±1e100: the classifier standardises squares of their differences
-            c = as_float_array(codes, "codes", 2, low=-1e100, high=1e100)
-            if c.shape[0] != n_rows or c.shape[1] < 1:
-                raise ValueError(f"codes must be (n, d) with one row per row of factors, got "
-                                 f"{c.shape} for {n_rows} rows")
+    if not callable(codes):
+        # codes within ±1e100: the classifier standardises squares of their differences
+        c = as_float_array(codes, "codes", 2, low=-1e100, high=1e100)
+        if c.shape[0] != n_rows or c.shape[1] < 1:
+            raise ValueError(f"codes must be (n, d) with one row per row of factors, got "
+                             f"{c.shape} for {n_rows} rows")
 
-            def codes(rows, c=c):
-                return c[rows]
+        def codes(rows, c=c):
+            return c[rows]
 
-        def rep(rows, codes=codes):
-            return codes(rows if subset is None else subset[rows])
+    def rep(rows):
+        return codes(rows if subset is None else subset[rows])
 
-        data = []
-        for n in (n_train, n_test):
-            a, b, y = beta_vae_pairs(f, n, L, rng, factor_indices)
-            data.append((zdiff_from_pairs(rep, a, b, chunk=chunk), y))
-        if x_tr and data[0][0].shape[1] != x_tr[0].shape[1]:
-            raise ValueError(f"codes_list: every model's codes must have one width (the "
-                             f"classifiers train as one stack), got {x_tr[0].shape[1]} and "
-                             f"{data[0][0].shape[1]}")
-        x_tr += [data[0][0]] * n_seeds
-        y_tr += [data[0][1]] * n_seeds
-        tests.append(data[1])
-        seeds += [int(s) for s in rng.integers(2**63, size=n_seeds)]
-    k = len(tuple(factor_indices))
-    jobs = [(np.stack(x_tr[i * n_seeds:(i + 1) * n_seeds]), np.stack(y_tr[i * n_seeds:(i + 1) * n_seeds]),
-             tests[i], k, seeds[i * n_seeds:(i + 1) * n_seeds]) for i in range(len(tests))]
-    if workers == 1 or len(jobs) == 1:
-        # one vectorised loop for every model's classifiers
-        models = fit_softmax_adagrad(np.concatenate([j[0] for j in jobs]),
-                                     np.concatenate([j[1] for j in jobs]), k, seeds=seeds)
-        return [_scored(models[i * n_seeds:(i + 1) * n_seeds], *tests[i]) for i in range(len(jobs))]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawned (not forked) workers: the caller may hold a CUDA context
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_fit_scored, jobs))
-
-
-def _scored(models, x_te, y_te):
+    data = []
+    for n in (n_train, n_test):
+        a, b, y = beta_vae_pairs(f, n, L, rng, factor_indices)
+        data.append((zdiff_from_pairs(rep, a, b, chunk=chunk), y))
+    (x_tr, y_tr), (x_te, y_te) = data
+    seeds = [int(s) for s in rng.integers(2**63, size=n_seeds)]
+    models = fit_softmax_adagrad(np.stack([x_tr] * n_seeds), np.stack([y_tr] * n_seeds),
+                                 len(tuple(factor_indices)), seeds=seeds)
     return (np.array([np.mean(predict_softmax(m, x_te) == y_te) for m in models]),
             [m["converged"] for m in models])
-
-
-def _fit_scored(job):
-    """One model's classifiers, fitted and scored (a worker process's task)."""
-    x, y, (x_te, y_te), k, seeds = job
-    return _scored(fit_softmax_adagrad(x, y, k, seeds=seeds), x_te, y_te)
 
 
 def higgins_protocol(scores) -> dict:

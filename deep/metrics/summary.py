@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from deep.metrics.classifier_scores import (HIGGINS_N_TEST, HIGGINS_N_TRAIN, beta_vae_score,
-                                            factor_vae_score, higgins_replica_scores_joint)
+                                            factor_vae_score, higgins_replica_scores)
 from deep.metrics.information import mig_histogram
 from deep.metrics.sampled_mig import mig_sampled
 from deep.metrics.wrappers import encode_dataset
@@ -100,6 +100,19 @@ def factor_response_of(mu, factors, *, bins: int = 20, shape_factor: int = 0,
             "orientation_response": table.tolist()}
 
 
+def _host_metrics(job) -> dict:
+    """The metrics of one model computed from its codes on the host: factor_response_of and
+    Higgins et al.'s scores (a worker process's task in :func:`evaluate_vaes`)."""
+    mu, factors, bins, with_response, higgins_rng, n_train, n_test = job
+    out = factor_response_of(mu, factors, bins=bins) if with_response else {}
+    if higgins_rng is not None:
+        scores, converged = higgins_replica_scores(mu, factors, higgins_rng, n_train=n_train, n_test=n_test)
+        out.update({"higgins_scores": [float(v) for v in scores],
+                    "higgins_score": float(np.mean(scores)),
+                    "higgins_converged": [bool(c) for c in converged]})
+    return out
+
+
 def evaluate_vae(model, dataset, heldout, *, seed: int = 0, n_train: int = 5000,
                  n_test: int = 2500, batch_size: int = 64, mig_samples: int = 10000,
                  mig_bins: int = 20, higgins: bool = False, replica: int = 0,
@@ -140,11 +153,11 @@ def evaluate_vaes(models, dataset, heldout, *, replicas, seed: int = 0, n_train:
                   higgins_n_train: int = HIGGINS_N_TRAIN, higgins_n_test: int = HIGGINS_N_TEST,
                   standard: bool = True, factor_response: bool = False,
                   workers: int = 1) -> list[dict]:
-    """:func:`evaluate_vae` for each of ``models`` (``replicas[i]`` is model i's ``replica``):
-    the same results, but Higgins et al.'s classifiers of every model are fitted in one call
-    (:func:`deep.metrics.classifier_scores.higgins_replica_scores_joint`), in ``workers``
-    processes when > 1 (the sweep of a lent GPU host: its idle cores fit an ensemble's
-    classifiers side by side)."""
+    """:func:`evaluate_vae` for each of ``models`` (``replicas[i]`` is model i's ``replica``),
+    with the same results. The codes and held-out terms are computed on the models' device in
+    turn; what is then computed from the codes on the host (:func:`factor_response_of`,
+    Higgins et al.'s classifiers: seconds per model) runs in ``workers`` spawned processes when
+    ``workers`` > 1 — a lent GPU host's idle cores evaluate an ensemble's members side by side."""
     if not isinstance(models, (list, tuple)) or not models:
         raise TypeError(f"models must be a non-empty list of VAEs, got {type(models).__name__}")
     if not isinstance(replicas, (list, tuple)) or len(replicas) != len(models):
@@ -171,8 +184,8 @@ def evaluate_vaes(models, dataset, heldout, *, replicas, seed: int = 0, n_train:
     held = check_labels(heldout, "heldout", 1)
     if held.size == 0 or held.min() < 0 or held.max() >= len(dataset):
         raise ValueError(f"heldout must be non-empty indices in [0, {len(dataset)})")
-    outs, codes = [], []
-    for model in models:
+    outs, jobs = [], []
+    for model, replica in zip(models, replicas):
         mu, logvar, factors = encode_dataset(model, dataset)
         rng = np.random.default_rng([seed, 3])
         p = next(model.parameters())
@@ -197,17 +210,20 @@ def evaluate_vaes(models, dataset, heldout, *, replicas, seed: int = 0, n_train:
                                                      batch_size=batch_size)["eval_accuracy"],
                 "active_units": active_units(mu),
             })
-        if factor_response:
-            out.update(factor_response_of(mu, factors, bins=mig_bins))
         outs.append(out)
-        if higgins:
-            codes.append(mu)
-    if higgins:
-        scored = higgins_replica_scores_joint(
-            codes, factors, [np.random.default_rng([seed, 5, r]) for r in replicas],
-            n_train=higgins_n_train, n_test=higgins_n_test, workers=workers)
-        for out, (scores, converged) in zip(outs, scored):
-            out.update({"higgins_scores": [float(v) for v in scores],
-                        "higgins_score": float(np.mean(scores)),
-                        "higgins_converged": [bool(c) for c in converged]})
+        jobs.append((mu, factors, mig_bins, factor_response,
+                     np.random.default_rng([seed, 5, replica]) if higgins else None,
+                     higgins_n_train, higgins_n_test))
+    if workers == 1 or len(jobs) == 1:
+        host = [_host_metrics(job) for job in jobs]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawned (not forked) workers: this process may hold a CUDA context
+        with ProcessPoolExecutor(min(workers, len(jobs)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            host = list(pool.map(_host_metrics, jobs))
+    for out, extra in zip(outs, host):
+        out.update(extra)
     return outs

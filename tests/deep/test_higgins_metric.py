@@ -182,28 +182,3 @@ def test_bad_input_names_the_parameter():
         beta_vae_accuracy((np.zeros((4, 2)), np.zeros(4, int)), (np.zeros((4, 2)), np.zeros(4, int)),
                           2, classifier="sgd")
 
-
-def test_joint_scoring_is_each_model_scored_alone():
-    """higgins_replica_scores_joint = higgins_replica_scores per model with its own generator
-    (the oracle: the single-model call), in one stacked fit or in spawned worker processes;
-    accuracies are counts over the test points, so they agree exactly."""
-    from deep.metrics.classifier_scores import higgins_replica_scores_joint
-
-    rng = np.random.default_rng(5)
-    codes = [rng.normal(scale=s, size=(GRID.shape[0], 4)) + GRID[:, [1, 2, 3, 4]] for s in (0.3, 3.0)]
-    kw = dict(n_train=200, n_test=150, L=8)
-    alone = [higgins_replica_scores(c, GRID, np.random.default_rng([9, i]), **kw)
-             for i, c in enumerate(codes)]
-    for workers in (1, 2):
-        joint = higgins_replica_scores_joint(codes, GRID, [np.random.default_rng([9, i]) for i in range(2)],
-                                             workers=workers, **kw)
-        assert [(s.tolist(), c) for s, c in joint] == [(s.tolist(), c) for s, c in alone]
-    assert alone[0][0].mean() > alone[1][0].mean()              # less noise scores higher
-    with pytest.raises(TypeError, match="rng"):
-        higgins_replica_scores_joint(codes, GRID, [rng])
-    with pytest.raises(TypeError, match="codes_list"):
-        higgins_replica_scores_joint([], GRID, [])
-    with pytest.raises(ValueError, match="workers"):
-        higgins_replica_scores_joint(codes, GRID, [rng, rng], workers=0)
-    with pytest.raises(ValueError, match="width"):
-        higgins_replica_scores_joint([codes[0], codes[1][:, :3]], GRID, [rng, rng], **kw)
