@@ -30,10 +30,12 @@ that would decide them (``sweeps/higgins-fig5-left.toml``, ``sweeps/higgins-fig5
 App. Table 1 with Adagrad at 1e-2, each model scored by this protocol,
 :func:`betalab.sweep.views.higgins_cell`) and their cost, from a measured CPU step
 (:data:`CPU_SECONDS_PER_STEP`) and a measured GPU step (:data:`GPU_SECONDS_PER_STEP`). The
-trained rows were also run on a lent GPU for 16,000 steps per model (5 replicas per β, the
-Table 1 model and protocol otherwise; ``recorded/sweeps/higgins-fig5-left-gpu``): at the cpu
-and full scales the study reads those runs (:func:`trained_numbers`) and decides the two rows
-and their ordering at that "gpu" scale.
+trained rows were also run on a lent GPU for 16,000 steps per model (10 replicas per β, the
+Table 1 model and protocol otherwise; ``recorded/sweeps/higgins-fig5-left-gpu``), and Fig. 5
+(right) for 7,000 steps per model (M ∈ {5, 10, 20}, 8 β_norm, 2 replicas, with each model's
+latent-factor information: ``recorded/sweeps/higgins-fig5-right-gpu``): at the cpu and full
+scales the study reads those runs (:func:`trained_numbers`, :func:`right_numbers`) and decides
+the two rows and their ordering, Fig. 5 (right) and Fig. 6 at that "gpu" scale.
 """
 
 from __future__ import annotations
@@ -322,11 +324,13 @@ def claims_from(numbers: dict, scale: str) -> list:
             "archive's anti-aliasing and sprite outlines differ from this rendering")
     if numbers.get("trained"):
         out += trained_claims(numbers["trained"])
+    if numbers.get("right"):
+        out += right_claims(numbers["right"])
     out.append(C.not_run(
         "Fig. 5 (left): VAE (β = 1) scores 61.58 ± 0.5% and β-VAE (β = 4) 99.23 ± 0.1%", SRC,
         "61.58 ± 0.5%, 99.23 ± 0.1%", kind="paper", scale="full",
         why="needs 20 trained Table 1 models at the full spec's length; that sweep was run "
-            "here only for 16,000 steps and 5 seeds per β on a lent GPU (the gpu-scale claims)"
+            "here only for 16,000 steps per model on a lent GPU (the gpu-scale claims)"
             if numbers.get("trained") else
             "needs 20 trained Table 1 models on the full grid; their sweep has not been run here "
             "(a GPU job).",
@@ -338,7 +342,9 @@ def claims_from(numbers: dict, scale: str) -> list:
         "Fig. 5 (right): the best normalised β = βM/N grows with the latent size M, and the "
         "score is an inverted U in β for each M", "Higgins et al. 2017, Fig. 5 (right)",
         "optimal β_norm increasing in M; inverted U", kind="paper", scale="full",
-        why="a grid of β × latent sizes of trained models; its sweep has not been run here "
+        why="a grid of β × latent sizes of trained models at the full length; run here only "
+            "as a time-boxed cut on a lent GPU (the gpu-scale claims)" if numbers.get("right") else
+            "a grid of β × latent sizes of trained models; its sweep has not been run here "
             "(a GPU job).",
         would_run=f"{_sweep_command('right')} (M ∈ {{5, 10, 20, 50}} × β_norm ∈ {{1e-3 … 1e-1}} "
                   "× 10 seeds), then `betalab sweep plot --db "
@@ -349,8 +355,10 @@ def claims_from(numbers: dict, scale: str) -> list:
         "Fig. 6: at β = 4 the informative latents align with x, y, scale and rotation; rotation "
         "latents oscillate with the shape's symmetry; the VAE (β = 1) entangles",
         "Higgins et al. 2017, sec. 4.2, Fig. 6", "aligned latents; 2π / π / π/2 periods",
-        kind="paper", scale="full", why="needs trained Table 1 models (the sweeps keep metrics, "
-        "not weights).",
+        kind="paper", scale="full",
+        why="needs Table 1 models trained at the full length; measured here only on the "
+            "time-boxed GPU cut of Fig. 5 (right) (the gpu-scale claims)" if numbers.get("right")
+            else "needs trained Table 1 models (the sweeps keep metrics, not weights).",
         would_run="per-latent mutual information with each factor (the ``mi`` matrix of "
                   "deep.metrics.mig_histogram) and the dominant frequency of each rotation "
                   "latent's mean response per shape (deep.metrics.latent_response."
@@ -504,8 +512,275 @@ def higgins_fig5_table(config: StudyConfig) -> StudyResult:
     # the recorded GPU runs of the trained rows, at the scales that decide claims (the quick
     # run demonstrates the protocol only)
     numbers["trained"] = None if config.scale == "quick" else trained_numbers()
+    numbers["right"] = None if config.scale == "quick" else right_numbers()
     s = summary(numbers)
-    fig = table_figure(numbers, f"Fig. 5 (left) [{config.scale} scale"
-                       + ("; trained rows: gpu scale]" if numbers["trained"] else "]"))
-    return StudyResult(numbers=numbers | {"summary": s}, figures={"fig5_table": fig},
+    figures = {"fig5_table": table_figure(numbers, f"Fig. 5 (left) [{config.scale} scale"
+                                          + ("; trained rows: gpu scale]" if numbers["trained"] else "]"))}
+    if numbers["right"]:
+        figures.update(right_figures(numbers["right"]))
+    return StudyResult(numbers=numbers | {"summary": s}, figures=figures,
                        claims=claims_from(numbers, config.scale))
+
+
+# ------------------------------------------------- Fig. 5 (right) and Fig. 6 at the gpu scale
+#: the Fig. 5 (right) runs of a time-boxed GPU sweep (sweeps/higgins-fig5-right.toml cut by
+#: sweeps/fit_budget.py: M ∈ {5, 10, 20}, β_norm = (10/4096)·2^k, k = −2 … 5, 2 seeds,
+#: ``[eval] factor_response``), a results database and the fitted spec
+RIGHT_SWEEP = Path(__file__).resolve().parents[2] / "recorded" / "sweeps" / "higgins-fig5-right-gpu"
+#: Fig. 6's models: the VAE (β = 1) and the β-VAE (β = 4) with M = 10 latents
+FIG6_M, FIG6_BETAS = 10, (1.0, 4.0)
+#: dSprites' factor columns (deep.data.dsprites.FACTOR_NAMES) and the four labelled of sec. 3
+FACTOR_COLUMNS = ("shape", "scale", "orientation", "pos_x", "pos_y")
+LABELLED = (1, 2, 3, 4)
+ORIENTATION = 2
+#: the period of each shape under rotation (sec. 4.2, Fig. 6): cycles of its image per full turn
+#: (dSprites' shape order: square, ellipse, heart)
+SYMMETRY = {"square": 4, "ellipse": 2, "heart": 1}
+#: a latent "encodes" a factor when it carries at least this fraction of the factor's entropy
+#: (betalab's threshold; Fig. 6 prints none)
+ENCODES = 0.2
+
+
+def right_numbers(path: Path = RIGHT_SWEEP) -> dict | None:
+    """The finished runs of the recorded Fig. 5 (right) GPU sweep at ``path``, or None: per run
+    M, β, seed, steps, its three classifier-seed scores, KL per latent and the latent-factor
+    mutual information (``[eval] factor_response``); Fig. 6's models (M = 10, β ∈ {1, 4}) also
+    keep their orientation responses (shapes × orientations × latents)."""
+    db = Path(path) / "results.sqlite"
+    if not db.exists():
+        return None
+    from betalab.results import open_results
+
+    with open_results(db) as res:
+        done = res.runs("done")
+        planned = sum(res.counts().values())
+    runs = []
+    for r in done:
+        c, m = r["config"], r["metrics"]
+        run = {"latent_dim": c["latent_dim"], "beta": c["beta"], "seed": c["seed"],
+               "steps": m["steps"], "scores": m["higgins_scores"], "kl_per_dim": m["kl_per_dim"],
+               "factor_mi": m["factor_mi"], "factor_entropy": m["factor_entropy"],
+               "heldout_log_px_z": m["heldout_log_px_z"]}
+        if c["latent_dim"] == FIG6_M and c["beta"] in FIG6_BETAS:
+            run["orientation_response"] = m["orientation_response"]
+        runs.append(run)
+    cfg = done[0]["config"] if done else {}
+    return {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
+            "planned_runs": planned, "batch_size": cfg.get("batch_size"),
+            "hidden": cfg.get("hidden"), "optimizer": cfg.get("optimizer"), "lr": cfg.get("lr"),
+            "device": done[0]["device"] if done else None, "runs": runs}
+
+
+def right_cells(right: dict) -> dict:
+    """Fig. 5 (right) in numbers: per latent size M, for each β (ascending) the cell of
+    :func:`betalab.sweep.views.higgins_by_beta_norm` (mean of the kept half of the replicas' ×
+    classifier seeds' scores) and ``se``: the standard error of the replicas' mean scores
+    (their training seeds are the spread that matters; ddof 1)."""
+    from betalab.sweep.views import higgins_by_beta_norm
+
+    table = [{"higgins_scores": r["scores"], "seed": r["seed"], "model": "beta-vae",
+              "latent_dim": r["latent_dim"], "beta": r["beta"]} for r in right["runs"]]
+    cells = higgins_by_beta_norm(table)
+    for m, e in cells.items():
+        e["se"] = []
+        for b in e["beta"]:
+            means = [float(np.mean(r["scores"])) for r in right["runs"]
+                     if r["latent_dim"] == m and r["beta"] == b]
+            e["se"].append(float(np.std(means, ddof=1) / math.sqrt(len(means))) if len(means) > 1
+                           else float("nan"))
+    return cells
+
+
+def _optimum(e: dict) -> tuple[int, float, list]:
+    """Index of the best cell, the pooled standard error, and the β_norm values whose score is
+    within 2 standard errors of the best (the optimum, as resolved)."""
+    mean, se = np.asarray(e["mean"]), np.asarray(e["se"])
+    pooled = float(np.sqrt(np.nanmean(se ** 2)))
+    best = int(np.argmax(mean))
+    near = [float(b) for b, v in zip(e["beta_norm"], mean) if v >= mean[best] - 2 * pooled]
+    return best, pooled, near
+
+
+def _normalised_mi(run: dict) -> np.ndarray:
+    """I(z_j; v_k) / H(v_k), latents × factors."""
+    return np.asarray(run["factor_mi"]) / np.asarray(run["factor_entropy"])
+
+
+def _labelled_mig(run: dict) -> float:
+    """The histogram MIG over the four labelled factors (Chen et al. 2018, eq. 6, as
+    :func:`deep.metrics.information.mig_from_mi`)."""
+    from deep.metrics.information import mig_from_mi
+
+    mi = np.asarray(run["factor_mi"])[:, LABELLED]
+    return mig_from_mi(mi, np.asarray(run["factor_entropy"])[list(LABELLED)])[0]
+
+
+def _rotation_latent(run: dict) -> tuple[int, float, list]:
+    """The latent with most information about orientation, its normalised MI, and the dominant
+    harmonic of its mean response over orientation for each shape
+    (:func:`deep.metrics.latent_response.dominant_frequency`)."""
+    from deep.metrics.latent_response import dominant_frequency
+
+    nmi = _normalised_mi(run)
+    j = int(np.argmax(nmi[:, ORIENTATION]))
+    resp = np.asarray(run["orientation_response"])
+    ks = []
+    for s in range(resp.shape[0]):
+        try:
+            ks.append(dominant_frequency(resp[s, :, j])["k"])
+        except ValueError:                               # a constant response: no harmonic
+            ks.append(0)
+    return j, float(nmi[j, ORIENTATION]), ks
+
+
+def right_claims(right: dict) -> list:
+    """Fig. 5 (right) and Fig. 6 at the recorded GPU sweep's scale ("gpu"), each compared with
+    what the paper states: an inverted U in β for every M; an optimum β_norm that grows with
+    M; informative latents have high KL; at β = 4 a latent encodes each labelled factor and the
+    representation is more disentangled than the VAE's; rotation latents oscillate with each
+    shape's symmetry."""
+    from scipy.stats import spearmanr
+
+    from deep.data.dsprites import SHAPES
+
+    runs = right["runs"]
+    steps = sorted({r["steps"] for r in runs})
+    if len(steps) != 1 or not runs:
+        return []
+    cells = right_cells(right)
+    epochs = steps[0] * right["batch_size"] / (737_280 - round(0.1 * 737_280))
+    seeds = len({r["seed"] for r in runs})
+    where = (f"gpu scale: App. Table 1 model (hidden {right['hidden']}), {right['optimizer']} "
+             f"{right['lr']:g}, batch {right['batch_size']}, {steps[0]:,} steps = {epochs:.2f} "
+             f"epochs, M ∈ {{{', '.join(str(m) for m in cells)}}}, {seeds} replicas per cell, "
+             "one H200")
+    src_r, src_6 = "Higgins et al. 2017, Fig. 5 (right), App. A.5", "Higgins et al. 2017, sec. 4.2, Fig. 6"
+    out = []
+    # --- inverted U
+    shape = {}
+    for m, e in cells.items():
+        best, pooled, _ = _optimum(e)
+        mean = e["mean"]
+        shape[m] = {"best_beta_norm": e["beta_norm"][best], "best": round(100 * mean[best], 2),
+                    "lowest_beta": round(100 * mean[0], 2), "highest_beta": round(100 * mean[-1], 2),
+                    "se": round(100 * pooled, 2)}
+        shape[m]["ok"] = bool(0 < best < len(mean) - 1 and mean[best] - mean[0] > 2 * pooled
+                              and mean[best] - mean[-1] > 2 * pooled)
+    out.append(C.relation(
+        f"Fig. 5 (right): for each latent size M the score is an inverted U in β_norm [{where}]",
+        src_r, "the best β_norm is inside the grid and beats both ends by > 2 standard errors",
+        {str(m): v for m, v in shape.items()}, all(v["ok"] for v in shape.values()),
+        kind="paper", scale="gpu",
+        note="scores in %: the kept half of each cell's replicas × 3 classifier seeds; se: the "
+             "replicas' standard error pooled over the cell's β grid"))
+    # --- the optimum grows with M
+    near = {m: _optimum(e)[2] for m, e in cells.items()}
+    ms = sorted(near)
+    ordered = all(max(near[a]) <= min(near[b]) for a, b in zip(ms, ms[1:]))
+    grows = ordered and min(near[ms[-1]]) > max(near[ms[0]])
+    out.append(C.relation(
+        f"Fig. 5 (right): the best normalised β_norm = βM/N grows with the latent size M [{where}]",
+        src_r, "the β_norm within 2 standard errors of each M's best are ordered in M and "
+               "strictly higher at the largest M than at the smallest",
+        {str(m): [float(f"{b:.3g}") for b in near[m]] for m in ms}, grows, kind="paper",
+        scale="gpu", note="per M, the β_norm whose score is within 2 pooled standard errors of "
+                          "the best: an unresolved optimum spans several"))
+    # --- Fig. 6: informative latents have high KL
+    fig6 = [r for r in runs if r["latent_dim"] == FIG6_M]
+    rhos = []
+    for r in fig6:
+        info = _normalised_mi(r)[:, LABELLED].sum(1)
+        rhos.append(float(spearmanr(r["kl_per_dim"], info).statistic))
+    out.append(C.relation(
+        f"Fig. 6: the informative latents are those with high KL (M = {FIG6_M}, every β) [{where}]",
+        src_6, "Spearman ρ(KL_j, Σ_k I(z_j; v_k)/H(v_k)) > 0 in every model",
+        {"models": len(rhos), "min_rho": round(min(rhos), 3), "median_rho": round(float(np.median(rhos)), 3)},
+        all(v > 0 for v in rhos), kind="paper", scale="gpu",
+        note="k over the four labelled factors; scipy.stats.spearmanr per model"))
+    # --- Fig. 6: at β = 4 a latent encodes each labelled factor
+    b4 = [r for r in fig6 if r["beta"] == 4.0]
+    b1 = [r for r in fig6 if r["beta"] == 1.0]
+    if b4 and b1:
+        best = {FACTOR_COLUMNS[k]: round(min(float(_normalised_mi(r)[:, k].max()) for r in b4), 3)
+                for k in LABELLED}
+        out.append(C.relation(
+            f"Fig. 6: with β = 4 latents align with x, y, scale and rotation [{where}]", src_6,
+            f"for each labelled factor some latent carries ≥ {ENCODES:.0%} of its entropy, in "
+            "every replica", best, all(v >= ENCODES for v in best.values()), kind="paper",
+            scale="gpu", note=f"measured: the least, over the {len(b4)} replicas, of each factor's "
+                              "best I(z_j; v_k)/H(v_k)"))
+        m4, m1 = [_labelled_mig(r) for r in b4], [_labelled_mig(r) for r in b1]
+        se = math.hypot(np.std(m4, ddof=1) / math.sqrt(len(m4)) if len(m4) > 1 else 0.0,
+                        np.std(m1, ddof=1) / math.sqrt(len(m1)) if len(m1) > 1 else 0.0)
+        out.append(C.relation(
+            f"Fig. 6: the VAE (β = 1) entangles where the β-VAE (β = 4) disentangles [{where}]",
+            src_6, "MIG over the four labelled factors: β = 4 above β = 1 by > 2 standard errors",
+            {"beta_4": round(float(np.mean(m4)), 3), "beta_1": round(float(np.mean(m1)), 3),
+             "se": round(float(se), 3)}, float(np.mean(m4)) > float(np.mean(m1)) + 2 * se,
+            kind="paper", scale="gpu", note="histogram MIG (20 bins) of each replica's posterior "
+                                            "means over the whole grid, mean over replicas"))
+        rot = [_rotation_latent(r) for r in b4]
+        want = [SYMMETRY[s] for s in SHAPES]
+        out.append(C.relation(
+            f"Fig. 6: with β = 4 the rotation latent oscillates with each shape's symmetry: "
+            f"period 2π heart, π ellipse, π/2 square [{where}]", src_6,
+            f"a latent carrying ≥ {ENCODES:.0%} of the orientation's entropy whose mean response's "
+            f"dominant harmonic is {dict(zip(SHAPES, want))} cycles per turn, in every replica",
+            [{"latent": j, "orientation_mi": round(v, 3), "harmonics": dict(zip(SHAPES, ks))}
+             for j, v, ks in rot],
+            all(v >= ENCODES and ks == want for _, v, ks in rot), kind="paper", scale="gpu",
+            note="per replica, the latent with most orientation information; its mean over the "
+                 "other factors at each of the 40 orientations, per shape; "
+                 "deep.metrics.latent_response.dominant_frequency"))
+    return out
+
+
+def right_figures(right: dict) -> dict:
+    """Fig. 5 (right) (score against β_norm, one line per M) and Fig. 6 in numbers (per model
+    of M = 10 at β = 1 and 4, first replica: the latents' normalised MI with each factor beside
+    their KL, and the rotation latent's mean response over orientation per shape)."""
+    import matplotlib.pyplot as plt
+
+    from deep.data.dsprites import SHAPES
+
+    cells = right_cells(right)
+    steps = right["runs"][0]["steps"]
+    f5, ax = plt.subplots(figsize=(5.6, 3.8), constrained_layout=True)
+    for m, e in cells.items():
+        ax.errorbar(e["beta_norm"], 100 * np.asarray(e["mean"]), yerr=100 * np.asarray(e["se"]),
+                    marker="o", capsize=3, label=f"M = {m}")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\beta_{\mathrm{norm}} = \beta M / N$")
+    ax.set_ylabel("disentanglement metric score (%)")
+    ax.set_ylim(top=min(ax.get_ylim()[1], 102))
+    ax.set_title(f"Fig. 5 (right) [gpu scale: {steps:,} steps per model; ± 1 s.e. over replicas]",
+                 fontsize=9)
+    ax.legend(title="latents", fontsize=8)
+    figs = {"fig5_right": f5}
+    fig6 = sorted((r for r in right["runs"] if "orientation_response" in r),
+                  key=lambda r: (r["beta"], r["seed"]))
+    picked = [next(r for r in fig6 if r["beta"] == b) for b in FIG6_BETAS if any(r["beta"] == b for r in fig6)]
+    if picked:
+        f6, axes = plt.subplots(len(picked), 2, figsize=(9, 3.2 * len(picked)), constrained_layout=True,
+                                squeeze=False)
+        for row, r in zip(axes, picked):
+            nmi = _normalised_mi(r)
+            im = row[0].imshow(nmi, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+            row[0].set_xticks(range(nmi.shape[1]), [c.replace("_", " ") for c in FACTOR_COLUMNS], fontsize=8)
+            row[0].set_yticks(range(nmi.shape[0]),
+                              [f"z{j} (KL {kl:.1f})" for j, kl in enumerate(r["kl_per_dim"])], fontsize=7)
+            row[0].set_title(f"β = {r['beta']:g}, seed {r['seed']}: " + r"$I(z_j; v_k)/H(v_k)$", fontsize=9)
+            f6.colorbar(im, ax=row[0], shrink=0.8)
+            j, v, ks = _rotation_latent(r)
+            resp = np.asarray(r["orientation_response"])
+            angles = np.arange(resp.shape[1]) * 360 / resp.shape[1]
+            for s, name in enumerate(SHAPES):
+                row[1].plot(angles, resp[s, :, j], label=f"{name} (k = {ks[s]})")
+            row[1].set_xlabel("orientation (degrees)")
+            row[1].set_ylabel(f"mean of z{j}")
+            row[1].set_title(f"z{j}, the latent with most orientation information "
+                             f"(I/H = {v:.2f})", fontsize=9)
+            row[1].legend(fontsize=7)
+        f6.suptitle(f"Fig. 6 in numbers [gpu scale: M = {FIG6_M}, {steps:,} steps]", fontsize=10)
+        figs["fig6_latents"] = f6
+    return figs
