@@ -717,7 +717,7 @@ def add_parser(sub) -> None:
                         "(default: %(default)s)")
     t.add_argument("--max-steps", type=int, default=None,
                    help="stop after this many steps (default: all the epochs)")
-    t.add_argument("--arch", default=d["arch"].default, choices=("mlp", "conv", "elu-mlp"),
+    t.add_argument("--arch", default=d["arch"].default, choices=("mlp", "conv", "elu-mlp", "elu-cnn"),
                    help="(default: %(default)s)")
     t.add_argument("--latent-dim", type=int, default=None,
                    help="latents (default: 10, or the ISA prior's number of latents)")

@@ -205,6 +205,10 @@ def _forward_with_tangents(decoder, z, directions=None, cols=None):
         out, Jv = _sequential_jvp(layers, z, directions, cols)
         return _check_output(out, z), Jv
     directions = _dense(directions, cols, z)
+    if directions.shape[0] == 1:
+        # one direction (GRAE≈'s k = 1): the jvp's primal output is g(z), no second forward pass
+        out, Jv = jvp(decoder, (z,), (directions[0],))
+        return _check_output(out, z), Jv[None]
     out = _check_output(decoder(z), z)
     Jv = vmap(lambda v: jvp(decoder, (z,), (v,))[1])(directions)
     return out, Jv

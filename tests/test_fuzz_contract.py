@@ -965,6 +965,14 @@ CASES += [
          _module_out(nets.TanhMLPDecoder, z, latent_dim=latent_dim, widths=widths, image_size=image_size),
          lambda: dict(latent_dim=2, widths=(4, 3, 3), image_size=8, z=_tensor(3, 2)),
          {"latent_dim": "int", "widths": "array", "image_size": "int", "z": "tensor"}, target=nets.TanhMLPDecoder),
+    Case("nets.EluConvEncoder", lambda latent_dim, image_size, head, x:
+         _module_out(nets.EluConvEncoder, x, latent_dim=latent_dim, image_size=image_size, head=head),
+         lambda: dict(latent_dim=2, image_size=8, head=3, x=_x8()),
+         {"latent_dim": "int", "image_size": "int", "head": "int", "x": "tensor"}, target=nets.EluConvEncoder),
+    Case("nets.EluConvDecoder", lambda latent_dim, image_size, z:
+         _module_out(nets.EluConvDecoder, z, latent_dim=latent_dim, image_size=image_size),
+         lambda: dict(latent_dim=2, image_size=8, z=_tensor(3, 2)),
+         {"latent_dim": "int", "image_size": "int", "z": "tensor"}, target=nets.EluConvDecoder),
     Case("nets.ConvEncoder", lambda latent_dim, hidden, image_size, x:
          _module_out(nets.ConvEncoder, x, latent_dim=latent_dim, hidden=hidden, image_size=image_size),
          lambda: dict(latent_dim=2, hidden=4, image_size=64, x=torch.rand(2, 1, 64, 64, dtype=F64,

@@ -13,6 +13,14 @@
 * ELU MLP (Kumar & Poole 2020, App. D, the MLP counterpart of its elu CNN): the same FC stack
   with ELU (Clevert et al. 2015), "to test the approximation quality of GRAE when eq 6 is not
   exact" (sec. 7: ∇²g ≠ 0 for a smooth activation); :class:`FCEncoder` / :class:`FCDecoder`.
+* ELU CNN (Kumar & Poole 2020, App. D, the MNIST column): encoder Conv 64,4,1 → 128,4,2 →
+  256,4,2 → 512,4,2 → 512,4,1 (ELU), flatten, FC head; decoder FC (s/4)²·256 → ConvT 512,4,1 →
+  256,4,1 → 128,4,2 → 64,4,2 (ELU) → Conv 1,4,1 → sigmoid (optional: a VAE built from
+  :class:`deep.models.VAEConfig` leaves it out, its Gaussian data being standardised); :class:`EluConvEncoder` /
+  :class:`EluConvDecoder`. Unprinted, chosen here: paddings that keep the printed strides'
+  sizes for any side s divisible by 4 (28 → 14 → 7 → 3; 7 → 8 → 7 → 14 → 28). App. D's batch
+  normalisation is left out: in training mode it couples the examples of a batch, so the
+  per-example decoder Jacobian J_g(h(x)) of eqs. 11–14 would depend on the rest of the batch.
 * FactorVAE discriminator (Stühmer et al. 2020, App. A.4; Kim & Mnih 2018):
   five FC 1000 layers with LeakyReLU(0.2), then FC 2.
 
@@ -23,7 +31,8 @@ map (B, d) to (B, 1, 64, 64) logits (Bernoulli) or means (Gaussian).
 from __future__ import annotations
 
 __all__ = ["MLPEncoder", "MLPDecoder", "FCEncoder", "FCDecoder", "TanhMLPEncoder", "TanhMLPDecoder",
-           "ConvEncoder", "ConvDecoder", "Discriminator", "ACTIVATIONS"]
+           "ConvEncoder", "ConvDecoder", "EluConvEncoder", "EluConvDecoder", "Discriminator",
+           "ACTIVATIONS"]
 
 import math
 
@@ -201,6 +210,69 @@ class ConvDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(self.fc(_check_input(z, "z", self.latent_dim)).view(z.shape[0], 64, 4, 4))
+
+
+def _check_side(image_size):
+    _check_pos("image_size", image_size)
+    if image_size % 4 or image_size < 8:
+        raise ValueError(f"image_size must be a multiple of 4, at least 8 (the App. D CNN halves it "
+                         f"twice), got {image_size!r}")
+
+
+def _same():
+    """The padding that keeps a stride-1, 4 × 4 convolution's size: 1 before, 2 after."""
+    return nn.ZeroPad2d((1, 2, 1, 2))
+
+
+class EluConvEncoder(nn.Module):
+    """Kumar & Poole 2020, App. D (MNIST): Conv 64,4,1 → Conv 128,4,2 → Conv 256,4,2 →
+    Conv 512,4,2 → Conv 512,4,1, ELU after each (batch normalisation left out, module
+    docstring), flatten, then a linear head of ``head`` outputs (default 2·latent_dim; App. D:
+    "an extra output through a fully-connected layer" for the posterior's scales)."""
+
+    def __init__(self, latent_dim: int, image_size: int = 28, head: int | None = None):
+        super().__init__()
+        _check_pos("latent_dim", latent_dim)
+        _check_side(image_size)
+        head = 2 * latent_dim if head is None else head
+        _check_pos("head", head)
+        side = image_size // 2 // 2 // 2          # three stride-2 convolutions (k 4, padding 1)
+        self.net = nn.Sequential(
+            _same(), nn.Conv2d(1, 64, 4, 1), nn.ELU(),
+            nn.Conv2d(64, 128, 4, 2, 1), nn.ELU(), nn.Conv2d(128, 256, 4, 2, 1), nn.ELU(),
+            nn.Conv2d(256, 512, 4, 2, 1), nn.ELU(), _same(), nn.Conv2d(512, 512, 4, 1), nn.ELU(),
+            nn.Flatten(), nn.Linear(512 * side * side, head))
+        self.image_size = image_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = _check_input(x, "x", self.image_size ** 2, (2, 3, 4))
+        return self.net(x.reshape(x.shape[0], 1, self.image_size, self.image_size))
+
+
+class EluConvDecoder(nn.Module):
+    """Kumar & Poole 2020, App. D (MNIST): FC (s/4)²·256 → ELU → ConvT 512,4,1 → ConvT 256,4,1 →
+    ConvT 128,4,2 → ConvT 64,4,2 (ELU after each) → Conv 1,4,1 → sigmoid: pixel means in
+    (0, 1). The two stride-1 transposed convolutions take paddings 1 and 2 (s/4 → s/4 + 1 →
+    s/4), the stride-2 ones padding 1. ``sigmoid=False`` leaves the last convolution linear:
+    the Gaussian mean of standardised images, which a sigmoid cannot reach (betalab's digits)."""
+
+    def __init__(self, latent_dim: int, image_size: int = 28, sigmoid: bool = True):
+        super().__init__()
+        _check_pos("latent_dim", latent_dim)
+        _check_side(image_size)
+        if not isinstance(sigmoid, bool):
+            raise TypeError(f"sigmoid must be a bool, got {sigmoid!r}")
+        self.side = image_size // 4
+        self.fc = nn.Sequential(nn.Linear(latent_dim, 256 * self.side ** 2), nn.ELU())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(256, 512, 4, 1, 1), nn.ELU(), nn.ConvTranspose2d(512, 256, 4, 1, 2), nn.ELU(),
+            nn.ConvTranspose2d(256, 128, 4, 2, 1), nn.ELU(), nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.ELU(),
+            _same(), nn.Conv2d(64, 1, 4, 1), *([nn.Sigmoid()] if sigmoid else []))
+        self.latent_dim, self.image_size = latent_dim, image_size
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.fc(_check_input(z, "z", self.latent_dim))
+        return self.net(h.view(z.shape[0], 256, self.side, self.side))
 
 
 class Discriminator(nn.Module):

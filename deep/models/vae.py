@@ -18,12 +18,12 @@ from torch import nn
 
 from deep.models import distributions as dist
 from deep.models import posteriors as post
-from deep.models.networks import (ConvDecoder, ConvEncoder, FCDecoder, FCEncoder, MLPDecoder, MLPEncoder,
+from deep.models.networks import (ConvDecoder, ConvEncoder, EluConvDecoder, EluConvEncoder, FCDecoder, FCEncoder, MLPDecoder, MLPEncoder,
                                   TanhMLPDecoder, TanhMLPEncoder, _check_widths)
 from theory import lp_nested as _lp
 from validation import check_real
 
-ARCHITECTURES = ("mlp", "conv", "tanh3", "elu-mlp")
+ARCHITECTURES = ("mlp", "conv", "tanh3", "elu-mlp", "elu-cnn")
 #: the default widths of "tanh3" (Sikka 2020) and "elu-mlp" (a CPU-sized Kumar & Poole MLP)
 DEFAULT_WIDTHS = {"tanh3": (256, 200, 200), "elu-mlp": (256, 128)}
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -35,7 +35,10 @@ class VAEConfig:
 
     arch : "mlp" (Stühmer App. A.4 / Higgins Table 1 FC), "conv" (Higgins Table 1 conv),
         "tanh3" (Sikka 2020, Methods: three tanh layers of ``widths`` units, symmetric decoder) or
-        "elu-mlp" (Kumar & Poole 2020, App. D's elu activations in an FC stack of ``widths``)
+        "elu-mlp" (Kumar & Poole 2020, App. D's elu activations in an FC stack of ``widths``) or
+        "elu-cnn" (Kumar & Poole 2020, App. D's MNIST CNN, :class:`deep.models.networks.EluConvEncoder`;
+        ``image_size`` a multiple of 4, e.g. 28 or the digits' 8; App. D's final sigmoid is left
+        out: betalab's Gaussian data are standardised, beyond a sigmoid's (0, 1))
     latent_dim : d (Stühmer Table 1: 20 on dSprites; Higgins: 10)
     hidden : width of the hidden layers (1200 for the papers' MLP, 256 FC for conv; not used by
         "tanh3")
@@ -230,6 +233,9 @@ def build_vae(config: VAEConfig) -> VAE:
         widths = config.widths or DEFAULT_WIDTHS["elu-mlp"]
         enc = FCEncoder(d, widths, config.image_size, "elu")
         dec = FCDecoder(d, widths, config.image_size, "elu")
+    elif config.arch == "elu-cnn":
+        enc = EluConvEncoder(d, config.image_size)
+        dec = EluConvDecoder(d, config.image_size, sigmoid=False)      # standardised data
     else:
         enc_cls, dec_cls = (MLPEncoder, MLPDecoder) if config.arch == "mlp" else (ConvEncoder, ConvDecoder)
         enc = enc_cls(d, config.hidden, config.image_size)

@@ -143,3 +143,60 @@ def test_bad_beta_and_likelihood():
     with pytest.raises(ValueError, match="posterior"):
         build_objective("beta-tcvae", 1.0, dataset_size=10)(_model("block:2").float(),
                                                            torch.rand(3, 1, 4, 4))
+
+
+def test_the_elu_cnn_is_app_d_layer_by_layer():
+    """arch "elu-cnn" against App. D's MNIST table (the oracle: its printed layers as data):
+    Conv 64,4,1 / 128,4,2 / 256,4,2 / 512,4,2 / 512,4,1 with ELU, FC d; FC 7·7·256, ConvT
+    512,4,1 / 256,4,1 / 128,4,2 / 64,4,2, Conv 1,4,1 (sigmoid optional); and the sizes a 28 × 28 image
+    takes through them (28 → 28 → 14 → 7 → 3 → 3; 7 → 8 → 7 → 14 → 28, by hand)."""
+    from torch import nn
+
+    m = build_vae(VAEConfig("elu-cnn", latent_dim=12, image_size=28, likelihood="gaussian"))
+    enc = [(c.out_channels, c.kernel_size[0], c.stride[0]) for c in m.encoder.net if isinstance(c, nn.Conv2d)]
+    assert enc == [(64, 4, 1), (128, 4, 2), (256, 4, 2), (512, 4, 2), (512, 4, 1)]
+    dec = [(type(c).__name__, c.out_channels, c.kernel_size[0], c.stride[0])
+           for c in m.decoder.net if isinstance(c, (nn.Conv2d, nn.ConvTranspose2d))]
+    assert dec == [("ConvTranspose2d", 512, 4, 1), ("ConvTranspose2d", 256, 4, 1),
+                   ("ConvTranspose2d", 128, 4, 2), ("ConvTranspose2d", 64, 4, 2), ("Conv2d", 1, 4, 1)]
+    assert m.decoder.fc[0].out_features == 7 * 7 * 256 and isinstance(m.decoder.net[-1], nn.Conv2d)
+    from deep.models.networks import EluConvDecoder
+
+    assert isinstance(EluConvDecoder(12, 28).net[-1], nn.Sigmoid)          # App. D's, on request
+    assert sum(isinstance(c, nn.ELU) for c in m.encoder.net) == 5
+    sizes, h = [], torch.zeros(1, 1, 28, 28)
+    for layer in m.encoder.net:
+        h = layer(h)
+        if isinstance(layer, nn.Conv2d):
+            sizes.append(h.shape[-1])
+    assert sizes == [28, 14, 7, 3, 3] and m.encoder.net[-1].out_features == 24
+    sizes, h = [], m.decoder.fc(torch.zeros(1, 12)).view(1, 256, 7, 7)
+    for layer in m.decoder.net:
+        h = layer(h)
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+            sizes.append(h.shape[-1])
+    assert sizes == [8, 7, 14, 28, 28]
+    # the stride-1 "same" padding is torch's own padding="same" (1 before, 2 after)
+    conv = m.encoder.net[1]
+    x = torch.randn(2, 1, 28, 28)
+    same = torch.nn.functional.conv2d(x, conv.weight, conv.bias, padding="same")
+    torch.testing.assert_close(conv(m.encoder.net[0](x)), same, rtol=0, atol=1e-5)   # float32 sums
+    # a block posterior widens the head (App. D: the Cholesky entries); bad sides fail by name
+    blk = build_vae(VAEConfig("elu-cnn", latent_dim=12, image_size=28, likelihood="gaussian", posterior="block:3"))
+    assert blk.encoder.net[-1].out_features == 12 + post.n_cov_params(12, 3)
+    with pytest.raises(ValueError, match="image_size"):
+        build_vae(VAEConfig("elu-cnn", latent_dim=4, image_size=30))
+
+
+def test_grae_on_the_elu_cnn_matches_a_brute_force_jacobian():
+    """The exact GRAE regularizer (eq. 13, log|I + JᵀJ/β| per example) through the CNN decoder
+    (the generic vmap-jvp path) against torch.func.jacrev of each example's decoder output."""
+    torch.manual_seed(0)
+    m = build_vae(VAEConfig("elu-cnn", latent_dim=3, image_size=8, likelihood="gaussian")).double()
+    z = torch.randn(2, 3, dtype=torch.float64)
+    flat = lambda v: m.decoder(v).flatten(1)                                   # noqa: E731
+    got = grae_regularizer(flat, z, 0.5)
+    J = torch.stack([jacrev(lambda v: flat(v[None])[0])(zi) for zi in z])      # (B, D, d)
+    want = torch.logdet(torch.eye(3, dtype=torch.float64) + J.transpose(1, 2) @ J / 0.5)   # per example
+    # float64: the two Jacobians agree to rounding; the log-determinants to 1e-10
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
