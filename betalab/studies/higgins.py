@@ -248,6 +248,7 @@ def compute(config: StudyConfig, sc: dict, log=print) -> dict:
     numbers["protocol"] = {k: sc[k] for k in ("n_train", "n_test", "L", "seeds", "replicas",
                                                "pixel_replicas", "pca_rows", "ica_rows",
                                                "vae_pool")}
+    numbers["architecture"] = architecture_numbers()
     return numbers
 
 
@@ -326,6 +327,8 @@ def claims_from(numbers: dict, scale: str) -> list:
         out += trained_claims(numbers["trained"])
     if numbers.get("right"):
         out += right_claims(numbers["right"])
+    if numbers.get("architecture"):
+        out += architecture_claims(numbers["architecture"])
     out.append(C.not_run(
         "Fig. 5 (left): VAE (β = 1) scores 61.58 ± 0.5% and β-VAE (β = 4) 99.23 ± 0.1%", SRC,
         "61.58 ± 0.5%, 99.23 ± 0.1%", kind="paper", scale="full",
@@ -784,3 +787,77 @@ def right_figures(right: dict) -> dict:
         f6.suptitle(f"Fig. 6 in numbers [gpu scale: M = {FIG6_M}, {steps:,} steps]", fontsize=10)
         figs["fig6_latents"] = f6
     return figs
+
+
+# ------------------------------------------------------------ App. Table 1: the architectures
+#: Higgins et al. 2017, App. Table 1 as printed (the oracle of the architecture checks): per
+#: network, its layers in order as (kind, units or channels, kernel, stride), its activation
+#: and latent size; "2D shapes (VAE)" and the shared conv row of chairs and 3D faces (a deconv
+#: decoder, "reverse of encoder": the encoder's layers transposed, in reverse order, ending in
+#: the image's one channel; CelebA's row is the same network on 3 channels with a Gaussian
+#: likelihood, not built: its data cannot be obtained offline)
+TABLE1 = {
+    "2D shapes (VAE)": {"encoder": [("fc", 1200), ("fc", 1200)], "latents": 10,
+                        "decoder": [("fc", 1200), ("fc", 1200), ("fc", 1200), ("fc", 4096)],
+                        "activation": ("relu", "tanh"), "likelihood": "bernoulli"},
+    "chairs / 3D faces (VAE)": {
+        "encoder": [("conv", 32, 4, 2), ("conv", 32, 4, 2), ("conv", 64, 4, 2), ("conv", 64, 4, 2),
+                    ("fc", 256)], "latents": 32,
+        "decoder": [("fc", 256), ("fc", 1024), ("deconv", 64, 4, 2), ("deconv", 32, 4, 2),
+                    ("deconv", 32, 4, 2), ("deconv", 1, 4, 2)],
+        "activation": ("relu", "relu"), "likelihood": "bernoulli"},
+}
+#: betalab's build of each row: deep.models.VAEConfig arguments
+TABLE1_CONFIGS = {"2D shapes (VAE)": ("mlp", 10, 1200), "chairs / 3D faces (VAE)": ("conv", 32, 256)}
+
+
+def architecture_numbers() -> dict:
+    """The layers of each Table 1 row as :func:`deep.models.build_vae` builds it: per network
+    its layers in order (the posterior head left out of the encoder: it is the latents' mean
+    and log-variance, 2 × latents outputs), the activations used and the likelihood."""
+    from torch import nn
+
+    from deep.models import VAEConfig, build_vae
+
+    def layers(*mods):
+        out, acts = [], set()
+        for mod in mods:
+            for m in mod.modules():
+                if isinstance(m, nn.Linear):
+                    out.append(["fc", m.out_features])
+                elif isinstance(m, nn.Conv2d):
+                    out.append(["conv", m.out_channels, m.kernel_size[0], m.stride[0]])
+                elif isinstance(m, nn.ConvTranspose2d):
+                    out.append(["deconv", m.out_channels, m.kernel_size[0], m.stride[0]])
+                elif isinstance(m, (nn.ReLU, nn.Tanh, nn.ELU, nn.Sigmoid)):
+                    acts.add(type(m).__name__.lower())
+        return out, sorted(acts)
+
+    numbers = {}
+    for row, (arch, d, hidden) in TABLE1_CONFIGS.items():
+        model = build_vae(VAEConfig(arch, d, hidden))
+        enc, enc_act = layers(model.encoder)
+        dec, dec_act = layers(*[m for m in (getattr(model.decoder, "fc", None), model.decoder.net) if m is not None])
+        numbers[row] = {"encoder": enc[:-1], "head": enc[-1][1], "decoder": dec,
+                        "activation": [enc_act, dec_act], "likelihood": model.likelihood}
+    return numbers
+
+
+def architecture_claims(arch: dict) -> list:
+    """Each Table 1 row against its build: the same layers in the same order, the printed
+    activation in each network (and no other), 2 × latents head outputs, the likelihood."""
+    out = []
+    for row, want in TABLE1.items():
+        got = arch[row]
+        same = ([tuple(x) for x in got["encoder"]] == want["encoder"]
+                and [tuple(x) for x in got["decoder"]] == want["decoder"]
+                and got["head"] == 2 * want["latents"]
+                and got["activation"] == [[want["activation"][0]], [want["activation"][1]]]
+                and got["likelihood"] == want["likelihood"])
+        out.append(C.relation(
+            f"Table 1 (App.): the {row} architecture as printed", "Higgins et al. 2017, App. Table 1",
+            f"{want}", got, same, kind="check",
+            note="deep.models.build_vae's layers read back from the module; the decoder's "
+                 "first FC layers of the conv row are the transposed encoder's FC 256 and its "
+                 "flattened 64 × 4 × 4 input"))
+    return out

@@ -35,7 +35,8 @@ def _numbers_with(row_scores: dict) -> dict:
     return {"rows": rows, "n_images": 737_280, "protocol": {"L": 64, "n_train": 5000, "n_test": 5000},
             "pca_explained_variance": 0.608, "pca_explained_variance_sklearn": 0.607,
             "pca_fit_rows": 50_000, "pca_check_rows": 20_000, "scale": "cpu",
-            "pca_fraction_quarters": [0.606, 0.608, 0.607, 0.609]}
+            "pca_fraction_quarters": [0.606, 0.608, 0.607, 0.609],
+            "architecture": H.architecture_numbers()}
 
 
 def test_printed_values_hold_and_far_values_differ_with_a_corrected_claim(check_claims):
@@ -206,3 +207,19 @@ def test_fig5_right_and_fig6_claims_find_the_known_answers():
                for c in H.right_claims(_synthetic_right({5: 1, 10: 2}, aligned=False))}
     assert tangled["Fig. 6: with β = 4 latents align with x, y, scale and rotation"] == "fails"
     assert tangled["Fig. 6: the VAE (β = 1) entangles where the β-VAE (β = 4) disentangles"] == "fails"
+
+
+def test_table1_architectures_are_checked_against_the_printed_table():
+    """The architecture checks hold for betalab's builds and fail for a build that differs
+    from the printed table in one width, one activation or the latent size."""
+    import copy
+
+    arch = H.architecture_numbers()
+    assert [c.verdict for c in H.architecture_claims(arch)] == ["holds", "holds"]
+    for row, mutate in (("2D shapes (VAE)", lambda a: a["encoder"][1].__setitem__(1, 1000)),
+                        ("2D shapes (VAE)", lambda a: a.__setitem__("activation", [["relu"], ["relu"]])),
+                        ("chairs / 3D faces (VAE)", lambda a: a.__setitem__("head", 20))):
+        bad = copy.deepcopy(arch)
+        mutate(bad[row])
+        verdicts = {c.statement: c.verdict for c in H.architecture_claims(bad)}
+        assert verdicts[f"Table 1 (App.): the {row} architecture as printed"] == "fails"
