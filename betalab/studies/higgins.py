@@ -373,11 +373,9 @@ def claims_from(numbers: dict, scale: str) -> list:
     return out
 
 
-def trained_numbers(path: Path = TRAINED_SWEEP) -> dict | None:
-    """The finished runs of the recorded trained-row sweep at ``path`` (its ``results.sqlite``
-    and ``spec.toml``), or None when there is none: per run its seed, β, steps and the three
-    classifier-seed scores of this study's protocol (``[eval] higgins``), and the sweep's
-    planned runs and steps."""
+def _recorded_sweep(path: Path, run_of) -> dict | None:
+    """A recorded GPU sweep's finished runs (``run_of(config, metrics, row)`` each), its planned
+    run count and training settings, or None when ``path`` holds no ``results.sqlite``."""
     db = Path(path) / "results.sqlite"
     if not db.exists():
         return None
@@ -386,16 +384,22 @@ def trained_numbers(path: Path = TRAINED_SWEEP) -> dict | None:
     with open_results(db) as res:
         done = res.runs("done")
         planned = sum(res.counts().values())
-    runs = [{"seed": r["config"]["seed"], "beta": r["config"]["beta"],
-             "steps": r["metrics"]["steps"], "scores": r["metrics"]["higgins_scores"],
-             "converged": r["metrics"]["higgins_converged"], "kl": r["metrics"]["kl"],
-             "heldout_log_px_z": r["metrics"]["heldout_log_px_z"], "device": r["device"]}
-            for r in done]
     cfg = done[0]["config"] if done else {}
     return {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
             "planned_runs": planned, "batch_size": cfg.get("batch_size"),
             "hidden": cfg.get("hidden"), "optimizer": cfg.get("optimizer"), "lr": cfg.get("lr"),
-            "runs": runs}
+            "runs": [run_of(r["config"], r["metrics"], r) for r in done]}
+
+
+def trained_numbers(path: Path = TRAINED_SWEEP) -> dict | None:
+    """The finished runs of the recorded trained-row sweep at ``path`` (its ``results.sqlite``
+    and ``spec.toml``), or None when there is none: per run its seed, β, steps and the three
+    classifier-seed scores of this study's protocol (``[eval] higgins``), and the sweep's
+    planned runs and steps."""
+    return _recorded_sweep(path, lambda c, m, r: {
+        "seed": c["seed"], "beta": c["beta"], "steps": m["steps"], "scores": m["higgins_scores"],
+        "converged": m["higgins_converged"], "kl": m["kl"],
+        "heldout_log_px_z": m["heldout_log_px_z"], "device": r["device"]})
 
 
 def trained_cells(trained: dict) -> dict:
@@ -549,29 +553,16 @@ def right_numbers(path: Path = RIGHT_SWEEP) -> dict | None:
     M, β, seed, steps, its three classifier-seed scores, KL per latent and the latent-factor
     mutual information (``[eval] factor_response``); Fig. 6's models (M = 10, β ∈ {1, 4}) also
     keep their orientation responses (shapes × orientations × latents)."""
-    db = Path(path) / "results.sqlite"
-    if not db.exists():
-        return None
-    from betalab.results import open_results
-
-    with open_results(db) as res:
-        done = res.runs("done")
-        planned = sum(res.counts().values())
-    runs = []
-    for r in done:
-        c, m = r["config"], r["metrics"]
+    def run_of(c, m, r):
         run = {"latent_dim": c["latent_dim"], "beta": c["beta"], "seed": c["seed"],
                "steps": m["steps"], "scores": m["higgins_scores"], "kl_per_dim": m["kl_per_dim"],
                "factor_mi": m["factor_mi"], "factor_entropy": m["factor_entropy"],
-               "heldout_log_px_z": m["heldout_log_px_z"]}
+               "heldout_log_px_z": m["heldout_log_px_z"], "device": r["device"]}
         if c["latent_dim"] == FIG6_M and c["beta"] in FIG6_BETAS:
             run["orientation_response"] = m["orientation_response"]
-        runs.append(run)
-    cfg = done[0]["config"] if done else {}
-    return {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
-            "planned_runs": planned, "batch_size": cfg.get("batch_size"),
-            "hidden": cfg.get("hidden"), "optimizer": cfg.get("optimizer"), "lr": cfg.get("lr"),
-            "device": done[0]["device"] if done else None, "runs": runs}
+        return run
+
+    return _recorded_sweep(path, run_of)
 
 
 def right_cells(right: dict) -> dict:
