@@ -27,7 +27,7 @@ RUNTIMES = {
     "isa-vae-fig5a": {"quick": 361, "cpu": 67 * 60, "full": "GPU"},
     "kp-nonuniqueness": {"quick": 1, "cpu": "=", "full": "?"},
     "kp-posterior-jacobian": {"quick": 1, "cpu": "=", "full": "?"},
-    "kp-trained-jacobian": {"quick": 24, "cpu": 1159, "full": "GPU"},
+    "kp-trained-jacobian": {"quick": 24, "cpu": 1898, "full": "GPU"},
     "kp-sample-quality": {"quick": 10, "cpu": 851, "full": "="},
     "kp-uniqueness": {"quick": 135, "cpu": "=", "full": 110 * 60},
     "linear-vae-fig3": {"quick": 4, "cpu": "=", "full": "?"},

@@ -33,8 +33,8 @@ SUBSTITUTE = ("sklearn's 8x8 digits (standardised; 497 held-out points) for MNIS
               "App. D elu CNN")
 
 #: scale → grid and training sizes; App. D's d ∈ {8, 12, 16, 20}, b ∈ {2, 3} where b divides d.
-#: cpu: measured 4.6 ms per step at batch 64, widths (128, 64) on one thread; 65 models × 5,000
-#: steps ≈ 25 min plus evaluation (the 35 models of d ∈ {8, 12} took ~25 min in all)
+#: cpu: measured 4.6 ms per step at batch 64, widths (128, 64) on one thread; the 65 models ×
+#: 5,000 steps took 32 min in all (recorded, on 2 cores shared with a test run)
 #: Fig. 3 / App. F's latent size (sec. 7: "d = 12"), or the largest of a grid without it
 FIG3_D = 12
 SCALES = {
@@ -126,9 +126,12 @@ def _pieces(config: StudyConfig, sc: dict, x_train, x_test) -> dict:
 
 
 def _full_scale_claims(scale):
-    cost = ("4 d x 3 posteriors x a beta grid of about 6, 20k iterations of the App. D CNN each: "
-            "about 70 GPU-minutes (a CNN step at batch 64 is ~50 ms on a CPU core, ~3 ms on a GPU)")
-    run = "betalab run kp-trained-jacobian --scale full (not implemented: needs MNIST and the CNN)"
+    cost = ("4 d x 3 posteriors x a beta grid of about 6 = 72 models, 20k iterations of the App. D "
+            "CNN each (arch elu-cnn): a step at 28x28, batch 64 measured 0.8 s on this machine's 2 "
+            "CPU threads (benchmarks/bench_kp_models.py), about 4.5 h per model, 330 CPU-hours in "
+            "all: a GPU job (its CNN step is not measured here)")
+    run = ("betalab run kp-trained-jacobian --scale full (not implemented: needs MNIST, which "
+           "cannot be obtained offline; the CNN is arch elu-cnn)")
     return [not_run(f"On MNIST (28x28, the App. D elu CNN, d in {{8, 12, 16, 20}}, 20k iterations), "
                     f"{what}", f"{PAPER}, {src}", exp, why="MNIST is not obtainable offline and the "
                     "paper-size CNN sweep needs a GPU; the digits substitute decides the claim at the "
@@ -237,7 +240,7 @@ def claims_from(numbers: dict, seed: int = 0) -> list:
                 why=f"the quick scale trains {sc['steps']} steps at {len(betas)} β values, too short "
                     "for the gaps of the converged models (the gaps still move by their own size "
                     "between seeds)", would_run="betalab run kp-trained-jacobian --scale cpu",
-                cost="about 25 min on 2 CPU cores (35 models x 5,000 steps)", kind="paper",
+                cost="about 32 min on 2 CPU cores (65 models x 5,000 steps, measured)", kind="paper",
                 substitute=SUBSTITUTE, scale=scale,
                 measured={"|bvae-taylor|": np.round(gvt, 4).tolist(),
                           "taylor-grae": np.round(gtg, 4).tolist()}))
