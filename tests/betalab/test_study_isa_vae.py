@@ -96,3 +96,44 @@ def test_representative_index_by_hand():
     assert S.representative_index(mig, recon) == 4
     with pytest.raises(ValueError, match="mig and recon"):
         S.representative_index([0.1], [1.0, 2.0])
+
+
+def _fig5b_numbers(isa_mig, base_mig, isa_rec, base_rec):
+    """Fig. 5b numbers (metric_by_beta's layout) with the given means per β = 1, 2, 4, 6, both
+    pairs alike, both MIGs equal."""
+    betas = [1.0, 2.0, 4.0, 6.0]
+
+    def entry(means):
+        return {"beta": betas, "mean": list(means), "se": [0.01] * 4, "n": [3] * 4}
+
+    mig = {"isa-vae": entry(isa_mig), "isa-tcvae": entry(isa_mig),
+           "beta-vae": entry(base_mig), "beta-tcvae": entry(base_mig)}
+    rec = {"isa-vae": entry(isa_rec), "isa-tcvae": entry(isa_rec),
+           "beta-vae": entry(base_rec), "beta-tcvae": entry(base_rec)}
+    return {"source": "synthetic", "seeds": 3, "mig_sampled": mig, "mig_histogram": mig,
+            "heldout_log_px_z": rec,
+            "settings": {"dataset": "dsprites-reduced", "hidden": 256, "latent_dim": 20,
+                         "batch_size": 128, "max_steps": 2000, "lr": 1e-3}}
+
+
+def test_fig5b_cpu_claims_find_the_known_answers():
+    """fig5b_cpu_claims on fronts built with known answers: an ISA front one β step ahead of
+    its baseline with better reconstruction makes the three statements hold; a baseline ahead
+    in MIG at every β fails the first; a baseline that beats the ISA model's best MIG with a
+    better reconstruction fails the third."""
+    from betalab.studies import isa_vae as I
+
+    ahead = I.fig5b_cpu_claims(_fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.4],
+                                              [-30, -32, -35, -40], [-31, -34, -38, -45]))
+    assert [c.verdict for c in ahead] == ["holds"] * 3
+    behind = I.fig5b_cpu_claims(_fig5b_numbers([0.1, 0.2, 0.3, 0.4], [0.2, 0.3, 0.4, 0.45],
+                                               [-30, -32, -35, -40], [-31, -34, -38, -45]))
+    assert behind[0].verdict == "fails"
+    beaten = I.fig5b_cpu_claims(_fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.5],
+                                               [-30, -32, -35, -40], [-31, -34, -38, -39]))
+    assert beaten[2].verdict == "fails" and beaten[1].verdict == "fails"
+    assert I.fig5b_cpu_numbers(I.FIG5B_CPU.parent / "absent") is None
+    cut = _fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.4], [-30, -32, -35, -40],
+                         [-31, -34, -38, -45])
+    cut["heldout_log_px_z"]["isa-tcvae"]["n"][3] = 2               # a run still missing
+    assert I.fig5b_cpu_claims(cut) == []
