@@ -68,6 +68,17 @@ class StudyConfig:
     scale: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
+    def piece(self, key: str, signature: dict, compute):
+        """A resumable piece of a long study: the stored result ``key`` of :attr:`partial` when
+        its ``signature`` matches, otherwise ``compute()``, stored there before it is returned
+        (computed every time when the study runs without ``partial``)."""
+        res = self.partial.load(key, signature) if self.partial is not None else None
+        if res is None:
+            res = compute()
+            if self.partial is not None:
+                self.partial.save(key, signature, res)
+        return res
+
     def __post_init__(self):
         if not isinstance(self.full, bool):
             raise TypeError(f"full must be a bool, got {type(self.full).__name__}")

@@ -177,14 +177,11 @@ def compute(config: StudyConfig, sc: dict, log=print) -> dict:
 
     # the variance fractions are a piece of their own: a resumed run does not refit the PCA
     key, sig = "pca-variance", {"pca_rows": int(pca_rows.size), "n": n, "seed": config.seed}
-    var = config.partial.load(key, sig) if config.partial is not None else None
-    if var is None:
-        var = {"ours": float(pca_fit()["explained_variance_ratio"].sum()),
-               "sklearn": sk_fraction(check_rows),
-               # the sampling spread of the fraction: four disjoint quarters of the check sample
-               "quarters": [sk_fraction(q) for q in np.array_split(check_rows, 4)]}
-        if config.partial is not None:
-            config.partial.save(key, sig, var)
+    var = config.piece(key, sig, lambda: {
+        "ours": float(pca_fit()["explained_variance_ratio"].sum()),
+        "sklearn": sk_fraction(check_rows),
+        # the sampling spread of the fraction: four disjoint quarters of the check sample
+        "quarters": [sk_fraction(q) for q in np.array_split(check_rows, 4)]})
     numbers["pca_explained_variance"] = float(var["ours"])
     numbers["pca_fit_rows"] = int(pca_rows.size)
     numbers["pca_explained_variance_sklearn"] = float(var["sklearn"])

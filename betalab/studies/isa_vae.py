@@ -137,12 +137,9 @@ def _runs(config: StudyConfig, label: str, grid, sc: dict, progress_desc: str):
         sig = {"study": label, "scale": config.scale, "key": key, "seed0": config.seed,
                **{k: v for k, v in kw.items()}, **sc}
         name = f"{label}-{key}"
-        res = config.partial.load(name, sig) if config.partial is not None else None
-        if res is None:
-            res = train_and_score(**kw, steps=sc["steps"], hidden=sc["hidden"], batch=sc["batch"],
-                                  n_mig=sc["n_mig"], reduced=sc["reduced"], device=config.device)
-            if config.partial is not None:
-                config.partial.save(name, sig, res)
+        res = config.piece(name, sig, lambda: train_and_score(
+            **kw, steps=sc["steps"], hidden=sc["hidden"], batch=sc["batch"], n_mig=sc["n_mig"],
+            reduced=sc["reduced"], device=config.device))
         results[key] = {k: np.asarray(v) for k, v in res.items()}
     return results
 

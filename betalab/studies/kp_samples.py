@@ -78,13 +78,9 @@ def _pieces(config: StudyConfig, sc: dict, x_train) -> dict:
         key = f"{m}-b{b:g}-s{s}"
         sig = {"study": "kp-sample-quality", "scale": config.scale, "key": key, "seed": config.seed,
                **sc}
-        r = config.partial.load(key, sig) if config.partial is not None else None
-        if r is None:
-            r = {"samples": train_and_sample(x_train, m, b, d=sc["d"], steps=sc["steps"],
-                                             batch=sc["batch"], widths=sc["widths"],
-                                             seed=config.seed * 100 + s, n_samples=sc["n_samples"])}
-            if config.partial is not None:
-                config.partial.save(key, sig, r)
+        r = config.piece(key, sig, lambda: {"samples": train_and_sample(
+            x_train, m, b, d=sc["d"], steps=sc["steps"], batch=sc["batch"], widths=sc["widths"],
+            seed=config.seed * 100 + s, n_samples=sc["n_samples"])})
         out[(m, b, s)] = np.asarray(r["samples"])
     return out
 

@@ -113,14 +113,9 @@ def _pieces(config: StudyConfig, sc: dict, x_train, x_test) -> dict:
         key = f"d{d}-{p.replace(':', '')}-b{b:g}"
         sig = {"study": "kp-trained-jacobian", "scale": config.scale, "key": key, "seed": config.seed,
                **{k: v for k, v in sc.items() if k != "posteriors"}}
-        r = config.partial.load(key, sig) if config.partial is not None else None
-        if r is None:
-            r = train_and_evaluate(x_train, x_test, d, p, b, steps=sc["steps"],
-                                   checkpoints=sc["checkpoints"], batch=sc["batch"],
-                                   widths=sc["widths"], seed=config.seed, mc=sc["mc"],
-                                   device="cpu")
-            if config.partial is not None:
-                config.partial.save(key, sig, r)
+        r = config.piece(key, sig, lambda: train_and_evaluate(
+            x_train, x_test, d, p, b, steps=sc["steps"], checkpoints=sc["checkpoints"],
+            batch=sc["batch"], widths=sc["widths"], seed=config.seed, mc=sc["mc"], device="cpu"))
         res[(d, p, b)] = {k: np.asarray(v) for k, v in r.items()}
     return res
 

@@ -226,16 +226,17 @@ def run_betas(config: StudyConfig, fig: str, data: dict, sc: dict) -> dict:
                "beta": float(beta), **{k: list(v) if isinstance(v, tuple) else v
                                        for k, v in sc.items() if k != "betas"}}
         name = f"sikka-{fig}-b{beta:g}"
-        res = config.partial.load(name, sig) if config.partial is not None else None
-        if res is None:
+
+        def compute(beta=beta):
             ens = train_ensemble(data["train"], data["side"], beta, seeds, widths=sc["widths"],
                                  steps=sc["steps"], batch=sc["batch"], device=config.device)
             res = piece_numbers(fig, data, encode_members(ens, data["eval"], sc["n_z"],
                                                           seed=config.seed))
             res["loss_last"] = ens.last_loss
             res.update({f"param__{n}": v.cpu().numpy() for n, v in ens.member_state_dict(0).items()})
-            if config.partial is not None:
-                config.partial.save(name, sig, res)
+            return res
+
+        res = config.piece(name, sig, compute)
         pieces[float(beta)] = res
     return pieces
 

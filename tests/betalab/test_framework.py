@@ -269,6 +269,33 @@ def test_partial_results_round_trip_and_signature(tmp_path):
     assert not (tmp_path / "p").exists()
 
 
+def test_a_config_piece_is_computed_once_then_loaded(tmp_path):
+    """StudyConfig.piece: computed and stored on the first call, loaded on the second (the
+    compute function's call count is the oracle), recomputed for another signature, and
+    computed every time without partial results."""
+    import numpy as np
+
+    from betalab.io import PartialResults
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"v": np.arange(3.0) * len(calls)}
+
+    cfg = registry.StudyConfig(partial=PartialResults(tmp_path / "p"))
+    first = cfg.piece("k", {"x": 1}, compute)
+    again = cfg.piece("k", {"x": 1}, compute)
+    np.testing.assert_array_equal(again["v"], first["v"])
+    assert len(calls) == 1
+    cfg.piece("k", {"x": 2}, compute)
+    assert len(calls) == 2
+    bare = registry.StudyConfig()
+    bare.piece("k", {"x": 1}, compute)
+    bare.piece("k", {"x": 1}, compute)
+    assert len(calls) == 4
+
+
 def test_runner_hands_studies_partial_results_and_clears_them(tmp_path):
     name, seen = "zz-toy-partial-study", []
 

@@ -114,20 +114,26 @@ def test_trained_rows_are_decided_against_the_printed_values():
     assert H.trained_claims(_trained(vae, [])) == []      # one row only: nothing decided
 
 
-def test_the_recorded_gpu_sweep_is_read_from_its_database():
-    """The recorded trained-row runs (recorded/sweeps/higgins-fig5-left-gpu) read back with
-    sqlite3 directly: the same finished runs, steps and scores as trained_numbers gives."""
+def _done_rows(sweep_dir):
+    """(config, metrics) of the finished runs of a recorded sweep, read with sqlite3 and json
+    directly (the oracle for betalab.results' reader)."""
     import json
     import sqlite3
 
-    t = H.trained_numbers()
-    con = sqlite3.connect(H.TRAINED_SWEEP / "results.sqlite")
+    con = sqlite3.connect(sweep_dir / "results.sqlite")
     try:
         rows = con.execute("SELECT config, metrics FROM runs WHERE status = 'done'").fetchall()
     finally:
         con.close()
-    want = sorted((json.loads(c)["seed"], json.loads(c)["beta"], json.loads(m)["higgins_scores"],
-                   json.loads(m)["steps"]) for c, m in rows)
+    return [(json.loads(c), json.loads(m)) for c, m in rows]
+
+
+def test_the_recorded_gpu_sweep_is_read_from_its_database():
+    """The recorded trained-row runs (recorded/sweeps/higgins-fig5-left-gpu) read back with
+    sqlite3 directly: the same finished runs, steps and scores as trained_numbers gives."""
+    t = H.trained_numbers()
+    want = sorted((c["seed"], c["beta"], m["higgins_scores"], m["steps"])
+                  for c, m in _done_rows(H.TRAINED_SWEEP))
     got = sorted((r["seed"], r["beta"], r["scores"], r["steps"]) for r in t["runs"])
     assert got == want and len(got) == 20 and t["planned_runs"] == 20
     assert H.trained_numbers(H.TRAINED_SWEEP.parent / "absent") is None
@@ -136,17 +142,9 @@ def test_the_recorded_gpu_sweep_is_read_from_its_database():
 def test_the_recorded_fig5_right_sweep_is_read_from_its_database():
     """recorded/sweeps/higgins-fig5-right-gpu read back with sqlite3: the same 48 finished
     runs, scores and latent-factor information as right_numbers gives."""
-    import json
-    import sqlite3
-
     r = H.right_numbers()
-    con = sqlite3.connect(H.RIGHT_SWEEP / "results.sqlite")
-    try:
-        rows = con.execute("SELECT config, metrics FROM runs WHERE status = 'done'").fetchall()
-    finally:
-        con.close()
-    want = sorted((json.loads(c)["latent_dim"], json.loads(c)["beta"], json.loads(c)["seed"],
-                   json.loads(m)["higgins_scores"], json.loads(m)["factor_mi"]) for c, m in rows)
+    want = sorted((c["latent_dim"], c["beta"], c["seed"], m["higgins_scores"], m["factor_mi"])
+                  for c, m in _done_rows(H.RIGHT_SWEEP))
     got = sorted((x["latent_dim"], x["beta"], x["seed"], x["scores"], x["factor_mi"]) for x in r["runs"])
     assert got == want and len(got) == 48 == r["planned_runs"]
     assert sum("orientation_response" in x for x in r["runs"]) == 4      # M = 10, β ∈ {1, 4}, 2 seeds
