@@ -9,7 +9,7 @@ be compared with the true one. Pure numpy; shapes (n, D).
 
 from __future__ import annotations
 
-__all__ = ["random_decoder", "manifold_data"]
+__all__ = ["random_decoder", "manifold_data", "decode", "decoder_jacobian", "manifold_latents"]
 
 import numpy as np
 
@@ -47,15 +47,42 @@ def _check_weights(weights):
     return W1, b1, W2
 
 
-def decode(weights, s: np.ndarray) -> np.ndarray:
-    """g*(s) for s of shape (n, k) → (n, D)."""
-    W1, b1, W2 = weights
-    a = s @ W1.T + b1
+def _check_latents(s, weights) -> np.ndarray:
+    s = as_float_array(s, "s", 2, low=-NOISE_MAX, high=NOISE_MAX)
+    if s.shape[1] != weights[0].shape[1]:
+        raise ValueError(f"s must have k = {weights[0].shape[1]} columns, got shape {s.shape}")
+    return s
+
+
+def decode(weights, s) -> np.ndarray:
+    """g*(s) = W2 elu(W1 s + b1) for s of shape (n, k) → (n, D)."""
+    W1, b1, W2 = weights = _check_weights(weights)
+    a = _check_latents(s, weights) @ W1.T + b1
     return np.where(a > 0, a, np.expm1(np.minimum(a, 0))) @ W2.T
 
 
+def decoder_jacobian(weights, s) -> np.ndarray:
+    """The exact Jacobian J_{g*}(s) = W2 diag(elu'(W1 s + b1)) W1, shape (n, D, k), with
+    elu'(a) = 1 for a > 0 and e^a otherwise — the known decoder's J of Kumar & Poole 2020, eq 11,
+    by the chain rule in closed form (no automatic differentiation)."""
+    W1, b1, W2 = weights = _check_weights(weights)
+    a = _check_latents(s, weights) @ W1.T + b1
+    slope = np.where(a > 0, 1.0, np.exp(np.minimum(a, 0)))                # (n, hidden)
+    return np.einsum("dh,nh,hk->ndk", W2, slope, W1)
+
+
 def manifold_data(n: int, weights, rng: np.random.Generator, noise: float = 0.1) -> np.ndarray:
-    """n samples x = g*(s) + noise·ε, shape (n, D)."""
+    """n samples x = g*(s) + noise·ε, shape (n, D); :func:`manifold_latents` with the same
+    arguments returns the s behind them."""
+    return _sample(n, weights, rng, noise)[1]
+
+
+def manifold_latents(n: int, weights, rng: np.random.Generator, noise: float = 0.1) -> tuple:
+    """(s, x): the latents s ~ N(0, I_k) (n, k) and the samples x = g*(s) + noise·ε (n, D)."""
+    return _sample(n, weights, rng, noise)
+
+
+def _sample(n, weights, rng, noise) -> tuple:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
@@ -65,4 +92,4 @@ def manifold_data(n: int, weights, rng: np.random.Generator, noise: float = 0.1)
     weights = _check_weights(weights)
     s = rng.normal(size=(n, weights[0].shape[1]))
     x = decode(weights, s)
-    return x + noise * rng.normal(size=x.shape)
+    return s, x + noise * rng.normal(size=x.shape)

@@ -8,7 +8,7 @@ Everything here is a pure function of tensors; shapes: Σ, P, G (B, d, d), J (B,
 from __future__ import annotations
 
 __all__ = ["block_mask", "eq11_relative_error", "off_block_energy", "column_coherence",
-           "model_geometry", "objective_values"]
+           "largest_principal_angle", "spectrum_log_ratio", "model_geometry", "objective_values"]
 
 import math
 
@@ -93,6 +93,39 @@ def model_geometry(model, x: torch.Tensor, beta: float) -> dict:
     d = mu.shape[1]
     M = torch.eye(d, dtype=mu.dtype, device=mu.device) + G / (beta * model.obs_sigma ** 2)
     return {"mu": mu, "Sigma": Sigma, "precision": torch.linalg.inv(Sigma), "J": J, "G": G, "M": M}
+
+
+def largest_principal_angle(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    r"""The largest principal angle, in degrees, between the column spaces of A and B per example
+    (B,): arccos of the smallest singular value of Q_Aᵀ Q_B, with Q the orthonormal bases of
+    their QR factorisations (Björck & Golub 1973). Shapes (batch, D, k) and (batch, D, k') with
+    k ≤ k' ≤ D; 0° when span A ⊆ span B. Used to compare a trained decoder's tangent space
+    span J_g(μ(x)) with the known manifold's span J_{g*}(s) (Kumar & Poole 2020, eq 11)."""
+    check_tensor(A, "A", finite=True)
+    check_tensor(B, "B", finite=True)
+    if A.ndim != 3 or B.ndim != 3 or A.shape[:2] != B.shape[:2] or not 1 <= A.shape[2] <= B.shape[2] <= A.shape[1]:
+        raise ValueError(f"A and B must be (batch, D, k) and (batch, D, k') with k <= k' <= D, got "
+                         f"{tuple(A.shape)} and {tuple(B.shape)}")
+    qa, qb = torch.linalg.qr(A)[0], torch.linalg.qr(B)[0]
+    s = torch.linalg.svdvals(qa.transpose(1, 2) @ qb)[:, -1]
+    return torch.rad2deg(torch.arccos(s.clamp(-1.0, 1.0)))
+
+
+def spectrum_log_ratio(P: torch.Tensor, Q: torch.Tensor) -> torch.Tensor:
+    r"""|log λ_i(P) − log λ_i(Q)| for the ascending eigenvalues of two batches of symmetric
+    positive-definite matrices, (batch, d): a comparison that does not depend on the basis, so a
+    trained posterior precision Σ⁻¹ can be compared with I + J*ᵀJ*/β of a known decoder whose
+    latents the model recovers only up to a rotation (the prior N(0, I) is rotation invariant;
+    Kumar & Poole 2020, sec. 3 and eq 11). ValueError if an eigenvalue is not positive."""
+    _check_square(P, "P")
+    _check_square(Q, "Q")
+    if P.shape != Q.shape:
+        raise ValueError(f"Q must have the shape of P {tuple(P.shape)}, got {tuple(Q.shape)}")
+    lp, lq = torch.linalg.eigvalsh(P), torch.linalg.eigvalsh(Q)
+    for name, lam in (("P", lp), ("Q", lq)):
+        if not bool((lam > 0).all()):
+            raise ValueError(f"{name} must be positive definite (its least eigenvalue is {float(lam.min()):.3g})")
+    return (lp.log() - lq.log()).abs()
 
 
 @torch.no_grad()

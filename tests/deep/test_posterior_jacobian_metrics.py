@@ -54,3 +54,34 @@ def test_eq11_error_is_zero_for_the_exact_posterior_of_a_linear_gaussian_model()
 def test_block_mask_rejects_a_block_that_does_not_divide_d():
     with pytest.raises(ValueError, match="block"):
         pj.block_mask(8, 3)
+
+
+def test_largest_principal_angle_matches_scipy_subspace_angles():
+    from scipy.linalg import subspace_angles
+
+    g = torch.Generator().manual_seed(3)
+    A = torch.randn(6, 10, 3, dtype=torch.float64, generator=g)
+    B = torch.randn(6, 10, 4, dtype=torch.float64, generator=g)
+    want = [np.degrees(subspace_angles(a.numpy(), b.numpy())).max() for a, b in zip(A, B)]
+    # float64 QR and SVD against scipy's own route: rounding, amplified near 0° and 90° by arccos
+    np.testing.assert_allclose(pj.largest_principal_angle(A, B).numpy(), want, rtol=0, atol=1e-6)
+    # a subspace of B, in another basis, has angle 0; an orthogonal complement 90°
+    inside = B[:, :, :3] @ torch.randn(3, 3, dtype=torch.float64, generator=g)
+    assert pj.largest_principal_angle(inside, B).max().item() < 1e-5
+    e = torch.eye(10, dtype=torch.float64)
+    assert pj.largest_principal_angle(e[None, :, :2], e[None, :, 2:5]).item() == pytest.approx(90.0, abs=1e-9)
+
+
+def test_spectrum_log_ratio_ignores_the_basis_and_sees_a_scale():
+    rng = np.random.default_rng(4)
+    R = np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    lam = np.array([1.0, 3.0, 10.0, 300.0])
+    P = torch.from_numpy(R @ np.diag(lam) @ R.T)[None]
+    Q = torch.from_numpy(np.diag(lam[::-1]).copy())[None]
+    # a rotated copy: the same spectrum; float64 eigvalsh rounding relative to λ_max/λ_min = 300
+    assert pj.spectrum_log_ratio(P, Q).max().item() < 1e-12
+    np.testing.assert_allclose(pj.spectrum_log_ratio(2 * P, Q).numpy(), np.log(2), rtol=1e-12)
+    with pytest.raises(ValueError, match="P must be positive definite"):
+        pj.spectrum_log_ratio(-P, Q)
+    with pytest.raises(ValueError, match="largest_principal_angle|A and B"):
+        pj.largest_principal_angle(torch.zeros(1, 3, 4, dtype=torch.float64), torch.zeros(1, 3, 4, dtype=torch.float64))
