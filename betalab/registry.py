@@ -13,6 +13,12 @@ A study declares its main knobs (N, σ², the β grid, ...) as :class:`Param` en
 overrides them with ``StudyConfig(params={...})`` and an unknown or invalid value raises before
 anything runs. Calling a study closes the pyplot figures it made: they stay usable as objects
 (``result.figures[...]``, ``savefig``) but a notebook does not display them a second time.
+
+With the environment variable ``BETALAB_CACHE`` set to a directory, a study called without
+``StudyConfig.partial`` keeps its resumable pieces (trained models' numbers) there, under
+``<study>/<scale>-seed<seed>-<device>/``, and a later call with the same settings loads them
+instead of training again: a notebook re-run, or a kernel restarted, takes seconds. Each piece is
+reused only when its signature (the settings that determine it) matches.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import contextlib
 import functools
 import importlib
 import numbers
+import os
 import pkgutil
 import sys
 from collections.abc import Mapping
@@ -34,6 +41,9 @@ __all__ = ["SCALES", "Param", "StudyConfig", "StudyResult", "Study", "study", "a
            "get", "grid", "integer", "notebook_path", "real"]
 
 SCALES = ("quick", "cpu", "full")
+
+#: the environment variable naming a directory where studies keep their pieces between calls
+CACHE_ENV = "BETALAB_CACHE"
 
 
 @dataclass(frozen=True)
@@ -271,6 +281,12 @@ def study(name: str, *, title: str, paper: str, source: str, notebook: str = "",
             if not isinstance(config, StudyConfig):
                 raise TypeError(f"config must be a StudyConfig, got {type(config).__name__}")
             config = replace(config, params=check_params(name, declared, config.params))
+            cache = os.environ.get(CACHE_ENV)
+            if config.partial is None and cache:
+                from betalab.io import PartialResults
+
+                config = replace(config, partial=PartialResults(
+                    Path(cache) / name / f"{config.scale}-seed{config.seed}-{config.device}"))
             with _new_figures_closed():
                 return func(config)
 

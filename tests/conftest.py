@@ -67,3 +67,22 @@ try:
     _hyp_settings.load_profile("ci")
 except ImportError:  # pragma: no cover - hypothesis is in the "test" extra
     pass
+
+
+@pytest.fixture(scope="session")
+def study_cache_dir(tmp_path_factory, worker_id):
+    """One directory per test session, shared by its xdist workers (and by the notebook kernels
+    they start), where a study's quick run keeps its pieces (``BETALAB_CACHE``): a study test and
+    the notebook that runs the same study with the same settings train its models once, and the
+    second loads what the first computed. Never shared between sessions."""
+    base = tmp_path_factory.getbasetemp()
+    return (base if worker_id == "master" else base.parent) / "study-cache"
+
+
+@pytest.fixture
+def study_cache(study_cache_dir, monkeypatch):
+    """Set ``BETALAB_CACHE`` to the session's study cache for one test."""
+    from betalab.registry import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(study_cache_dir))
+    return study_cache_dir

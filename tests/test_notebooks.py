@@ -5,7 +5,9 @@ the inline matplotlib backend (the test's ``MPLBACKEND=Agg`` is removed from the
 environment, as in JupyterLab). Checked: no cell raises, no claim fails, the coverage ledger's
 names resolve, and every figure is shown exactly once: a cell that ends with a figure shows one
 image, and no image appears twice (a pyplot figure left open is displayed automatically at the
-end of its cell, so a study that left it open would show it twice).
+end of its cell, so a study that left it open would show it twice). The kernel keeps the
+studies' pieces in the session's study cache (``BETALAB_CACHE``), shared with the study tests that
+run the same quick configuration: whichever runs first trains the models, the other loads them.
 """
 
 import json
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import jupytext
 import pytest
+
+from betalab.registry import CACHE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
@@ -57,7 +61,7 @@ def _pngs(cell) -> list[str]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_in_a_kernel_and_shows_each_figure_once(path):
+def test_notebook_runs_in_a_kernel_and_shows_each_figure_once(path, study_cache_dir):
     import nbformat
     from nbclient import NotebookClient
 
@@ -65,6 +69,8 @@ def test_notebook_runs_in_a_kernel_and_shows_each_figure_once(path):
     nb.cells.append(nbformat.v4.new_code_cell(CHECK_CELL))
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    # the session's study cache: a study test with the same settings trains the models once
+    env[CACHE_ENV] = str(study_cache_dir)
     # timeout=None: no wall-clock bound; a failing cell raises CellExecutionError with its traceback
     client = NotebookClient(nb, kernel_name="python3", timeout=None,
                             resources={"metadata": {"path": str(path.parent)}})

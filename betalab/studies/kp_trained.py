@@ -193,7 +193,7 @@ def _manifold_claims(m: dict, scale: str) -> list:
            f"{MANIFOLD['n_test']} held-out points), a model with d = k latents at β = σ² = {noise**2:g}, "
            f"{m['steps']} Adam steps.")
     claims = []
-    for p in [q for q in m if q != "steps"]:
+    for p in sorted(q for q in m if q != "steps"):       # JSON keeps keys sorted
         r = m[p]
         claims.append(relation(
             f"Known decoder, {p} posterior: the trained decoder's tangent space is the manifold's "

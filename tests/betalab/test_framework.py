@@ -296,6 +296,39 @@ def test_a_config_piece_is_computed_once_then_loaded(tmp_path):
     assert len(calls) == 4
 
 
+def test_the_cache_directory_keeps_pieces_between_calls(tmp_path, monkeypatch):
+    """BETALAB_CACHE: a study called without partial results keeps its pieces under
+    <study>/<scale>-seed<seed>-<device>/ and loads them on the next call with the same
+    settings; another seed computes again; an explicit partial wins; unset, nothing is kept.
+    The compute function's call count is the oracle."""
+    import numpy as np
+
+    from betalab.io import PartialResults
+
+    name, calls = "zz-toy-cached-study", []
+
+    def toy(config):
+        v = config.piece("p", {"seed": config.seed}, lambda: calls.append(1) or {"v": np.ones(2)})
+        return registry.StudyResult(numbers={"v": v["v"].tolist()}, figures={}, claims=[
+            claims.relation("toy", "none", "ones", 1, True, kind="check")])
+
+    study = registry.study(name, title="toy", paper="none", source="none")(toy)
+    try:
+        study(registry.StudyConfig())
+        assert len(calls) == 1 and not any(tmp_path.iterdir())        # unset: nothing kept
+        monkeypatch.setenv(registry.CACHE_ENV, str(tmp_path / "cache"))
+        study(registry.StudyConfig())
+        study(registry.StudyConfig())
+        assert len(calls) == 2
+        assert (tmp_path / "cache" / name / "quick-seed0-auto" / "p.npz").exists()
+        study(registry.StudyConfig(seed=3))
+        assert len(calls) == 3
+        study(registry.StudyConfig(partial=PartialResults(tmp_path / "own")))
+        assert len(calls) == 4 and (tmp_path / "own" / "p.npz").exists()
+    finally:
+        registry._REGISTRY.pop(name)
+
+
 def test_runner_hands_studies_partial_results_and_clears_them(tmp_path):
     name, seen = "zz-toy-partial-study", []
 

@@ -12,7 +12,7 @@ from betalab.registry import StudyConfig
 from betalab.studies import kp_samples as K
 
 
-def test_quick_run_keeps_the_contract(check_claims):
+def test_quick_run_keeps_the_contract(check_claims, study_cache):
     r = K.sample_quality(StudyConfig(scale="quick"))
     check_claims("kp-sample-quality", r.claims)
     assert {c.verdict for c in r.claims if c.kind == "paper"} == {"not run"}

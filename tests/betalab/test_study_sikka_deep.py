@@ -111,7 +111,7 @@ def test_bad_beta_names_the_parameter():
         S.train_ensemble(np.zeros((10, 64)), 8, 0.0, [0], widths=(4, 4, 4), steps=1, batch=5)
 
 
-def test_quick_fig4_runs_and_its_claims_keep_the_contract(check_claims):
+def test_quick_fig4_runs_and_its_claims_keep_the_contract(check_claims, study_cache):
     from betalab.registry import StudyConfig, get
 
     result = get("sikka-fig4")(StudyConfig(scale="quick"))
