@@ -949,6 +949,9 @@ CASES += [
           "posterior": "choice"}, target=dvae.VAEConfig),
     Case("dvae.build_vae", lambda config, x: dvae.build_vae(config).double()(x, _gen()),
          lambda: dict(config=VAE_CFG, x=_x8()), {"config": "object", "x": "tensor"}, target=dvae.build_vae),
+    Case("nets.layer_summary", lambda modules: nets.layer_summary(modules),
+         lambda: dict(modules=torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU(0.2))),
+         {"modules": "object"}, target=nets.layer_summary),
     Case("nets.MLPEncoder", lambda latent_dim, hidden, image_size, x:
          _module_out(nets.MLPEncoder, x, latent_dim=latent_dim, hidden=hidden, image_size=image_size),
          lambda: dict(latent_dim=2, hidden=4, image_size=8, x=_x8()),

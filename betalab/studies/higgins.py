@@ -803,23 +803,8 @@ def architecture_numbers() -> dict:
     """The layers of each Table 1 row as :func:`deep.models.build_vae` builds it: per network
     its layers in order (the posterior head left out of the encoder: it is the latents' mean
     and log-variance, 2 × latents outputs), the activations used and the likelihood."""
-    from torch import nn
-
     from deep.models import VAEConfig, build_vae
-
-    def layers(*mods):
-        out, acts = [], set()
-        for mod in mods:
-            for m in mod.modules():
-                if isinstance(m, nn.Linear):
-                    out.append(["fc", m.out_features])
-                elif isinstance(m, nn.Conv2d):
-                    out.append(["conv", m.out_channels, m.kernel_size[0], m.stride[0]])
-                elif isinstance(m, nn.ConvTranspose2d):
-                    out.append(["deconv", m.out_channels, m.kernel_size[0], m.stride[0]])
-                elif isinstance(m, (nn.ReLU, nn.Tanh, nn.ELU, nn.Sigmoid)):
-                    acts.add(type(m).__name__.lower())
-        return out, sorted(acts)
+    from deep.models.networks import layer_summary as layers
 
     numbers = {}
     for row, (arch, d, hidden) in TABLE1_CONFIGS.items():

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 __all__ = ["MLPEncoder", "MLPDecoder", "FCEncoder", "FCDecoder", "TanhMLPEncoder", "TanhMLPDecoder",
            "ConvEncoder", "ConvDecoder", "EluConvEncoder", "EluConvDecoder", "Discriminator",
-           "ACTIVATIONS"]
+           "ACTIVATIONS", "layer_summary"]
 
 import math
 
@@ -297,3 +297,27 @@ class Discriminator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(_check_input(z, "z", self.latent_dim))
+
+
+def layer_summary(*modules) -> tuple[list, list]:
+    """The layers of ``modules`` in order, as the papers' architecture tables print them, and
+    the sorted names of the activations used: ``["fc", out]``, ``["conv", out, kernel, stride]``,
+    ``["deconv", out, kernel, stride]``; activations ``"relu"``, ``"tanh"``, ``"elu"``,
+    ``"sigmoid"``, ``"leakyrelu(slope)"`` (Higgins et al. 2017, App. Table 1; Stühmer et al.
+    2020, App. A.4)."""
+    layers, acts = [], set()
+    for mod in modules:
+        if not isinstance(mod, nn.Module):
+            raise TypeError(f"modules must be torch.nn.Module, got {type(mod).__name__}")
+        for m in mod.modules():
+            if isinstance(m, nn.Linear):
+                layers.append(["fc", m.out_features])
+            elif isinstance(m, nn.Conv2d):
+                layers.append(["conv", m.out_channels, m.kernel_size[0], m.stride[0]])
+            elif isinstance(m, nn.ConvTranspose2d):
+                layers.append(["deconv", m.out_channels, m.kernel_size[0], m.stride[0]])
+            elif isinstance(m, nn.LeakyReLU):
+                acts.add(f"leakyrelu({m.negative_slope:g})")
+            elif isinstance(m, (nn.ReLU, nn.Tanh, nn.ELU, nn.Sigmoid)):
+                acts.add(type(m).__name__.lower())
+    return layers, sorted(acts)
