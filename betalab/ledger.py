@@ -144,7 +144,9 @@ LEDGER: tuple[Item, ...] = (
     Item(_K, "eq 14", "Hadamard bound and GRAE≈", "covered",
          ("kp-posterior-jacobian: Hadamard bound", "kp-posterior-jacobian: GRAE-approx")),
     Item(_K, "sec. 5.1", "Bernoulli Hessian", "covered", ("kp-posterior-jacobian: Bernoulli observations",)),
-    Item(_K, "sec. 5.2", "Riemannian metric G = β(Σ⁻¹ − I)", "missing", reason="not yet built"),
+    Item(_K, "sec. 5.2", "Riemannian metric G = β(Σ⁻¹ − I)", "covered",
+         ("kp-trained-jacobian: Known decoder, full posterior: sec. 5.2: the posterior read as a "
+          "Riemannian metric",)),
     Item(_K, "sec. 5.3", "first-order regularizer", "covered",
          ("kp-posterior-jacobian: First-order regularizer", "kp-posterior-jacobian: Corrected: beta/2",
           "kp-posterior-jacobian: First-order term")),

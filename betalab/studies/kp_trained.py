@@ -144,7 +144,9 @@ def manifold_control(posterior: str, *, steps: int, seed: int, batch: int = 64, 
     * ``eig_log_ratio``: |log λ_i(Σ⁻¹) − log λ_i(I + J*ᵀJ*/σ²)| per ascending eigenvalue: eq 11
       with the exact Jacobian of the true decoder, whose Laplace posterior precision this is;
       eigenvalues, because the latents are identified only up to a rotation;
-    * ``eq11_error``: eq 11 at the trained decoder, as on the digits.
+    * ``eq11_error``: eq 11 at the trained decoder, as on the digits;
+    * ``length_log_ratio``: |log(metric length / decoded length)| of latent segments, the
+      metric being β(Σ⁻¹ − I), the posterior read as a Riemannian metric (sec. 5.2).
 
     Medians over the test points (per eigenvalue for the spectrum)."""
     import torch
@@ -167,7 +169,16 @@ def manifold_control(posterior: str, *, steps: int, seed: int, batch: int = 64, 
     J_true = torch.as_tensor(manifold.decoder_jacobian(weights, s_test))
     M_true = torch.eye(k, dtype=torch.float64) + J_true.transpose(1, 2) @ J_true / beta
     mask = pj.block_mask(k, _block(posterior, k))
+    # sec. 5.2: the metric the posterior induces, β(Σ⁻¹ − I), against decoded lengths, on the
+    # segments between the encoder means of two halves of the test points
+    m64, half = float64(), MANIFOLD["n_test"] // 2
+    with torch.no_grad():
+        metric, decoded = pj.metric_curve_lengths(
+            lambda z: m64.decode(z).reshape(len(z), -1),
+            lambda x: torch.linalg.inv(m64.posterior_covariance(x.reshape(-1, 1, 8, 8))[1]),
+            geo["mu"][:half], geo["mu"][half:2 * half], beta)
     return {"angle": float(pj.largest_principal_angle(geo["J"], J_true).median()),
+            "length_log_ratio": float((metric / decoded).log().abs().median()),
             "eig_log_ratio": pj.spectrum_log_ratio(geo["precision"], M_true).median(0).values.numpy(),
             "eq11_error": float(pj.eq11_relative_error(geo["precision"], geo["M"], mask).median())}
 
@@ -202,6 +213,15 @@ def _manifold_claims(m: dict, scale: str) -> list:
             tolerance="10°: two random 4-dimensional subspaces of R^64 have a largest angle near "
             "90°; 10° leaves room for a decoder fitted from 4,000 noisy points", note=sub,
             kind="extension", scale=scale))
+        if "length_log_ratio" in r:
+            lr = float(r["length_log_ratio"])
+            claims.append(relation(
+                f"Known decoder, {p} posterior: sec. 5.2: the posterior read as a Riemannian metric, "
+                f"G = β(Σ⁻¹ − I), measures decoded lengths: median over {MANIFOLD['n_test'] // 2} "
+                f"latent segments of |log(length under G / Euclidean length of the decoded curve)| "
+                f"< log 1.25", f"{PAPER}, sec. 5.2, eq 11", "< log 1.25 = 0.223", round(lr, 4),
+                lr < np.log(1.25), tolerance="a factor 1.25 in length: the square root of the factor "
+                "1.5 allowed on the precision's eigenvalues", note=sub, kind="extension", scale=scale))
         ratios = np.asarray(r["eig_log_ratio"], dtype=float)
         stmt = (f"Known decoder, {p} posterior: eq 11 with the exact Jacobian: the eigenvalues of the "
                 f"trained posterior precision Σ⁻¹ are those of I + J*ᵀJ*/σ² at the true latent within a "

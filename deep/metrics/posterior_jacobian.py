@@ -8,7 +8,8 @@ Everything here is a pure function of tensors; shapes: Σ, P, G (B, d, d), J (B,
 from __future__ import annotations
 
 __all__ = ["block_mask", "eq11_relative_error", "off_block_energy", "column_coherence",
-           "largest_principal_angle", "spectrum_log_ratio", "model_geometry", "objective_values"]
+           "largest_principal_angle", "spectrum_log_ratio", "metric_curve_lengths", "model_geometry",
+           "objective_values"]
 
 import math
 
@@ -126,6 +127,40 @@ def spectrum_log_ratio(P: torch.Tensor, Q: torch.Tensor) -> torch.Tensor:
         if not bool((lam > 0).all()):
             raise ValueError(f"{name} must be positive definite (its least eigenvalue is {float(lam.min()):.3g})")
     return (lp.log() - lq.log()).abs()
+
+
+def metric_curve_lengths(decode, precision, z_a: torch.Tensor, z_b: torch.Tensor, beta: float,
+                         n_points: int = 17) -> tuple:
+    r"""Lengths of the straight latent segments z_a → z_b (batch, d) measured two ways
+    (Kumar & Poole 2020, sec. 5.2):
+
+    * under the metric the posterior induces, G(z) = β(Σ⁻¹_{z|x} − I) at x = g(z) (eq 11 read
+      as a Riemannian metric: G = J_gᵀJ_g for unit-variance Gaussian observations), summed over
+      ``n_points − 1`` pieces with G averaged over each piece's two ends;
+    * in data space: the Euclidean length of the decoded polyline g(z_0), …, g(z_{n−1}).
+
+    ``decode`` maps latents (m, d) to flat means (m, D); ``precision`` maps those means (m, D) to
+    posterior precisions Σ⁻¹ (m, d, d). Returns (metric_length, decoded_length), each (batch,).
+    The two agree when eq 11 holds along the segment and the pieces are short."""
+    check_tensor(z_a, "z_a", finite=True)
+    check_tensor(z_b, "z_b", finite=True)
+    if z_a.ndim != 2 or z_a.shape != z_b.shape:
+        raise ValueError(f"z_a and z_b must have one shape (batch, d), got {tuple(z_a.shape)} and {tuple(z_b.shape)}")
+    beta = _check_beta(beta)
+    n_points = check_int(n_points, "n_points", low=2)
+    if not callable(decode) or not callable(precision):
+        raise TypeError("decode and precision must be callables")
+    B, d = z_a.shape
+    t = torch.linspace(0, 1, n_points, dtype=z_a.dtype, device=z_a.device)[None, :, None]
+    z = z_a[:, None] + t * (z_b - z_a)[:, None]                              # (B, n, d)
+    x = decode(z.reshape(-1, d))
+    G = beta * (precision(x) - torch.eye(d, dtype=z.dtype, device=z.device))
+    G = G.reshape(B, n_points, d, d)
+    x = x.reshape(B, n_points, -1)
+    dz = z[:, 1:] - z[:, :-1]
+    Gm = (G[:, 1:] + G[:, :-1]) / 2
+    metric = torch.einsum("bni,bnij,bnj->bn", dz, Gm, dz).clamp(min=0).sqrt().sum(1)
+    return metric, (x[:, 1:] - x[:, :-1]).norm(dim=-1).sum(1)
 
 
 @torch.no_grad()

@@ -85,3 +85,27 @@ def test_spectrum_log_ratio_ignores_the_basis_and_sees_a_scale():
         pj.spectrum_log_ratio(-P, Q)
     with pytest.raises(ValueError, match="largest_principal_angle|A and B"):
         pj.largest_principal_angle(torch.zeros(1, 3, 4, dtype=torch.float64), torch.zeros(1, 3, 4, dtype=torch.float64))
+
+
+def test_metric_curve_lengths_on_a_line_and_a_circle():
+    """Linear Gaussian model (the exact posterior precision is I + AᵀA/β): the two lengths are
+    both ‖A(z_b − z_a)‖. A circle of radius r (g(z) = r(cos z, sin z), J ᵀJ = r²): the metric
+    length is r|Δz| and the decoded polyline's length is the chord sum 2rn·sin(Δz/2n)."""
+    rng = np.random.default_rng(5)
+    A, beta = torch.from_numpy(rng.normal(size=(6, 3))), 0.3
+    P = torch.eye(3, dtype=torch.float64) + A.T @ A / beta
+    za, zb = (torch.from_numpy(rng.normal(size=(4, 3))) for _ in range(2))
+    metric, decoded = pj.metric_curve_lengths(lambda z: z @ A.T, lambda x: P.expand(len(x), 3, 3),
+                                              za, zb, beta, n_points=5)
+    want = ((zb - za) @ A.T).norm(dim=1)
+    torch.testing.assert_close(metric, want, rtol=1e-12, atol=0)      # float64 rounding
+    torch.testing.assert_close(decoded, want, rtol=1e-12, atol=0)
+    r, n = 2.0, 33
+    za, zb = torch.zeros(1, 1, dtype=torch.float64), torch.full((1, 1), 3.0, dtype=torch.float64)
+    metric, decoded = pj.metric_curve_lengths(
+        lambda z: r * torch.cat([z.cos(), z.sin()], 1),
+        lambda x: torch.full((len(x), 1, 1), 1 + r ** 2 / beta, dtype=torch.float64), za, zb, beta, n)
+    assert metric.item() == pytest.approx(r * 3.0, rel=1e-12)
+    assert decoded.item() == pytest.approx(2 * r * (n - 1) * np.sin(3.0 / (2 * (n - 1))), rel=1e-12)
+    with pytest.raises(ValueError, match="n_points"):
+        pj.metric_curve_lengths(lambda z: z, lambda x: P, za, zb, beta, n_points=1)
