@@ -367,7 +367,33 @@ def claims_from(numbers: dict, scale: str) -> list:
                   "`betalab train --model beta-vae --beta 4 --optimizer adagrad --lr 1e-2 "
                   f"--batch-size {SWEEP_BATCH} --epochs {SWEEP_EPOCHS}` (and --beta 1).",
         cost=f"2 runs × {SWEEP_STEPS:,} steps; {_per_run_cost()}: a GPU job."))
+    out += other_methods_claims()
     return out
+
+
+#: Fig. 5 (left), the rows of the other methods, as printed: mean and spread (%)
+PRINTED_OTHER = {"DC-IGN": (99.3, 0.1), "InfoGAN": (73.5, 0.9)}
+
+
+def other_methods_claims() -> list:
+    """The DC-IGN and InfoGAN rows of Fig. 5 (left): models betalab does not build."""
+    how = {"DC-IGN": ("semi-supervised: Kulkarni et al. 2015's training, batches in which one "
+                      "factor varies and the latents clamped to the others; App. Table 1's conv "
+                      "encoder 96-48-48 (3×3, max pooling), unpooling decoder, rmsprop"),
+           "InfoGAN": ("a GAN with 5 mutual-information regularised codes and 5 noise latents, "
+                       "instance noise 0.2 on the discriminator inputs (App. A.2; "
+                       "App. Table 1: generator FC 256-256, deconv 128-64, Adam 1e-3 / 2e-4)")}
+    return [C.not_run(
+        f"Fig. 5 (left): {name} scores {m} ± {sd}%", SRC, f"{m} ± {sd}%", kind="paper", scale="full",
+        why=f"betalab does not build {name} ({how[name]}); only the VAE rows of App. Table 1 are "
+            "built.",
+        would_run=f"an implementation of {name} trained on the 737,280 dSprites images, its codes "
+                  "(encoder means; InfoGAN: the recognition network's 5 codes) scored by this "
+                  "study's protocol (deep.metrics.classifier_scores.higgins_replica_scores, 10 "
+                  "replicas × 3 classifier seeds)",
+        cost="not measured: no implementation; for scale, one Table 1 VAE run of the left sweep is "
+             + _per_run_cost())
+        for name, (m, sd) in PRINTED_OTHER.items()]
 
 
 def _recorded_sweep(path: Path, run_of) -> dict | None:
