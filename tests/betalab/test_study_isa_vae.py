@@ -30,7 +30,8 @@ def test_printed_claims_flip_with_the_data(shift, verdict):
     assert len(corrected) == 3 and all(c.verdict == "holds" for c in corrected)
     assert all(c.pair for c in paper)
     full = [c for c in claims if c.scale == "full"]
-    assert {c.verdict for c in full} == {"not run"} and len(full) == 3   # never "holds" unless run (5a, 5b, A.5)
+    # never "holds" unless run: 5a, 5b, A.5, and 5c / 6 on data sets not obtainable here
+    assert {c.verdict for c in full} == {"not run"} and len(full) == 5
 
 
 def test_quick_scale_decides_nothing():
