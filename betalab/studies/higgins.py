@@ -368,6 +368,19 @@ def claims_from(numbers: dict, scale: str) -> list:
                   f"--batch-size {SWEEP_BATCH} --epochs {SWEEP_EPOCHS}` (and --beta 1).",
         cost=f"2 runs × {SWEEP_STEPS:,} steps; {_per_run_cost()}: a GPU job."))
     out += other_methods_claims()
+    out.append(C.not_run(
+        "Figs 1–4: on CelebA (β = 250), 3D chairs (β = 5) and 3D faces (β = 20), β-VAE's latent "
+        "traversals disentangle more factors (azimuth, emotion, hair style, chair width and leg "
+        "style, lighting, elevation) than the VAE, InfoGAN and DC-IGN", "Higgins et al. 2017, "
+        "sec. 4.1, Figs 1–4", "cleaner, more numerous factors for β-VAE (judged by eye)",
+        kind="paper", scale="full",
+        why="CelebA, 3D chairs and 3D faces cannot be obtained offline, and the comparison is "
+            "qualitative (traversal images judged by eye) with InfoGAN and DC-IGN images reprinted "
+            "from their papers.",
+        would_run="loaders for the three data sets, App. Table 1's conv architectures (arch "
+                  "\"conv\" is built for 64×64×1; CelebA needs 3 channels) and traversal figures "
+                  "as dsprites-beta-vae-quick draws them",
+        cost="not measured: the data sets are not available here"))
     return out
 
 
