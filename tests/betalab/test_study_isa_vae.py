@@ -156,3 +156,16 @@ def test_table1_check_reads_the_specs_and_flips_with_a_changed_value():
         bad = copy.deepcopy(numbers)
         change(bad)
         assert [c.verdict for c in S.table1_claims(bad)].count("fails") == 1
+
+
+def test_bimodality_separates_two_modes_from_one():
+    """Two well-separated normal clusters prefer two mixture components (and have Sarle's
+    coefficient above 5/9); one normal sample prefers one."""
+    rng = np.random.default_rng(3)
+    two = np.concatenate([rng.normal(0.05, 0.02, 15), rng.normal(0.35, 0.02, 5)])
+    one = rng.normal(0.1, 0.03, 200)
+    b2, b1 = S.bimodality(two), S.bimodality(one)
+    assert b2["delta_bic"] > 10 and b2["coefficient"] > 5 / 9
+    assert b1["delta_bic"] < 0 and b1["coefficient"] < 5 / 9
+    with pytest.raises(ValueError, match="values"):
+        S.bimodality([0.1, 0.2])
