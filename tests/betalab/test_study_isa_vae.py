@@ -138,6 +138,17 @@ def test_fig5b_cpu_claims_find_the_known_answers():
                          [-31, -34, -38, -45])
     cut["heldout_log_px_z"]["isa-tcvae"]["n"][3] = 2               # a run still missing
     assert I.fig5b_cpu_claims(cut) == []
+    # FactorVAE joins the third claim: above the ISA best (0.45) with a better reconstruction
+    # (−30 > −40) fails it; with a poorer one (−50) it holds; unfinished, it is left out
+    for fv_rec, verdict in ((-30, "fails"), (-50, "holds")):
+        n = _fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.4], [-30, -32, -35, -40],
+                           [-31, -34, -38, -45])
+        for key, vals in (("mig_sampled", [0.1, 0.5]), ("heldout_log_px_z", [-20, fv_rec])):
+            n[key]["factor-vae"] = {"beta": [1.0, 10.0], "mean": vals, "se": [0.01] * 2, "n": [3, 3]}
+        third = I.fig5b_cpu_claims(n)[2]
+        assert third.verdict == verdict and "FactorVAE, γ ∈ {1, 10}" in third.statement
+        n["heldout_log_px_z"]["factor-vae"]["n"] = [3, 1]
+        assert "FactorVAE" not in I.fig5b_cpu_claims(n)[2].statement
 
 
 def test_table1_check_reads_the_specs_and_flips_with_a_changed_value():
