@@ -238,6 +238,9 @@ def fig5a(config: StudyConfig) -> StudyResult:
                "table1": table1_numbers()}
     if numbers["fig5b"]:
         figures["fig5b_cpu"] = fig5b_cpu_figure(numbers["fig5b"])
+        if fig5b_cpu_claims(numbers["fig5b"]):          # a complete grid: App. A.5's picks
+            figs, numbers["fig5b_representatives"] = fig5b_cpu_representatives(device=config.device)
+            figures.update(figs)
     claims = fig5a_claims(numbers, config.seed)
     return StudyResult(numbers, figures, claims)
 
@@ -813,6 +816,53 @@ def fig5b_cpu_claims(numbers: dict) -> list:
                    "worse than that point; under both MIGs", measured[3], ok[3], kind="paper",
                    scale="cpu", note=note),
     ]
+
+
+def fig5b_cpu_representatives(path: Path = FIG5B_CPU, device: str = "cpu",
+                              max_steps: int | None = None) -> tuple[dict, dict]:
+    """App. A.5 on the recorded cpu Fig. 5b sweeps: each model's representative run (the upper
+    half by sampled MIG, the paper's MIG, nearest its mean by Mahalanobis distance in (MIG,
+    reconstruction); :func:`betalab.sweep.views.representative_runs`), retrained from its stored
+    configuration as a one-member ensemble (:func:`betalab.sweep.work.build_ensemble`, as the
+    sweep trains it; ``max_steps`` shortens it, for tests), with the latent-vs-factor and
+    traversal figures of Figs 8–16. Returns (figures, numbers per model: the run's β, seed and
+    recorded metrics, and the retrained model's histogram MIG on the whole grid)."""
+    from betalab.results import open_results
+    from betalab.studies.dsprites import latent_factor_figure, traversal_figure
+    from betalab.sweep.views import representative_runs
+    from betalab.sweep.work import build_ensemble, dataset
+    from deep.metrics import encode_dataset, mig_histogram
+
+    table, configs = [], {}
+    for db in sorted(Path(path).glob("*.sqlite")):
+        with open_results(db) as res:
+            table += res.table()
+            configs.update({r["run_id"]: r["config"] for r in res.runs("done")})
+    figures, numbers = {}, {}
+    for model, row in representative_runs(table, "mig_sampled").items():
+        run = dict(configs[row["run_id"]], run_id=row["run_id"])
+        if max_steps is not None:
+            run["max_steps"] = max_steps
+        ens, _, _ = build_ensemble([run], device)
+        total = ens.total_steps if run["max_steps"] is None else min(run["max_steps"], ens.total_steps)
+        while ens.step < total:
+            ens.run_step()
+        net = ens.member_model(0).cpu().eval()
+        data = dataset(run["dataset"])
+        mu, lv, f = encode_dataset(net, data)
+        kl = (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0)
+        label = (f"{model} at β = {row['beta']:g} (seed {row['seed']}): the representative run of the "
+                 f"cpu-scale Fig. 5b sweep\n(App. A.5 rule; recorded MIG {row['mig_sampled']:.2f}, "
+                 f"E_q log p(x|z) {row['heldout_log_px_z']:.1f}; retrained)")
+        figures[f"fig5b_representative_{model}_latents"] = latent_factor_figure(
+            mu, f, kl, data.factor_values(), "Mean latent vs factors (Stühmer Figs 8–16 form), 6 "
+            "latents of highest KL\n" + label, n_latents=6)
+        figures[f"fig5b_representative_{model}_traversals"] = traversal_figure(
+            net, data, mu, kl, "Traversals of the 8 latents of highest KL\n" + label, n_latents=8)
+        numbers[model] = {k: row[k] for k in ("run_id", "beta", "seed", "mig_sampled", "mig_histogram",
+                                               "heldout_log_px_z")}
+        numbers[model]["retrained_mig_histogram"] = float(mig_histogram(mu, f)["mig"])
+    return figures, numbers
 
 
 def fig5b_cpu_figure(numbers: dict):

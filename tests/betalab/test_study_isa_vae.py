@@ -180,3 +180,28 @@ def test_bimodality_separates_two_modes_from_one():
     assert b1["delta_bic"] < 0 and b1["coefficient"] < 5 / 9
     with pytest.raises(ValueError, match="values"):
         S.bimodality([0.1, 0.2])
+
+
+def test_fig5b_representatives_are_the_app_a5_picks_retrained(tmp_path, sweep_in_process):
+    """On a tiny recorded sweep: one representative per model, the run App. A.5's rule picks
+    (betalab.sweep.views.representative_runs on the sampled MIG), its recorded metrics carried
+    over, and its latent-vs-factor and traversal figures."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    from betalab.results import open_results
+    from betalab.sweep.spec import load_spec
+    from betalab.sweep.views import representative_runs
+
+    sweep_in_process(load_spec(Path(__file__).resolve().parents[2] / "sweeps" / "tiny.toml"),
+                     tmp_path / "normal.sqlite")
+    with open_results(tmp_path / "normal.sqlite") as res:
+        picks = representative_runs(res.table(), "mig_sampled")
+    figs, nums = S.fig5b_cpu_representatives(tmp_path, max_steps=3)
+    assert set(nums) == set(picks) == {"beta-vae", "beta-tcvae"}
+    for model, row in picks.items():
+        assert nums[model]["run_id"] == row["run_id"] and nums[model]["mig_sampled"] == row["mig_sampled"]
+        assert 0.0 <= nums[model]["retrained_mig_histogram"] <= 1.0
+        assert {f"fig5b_representative_{model}_latents", f"fig5b_representative_{model}_traversals"} <= set(figs)
+    plt.close("all")
