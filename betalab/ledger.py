@@ -70,8 +70,8 @@ LEDGER: tuple[Item, ...] = (
          ("isa-prior-samples: Fig. 8 ISA layout", "isa-prior-samples: The Fig. 5 caption")),
     Item(_S, "Fig 5b", "MIG vs reconstruction trade-off over β, β-VAE / β-TCVAE / ISA-VAE", "partial",
          ("isa-vae-fig5a: Fig. 5b: ISA-VAE reaches",
-          "isa-vae-fig5a: App. A.5: the sampled MIG (Chen et al. 2018) of the isa-vae after training is bimodal",
-          "isa-vae-fig5a: App. A.5: the histogram MIG of the isa-vae after training is bimodal"),
+          "isa-vae-fig5a: App. A.5: the sampled MIG (Chen et al. 2018) of the ISA-VAE after training is bimodal",
+          "isa-vae-fig5a: App. A.5: the histogram MIG of the ISA-VAE after training is bimodal"),
          reason="decided at cpu scale (recorded/sweeps/stuhmer-fig5b-cpu: reduced dSprites, MLP 256, "
                 "2,000 steps, β ∈ {1, 2, 4, 6}, 3 seeds): the three statements fail there under "
                 "the rule 'every pair, both MIGs'; App. A.5's bimodality decided on Fig. 5a's 20 "

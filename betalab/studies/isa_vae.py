@@ -337,6 +337,9 @@ def bimodality(values, seed: int = 0) -> dict:
             "coefficient": float((g ** 2 + 1) / (k + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))))}
 
 
+_LABEL = {"vae": "VAE", "isa-vae": "ISA-VAE"}
+
+
 def bimodality_claims(numbers: dict, seed: int) -> list:
     """App. A.5's observation, per model of Fig. 5a (20 seeds at β = 1 at the cpu scale) and per
     MIG: the scores after training prefer two modes to one."""
@@ -344,7 +347,7 @@ def bimodality_claims(numbers: dict, seed: int) -> list:
     out = []
     for model in FIG5A_MODELS:
         for metric, label in (("mig", "sampled MIG (Chen et al. 2018)"), ("mig_histogram", "histogram MIG")):
-            stmt = (f"App. A.5: the {label} of the {model} after training is bimodal across seeds "
+            stmt = (f"App. A.5: the {label} of the {_LABEL[model]} after training is bimodal across seeds "
                     "(a two-component Gaussian mixture preferred to one by BIC)")
             src = "Stühmer et al. 2020, App. A.5"
             values = np.asarray(numbers[metric][model], dtype=float)
