@@ -24,10 +24,10 @@ RUNTIMES = {
     "isa-prior-samples": {"quick": 2, "cpu": "=", "full": "?"},
     "isa-symmetry-breaking": {"quick": 24, "cpu": "=", "full": "?"},
     "isa-vae-exponents": {"quick": 78, "cpu": 32 * 60, "full": "GPU"},
-    "isa-vae-fig5a": {"quick": 361, "cpu": 67 * 60, "full": "GPU"},
+    "isa-vae-fig5a": {"quick": 361, "cpu": 67 * 60 + 8 * 60, "full": "GPU"},  # + Fig. 5b representatives
     "kp-nonuniqueness": {"quick": 1, "cpu": "=", "full": "?"},
     "kp-posterior-jacobian": {"quick": 1, "cpu": "=", "full": "?"},
-    "kp-trained-jacobian": {"quick": 24, "cpu": 1898, "full": "GPU"},
+    "kp-trained-jacobian": {"quick": 24, "cpu": 1898 + 290, "full": "GPU"},  # + the known decoder
     "kp-sample-quality": {"quick": 10, "cpu": 851, "full": "="},
     "kp-uniqueness": {"quick": 135, "cpu": "=", "full": 110 * 60},
     "linear-vae-fig3": {"quick": 4, "cpu": "=", "full": "?"},
