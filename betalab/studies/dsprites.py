@@ -266,19 +266,18 @@ def dsprites_beta_vae_quick(config: StudyConfig) -> StudyResult:
     # loss is the β-VAE loss with the KL by Monte Carlo on the same draws
     with torch.no_grad():
         m64 = model.to(torch.float64)
-        losses = {}
-        for name, b in (("tc1", 1.0), ("tc4", 4.0), ("vae1", 1.0)):
-            o = build_objective("beta-tcvae" if name.startswith("tc") else "beta-vae", b,
-                                dataset_size=len(data))(m64, x, torch.Generator(device=device).manual_seed(config.seed))
-            losses[name] = float(o.loss)
-            if name == "tc1":
-                tc_term = float(o.terms["tc"])
+
+        def objective(name, b):       # the same draws for each: one generator seed
+            return build_objective(name, b, dataset_size=len(data))(
+                m64, x, torch.Generator(device=device).manual_seed(config.seed))
+
+        tc1, tc4, vae1 = objective("beta-tcvae", 1.0), objective("beta-tcvae", 4.0), objective("beta-vae", 1.0)
         model.to(torch.float32)
         # the per-image Monte Carlo KL minus the closed form, on the draws the objectives used
         d = (obj.dist.gaussian_log_density(fwd["z"], fwd["mu"], fwd["logvar"]).sum(-1)
              - m64.prior.log_prob(fwd["z"]) - obj.dist.kl_diag_gaussian_std_normal(fwd["mu"], fwd["logvar"]).sum(-1))
-    eq2 = {"tc_weight_gap": abs(losses["tc4"] - losses["tc1"] - 3 * tc_term),
-           "tcvae_minus_vae": losses["tc1"] - losses["vae1"],
+    eq2 = {"tc_weight_gap": abs(float(tc4.loss) - float(tc1.loss) - 3 * float(tc1.terms["tc"])),
+           "tcvae_minus_vae": float(tc1.loss) - float(vae1.loss),
            "se": float(d.std() / math.sqrt(len(d)))}
 
     # Higgins eq. 4 / Stühmer eq. 1 against quadrature: a one-latent model of this architecture

@@ -277,25 +277,32 @@ def _scale_note(seed: int):
         kind="extension")
 
 
-def representative_figures(name, model, prior, seed, sc, device):
-    """Latent-vs-factor plot and traversals of the representative model (Stühmer et al. 2020,
-    App. A.5, Figs 8–10 form), retrained from its seed. Returns (figures, its histogram MIG)."""
+def latent_figures(net, data, key: str, label: str) -> tuple[dict, float]:
+    """The latent-vs-factor plot and the traversals of a trained model (Stühmer et al. 2020,
+    App. A.5, Figs 8–16 form; the latents of highest KL), named ``<key>_latents`` and
+    ``<key>_traversals`` and titled with ``label``. Returns (figures, its histogram MIG on the
+    whole grid)."""
     from betalab.studies.dsprites import latent_factor_figure, traversal_figure
     from deep.metrics import encode_dataset, mig_histogram
 
-    net, data, _ = train_model(model, prior, 1.0, seed, steps=sc["steps"], hidden=sc["hidden"],
-                               batch=sc["batch"], reduced=sc["reduced"], device=device)
     mu, lv, f = encode_dataset(net, data)
     kl = (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0)
-    label = {"vae": "VAE", "isa-vae": "ISA-VAE"}[name]
-    figs = {f"representative_{name}_latents": latent_factor_figure(
+    figs = {f"{key}_latents": latent_factor_figure(
                 mu, f, kl, data.factor_values(),
-                f"{label} at β = 1, representative run (App. A.5): mean latent vs factors, "
-                "6 latents of highest KL", n_latents=6),
-            f"representative_{name}_traversals": traversal_figure(
-                net, data, mu, kl, f"{label} at β = 1, representative run: traversals of the "
-                "8 latents of highest KL", n_latents=8)}
+                f"{label}: mean latent vs factors, 6 latents of highest KL", n_latents=6),
+            f"{key}_traversals": traversal_figure(
+                net, data, mu, kl, f"{label}: traversals of the 8 latents of highest KL", n_latents=8)}
     return figs, float(mig_histogram(mu, f)["mig"])
+
+
+def representative_figures(name, model, prior, seed, sc, device):
+    """Latent-vs-factor plot and traversals of the representative model (Stühmer et al. 2020,
+    App. A.5, Figs 8–10 form), retrained from its seed. Returns (figures, its histogram MIG)."""
+    net, data, _ = train_model(model, prior, 1.0, seed, steps=sc["steps"], hidden=sc["hidden"],
+                               batch=sc["batch"], reduced=sc["reduced"], device=device)
+    label = {"vae": "VAE", "isa-vae": "ISA-VAE"}[name]
+    return latent_figures(net, data, f"representative_{name}",
+                          f"{label} at β = 1, representative run (App. A.5)")
 
 
 _STATS = {"mean": np.mean, "median": np.median, "max": np.max}
@@ -330,10 +337,12 @@ def _rank_test_claim(scale, sc, src, mig, direction, sname):
 
 
 def bimodality(values, seed: int = 0) -> dict:
-    """How strongly a sample of scores prefers two modes to one: BIC of a one- minus a
+    """How strongly a sample of scores prefers two modes to one (Stühmer et al. 2020, App. A.5:
+    "MIG scores after training are usually bimodal"): BIC (Schwarz 1978) of a one- minus a
     two-component Gaussian mixture (scikit-learn, 10 restarts; > 0 prefers two modes) and
     Sarle's bimodality coefficient (g² + 1) / (k + 3(n − 1)² / ((n − 2)(n − 3))) with the
-    bias-corrected skewness g and excess kurtosis k (> 5/9 suggests two modes)."""
+    bias-corrected skewness g and excess kurtosis k (SAS Institute 1990; Pfister et al. 2013,
+    eq. 1; > 5/9, its value for a uniform distribution, suggests two modes)."""
     from scipy import stats
     from sklearn.mixture import GaussianMixture
 
@@ -841,10 +850,8 @@ def fig5b_cpu_representatives(path: Path = FIG5B_CPU, device: str = "cpu",
     traversal figures of Figs 8–16. Returns (figures, numbers per model: the run's β, seed and
     recorded metrics, and the retrained model's histogram MIG on the whole grid)."""
     from betalab.results import open_results
-    from betalab.studies.dsprites import latent_factor_figure, traversal_figure
     from betalab.sweep.views import representative_runs
     from betalab.sweep.work import build_ensemble, dataset
-    from deep.metrics import encode_dataset, mig_histogram
 
     table, configs = [], {}
     for db in sorted(Path(path).glob("*.sqlite")):
@@ -861,20 +868,14 @@ def fig5b_cpu_representatives(path: Path = FIG5B_CPU, device: str = "cpu",
         while ens.step < total:
             ens.run_step()
         net = ens.member_model(0).cpu().eval()
-        data = dataset(run["dataset"])
-        mu, lv, f = encode_dataset(net, data)
-        kl = (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0)
-        label = (f"{model} at β = {row['beta']:g} (seed {row['seed']}): the representative run of the "
+        label = (f"{model} at β = {row['beta']:g} (seed {row['seed']}), the representative run of the "
                  f"cpu-scale Fig. 5b sweep\n(App. A.5 rule; recorded MIG {row['mig_sampled']:.2f}, "
                  f"E_q log p(x|z) {row['heldout_log_px_z']:.1f}; retrained)")
-        figures[f"fig5b_representative_{model}_latents"] = latent_factor_figure(
-            mu, f, kl, data.factor_values(), "Mean latent vs factors (Stühmer Figs 8–16 form), 6 "
-            "latents of highest KL\n" + label, n_latents=6)
-        figures[f"fig5b_representative_{model}_traversals"] = traversal_figure(
-            net, data, mu, kl, "Traversals of the 8 latents of highest KL\n" + label, n_latents=8)
+        figs, retrained = latent_figures(net, dataset(run["dataset"]), f"fig5b_representative_{model}", label)
+        figures.update(figs)
         numbers[model] = {k: row[k] for k in ("run_id", "beta", "seed", "mig_sampled", "mig_histogram",
                                                "heldout_log_px_z")}
-        numbers[model]["retrained_mig_histogram"] = float(mig_histogram(mu, f)["mig"])
+        numbers[model]["retrained_mig_histogram"] = retrained
     return figures, numbers
 
 

@@ -164,14 +164,15 @@ def manifold_control(posterior: str, *, steps: int, seed: int, batch: int = 64, 
                                 seed=seed, device=device)
     while trainer.step < steps:
         trainer.run_step()
+    m64 = float64()
     with torch.no_grad():
-        geo = pj.model_geometry(float64(), torch.as_tensor(x_test).reshape(-1, 1, 8, 8), beta)
+        geo = pj.model_geometry(m64, torch.as_tensor(x_test).reshape(-1, 1, 8, 8), beta)
     J_true = torch.as_tensor(manifold.decoder_jacobian(weights, s_test))
     M_true = torch.eye(k, dtype=torch.float64) + J_true.transpose(1, 2) @ J_true / beta
     mask = pj.block_mask(k, _block(posterior, k))
     # sec. 5.2: the metric the posterior induces, β(Σ⁻¹ − I), against decoded lengths, on the
     # segments between the encoder means of two halves of the test points
-    m64, half = float64(), MANIFOLD["n_test"] // 2
+    half = MANIFOLD["n_test"] // 2
     with torch.no_grad():
         metric, decoded = pj.metric_curve_lengths(
             lambda z: m64.decode(z).reshape(len(z), -1),
