@@ -2,7 +2,8 @@
 killed by its PID mid-sweep and started again leaves each run once in the database, with the
 results of an uninterrupted sweep (the oracle: every ensemble trained in this process, one after
 the other, without Ray, and recorded in a database of the same spec), read back with the sqlite3
-module; a failing run is recorded and the sweep goes on; readers query while the driver writes."""
+module; failing runs are recorded and the sweep goes on; readers query while the driver writes.
+One sweep's whole life runs in one test: each Ray start-up costs several seconds."""
 
 import os
 import signal
@@ -63,49 +64,6 @@ def _results(rows):
     return {k: v[:4] for k, v in rows.items()}          # everything but the timestamp
 
 
-def test_a_killed_driver_restarts_and_matches_an_uninterrupted_sweep(tmp_path, sweep_in_process):
-    from betalab.sweep.spec import load_spec
-
-    sweep_in_process(load_spec(TINY), tmp_path / "ref.sqlite")       # the oracle
-    ref = _rows(tmp_path / "ref.sqlite")
-    assert len(ref) == 8 and {v[0] for v in ref.values()} == {"done"}
-
-    db = tmp_path / "cut.sqlite"
-    proc = subprocess.Popen(_cmd(TINY, db), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    seen = []
-    try:
-        while proc.poll() is None:
-            if db.exists():                              # created whole, then renamed in place
-                with open_results(db) as reader:          # a reader while the driver writes
-                    seen.append(reader.counts())
-                    table = reader.table()
-                if seen[-1].get("done", 0) >= 1:
-                    break
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)                 # the driver, by its PID
-        proc.wait()
-    finally:
-        _end_group(proc.pid)
-    assert proc.returncode == -signal.SIGKILL            # killed, not finished
-    assert all(sum(c.values()) == 8 for c in seen) and len(table) >= 1
-    cut = _rows(db)
-    finished = {k: v for k, v in cut.items() if v[0] in ("done", "failed")}
-    assert 1 <= len(finished) < 8
-    assert all(cut[k][:4] == ref[k][:4] for k in finished)
-
-    code, out, err = _run(TINY, db)                       # the same command again
-    assert code == 0, err
-    assert f"{len(finished)} finished" in out
-    after = _rows(db)
-    assert _results(after) == _results(ref)               # each run once, the same results
-    assert all(after[k][4] == v[4] for k, v in finished.items())   # finished runs were not re-run
-    assert not (tmp_path / "cut.sqlite.checkpoints").exists()
-
-    with open_results(db) as reader:
-        assert reader.counts() == {"done": 8}
-
-
 FAILING = """
 [sweep]
 name = "failing"
@@ -128,23 +86,87 @@ lr = [1e-3, 1e30]       # one Adam step of size 1e30: the loss is no longer fini
 """
 
 
-def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
-    spec = tmp_path / "failing.toml"
-    spec.write_text(FAILING)
-    db = tmp_path / "f.sqlite"
-    code, out, err = _run(spec, db)
-    assert code == 1, err                                 # some runs failed
-    rows = _rows(db)
-    by_status = sorted(v[0] for v in rows.values())
-    assert by_status == ["done", "done", "failed", "failed"]
-    assert all(v[3].startswith("non-finite loss at step") for v in rows.values() if v[0] == "failed")
+# Two models × two β × two seeds × two learning rates, ensembles of 2: eight ensembles, four of
+# which fail (lr 1e30: one Adam step of that size and the loss is no longer finite). Small
+# networks and a small evaluation keep each ensemble to about a second, so the test's cost is
+# the two Ray start-ups; eight ensembles on 2 CPUs leave several unfinished when the first ends.
+LIFECYCLE = """
+[sweep]
+name = "lifecycle"
+ensemble = 2
+checkpoint_every = 10
+[model]
+latent_dim = 3
+hidden = 16
+[train]
+batch_size = 32
+max_steps = 40
+[eval]
+n_train = 40
+n_test = 20
+batch_size = 8
+mig_samples = 50
+[grid]
+model = ["beta-vae", "beta-tcvae"]
+beta = [1.0, 4.0]
+seed = [0, 1]
+lr = [1e-3, 1e30]
+"""
+
+
+def test_a_killed_driver_restarts_matches_an_uninterrupted_sweep_and_records_failures(
+        tmp_path, sweep_in_process):
+    """The sweep's whole life on Ray: killed mid-sweep by its PID, started again with the same
+    command, it finishes with the oracle's results (failed runs recorded with their error, the
+    sweep going on past them); a third call runs nothing, without Ray."""
+    from betalab.sweep.spec import load_spec
+
+    spec = tmp_path / "lifecycle.toml"
+    spec.write_text(LIFECYCLE)
+    sweep_in_process(load_spec(spec), tmp_path / "ref.sqlite")      # the oracle
+    ref = _rows(tmp_path / "ref.sqlite")
+    assert len(ref) == 16 and sorted(v[0] for v in ref.values()) == ["done"] * 8 + ["failed"] * 8
+
+    db = tmp_path / "cut.sqlite"
+    proc = subprocess.Popen(_cmd(spec, db), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    seen = []
+    try:
+        while proc.poll() is None:
+            if db.exists():                              # created whole, then renamed in place
+                with open_results(db) as reader:          # a reader while the driver writes
+                    seen.append(reader.counts())
+                    table = reader.table()
+                if seen[-1].get("done", 0) + seen[-1].get("failed", 0) >= 1:
+                    break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)                 # the driver, by its PID
+        proc.wait()
+    finally:
+        _end_group(proc.pid)
+    assert proc.returncode == -signal.SIGKILL            # killed, not finished
+    assert all(sum(c.values()) == 16 for c in seen) and len(table) >= 1
+    cut = _rows(db)
+    finished = {k: v for k, v in cut.items() if v[0] in ("done", "failed")}
+    assert 1 <= len(finished) < 16
+    assert all(cut[k][:4] == ref[k][:4] for k in finished)
+
+    code, out, err = _run(spec, db)                       # the same command again
+    assert code == 1, err                                 # some runs failed, by design
+    assert f"{len(finished)} finished" in out
+    after = _rows(db)
+    assert _results(after) == _results(ref)               # each run once, the same results
+    assert all(after[k][4] == v[4] for k, v in finished.items())   # finished runs were not re-run
+    assert all(v[3].startswith("non-finite loss at step") for v in after.values() if v[0] == "failed")
+    assert not (tmp_path / "cut.sqlite.checkpoints").exists()
+
     code, out, err = _run(spec, db)                       # nothing left to run: no Ray, no change
-    assert code == 1 and "4 finished, 0 ensembles to run" in out
-    assert _rows(db) == rows
+    assert code == 1 and "16 finished, 0 ensembles to run" in out
+    assert _rows(db) == after
     status = subprocess.run([sys.executable, "-m", "betalab.cli", "sweep", "status", "--db", str(db)],
                             cwd=ROOT, env=_env(), capture_output=True, text=True)
-    assert status.returncode == 0 and "2 done, 2 failed" in status.stdout
-    assert status.stdout.count("non-finite loss at step") == 2
+    assert status.returncode == 0 and "8 done, 8 failed" in status.stdout
+    assert status.stdout.count("non-finite loss at step") == 8
 
 
 def test_bad_input_fails_before_anything_is_written(tmp_path):
