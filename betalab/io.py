@@ -135,6 +135,33 @@ class PartialResults:
         except (OSError, ValueError, KeyError):
             return None
 
+    def fetch(self, name: str, signature: dict, compute):
+        """The piece ``name`` with this ``signature``: loaded when it is saved, otherwise
+        ``compute()``, saved before it is returned.
+
+        Processes sharing ``root`` compute each piece once: the one computing it holds an
+        exclusive lock on a hidden ``.<name>.lock`` beside the piece, and another asking for the
+        same piece waits for that lock, then loads what was saved. The lock file is removed once
+        the piece is saved (the system drops the lock of a killed process)."""
+        got = self.load(name, signature)
+        if got is not None:
+            return got
+        import fcntl
+
+        path = self._path(name)
+        lock = path.with_name(f".{path.stem}.lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                got = self.load(name, signature)       # saved while this process waited
+                if got is None:
+                    got = compute()
+                    self.save(name, signature, got)
+            finally:
+                lock.unlink(missing_ok=True)
+        return got
+
     def save(self, name: str, signature: dict, arrays: dict) -> None:
         import numpy as np
 

@@ -81,13 +81,11 @@ class StudyConfig:
     def piece(self, key: str, signature: dict, compute):
         """A resumable piece of a long study: the stored result ``key`` of :attr:`partial` when
         its ``signature`` matches, otherwise ``compute()``, stored there before it is returned
-        (computed every time when the study runs without ``partial``)."""
-        res = self.partial.load(key, signature) if self.partial is not None else None
-        if res is None:
-            res = compute()
-            if self.partial is not None:
-                self.partial.save(key, signature, res)
-        return res
+        (:meth:`betalab.io.PartialResults.fetch`: processes sharing the directory compute it
+        once); computed every time when the study runs without ``partial``."""
+        if self.partial is None:
+            return compute()
+        return self.partial.fetch(key, signature, compute)
 
     def __post_init__(self):
         if not isinstance(self.full, bool):

@@ -108,25 +108,21 @@ def _replica_scores(codes, factors, sc, rng, subset=None, chunk=256):
 
 def _row(name, codes_for_replica, factors, sc, config, n_replicas, chunk=256, progress=None):
     """Scores of every (replica, seed) of one row, kept as a piece of ``config.partial``."""
-    key = f"row-{name}"
-    part = config.partial
     sig = {k: sc[k] for k in ("n_train", "n_test", "L", "seeds")} | {"replicas": n_replicas,
                                                                      "seed": config.seed}
-    got = part.load(key, sig) if part is not None else None
-    if got is not None:
-        return got
-    scores, conv = [], []
-    for r in range(n_replicas):
-        rng = np.random.default_rng([config.seed, ROW_INDEX[name], r])
-        s, c = codes_for_replica(r, rng, chunk)
-        scores.append(s)
-        conv.append(c)
-        if progress:
-            progress(f"{name} replica {r + 1}/{n_replicas}: {np.round(s, 4).tolist()}")
-    out = {"scores": np.array(scores), "converged": np.array(conv)}
-    if part is not None:
-        part.save(key, sig, out)
-    return out
+
+    def scores():
+        out, conv = [], []
+        for r in range(n_replicas):
+            rng = np.random.default_rng([config.seed, ROW_INDEX[name], r])
+            s, c = codes_for_replica(r, rng, chunk)
+            out.append(s)
+            conv.append(c)
+            if progress:
+                progress(f"{name} replica {r + 1}/{n_replicas}: {np.round(s, 4).tolist()}")
+        return {"scores": np.array(out), "converged": np.array(conv)}
+
+    return config.piece(f"row-{name}", sig, scores)
 
 
 def compute(config: StudyConfig, sc: dict, log=print) -> dict:

@@ -541,8 +541,8 @@ def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_
                      "n_samples": n_samples, "n_final": n_final, "quad_order": quad_order}
         if tuple(column_norms) != (2.0, 1.0):
             signature["column_norms"] = [float(c) for c in column_norms]
-        res = partial.load(f"{name}-chunk{c}", signature) if partial is not None else None
-        if res is None:
+
+        def chunk_fit(c=c, s=s):
             rng = np.random.default_rng(list(seed) + [c])
             gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
             one = DU.make_data(lengths[s:s + chunk], nl, n_samples, rng, column_norms=column_norms)
@@ -554,8 +554,10 @@ def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_
             res = {k: fit[k] for k in ("n", "elbo", "elbo_final", "iterations")}
             res["angle"] = [rotation_angle(z, m) for z, m in zip(data.z, fit["mu"])]
             res["angle_final"] = [rotation_angle(z, m) for z, m in zip(data.z, fit["mu_final"])]
-            if partial is not None:
-                partial.save(f"{name}-chunk{c}", signature, res)
+            return res
+
+        res = chunk_fit() if partial is None else \
+            partial.fetch(f"{name}-chunk{c}", signature, chunk_fit)
         for k in keys:
             out[k] += np.asarray(res[k]).tolist()
     return {k: np.asarray(v) for k, v in out.items()}

@@ -296,6 +296,42 @@ def test_a_config_piece_is_computed_once_then_loaded(tmp_path):
     assert len(calls) == 4
 
 
+_FETCH_CHILD = """
+import sys, time
+from betalab.io import PartialResults
+
+root, log = sys.argv[1], sys.argv[2]
+
+
+def compute():
+    with open(log, "a") as f:
+        f.write("computed\\n")
+    time.sleep(1.0)                        # long enough for the other process to ask meanwhile
+    return {"v": [1.0, 2.0]}
+
+
+print(PartialResults(root).fetch("piece", {"x": 1}, compute)["v"][1])
+"""
+
+
+def test_processes_sharing_partial_results_compute_a_piece_once(tmp_path):
+    """Two processes ask for the same piece at the same moment: one computes it, the other waits
+    and loads it (the oracle: compute's own log, one line); no lock file is left behind."""
+    import subprocess
+    import sys
+
+    script, log = tmp_path / "child.py", tmp_path / "log.txt"
+    script.write_text(_FETCH_CHILD)
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / "p"), str(log)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    assert [out.strip() for out, _ in outs] == ["2.0", "2.0"]
+    assert log.read_text() == "computed\n"
+    assert sorted(f.name for f in (tmp_path / "p").iterdir()) == ["piece.npz"]
+
+
 def test_the_cache_directory_keeps_pieces_between_calls(tmp_path, monkeypatch):
     """BETALAB_CACHE: a study called without partial results keeps its pieces under
     <study>/<scale>-seed<seed>-<device>/ and loads them on the next call with the same
