@@ -143,6 +143,9 @@ class PartialResults:
         exclusive lock on a hidden ``.<name>.lock`` beside the piece, and another asking for the
         same piece waits for that lock, then loads what was saved. The lock file is removed once
         the piece is saved (the system drops the lock of a killed process)."""
+        if not callable(compute):
+            raise TypeError(f"compute must be a callable returning the piece's arrays, got "
+                            f"{type(compute).__name__}")
         got = self.load(name, signature)
         if got is not None:
             return got

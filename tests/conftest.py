@@ -21,15 +21,17 @@ def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run slow full-size checks")
 
 
-def _notebook_cost(item) -> float:
-    """The recorded quick run time (:data:`betalab.runtimes.RUNTIMES`) of the studies a notebook
-    test runs; 0 for any other test."""
+def _notebook_costs() -> dict:
+    """Notebook file -> the recorded quick run time (:data:`betalab.runtimes.RUNTIMES`) of the
+    studies it runs."""
     from betalab.registry import all_studies
     from betalab.runtimes import RUNTIMES
 
-    stem = item.nodeid.rpartition("[")[2].rstrip("]")
-    return sum(RUNTIMES.get(name, {}).get("quick", 0) for name, s in all_studies().items()
-               if s.notebook == f"{stem}.py")
+    costs = {}
+    for name, s in all_studies().items():
+        if s.notebook:
+            costs[s.notebook] = costs.get(s.notebook, 0) + RUNTIMES.get(name, {}).get("quick", 0)
+    return costs
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,9 +39,13 @@ def pytest_collection_modifyitems(config, items):
     # tests that share a study's quick run with its notebook (the session's study cache,
     # ``study_cache_dir``) have then trained the models the notebook loads, and the longest
     # runs start while the other worker still has short tests to take.
-    kernel = [it for it in items if it.nodeid.startswith("tests/test_notebooks.py::test_notebook_runs")]
-    kernel.sort(key=_notebook_cost, reverse=True)
-    items[:] = [it for it in items if it not in kernel] + kernel
+    prefix = "tests/test_notebooks.py::test_notebook_runs"
+    kernel = [it for it in items if it.nodeid.startswith(prefix)]
+    if kernel:
+        costs = _notebook_costs()
+        kernel.sort(key=lambda it: costs.get(it.nodeid.rpartition("[")[2].rstrip("]") + ".py", 0),
+                    reverse=True)
+        items[:] = [it for it in items if not it.nodeid.startswith(prefix)] + kernel
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="full-size variant; its quick variant runs by default (use --runslow)")

@@ -330,6 +330,10 @@ def test_processes_sharing_partial_results_compute_a_piece_once(tmp_path):
     assert [out.strip() for out, _ in outs] == ["2.0", "2.0"]
     assert log.read_text() == "computed\n"
     assert sorted(f.name for f in (tmp_path / "p").iterdir()) == ["piece.npz"]
+    from betalab.io import PartialResults
+
+    with pytest.raises(TypeError, match="compute"):
+        PartialResults(tmp_path / "q").fetch("piece", {"x": 1}, {"v": [1.0]})
 
 
 def test_the_cache_directory_keeps_pieces_between_calls(tmp_path, monkeypatch):

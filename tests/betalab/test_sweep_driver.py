@@ -64,6 +64,15 @@ def _results(rows):
     return {k: v[:4] for k, v in rows.items()}          # everything but the timestamp
 
 
+# a small evaluation: the sweeps of this file test the driver, not the scores
+SMALL_EVAL = """
+[eval]
+n_train = 40
+n_test = 20
+batch_size = 8
+mig_samples = 50
+"""
+
 FAILING = """
 [sweep]
 name = "failing"
@@ -74,11 +83,7 @@ hidden = 8
 [train]
 batch_size = 32
 max_steps = 5
-[eval]
-n_train = 40
-n_test = 20
-batch_size = 8
-mig_samples = 50
+""" + SMALL_EVAL + """
 [grid]
 model = ["beta-vae"]
 seed = [0, 1]
@@ -101,11 +106,7 @@ hidden = 16
 [train]
 batch_size = 32
 max_steps = 40
-[eval]
-n_train = 40
-n_test = 20
-batch_size = 8
-mig_samples = 50
+""" + SMALL_EVAL + """
 [grid]
 model = ["beta-vae", "beta-tcvae"]
 beta = [1.0, 4.0]
