@@ -23,11 +23,20 @@ Verdicts
 ``fails``
     it does not; ``betalab reproduce`` exits non-zero.
 ``differs``
-    the paper's printed form (a number, or a formula evaluated as printed) was compared with
-    what betalab measures and disagrees beyond the stated tolerance. Only :func:`as_printed`
-    and :func:`as_printed_relation` produce it, and only from that comparison: were the
+    the paper is wrong: its printed form (a number, or a formula evaluated as printed) was
+    compared with what betalab computes and disagrees beyond the stated tolerance, and the
+    comparison can carry that accusation. Its ``basis`` (required, recorded) is one of
+    :data:`BASES`: a *derivation*, an *exact computation*, the *paper's text* (two printed
+    statements that contradict each other) or a *paper-scale measurement* (the paper's own
+    configuration and data, ``scale`` ``"full"``). A reduced-scale or substitute-data run that
+    disagrees with the paper is a failure to reproduce at that scale: it is decided by
+    :func:`close` or :func:`relation` (``fails``), with the scale and the substitution in its
+    statement, and :func:`as_printed` refuses it. Only :func:`as_printed` and
+    :func:`as_printed_relation` produce ``differs``, and only from that comparison: were the
     printed form to agree, the verdict would be ``holds``. A ``differs`` claim always comes
-    paired with its corrected statement, checked as its own claim (``pair`` names it).
+    paired with its corrected statement, checked as its own claim (``pair`` names it), whose
+    text and threshold are fixed before the comparison and which is never the printed
+    statement's complement.
 ``not run``
     the claim needs something this run does not have (a dataset download, a GPU sweep, a
     baseline not yet built); ``why``, ``would_run`` (what would decide it) and ``cost`` say
@@ -49,8 +58,9 @@ lent GPU, larger than cpu and smaller than full; the claim states what was cut) 
 
 from __future__ import annotations
 
-__all__ = ["VERDICTS", "KINDS", "SCALES", "Claim", "close", "relation", "as_printed",
-           "as_printed_relation", "not_run", "constructed"]
+__all__ = ["VERDICTS", "KINDS", "SCALES", "BASES", "REDUCED_SCALES", "Claim", "close", "relation", "as_printed",
+           "as_printed_relation", "not_run", "constructed", "convergence", "at_convergence",
+           "MIN_TRACE_POINTS", "gated_by_convergence"]
 
 import math
 from dataclasses import asdict, dataclass, field
@@ -59,6 +69,10 @@ from typing import Any
 VERDICTS = ("holds", "fails", "differs", "not run", "constructed")
 KINDS = ("paper", "extension", "check")
 SCALES = ("", "quick", "cpu", "gpu", "full")
+#: what can show a printed statement wrong (the ``basis`` of a ``differs`` claim)
+BASES = ("derivation", "exact computation", "paper text", "paper-scale measurement")
+#: scales below the paper's: a measurement there cannot show the paper wrong
+REDUCED_SCALES = ("quick", "cpu", "gpu")
 
 _KEY = object()  # held by the constructors of this module only
 
@@ -77,6 +91,7 @@ class Claim:
     kind: str = "paper"
     scale: str = ""
     pair: str = ""  # the statement of the paired claim: printed ↔ corrected
+    basis: str = ""  # as_printed claims: what the comparison rests on (one of BASES)
     _key: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
@@ -90,6 +105,10 @@ class Claim:
         _check_scale(self.scale)
         if self.verdict == "differs" and not (self.note and self.pair):
             raise ValueError("a 'differs' claim needs a note and the corrected claim it is paired with")
+        if self.basis:
+            _check_basis(self.basis, self.scale)
+        elif self.verdict == "differs":
+            raise ValueError(f"a 'differs' claim needs its basis, one of {BASES}")
         if self.verdict == "not run" and not self.note:
             raise ValueError("a 'not run' claim needs a note saying why and what would run it")
         if self.verdict == "constructed" and not self.note:
@@ -124,6 +143,16 @@ def _check_kind(kind):
 def _check_scale(scale):
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+
+
+def _check_basis(basis, scale):
+    if basis not in BASES:
+        raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
+    if basis == "paper-scale measurement" and scale != "full":
+        raise ValueError(
+            f"basis 'paper-scale measurement' needs scale 'full', got {scale!r}: a reduced-scale "
+            "or substitute-data run that disagrees with the paper fails to reproduce it at that "
+            "scale; decide it with close() or relation(), the scale in its statement")
 
 
 def _check_text(value, name):
@@ -182,9 +211,11 @@ def relation(statement: str, source: str, expected: str, measured: Any, ok: bool
                  "holds" if bool(ok) else "fails", note, kind=kind, scale=scale, _key=_KEY)
 
 
-def _check_corrected(corrected):
+def _check_corrected(corrected, statement):
     if not isinstance(corrected, Claim):
         raise TypeError(f"corrected must be a Claim, got {type(corrected).__name__}")
+    if corrected.statement == statement:
+        raise ValueError("corrected must state something other than the printed statement")
     if corrected.verdict not in ("holds", "fails"):
         raise ValueError("corrected must be a claim decided by close() or relation(), got verdict "
                          f"{corrected.verdict!r}")
@@ -197,41 +228,46 @@ def _pair(printed: Claim, corrected: Claim) -> tuple[Claim, Claim]:
 
 
 def as_printed(statement: str, source: str, printed: float, measured: float, *,
-               rtol: float = 0.0, atol: float = 0.0, why: str, corrected: Claim,
+               rtol: float = 0.0, atol: float = 0.0, why: str, corrected: Claim, basis: str,
                kind: str = "paper", scale: str = "") -> tuple[Claim, Claim]:
     """The paper's printed number (or its printed formula evaluated) against what is measured.
 
     The verdict is ``holds`` when ``printed`` and ``measured`` agree within
     ``atol + rtol*|printed|`` and ``differs`` otherwise; ``why`` explains the difference
-    (shown only when it differs). Returns ``(printed claim, corrected claim)``: the
-    corrected statement, checked by :func:`close` or :func:`relation`, is always reported
-    next to it.
+    (shown only when it differs). ``basis`` (one of :data:`BASES`) is what the comparison rests
+    on; a measurement below the paper's scale is refused (it is a reproduction, decided by
+    :func:`close`). Returns ``(printed claim, corrected claim)``: the corrected statement,
+    checked by :func:`close` or :func:`relation`, is always reported next to it.
     """
     _check_kind(kind)
     _check_text(why, "why")
-    _check_corrected(corrected)
+    _check_scale(scale)
+    _check_basis(basis, scale)
+    _check_corrected(corrected, statement)
     measured, printed = float(measured), float(printed)
     ok, tol = _within(printed, measured, rtol, atol)
     c = Claim(statement, source, f"{printed:.6g} (as printed)", measured, tol,
               "holds" if ok else "differs", "" if ok else why, kind=kind, scale=scale,
-              pair=corrected.statement, _key=_KEY)
+              pair=corrected.statement, basis=basis, _key=_KEY)
     return _pair(c, corrected)
 
 
 def as_printed_relation(statement: str, source: str, printed: str, measured: Any, agrees: bool, *,
-                        tolerance: str = "exact", why: str, corrected: Claim,
+                        tolerance: str = "exact", why: str, corrected: Claim, basis: str,
                         kind: str = "paper", scale: str = "") -> tuple[Claim, Claim]:
     """The paper's printed statement, evaluated: ``agrees`` is the boolean the study computed
     by evaluating the printed form against ``measured``. ``holds`` if it agrees, else
     ``differs`` (with ``why``); returns ``(printed claim, corrected claim)`` as
-    :func:`as_printed` does."""
+    :func:`as_printed` does (``basis`` as there)."""
     _check_kind(kind)
     _check_text(why, "why")
-    _check_corrected(corrected)
+    _check_scale(scale)
+    _check_basis(basis, scale)
+    _check_corrected(corrected, statement)
     ok = bool(agrees)
     c = Claim(statement, source, f"{printed} (as printed)", measured, tolerance,
               "holds" if ok else "differs", "" if ok else why, kind=kind, scale=scale,
-              pair=corrected.statement, _key=_KEY)
+              pair=corrected.statement, basis=basis, _key=_KEY)
     return _pair(c, corrected)
 
 
@@ -261,3 +297,107 @@ def constructed(statement: str, source: str, target: float, achieved: float, *, 
     return Claim(statement, source, f"{float(target):.6g}", float(achieved), "-", "constructed",
                  f"Constructed, not reproduced: {how} Free: {free}", kind=kind, scale=scale,
                  _key=_KEY)
+
+
+# ------------------------------------------------------------------ convergence of trained runs
+_CONVERGED = "Converged: the seed mean"
+#: the fewest points along training a convergence record must have (e.g. 25/50/75/100 %)
+MIN_TRACE_POINTS = 4
+
+
+def convergence(trace: dict) -> dict:
+    """Whether the deciding statistic of a reduced-scale run has levelled off.
+
+    ``trace`` is ``{"statistic": name, "steps": [s_1 < … < s_K], "values": V}`` with ``V`` of
+    shape (K, n_seeds) (or (K,) for one seed or one pooled value per point): the statistic
+    measured on the runs at K points along training, the last at the end (K ≥
+    :data:`MIN_TRACE_POINTS`). The rule, fixed before any run: the seed mean moved less over the
+    last quarter of training (from the first point at or after 75 % of the steps to the last)
+    than its standard error over seeds at the end (sd/√n, ddof 1). With one seed there is no
+    standard error and the run is never called converged.
+
+    Returns ``converged``, ``moved`` (|mean change| over the last quarter), ``se``, ``last``
+    (the seed mean at each point), ``steps``, ``statistic``, ``n_seeds``. ValueError for a
+    malformed trace.
+    """
+    import numpy as np
+
+    if not isinstance(trace, dict) or not {"statistic", "steps", "values"} <= set(trace):
+        raise ValueError("trace must be a dict with statistic, steps and values")
+    steps = np.asarray(trace["steps"], dtype=float)
+    v = np.asarray(trace["values"], dtype=float)
+    v = v[:, None] if v.ndim == 1 else v
+    if steps.ndim != 1 or steps.size < MIN_TRACE_POINTS or v.shape[0] != steps.size or v.ndim != 2:
+        raise ValueError(f"trace: at least {MIN_TRACE_POINTS} points along training, steps of "
+                         f"shape (K,) and values of shape (K, n_seeds); got steps "
+                         f"{steps.shape}, values {v.shape}")
+    if np.any(np.diff(steps) <= 0) or not np.all(np.isfinite(v)):
+        raise ValueError("trace: steps must increase and values be finite")
+    mean = v.mean(axis=1)
+    start = int(np.searchsorted(steps, 0.75 * steps[-1]))
+    start = min(start, steps.size - 2)            # at least one interval in the last quarter
+    moved = float(abs(mean[-1] - mean[start]))
+    n = v.shape[1]
+    se = float(v[-1].std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+    return {"statistic": str(trace["statistic"]), "steps": steps.tolist(), "last": mean.tolist(),
+            "moved": moved, "se": se, "n_seeds": n, "converged": bool(n > 1 and moved < se)}
+
+
+def at_convergence(claims: list, trace: dict | None, *, would_run: str, cost: str,
+                   exempt=None) -> list:
+    """Reduced-scale claims of trained runs, decided only where their deciding statistic levelled
+    off (:func:`convergence`). Claims of scale ``cpu``/``gpu`` decided by :func:`close` or
+    :func:`relation` (holds/fails) keep their verdict, with the convergence record in the note,
+    when ``trace`` converged; otherwise they read *not run* at that scale: "not converged" with
+    the curve's last values (or "no record along training" when ``trace`` is None), and
+    ``would_run``/``cost`` say what length would settle it. Other claims pass unchanged, and so
+    do those ``exempt(claim)`` names: identities that hold for any parameters, hence at every
+    point of training (the study says why)."""
+    from dataclasses import replace
+
+    rec = None if trace is None else convergence(trace)
+    out = []
+    for c in claims:
+        if c.scale not in ("cpu", "gpu") or c.verdict not in ("holds", "fails") or \
+                c.kind == "check" or _CONVERGED in c.note or (exempt and exempt(c)):
+            out.append(c)
+            continue
+        if rec is not None and rec["converged"]:
+            note = (f"{c.note} " if c.note else "") + (
+                f"{_CONVERGED} of {rec['statistic']} moved {rec['moved']:.3g} over the "
+                f"last quarter of training, less than its seed standard error {rec['se']:.3g} "
+                f"({rec['n_seeds']} seeds).")
+            out.append(replace(c, note=note))
+            continue
+        if rec is None:
+            why = ("no record of the deciding statistic along training (this run stored only its "
+                   f"end point), so its {c.verdict!r} is not a verdict yet.")
+            measured = c.measured
+        else:
+            pts = ", ".join(f"{s:,.0f}: {v:.3g}" for s, v in zip(rec["steps"], rec["last"]))
+            why = (f"not converged: the seed mean of {rec['statistic']} moved {rec['moved']:.3g} "
+                   f"over the last quarter of training, not less than its seed standard error "
+                   f"{rec['se']:.3g} ({rec['n_seeds']} seeds); along training (step: mean) {pts}. "
+                   f"The run would have read {c.verdict!r}.")
+            measured = {"at the end": c.measured, "convergence": rec}
+        note = f"Not run: {why} Would run: {would_run} Cost: {cost}"
+        out.append(replace(c, verdict="not run", note=note, measured=measured,
+                           tolerance="-", pair=""))
+    return out
+
+
+def gated_by_convergence(trace_of, *, would_run: str, cost: str, exempt=None):
+    """Decorator for a study's ``claims(numbers, seed)`` function: its reduced-scale claims of
+    trained runs pass through :func:`at_convergence` with the trace ``trace_of(numbers)`` (None
+    when the numbers hold no record along training). ``would_run`` and ``cost`` may be callables
+    of the numbers; ``exempt`` as in :func:`at_convergence`."""
+    import functools
+
+    def wrap(f):
+        @functools.wraps(f)
+        def claims_of(numbers, *args, **kwargs):
+            text = [w(numbers) if callable(w) else w for w in (would_run, cost)]
+            return at_convergence(f(numbers, *args, **kwargs), trace_of(numbers),
+                                  would_run=text[0], cost=text[1], exempt=exempt)
+        return claims_of
+    return wrap

@@ -3,6 +3,7 @@
     betalab list
     betalab run NAME [--full | --scale quick|cpu|full] [--seed S] [--out DIR] [--device D]
     betalab record NAME --scale cpu|full [--out DIR]
+    betalab record --rederive
     betalab reproduce [--full | --scale S] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
     betalab train ...                      (betalab.train)
     betalab plot RUN | export RUN          (a training run's curves, its weights alone)
@@ -82,8 +83,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="reuse finished studies with the same configuration")
     rec = sub.add_parser("record", help="keep a finished cpu/full-scale run in recorded/ "
                                         "(its verdicts are then in every report)")
-    rec.add_argument("name", help="study name (betalab list)")
-    rec.add_argument("--scale", required=True, choices=("cpu", "full"))
+    rec.add_argument("name", nargs="?", help="study name (betalab list)")
+    rec.add_argument("--scale", choices=("cpu", "full"))
+    rec.add_argument("--rederive", action="store_true",
+                     help="rewrite every recorded run's claims as the current code derives them "
+                          "from the recorded numbers (after a change of the claim rules)")
     rec.add_argument("--out", default="results", help="where the run was written (default: results)")
     from betalab.train import add_parser as add_train_parser
 
@@ -218,6 +222,12 @@ def _main(args) -> int:
         return 0
     if args.command == "record":
         try:
+            if args.rederive:
+                for path in runner.rederive_recorded():
+                    print(f"re-derived: {runner._display(path)}")
+                return 0
+            if not args.name or not args.scale:
+                raise ValueError("record needs a study name and --scale (or --rederive)")
             dest = runner.record_run(check_study(args.name), args.scale, args.out)
         except (ValueError, TypeError) as err:
             print(f"betalab: error: {err}", file=sys.stderr)

@@ -205,10 +205,46 @@ def _display(path) -> str:
     return p.relative_to(RECORDED.parent).as_posix() if p.is_relative_to(RECORDED.parent) else str(p)
 
 
+def rederive(rec: dict) -> dict:
+    """A recorded run with its claims re-derived from its recorded numbers by the current code
+    (the study's ``recheck``): a recorded verdict, number or note edited by hand never reaches
+    the report, and a change of the rules (e.g. of what may read ``differs``) applies to recorded
+    runs at once. A study without a recheck, or whose recheck raises, gives an error record."""
+    name = rec.get("study", "?")
+    try:
+        s = get(name)
+        if s.recheck is None:
+            raise ValueError(f"study {name} has no recheck: its verdicts cannot be re-derived")
+        again = s.recheck(rec["numbers"], rec["config"]["seed"])
+    except Exception as e:  # noqa: BLE001 - any failure is reported against the recorded run
+        where = rec.get("recorded", "the recorded run")
+        return {**rec, "claims": [], "error": f"{where}: its claims cannot be re-derived from its "
+                                             f"numbers: {type(e).__name__}: {e}"}
+    return {**rec, "claims": [c.with_study(name).to_dict() for c in again]}
+
+
+def rederive_recorded(root: Path = None) -> list[Path]:
+    """Rewrite the stored claims of every recorded run under ``root`` (default :data:`RECORDED`)
+    as the current code re-derives them from the recorded numbers (after a change of the claim
+    rules; the numbers and figures are untouched). Returns the files rewritten; ValueError
+    naming the run whose claims cannot be re-derived."""
+    root = RECORDED if root is None else Path(root)
+    done = []
+    for path in sorted(root.glob("*/*/result.json")):
+        rec = json.loads(path.read_text())
+        again = rederive({**rec, "recorded": path.parent.as_posix()})
+        if again.get("error"):
+            raise ValueError(again["error"])
+        if again["claims"] != rec["claims"]:
+            io.write_json(path, {**rec, "claims": again["claims"]})
+            done.append(path)
+    return done
+
+
 def with_recorded(records: list[dict], recorded: dict[str, dict], out: Path) -> list[dict]:
     """The records of the report: a study with a recorded run of a larger scale than the one
-    just run takes its claims and figures from the recorded run (figures copied into
-    ``out/<scale>/<study>/``)."""
+    just run takes its figures from the recorded run (copied into ``out/<scale>/<study>/``) and
+    its claims re-derived from the recorded numbers (:func:`rederive`)."""
     import shutil
 
     merged = []
@@ -222,9 +258,13 @@ def with_recorded(records: list[dict], recorded: dict[str, dict], out: Path) -> 
         dest.mkdir(parents=True, exist_ok=True)
         figs = []
         for f in rec["figures"]:
+            if not isinstance(f, str) or Path(f).name != f or f in (".", ".."):
+                raise ValueError(f"{rec['recorded']}/result.json: figure {f!r} is not a file name "
+                                 "of its directory")
             shutil.copyfile(Path(rec["recorded"]) / f, dest / f)
             figs.append(f"{dest.relative_to(out).as_posix()}/{f}")
-        merged.append({**rec, "figures": figs, "error": None})
+        again = rederive(rec)
+        merged.append({**again, "figures": figs, "error": again.get("error")})
     return merged
 
 

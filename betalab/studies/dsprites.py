@@ -363,7 +363,7 @@ def dsprites_beta_vae_quick(config: StudyConfig) -> StudyResult:
         "β-TCVAE KL decomposition, first term printed as KL(q(z|x) || q(z) p(x)): its two arguments "
         "are distributions on the same space", "Stühmer et al. 2020, eq. 3", "equal dimensions",
         dims, dims["q(z|x)"] == dims["q(z)p(x)"],
-        why="a KL between a distribution over z and one over (z, x) is undefined; the index-code "
+        basis="derivation", why="a KL between a distribution over z and one over (z, x) is undefined; the index-code "
             "mutual information of Chen et al. 2018 is KL(q(z, x) || q(z) p(x)) (paired claim).",
         corrected=C.close(
             "Corrected eq. 3: I_q(z;x) + TC + Σ_j KL(q(z_j)||p(z_j)) = E KL(q(z|x)||p(z)) "

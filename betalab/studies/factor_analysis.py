@@ -128,7 +128,7 @@ def rotation_study(config: StudyConfig) -> StudyResult:
     ll_left = fa.log_likelihood(X, fa.rotation(np.pi / 4) @ W, psi)
     cl += C.as_printed("W' = R(θ) W_ML (as printed) leaves the log-likelihood unchanged (θ = π/4)", src,
                        ll[0], ll_left, rtol=1e-9,
-                       why="R(θ)W rotates the observation space and changes WWᵀ, so the log-likelihood "
+                       basis="exact computation", why="R(θ)W rotates the observation space and changes WWᵀ, so the log-likelihood "
                            "moves by the measured amount. The invariance holds for a latent rotation "
                            "W R(θ)ᵀ (the paired claim), which is what the figures use.",
                        corrected=invariance, kind="paper")
@@ -144,7 +144,7 @@ def rotation_study(config: StudyConfig) -> StudyResult:
         "β-posterior mean μ̃ = Σ̃⁻¹ M WᵀD⁻¹ x (as printed) at M = 1 equals the exact posterior mean",
         f"{PAPER}, App. B.2", "max |μ̃_printed − exact mean| ≤ 1e-9", printed_err, printed_err <= 1e-9,
         tolerance="1e-9 (float64)",
-        why="Completing the square in p(x|z)^M p(z) (theory.factor_analysis.derive) gives "
+        basis="derivation", why="Completing the square in p(x|z)^M p(z) (theory.factor_analysis.derive) gives "
             "μ̃ = Σ̃ M WᵀD⁻¹x; the printed inverse does not even reduce to the posterior mean at M = 1.",
         corrected=C.close("corrected β-posterior mean μ̃ = Σ̃ M WᵀD⁻¹x: sympy derivation vs the numpy "
                           "exact posterior (max abs difference)", f"{PAPER}, App. B.2, eq 15", 0.0,
@@ -380,7 +380,7 @@ def _beta_model_fit_claims(X, W_ml, psi, betas=(2.0, 5.0)):
         out += C.as_printed(
             f"β = {beta:g}: β-VI returns the same model fit as VI (W learned; max |ΔWWᵀ| = 0)", src,
             0.0, change, atol=1e-6,
-            why="The directions stay (PCA), the magnitudes do not: β-VI with noise σ² is VI with "
+            basis="exact computation", why="The directions stay (PCA), the magnitudes do not: β-VI with noise σ² is VI with "
                 "noise βσ², so the fit is PPCA with noise βσ² and shrinks with β; in this B.3 setting "
                 "β = 5 prunes the second component (λ₂ < 5σ²).",
             corrected=corrected, kind="paper")

@@ -176,13 +176,18 @@ def compute(config: StudyConfig, sc: dict, log=print) -> dict:
     var = config.piece(key, sig, lambda: {
         "ours": float(pca_fit()["explained_variance_ratio"].sum()),
         "sklearn": sk_fraction(check_rows),
-        # the sampling spread of the fraction: four disjoint quarters of the check sample
-        "quarters": [sk_fraction(q) for q in np.array_split(check_rows, 4)]})
+        # the sampling spread of the fraction: four disjoint random subsets of the check sample
+        # (a random partition: contiguous quarters of the sorted sample would be stratified by
+        # shape, the grid's slowest index)
+        "quarters": [sk_fraction(np.sort(q)) for q in np.array_split(
+            np.random.default_rng([config.seed, 13]).permutation(check_rows), 4)],
+        "quarters_random": True})
     numbers["pca_explained_variance"] = float(var["ours"])
     numbers["pca_fit_rows"] = int(pca_rows.size)
     numbers["pca_explained_variance_sklearn"] = float(var["sklearn"])
     numbers["pca_check_rows"] = int(check_rows.size)
     numbers["pca_fraction_quarters"] = [float(q) for q in var["quarters"]]
+    numbers["pca_quarters_random"] = bool(var.get("quarters_random", False))
 
     def pca_codes(rows_):
         if "pca_codes" not in cache:
@@ -252,8 +257,9 @@ def summary(numbers: dict) -> dict:
     out = {}
     for k, v in numbers["rows"].items():
         p = higgins_protocol(v["scores"])
+        conv = np.asarray(v["converged"], dtype=bool)
         out[k] = {"mean": 100 * p["mean"], "std": 100 * p["std"], "n": p["n"],
-                  "all_converged": bool(np.all(v["converged"]))}
+                  "all_converged": bool(np.all(conv)), "n_unconverged": int((~conv).sum())}
     return out
 
 
@@ -270,52 +276,70 @@ def claims_from(numbers: dict, scale: str) -> list:
                        note=f"{gt['n']} scores (replicas × classifier seeds), bottom half "
                             "discarded; exact (1e-9 for rounding): the labelled factor's z_diff "
                             "component is 0"))
+    paper = []     # the paper's statements, decided from cpu scale up
+    # The rows are measured on procedural dSprites with the unprinted L, training-set size and
+    # classifier settings of this study: a row that disagrees fails to reproduce the paper at this
+    # scale; it does not show the printed number wrong.
     for key in ("raw_pixels", "pca", "ica", "untrained_vae"):
         m, pm = PRINTED[key]
         row = s[key]
         tol = 2 * math.hypot(pm, row["std"])
-        stmt = f"Fig. 5 (left): {ROW_NAMES[key]} scores {m}% ± {pm}% [{where}]"
-        others = {k: s[k]["mean"] for k in ("raw_pixels", "pca", "ica", "untrained_vae")}
-        if key == "pca":
-            ok = all(row["mean"] > v for k, v in others.items() if k != "pca") and \
-                row["mean"] < gt["mean"]
-            c_exp = "above raw pixels, ICA and the untrained VAE, below ground truth"
-        else:
-            ok = 25.0 < row["mean"] < s["pca"]["mean"]
-            c_exp = "above chance (25%) and below PCA"
-        corrected = C.relation(
-            f"[{scale} scale] {ROW_NAMES[key]} scores {row['mean']:.2f} ± {row['std']:.2f}%: "
-            f"{c_exp}, the paper's ordering", SRC, c_exp,
-            {k: round(v, 2) for k, v in others.items()} | {"ground_truth": round(gt["mean"], 2)},
-            ok, tolerance="exact", kind="extension", scale=scale)
-        out += C.as_printed(
-            stmt, SRC, m, row["mean"], atol=tol, kind="paper", scale=scale, corrected=corrected,
-            why=f"measured {row['mean']:.2f} ± {row['std']:.2f}% ({row['n']} scores, bottom half "
-                "discarded) on the procedural re-rendering with the unprinted L, training-set "
-                "size and classifier details stated in the study"
-                + ("" if row["all_converged"] else "; some classifiers stopped at the epoch "
-                   "limit before the convergence rule was met"))
+        caveat = "" if row["all_converged"] else (
+            f" Caveat: {row.get('n_unconverged', 'some')} classifier(s) stopped at the epoch limit "
+            "before the convergence rule was met.")
+        paper.append(C.close(
+            f"Fig. 5 (left): {ROW_NAMES[key]} scores {m}% ± {pm}% [{where}]", SRC, m, row["mean"],
+            atol=tol, kind="paper", scale=scale,
+            note=f"measured {row['mean']:.2f} ± {row['std']:.2f}% ({row['n']} scores, bottom half "
+                 "discarded); tolerance: twice the printed and measured spreads combined "
+                 "(2·hypot). A disagreement fails to reproduce the row at this scale." + caveat))
+    # Fig. 5 (left) prints the training-free rows in this order (rule fixed before the data: the
+    # means ranked as printed; PCA above the three others and ground truth above PCA)
+    order = sorted(("raw_pixels", "pca", "ica", "untrained_vae"), key=lambda k: -PRINTED[k][0])
+    means = {k: s[k]["mean"] for k in order}
+    paper.append(C.relation(
+        "Fig. 5 (left): the training-free rows rank as printed: ground truth > "
+        + " > ".join(f"{ROW_NAMES[k]} ({PRINTED[k][0]}%)" for k in order) + f" [{where}]", SRC,
+        "ground truth > " + " > ".join(ROW_NAMES[k] for k in order),
+        {"ground_truth": round(gt["mean"], 2)} | {k: round(v, 2) for k, v in means.items()},
+        gt["mean"] > means[order[0]] and all(means[a] > means[b] for a, b in zip(order, order[1:])),
+        tolerance="strict order of the measured means", kind="paper", scale=scale))
     pv, ps = 100 * numbers["pca_explained_variance"], 100 * numbers["pca_explained_variance_sklearn"]
-    # sampling error of the fraction, scaled from the spread of four disjoint quarters of the
-    # check sample (sd ∝ 1/sqrt(n)) to the two samples compared; 4 standard errors
+    # sampling error of the fraction from replicas: the spread of K disjoint random subsets of the
+    # check sample (a random partition, so no subset is stratified by the grid's index order),
+    # scaled (sd ∝ 1/sqrt(n)) to the two samples compared; 4 standard errors
     q = np.asarray(numbers["pca_fraction_quarters"])
     n_q = numbers["pca_check_rows"] / len(q)
     se = 100 * q.std(ddof=1) * math.sqrt(n_q) * math.sqrt(
         (1 / numbers["pca_fit_rows"] if numbers["pca_fit_rows"] < numbers["n_images"] else 0)
         + 1 / numbers["pca_check_rows"])
-    corrected = C.close(
+    stratified = not numbers.get("pca_quarters_random", False)
+    out.append(C.close(
         f"[{scale} scale] the top ten principal components explain {pv:.1f}% of the pixel variance "
         "of the procedural dSprites (scikit-learn's PCA on an independent sample agrees)", SRC,
-        ps, pv, atol=4 * se, kind="extension", scale=scale,
+        ps, pv, atol=4 * se, kind="check", scale=scale,
         note=f"betalab's PCA on {numbers['pca_fit_rows']:,} images vs scikit-learn's on another "
-             f"{numbers['pca_check_rows']:,}; 4 standard errors ({se:.2f} points, from the "
-             "spread of four disjoint quarter samples)")
-    out += C.as_printed(
+             f"{numbers['pca_check_rows']:,}; 4 standard errors ({se:.2f} points, from the spread "
+             f"of {len(q)} disjoint subsets of the check sample"
+             + (": caveat, this recorded run split a sorted sample into contiguous subsets, "
+                "which stratifies them by shape and overstates the error)" if stratified else
+                ", a random partition)")))
+    paper.append(C.close(
         f"App. A.4: the ten PCA components explain {PRINTED_PCA_VARIANCE}% of the variance "
-        f"[{where}]", SRC, PRINTED_PCA_VARIANCE, pv, atol=0.5, kind="paper", scale=scale,
-        corrected=corrected,
-        why=f"the ten components explain {pv:.1f}% of the procedural images' variance; the "
-            "archive's anti-aliasing and sprite outlines differ from this rendering")
+        f"[{where}]", SRC, PRINTED_PCA_VARIANCE, pv, atol=max(0.5, 4 * se), kind="paper",
+        scale=scale,
+        note=f"the ten components explain {pv:.1f}% of the procedural images' variance; tolerance: "
+             "the printed rounding (0.5 points) or 4 sampling standard errors, the larger. The "
+             "images are a procedural re-rendering of dSprites: a disagreement fails to reproduce "
+             "the number on them, it does not show the printed number wrong."))
+    if scale == "quick":   # a demonstration of the protocol: 500/500 points on a reduced grid
+        paper = [C.not_run(c.statement, c.source, c.expected, kind="paper", scale="quick",
+                           measured=c.measured,
+                           why=f"the quick run demonstrates the protocol ({where}).",
+                           would_run="`betalab run higgins-fig5-table --scale cpu` (the full "
+                                     "grid, 5,000/5,000 points, 10 replicas).",
+                           cost="about 60 min on 2 CPU cores (recorded).") for c in paper]
+    out += paper
     if numbers.get("trained"):
         out += trained_claims(numbers["trained"])
     if numbers.get("right"):
@@ -448,6 +472,34 @@ def trained_cells(trained: dict) -> dict:
     return cells
 
 
+#: a trained model whose KL(q(z|x) || p(z)) is below this (nats, averaged over the held-out set)
+#: has collapsed: its latents carry (almost) no information about the image
+COLLAPSED_KL = 0.1
+
+
+def trained_caveats(runs: list[dict], cell: dict) -> str:
+    """What a reader must know about a trained cell's replicas: classifiers that stopped at the
+    epoch limit before their convergence rule was met, and models whose KL is below
+    :data:`COLLAPSED_KL` (collapsed); each with its seed, KL and scores, and whether it is among
+    the kept (top half) scores."""
+    kept = {round(float(k), 6) for k in cell["kept"]}
+    parts = []
+    for r in sorted(runs, key=lambda r: r["seed"]):
+        conv = np.asarray(r.get("converged", [True]), dtype=bool)
+        why = []
+        if not conv.all():
+            why.append(f"{int((~conv).sum())} of {conv.size} classifiers not converged")
+        if r.get("kl") is not None and r["kl"] < COLLAPSED_KL:
+            why.append(f"collapsed (KL {r['kl']:.2g} nats < {COLLAPSED_KL})")
+        if why:
+            scores = [round(100 * float(x), 1) for x in r["scores"]]
+            used = any(round(float(x), 6) in kept for x in r["scores"])
+            parts.append(f"seed {r['seed']}: {', '.join(why)}, scores {scores}% "
+                         f"({'among the kept' if used else 'discarded'})")
+    return (". Caveats: " + "; ".join(parts) + "; no run was excluded") if parts else \
+        ". All replicas' classifiers converged and no model collapsed"
+
+
 def trained_claims(trained: dict) -> list:
     """The trained rows of Fig. 5 (left) at the recorded GPU sweep's scale: each β's cell
     (:func:`betalab.sweep.views.higgins_cell`: the replicas' 3 scores each pooled, bottom half
@@ -464,7 +516,7 @@ def trained_claims(trained: dict) -> list:
              f"{epochs:.1f} epochs (the full spec: {SWEEP_STEPS:,}), {n_rep} replicas per β "
              "(the paper: 10) × 3 classifier seeds, one H200")
     out = []
-    for key in ("vae", "beta_vae"):
+    for key, beta in (("vae", 1.0), ("beta_vae", 4.0)):
         m, pm = PRINTED[key]
         c = cells[key]
         mean, std = 100 * c["mean"], 100 * c["std"]
@@ -473,7 +525,8 @@ def trained_claims(trained: dict) -> list:
             atol=2 * math.hypot(pm, std), kind="paper", scale="gpu",
             note=f"measured {mean:.2f} ± {std:.2f}% (top {len(c['kept'])} of {c['n']} scores); "
                  "tolerance 2 × the printed and measured spreads in quadrature; the models saw "
-                 f"{epochs:.1f} of the full spec's 30 epochs, recorded in {trained['source']}"))
+                 f"{epochs:.1f} of the full spec's 30 epochs, recorded in {trained['source']}"
+                 + trained_caveats([r for r in runs if r["beta"] == beta], c)))
     v, b = 100 * cells["vae"]["mean"], 100 * cells["beta_vae"]["mean"]
     spread = 100 * math.hypot(cells["vae"]["std"], cells["beta_vae"]["std"])
     out.append(C.relation(
@@ -482,7 +535,11 @@ def trained_claims(trained: dict) -> list:
         {"vae": round(v, 2), "beta_vae": round(b, 2), "spread": round(spread, 2)},
         b > v + 2 * spread, kind="paper", scale="gpu",
         note="the printed gap is 37.7 points; the spreads are those of the kept scores"))
-    return out
+    return C.at_convergence(
+        out, trained.get("convergence"),
+        would_run=f"{_sweep_command('left')} at a length where the score has levelled off, with "
+                  "the Higgins score recorded at 25/50/75/100 % of the steps.",
+        cost=sweep_cost("left"))
 
 
 def _sweep_command(which: str) -> str:
@@ -758,7 +815,10 @@ def right_claims(right: dict) -> list:
             note="per replica, the latent with most orientation information; its mean over the "
                  "other factors at each of the 40 orientations, per shape; "
                  "deep.metrics.latent_response.dominant_frequency"))
-    return out
+    return C.at_convergence(
+        out, right.get("convergence"),
+        would_run=f"{_sweep_command('right')} with the Higgins score recorded at 25/50/75/100 % "
+                  "of the steps.", cost=sweep_cost("right"))
 
 
 def right_figures(right: dict) -> dict:

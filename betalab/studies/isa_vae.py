@@ -183,6 +183,12 @@ def fig5a_figure(mig: dict, recon: dict, scale: str):
     return fig
 
 
+@C.gated_by_convergence(
+    lambda n: n.get("convergence"),
+    would_run="`betalab run isa-vae-fig5a --scale cpu`, which records the sampled MIG of every "
+              "seed at 25/50/75/100 % of the steps; longer training where it has not levelled off.",
+    cost="about 75 min on 2 CPU cores at 2,000 steps (recorded), proportionally more for longer "
+         "training.")
 def fig5a_claims(numbers: dict, seed: int) -> list:
     """Every claim of the study from its numbers alone (so a recorded run's verdicts can be
     re-derived from its recorded numbers): the bootstrap of the three statistics (stream 5 of
@@ -314,26 +320,21 @@ _FULL_COST = ("100 runs × 7,200 steps of the paper's MLP at batch 2048: ≈2.7 
               "in all")
 
 
-def _rank_test_claim(scale, sc, src, mig, direction, sname):
-    """The corrected statement for a comparison of the two MIG samples: the direction the
-    bootstrap (or the point comparison of maxima) found, checked by an independent test, the
-    two-sample Mann–Whitney U test (scipy) at the 5% level: a shift towards the ISA-VAE
-    (direction 1), towards the VAE (-1), or none detectable (0)."""
+def _rank_test_claim(scale, sc, src, mig):
+    """Fig. 5a's comparison as one distribution-level test, stated before the data: the sampled
+    MIG of the ISA-VAE is stochastically larger than the VAE's, by the one-sided two-sample
+    Mann–Whitney U test (scipy) at the 5% level. An extension: the paper compares mean, median
+    and maximum; this test is reported beside them, not instead of them."""
     from scipy.stats import mannwhitneyu
 
     a, b = mig["isa-vae"], mig["vae"]
     p_up = float(mannwhitneyu(a, b, alternative="greater").pvalue)
-    p_down = float(mannwhitneyu(a, b, alternative="less").pvalue)
     p_two = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
-    what, ok = {1: ("MIG is stochastically larger for the ISA-VAE", p_up < 0.05),
-                -1: ("MIG is stochastically larger for the VAE", p_down < 0.05),
-                0: ("MIG distributions of the two models do not differ detectably", p_two >= 0.05)
-                }[direction]
     return C.relation(
-        f"At β = 1 [{scale} scale, corrected form of the {sname} comparison] the {what}", src,
-        "Mann–Whitney U: one-sided p < 0.05 in the stated direction, or two-sided p ≥ 0.05 for "
-        "no difference", {"p_isa_greater": p_up, "p_vae_greater": p_down, "p_two_sided": p_two},
-        ok, tolerance=f"5% level, {sc['seeds']} seeds per model", kind="extension", scale=scale)
+        f"At β = 1 [{scale} scale] the sampled MIG is stochastically larger for the ISA-VAE than "
+        "for the VAE", src, "Mann–Whitney U, one-sided p < 0.05",
+        {"p_isa_greater": p_up, "p_two_sided": p_two}, p_up < 0.05,
+        tolerance=f"5% level, {sc['seeds']} seeds per model", kind="extension", scale=scale)
 
 
 def bimodality(values, seed: int = 0) -> dict:
@@ -384,7 +385,9 @@ def bimodality_claims(numbers: dict, seed: int) -> list:
                  "sorted scores": np.round(np.sort(values), 3).tolist()}, b["delta_bic"] > 0,
                 tolerance="strict: BIC's penalty (3 ln n for the second component) is the margin; "
                           "Sarle's coefficient (> 5/9 suggests two modes) is reported beside it",
-                kind="paper", scale=scale))
+                # the paper's MIG is the sampled one (Chen et al. 2018): the histogram MIG is
+                # reported beside it as an extension
+                kind="paper" if metric == "mig" else "extension", scale=scale))
     return out
 
 
@@ -409,22 +412,24 @@ def _fig5a_claims(scale, sc, mig, stats):
                                            "model on reduced dSprites).",
                                  cost="about an hour on 2 CPU cores."))
             continue
+        # rule fixed before the data, the same for the three statistics' siblings in Fig. 5b:
+        # the sampled MIG the paper cites (Chen et al. 2018); a sample maximum has no useful
+        # bootstrap interval, so it is a point comparison
         if sname == "max":
-            # a sample maximum has no useful bootstrap interval: point comparison; its corrected
-            # form is the distribution-level comparison, in the median's direction
             tol = f"point comparison of the maxima over {sc['seeds']} seeds each"
-            _, mlo, mhi = stats["median"]
-            agrees, direction = d > 0, (1 if mlo > 0 else -1 if mhi < 0 else 0)
+            agrees = d > 0
         else:
             tol = ("the 95% bootstrap interval of the difference lies above 0 (resampling the "
                    f"{sc['seeds']} seeds of each model, 10,000 resamples)")
-            agrees, direction = lo > 0, (1 if lo > 0 else -1 if hi < 0 else 0)
-        corrected = _rank_test_claim(scale, sc, src, mig, direction, sname)
-        out += C.as_printed_relation(
+            agrees = lo > 0
+        # a run below the paper's scale that disagrees fails to reproduce the statement there
+        out.append(C.relation(
             statement + f" [{scale} scale: {where}]", src, expected, measured, agrees,
-            tolerance=tol, kind="paper", scale=scale, corrected=corrected,
-            why=f"not reproduced at {scale} scale ({where}); the paper's 50 full-size runs per "
-                "model were not run here")
+            tolerance=tol, kind="paper", scale=scale,
+            note="A disagreement fails to reproduce Fig. 5a at this scale; it does not show the "
+                 "paper's 50 full-size runs per model wrong."))
+    if scale != "quick":
+        out.append(_rank_test_claim(scale, sc, src, mig))
     if scale != "full":
         out.append(C.not_run(
             "Fig. 5a at the paper's configuration: higher mean, median and maximum MIG for the "
@@ -631,6 +636,11 @@ def exponents_figure(sorted_p, betas_of_run, bins, scale):
 _EXPONENT_BINS = np.arange(1.5, 2.7001, 0.02)     # the paper's histogram resolution: 0.01–0.02
 
 
+@C.gated_by_convergence(
+    lambda n: n.get("convergence"),
+    would_run="`betalab run isa-vae-exponents --scale cpu`, which records the learned exponents "
+              "(the sorted p3 of every model) at 25/50/75/100 % of the steps.",
+    cost="about 32 min on 2 CPU cores (recorded), proportionally more for longer training.")
 def exponent_claims(numbers: dict, seed: int) -> list:
     """Every claim of the study from its numbers alone (see :func:`fig5a_claims`)."""
     p = np.asarray(numbers["exponents"], float)                  # (runs, 4): p0, p1..3
@@ -711,13 +721,16 @@ def _exponent_claims(scale, sc, p, sorted_p, modes, betas=None):
                                            "per β on reduced dSprites).",
                                  cost="about an hour on 2 CPU cores."))
             continue
-        corrected = C.relation(f"[{scale} scale] {c_stmt}", src, c_exp, measured, c_ok,
-                               tolerance="exact", kind="extension", scale=scale, note=by_beta)
-        out += C.as_printed_relation(
+        # measured on dSprites, a substitute for the paper's 3D faces: a disagreement fails to
+        # reproduce the statement on the substitute data
+        out.append(C.relation(
             f"{statement} [{scale} scale: {where}]", src, expected, measured, agrees,
-            tolerance=tol, kind="paper", scale=scale, corrected=corrected,
-            why=f"not reproduced at {scale} scale on dSprites; the paper's numbers are from 3D "
-                "faces, which cannot be obtained offline")
+            tolerance=tol, kind="paper", scale=scale,
+            note="The paper's numbers are from 3D faces, which cannot be obtained offline; a "
+                 "disagreement on the dSprites substitute fails to reproduce the statement, it "
+                 "does not show it wrong."))
+        out.append(C.relation(f"[{scale} scale] {c_stmt}", src, c_exp, measured, c_ok,
+                              tolerance="exact", kind="extension", scale=scale, note=by_beta))
     return out
 
 
@@ -784,8 +797,11 @@ def fig5b_cpu_claims(numbers: dict) -> list:
     if any(m not in rec or rec[m]["beta"] != grid or min(rec[m]["n"]) != numbers["seeds"]
            for m in models):
         return []                 # an unfinished sweep decides nothing: every model, β and seed
-    ok = {1: True, 2: True, 3: True}
-    measured = {1: {}, 2: {}, 3: {}}
+    # one deciding rule per statement, fixed before the data and the same as Fig. 5a's: the MIG
+    # the paper cites (Chen et al. 2018, the sampled estimator), on every (ISA, baseline) pair;
+    # the histogram MIG is reported beside it as an extension, not as a second gate
+    ok = {m: {1: True, 2: True, 3: True} for m in FIG5B_MIGS}
+    measured = {m: {1: {}, 2: {}, 3: {}} for m in FIG5B_MIGS}
     # FactorVAE (γ grid) joins claim 3 when its cpu sweep is recorded and complete
     fv = "factor-vae" in rec and len(rec["factor-vae"]["beta"]) > 1 and \
         min(rec["factor-vae"]["n"]) == numbers["seeds"]
@@ -794,10 +810,10 @@ def fig5b_cpu_claims(numbers: dict) -> list:
             best = max(_front(numbers[metric][isa]["mean"], rec[isa]["mean"]), key=lambda p: p[0])
             fb = _front(numbers[metric]["factor-vae"]["mean"], rec["factor-vae"]["mean"])
             above = [(m, r) for m, r in fb if m > best[0]]
-            measured[3][f"{isa} vs factor-vae, {metric}"] = {
+            measured[metric][3][f"{isa} vs factor-vae"] = {
                 "isa best": [round(best[0], 3), round(best[1], 2)],
                 "baseline above it": [[round(m, 3), round(r, 2)] for m, r in above]}
-            ok[3] = ok[3] and all(r < best[1] for _, r in above)
+            ok[metric][3] = ok[metric][3] and all(r < best[1] for _, r in above)
     for isa, base in FIG5B_PAIRS:
         for metric in FIG5B_MIGS:
             mi, mb = numbers[metric][isa], numbers[metric][base]
@@ -813,31 +829,41 @@ def fig5b_cpu_claims(numbers: dict) -> list:
             best = max(fi, key=lambda p: p[0])
             above = [(m, r) for m, r in fb if m > best[0]]
             c3 = all(r < best[1] for _, r in above)
-            key = f"{isa} vs {base}, {metric}"
-            measured[1][key] = {"baseline β": betas, "β at which the ISA model reaches it": reach}
-            measured[2][key] = {"isa": [[round(m, 3), round(r, 2)] for m, r in fi],
-                                "baseline": [[round(m, 3), round(r, 2)] for m, r in fb]}
-            measured[3][key] = {"isa best": [round(best[0], 3), round(best[1], 2)],
-                                "baseline above it": [[round(m, 3), round(r, 2)] for m, r in above]}
-            ok[1], ok[2], ok[3] = ok[1] and c1, ok[2] and c2, ok[3] and c3
+            key = f"{isa} vs {base}"
+            measured[metric][1][key] = {"baseline β": betas, "β at which the ISA model reaches it": reach}
+            measured[metric][2][key] = {"isa": [[round(m, 3), round(r, 2)] for m, r in fi],
+                                        "baseline": [[round(m, 3), round(r, 2)] for m, r in fb]}
+            measured[metric][3][key] = {"isa best": [round(best[0], 3), round(best[1], 2)],
+                                        "baseline above it": [[round(m, 3), round(r, 2)] for m, r in above]}
+            for i, c in ((1, c1), (2, c2), (3, c3)):
+                ok[metric][i] = ok[metric][i] and c
     note = ("means over seeds; (MIG, E_q log p(x|z)) pairs per β; the s.e. are in the numbers "
-            "(betalab.sweep.views.metric_by_beta)")
-    return [
-        C.relation(f"Fig. 5b: the ISA models reach a given MIG at a smaller β than their baselines "
-                   f"(ISA-VAE vs β-VAE, ISA-TCVAE vs β-TCVAE) [{where}]", src,
-                   "each baseline MIG level reached at a β no larger, one at a strictly smaller β; "
-                   "under both MIGs", measured[1], ok[1], kind="paper", scale="cpu", note=note),
-        C.relation(f"Fig. 5b: at the MIG they reach, the ISA models reconstruct better than their "
-                   f"baselines [{where}]", src,
-                   "every baseline (MIG, reconstruction) point matched or beaten in both by an ISA "
-                   "point; under both MIGs", measured[2], ok[2], kind="paper", scale="cpu", note=note),
-        C.relation(f"Fig. 5b: the baselines reach a higher MIG only with a poorer reconstruction "
-                   + ("(β-VAE, β-TCVAE and FactorVAE, γ ∈ {" + ", ".join(
-                       f"{g:g}" for g in rec["factor-vae"]["beta"]) + "}) " if fv else "")
-                   + f"[{where}]", src, "baseline points above the ISA model's best MIG reconstruct "
-                   "worse than that point; under both MIGs", measured[3], ok[3], kind="paper",
-                   scale="cpu", note=note),
-    ]
+            "(betalab.sweep.views.metric_by_beta). A disagreement fails to reproduce Fig. 5b at "
+            "this scale; it does not show the paper's full-size sweep wrong.")
+    statements = {
+        1: (f"Fig. 5b: the ISA models reach a given MIG at a smaller β than their baselines "
+            f"(ISA-VAE vs β-VAE, ISA-TCVAE vs β-TCVAE)",
+            "each baseline MIG level reached at a β no larger, one at a strictly smaller β"),
+        2: ("Fig. 5b: at the MIG they reach, the ISA models reconstruct better than their baselines",
+            "every baseline (MIG, reconstruction) point matched or beaten in both by an ISA point"),
+        3: ("Fig. 5b: the baselines reach a higher MIG only with a poorer reconstruction"
+            + (" (β-VAE, β-TCVAE and FactorVAE, γ ∈ {" + ", ".join(
+                f"{g:g}" for g in rec["factor-vae"]["beta"]) + "})" if fv else ""),
+            "baseline points above the ISA model's best MIG reconstruct worse than that point"),
+    }
+    out = []
+    for metric, kind, label in (("mig_sampled", "paper", "the sampled MIG (Chen et al. 2018)"),
+                                ("mig_histogram", "extension", "the histogram MIG")):
+        for i, (stmt, exp) in statements.items():
+            out.append(C.relation(
+                (stmt if kind == "paper" else f"[{label}] {stmt}") + f" [{where}]", src,
+                f"{exp}; under {label}", measured[metric][i], ok[metric][i], kind=kind,
+                scale="cpu", note=note))
+    return C.at_convergence(
+        out, numbers.get("convergence"),
+        would_run="the three sweeps of recorded/sweeps/stuhmer-fig5b-cpu re-run with the sampled "
+                  "MIG recorded along training ([eval] at 25/50/75/100 % of the steps).",
+        cost="about 2 h on 2 CPU cores (recorded: 70 + 42 min of training plus FactorVAE).")
 
 
 def fig5b_cpu_representatives(path: Path = FIG5B_CPU, device: str = "cpu",

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from betalab.claims import close, not_run, relation
+from betalab.claims import close, gated_by_convergence, not_run, relation
 from betalab.registry import StudyConfig, StudyResult, study
 
 PAPER = "Kumar & Poole 2020"
@@ -97,6 +97,11 @@ def _cell(numbers, model, beta, key):
     return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("inf")
 
 
+@gated_by_convergence(
+    lambda n: n.get("convergence"),
+    would_run="`betalab run kp-sample-quality --scale cpu`, which records the KID of every "
+              "model's samples at 25/50/75/100 % of the steps.",
+    cost="about 14 min on 2 CPU cores (recorded), proportionally more for longer training.")
 def claims_from(numbers: dict, seed: int = 0) -> list:
     """Every claim of the study from its numbers alone (the recheck of a recorded run)."""
     scale = numbers["scale"]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from betalab.claims import as_printed_relation, close, not_run, relation
+from betalab.claims import close, gated_by_convergence, not_run, relation
 from betalab.registry import StudyConfig, StudyResult, study
 
 PAPER = "Kumar & Poole 2020"
@@ -301,6 +301,14 @@ def _unkey(k: str) -> tuple:
     return int(d[1:]), p, float(b.split("=")[1])
 
 
+@gated_by_convergence(
+    lambda n: n.get("convergence"),
+    would_run="`betalab run kp-trained-jacobian --scale cpu`, which records the deciding "
+              "objectives of every model at 25/50/75/100 % of the steps.",
+    cost="about 36 min on 2 CPU cores (recorded), proportionally more for longer training.",
+    # Taylor − GRAE = β·KL(N(0,Σ)‖N(0,M⁻¹)) is an identity of the two objectives (sec. 7, App. F,
+    # corrected): it holds for any parameters, so at every point of training
+    exempt=lambda c: "the corrected sec. 7 formula" in c.statement)
 def claims_from(numbers: dict, seed: int = 0) -> list:
     """Every claim of the study from its numbers alone (the recheck of a recorded run)."""
     scale = numbers["scale"]
@@ -388,17 +396,16 @@ def claims_from(numbers: dict, seed: int = 0) -> list:
             tol = (f"strict inequalities; the Monte Carlo standard error of β-VAE is ≤ "
                    f"{max(float(r['beta_vae_se'][-1]) for r in rs):.2g}")
             d_tg, d_bt = gtg[-1] - gtg[0], gvt[-1] - gvt[0]
-            corrected = relation(
-                f"[{scale} scale] d={d}, {p}: on the digits both gaps grow from the smallest to the "
-                "largest β, the β-VAE–Taylor gap by more than the Taylor–GRAE gap", src3,
-                "Δ|β-VAE−Taylor| > Δ(Taylor−GRAE) > 0 between the β ends", measured,
-                d_bt > d_tg > 0, tolerance=tol, note=sub, kind="extension", scale=scale)
-            claims += as_printed_relation(
-                trend, src3, "Δ(Taylor−GRAE) > Δ|β-VAE−Taylor| > 0 between the β ends", measured,
-                d_tg > d_bt > 0, tolerance=tol, kind="paper", scale=scale, corrected=corrected,
-                why=f"on the digits substitute the β-VAE–Taylor gap grows by {d_bt:.3g} nats and the "
-                    f"Taylor–GRAE gap by {d_tg:.3g} between β = {betas[0]:g} and {betas[-1]:g}: the "
-                    "Taylor (second-order) error, not the Taylor–GRAE gap, grows faster here")
+            # measured on the digits, a substitute for the paper's data: a disagreement fails to
+            # reproduce the ordering there (the printed claim and its rule, nothing paired)
+            claims.append(relation(
+                f"{trend} [{scale} scale, digits substitute]", src3,
+                "Δ(Taylor−GRAE) > Δ|β-VAE−Taylor| > 0 between the β ends", measured,
+                d_tg > d_bt > 0, tolerance=tol, kind="paper", scale=scale,
+                note=f"{sub} Between β = {betas[0]:g} and {betas[-1]:g} the β-VAE–Taylor gap grows "
+                     f"by {d_bt:.3g} nats and the Taylor–GRAE gap by {d_tg:.3g}. A disagreement "
+                     "fails to reproduce the ordering on the substitute data; it does not show "
+                     "the paper wrong."))
         fo = np.array([r["gap_formula"][-1] for r in rs])
         claims.append(close(
             f"d={d}, {p}: the measured Taylor − GRAE gap equals β·KL(N(0,Σ)‖N(0,M⁻¹)), the corrected "

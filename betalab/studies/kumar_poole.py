@@ -244,7 +244,7 @@ def posterior_jacobian(config: StudyConfig) -> StudyResult:
         "The Taylor-GRAE gap is beta/2 [tr(I + J^TJ Sigma/beta) - log|(I + J^TJ Sigma/beta) - d|] "
         "(as printed), evaluated against the exact objective difference", f"{PAPER}, sec. 7 and App. F",
         float(printed), direct, rtol=1e-10,
-        why="Malformed: d sits inside the log-determinant (here its argument is "
+        basis="derivation", why="Malformed: d sits inside the log-determinant (here its argument is "
             f"{printed_det:.3g}) and the bracket makes tr(I + ...) = d + ...; it does not vanish at "
             "eq 11. Derived (sympy): gap = beta/2 [tr(M Sigma) - log|M Sigma| - d] = beta "
             "KL(N(0,Sigma) || N(0,M^-1)), M = I + J^TJ/beta (paired claim).",
@@ -270,7 +270,7 @@ def posterior_jacobian(config: StudyConfig) -> StudyResult:
         "q of the β-objective equals the exact posterior with decoder covariance I/β)",
         f"{PAPER}, sec. 7 (CelebA paragraph)", "max |Δμ|, |ΔΣ| ≤ 1e-6", err[1 / beta_c],
         err[1 / beta_c] <= 1e-6, tolerance="1e-6 (BFGS gradient tolerance 1e-10)",
-        why="Dividing the objective by β gives E_q log N(x; g(z), I)/β − KL = E_q log N(x; g(z), βI) − KL "
+        basis="derivation", why="Dividing the objective by β gives E_q log N(x; g(z), I)/β − KL = E_q log N(x; g(z), βI) − KL "
             "+ const: the equivalent decoder covariance is βI, not (1/β)I (paired claim).",
         corrected=close(f"Corrected: the maximiser of the β-objective (β = {beta_c:g}) is the exact "
                         "posterior with decoder covariance βI (max abs difference of mean and covariance)",
@@ -334,7 +334,7 @@ def posterior_jacobian(config: StudyConfig) -> StudyResult:
         "First-order regularizer for general H_p is ||J_g [-H_p^(1/2)]||_F^2 (as printed: the product "
         "J_g [-H_p^(1/2)] is defined)", f"{PAPER}, sec. 5.3", "inner dimensions agree",
         {"J_g": list(Jd.shape), "H_p": [7, 7]}, conforms,
-        why="J_g is D x d and H_p is D x D: the printed product does not conform. The weighting acts "
+        basis="derivation", why="J_g is D x d and H_p is D x D: the printed product does not conform. The weighting acts "
             "on J's rows, (-H_p)^(1/2) J_g (paired claim).",
         corrected=close("Corrected: beta/2 log|I - J^T H_p J/beta| -> 1/2 ||(-H_p)^(1/2) J||_F^2 for "
                         "large beta (relative difference at beta = 1e3 ||J^T(-H_p)J||)",
@@ -450,7 +450,7 @@ def nonuniqueness(config: StudyConfig) -> StudyResult:
     claims += as_printed(
         "The mixing transform has |det J_r(z)| = 1 (max |log|det J_r|| over 500 points)",
         f"{PAPER}, App. A", 0.0, float(np.max(np.abs(logdet))), atol=1e-5,
-        why="Finite-difference Jacobians give |log|det J_r|| up to the value measured. The chain rule "
+        basis="exact computation", why="Finite-difference Jacobians give |log|det J_r|| up to the value measured. The chain rule "
             "gives |det J_r(z)| = p(z)/p(r(z)) (1 only for the Gaussian prior); invariance r#p = p is "
             "what the argument needs (paired claim).",
         corrected=close("|det J_r(z)| = p(z)/p(r(z)) (finite differences, 500 points, max "
@@ -672,11 +672,11 @@ def uniqueness(config: StudyConfig) -> StudyResult:
                    "(J = diag(nu'(Az))A with orthogonal columns, eq 11); the true posterior is "
                    "factorised at the true rotation only for nu = identity.")
             claims += as_printed_relation(
-                text, src, "< 5 deg", md, md < 5.0, tolerance=tol, why=why, corrected=unique,
+                text, src, "< 5 deg", md, md < 5.0, tolerance=tol, basis="derivation", why=why, corrected=unique,
                 kind="paper", scale=scale)
             claims += as_printed_relation(
                 text2, src, "diagonal < full", [md, mf], md < mf, tolerance=tol,
-                why=why.replace("(paired claim)", "(see the diagonal-Sigma uniqueness claim)")
+                basis="derivation", why=why.replace("(paired claim)", "(see the diagonal-Sigma uniqueness claim)")
                 + " The paired claim is the full-Sigma non-uniqueness that the comparison was meant "
                   "to show.", corrected=not_unique, kind="paper", scale=scale)
             if nl != "identity":

@@ -131,7 +131,7 @@ def fig3(config: StudyConfig) -> StudyResult:
         "sources (the 8 signed permutations) gives the same minimiser", f"{PAPER}, eq 5, Fig 3B",
         "one argmin over the 8 matchings", {g: round(b, 4) for g, (b, _) in group.items()},
         len(argmins) == 1, tolerance=f"argmins on the {len(betas)}-point grid, rounded to 1e-4",
-        why="The β-optimum is unique only up to signed permutations of the latent axes (each is an "
+        basis="derivation", why="The β-optimum is unique only up to signed permutations of the latent axes (each is an "
             "exact solution of eq 43), and the thesis does not say how latent i is matched to source "
             f"i. Of the 8 matchings, {len(interior_elems)} give an interior TIE minimum (grid β* in "
             f"{interior_betas}); the other {len(group) - len(interior_elems)} decrease monotonically "
@@ -173,7 +173,7 @@ def _likelihood_premise_claims(betas, sw, i1):
         "non-increasing along the β grid", {"max_increase": float(d.max()),
                                             "argmax_beta": float(betas[int(np.argmax(ll))])},
         bool(np.all(d <= 1e-10)), tolerance="steps above 1e-10 nats count (float64)",
-        why="At the optimum the decoder is PPCA with noise β, whose likelihood is maximal at the ML "
+        basis="derivation", why="At the optimum the decoder is PPCA with noise β, whose likelihood is maximal at the ML "
             "fit β = 1: log p_θ*(x) increases on β < 1 and decreases on β > 1 (paired claim). The "
             "premise holds for β ≥ 1 only.",
         corrected=C.relation("Corrected: log p_θ*(x) increases with β below 1 and decreases above 1 "
@@ -246,7 +246,7 @@ def _errata_claims(config, A, S):
     tol_note = f"{n} samples, tolerance 4 standard errors"
     out += C.as_printed("Eq 45 with E_ii^{-1} (read as 1/E_ii) equals the Monte Carlo TIE at a perturbed "
                         "encoder", f"{PAPER}, eq 45", printed, mc1, atol=4 * se1,
-                        why="E_ii^{-1} read as 1/E_ii does not match the Monte Carlo average of "
+                        basis="exact computation", why="E_ii^{-1} read as 1/E_ii does not match the Monte Carlo average of "
                             "KL(q‖p_gt); the derivation (App. 4, sympy) gives (E^{-1})_ii (paired claim).",
                         corrected=C.close("Eq 45 corrected ((E^{-1})_ii) equals the Monte Carlo TIE",
                                           f"{PAPER}, eq 45 (corrected)", mc1, T.inference_error(q, S, F1, E1),
@@ -268,7 +268,7 @@ def _errata_claims(config, A, S):
         "Model posterior p_θ(x|z) = N((DDᵀ+I_N)^{-1}Dᵀ, (DDᵀ+I_N)^{-1}): the printed mean map is "
         "computable", f"{PAPER}, App. 5, eq 81", "a k-dimensional Gaussian in z with mean linear in x",
         "shape mismatch (N×N)·(k×N)" if not printed_shape_ok else "computable", printed_shape_ok,
-        why="App. 5 writes p(x|z) for the posterior p(z|x), drops x from the mean and uses N×N "
+        basis="derivation", why="App. 5 writes p(x|z) for the posterior p(z|x), drops x from the mean and uses N×N "
             "matrices; App. 4, eq 77 also writes p_θ(x|z). The correct form is eq 44, "
             "(DᵀD+I_k)^{-1}Dᵀx, (DᵀD+I_k)^{-1} (push-through identity; paired claim).",
         corrected=C.close("Eq 44 equals Gaussian conditioning of the joint (z, x) (max abs difference)",
@@ -292,7 +292,7 @@ def _errata_claims(config, A, S):
         "Eq 40: exponent ½[W^σΣ]_ab W^σ_ab + b^σ_a gives −2 ∂L/∂W^σ of eq 34 (sympy, rational test "
         "point, N = 2, k = 1)", f"{PAPER}, eqs 40, 43", "difference 0", diffs["printed"],
         diffs["printed"] <= 1e-12, tolerance="1e-12 (exact rationals evaluated in float)",
-        why="sympy: the derivative of eq 34 has the exponent ½[W^σΣW^σᵀ]_aa + b^σ_a (as in eq 41); "
+        basis="derivation", why="sympy: the derivative of eq 34 has the exponent ½[W^σΣW^σᵀ]_aa + b^σ_a (as in eq 41); "
             "the printed exponent differs away from W^σ = 0. Same solution set, since both vanish iff "
             "[W^σΣ]_ab = 0 (paired claim).",
         corrected=C.close("Eq 40 corrected is −2 ∂L/∂W^σ of eq 34 (sympy, rational test point)",

@@ -288,7 +288,7 @@ def symmetry(config: StudyConfig) -> StudyResult:
         f"{PAPER}, sec. 4 (Choosing the Exponents)", "|Δ(45°)| < 4 s.e.",
         {"delta_45_factorial_2.1": float(f_mu), "se": float(f_se)}, abs(f_mu) < 4 * f_se,
         tolerance=f"4 standard errors ({mc} samples)",
-        why="Any exponent ≠ 2 breaks rotation invariance: even the factorial prior with all "
+        basis="derivation", why="Any exponent ≠ 2 breaks rotation invariance: even the factorial prior with all "
             "exponents 2.1 has Δ(45°) < 0 (measured). p0 = 2.1 is platykurtic (κ < 0) and close to, "
             "not equal to, the invariant Gaussian.",
         corrected=relation("Corrected: with all exponents 2.1 the prior is only approximately invariant "
@@ -350,7 +350,7 @@ def _eq10_claims():
     return as_printed_relation(
         "Eq 10 as printed (b = a + n_i) gives the subspaces of eq 9", src,
         "V_i = the coordinates of subspace i", {"printed": printed, "eq 9": oracle}, printed == oracle,
-        why="With b = a + n_i each V_i has n_i + 1 coordinates and consecutive subspaces share one; "
+        basis="derivation", why="With b = a + n_i each V_i has n_i + 1 coordinates and consecutive subspaces share one; "
             "the subspaces of eq 9 (found by evaluating f on pairs of unit vectors) need "
             "b = a + n_i − 1 (paired claim).",
         corrected=relation("Eq 10 with b = a + n_i − 1 gives the subspaces of eq 9 (layout n = 4, 2, 3)",
@@ -442,7 +442,7 @@ def samples(config: StudyConfig) -> StudyResult:
         "Fig. 8 ISA layout l0 = 5, l_{1..5} = 5 has Table 1's latent dimension (20) for the dSprites "
         "models (number of leaves of that tree)", f"{PAPER}, Fig. 8 caption vs Table 1",
         TABLE1_LATENTS, leaves_fig8, atol=0.5,
-        why="5 × 5 = 25 leaves, but Table 1 gives a 20-dimensional latent space; the Fig. 5 caption's "
+        basis="paper text", why="5 × 5 = 25 leaves, but Table 1 gives a 20-dimensional latent space; the Fig. 5 caption's "
             "l0 = 5, l_i = 4 (paired claim) agrees with it, and the studies use 5 × 4. The 3D-faces "
             "layout is not stated consistently either (Table 2: 10 latents; Fig. 5: 5 × 4); 5 × 2 with "
             "p_i = 1.9 (sec. 4) is used here.",

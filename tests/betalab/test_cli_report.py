@@ -24,7 +24,8 @@ def _toy(value: float, title: str):
                                  kind="paper")
         printed, corrected = claims.as_printed(
             "the value is 0.2 as printed", "Toy 2020, eq. 1", 0.2, value, rtol=1e-2,
-            why="the printed constant drops a factor 0.617; see the derivation", corrected=corrected)
+            why="the printed constant drops a factor 0.617; see the derivation", corrected=corrected,
+            basis="derivation")
         return registry.StudyResult({"value": value}, {"line": fig}, [
             printed, corrected,
             claims.relation("a dict is measured", "none", "x > 0", {"x": value, "y": [value] * 9},

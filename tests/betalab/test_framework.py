@@ -51,22 +51,53 @@ def _corrected():
 def test_as_printed_differs_only_when_the_printed_form_disagrees():
     """A study cannot produce a 'differs' whose printed form agrees: the same call with an
     agreeing printed value gives 'holds'."""
-    printed, corrected = claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=_corrected())
+    printed, corrected = claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=_corrected(), basis="derivation")
     assert printed.verdict == "differs" and printed.note == "w" and printed.pair == "corrected"
     assert corrected.pair == "p" and corrected.verdict == "holds"
-    agreeing, _ = claims.as_printed("p", "s", 1.0, 1.05, atol=0.1, why="w", corrected=_corrected())
+    agreeing, _ = claims.as_printed("p", "s", 1.0, 1.05, atol=0.1, why="w", corrected=_corrected(), basis="derivation")
     assert agreeing.verdict == "holds" and agreeing.note == ""
-    r, _ = claims.as_printed_relation("p", "s", "e", 3, 3 == 3, why="w", corrected=_corrected())
+    r, _ = claims.as_printed_relation("p", "s", "e", 3, 3 == 3, why="w", corrected=_corrected(), basis="derivation")
     assert r.verdict == "holds"
-    r, _ = claims.as_printed_relation("p", "s", "e", 3, 3 == 4, why="w", corrected=_corrected())
+    r, _ = claims.as_printed_relation("p", "s", "e", 3, 3 == 4, why="w", corrected=_corrected(), basis="derivation")
     assert r.verdict == "differs"
     with pytest.raises(TypeError, match="corrected"):
-        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected="the fix")
+        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected="the fix", basis="derivation")
     with pytest.raises(ValueError, match="why"):
-        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="", corrected=_corrected())
+        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="", corrected=_corrected(), basis="derivation")
     nr = claims.not_run("n", "s", "1", why="w.", would_run="r.", cost="c.", kind="paper")
     with pytest.raises(ValueError, match="corrected"):
-        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=nr)
+        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=nr, basis="derivation")
+
+
+def test_differs_needs_a_basis_that_can_show_the_paper_wrong():
+    """'differs' accuses the paper of an error: the basis is required and recorded, and a
+    measurement below the paper's scale cannot carry it (it is a reproduction: close/relation)."""
+    printed, _ = claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=_corrected(),
+                                   basis="exact computation")
+    assert printed.basis == "exact computation" and printed.to_dict()["basis"] == "exact computation"
+    assert claims.Claim.from_dict(printed.to_dict()) == printed
+    with pytest.raises(TypeError, match="basis"):
+        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=_corrected())  # noqa
+    with pytest.raises(ValueError, match="basis"):
+        claims.as_printed("p", "s", 1.0, 1.5, atol=0.1, why="w", corrected=_corrected(),
+                          basis="a hunch")
+    for scale in claims.REDUCED_SCALES + ("",):
+        with pytest.raises(ValueError, match="reduced-scale"):
+            claims.as_printed_relation("p", "s", "e", 3, False, why="w", corrected=_corrected(),
+                                       basis="paper-scale measurement", scale=scale)
+    full, _ = claims.as_printed_relation("p", "s", "e", 3, False, why="w", corrected=_corrected(),
+                                         basis="paper-scale measurement", scale="full")
+    assert full.verdict == "differs"
+    # a stored 'differs' without its basis (an older report) is not read back as valid
+    d = printed.to_dict()
+    d["basis"] = ""
+    with pytest.raises(ValueError, match="basis"):
+        claims.Claim.from_dict(d)
+    # the corrected claim is another statement, never the printed one
+    same = claims.relation("p", "s", "e", 1, True, kind="paper")
+    with pytest.raises(ValueError, match="other than the printed"):
+        claims.as_printed_relation("p", "s", "e", 3, False, why="w", corrected=same,
+                                   basis="derivation")
 
 
 def test_not_run_and_constructed_say_why():
@@ -90,7 +121,7 @@ def test_report_counts_the_kinds_apart():
 
     cs = [claims.close("a", "s", 1.0, 1.0, atol=1, kind="paper"),
           claims.close("b", "s", 1.0, 9.0, atol=1, kind="paper"),
-          *claims.as_printed("c", "s", 1.0, 9.0, atol=1, why="w", corrected=_corrected()),
+          *claims.as_printed("c", "s", 1.0, 9.0, atol=1, why="w", corrected=_corrected(), basis="derivation"),
           claims.constructed("d", "s", 1.0, 1.0, how="h.", free="f.", kind="paper"),
           claims.not_run("e", "s", "1", why="w.", would_run="r.", cost="c.", kind="paper"),
           claims.relation("f", "s", "e", 1, True, kind="extension"),

@@ -19,16 +19,19 @@ def test_bootstrap_interval_covers_a_known_shift():
     assert lo < 0.2 < hi and hi - lo < 0.02 and d == pytest.approx(a.mean() - b.mean())
 
 
-@pytest.mark.parametrize("shift,verdict", [(0.1, "holds"), (0.0, "differs"), (-0.1, "differs")])
+# a cpu-scale run below the paper's scale that disagrees fails to reproduce it: never "differs"
+@pytest.mark.parametrize("shift,verdict", [(0.1, "holds"), (0.0, "fails"), (-0.1, "fails")])
 def test_printed_claims_flip_with_the_data(shift, verdict):
     rng = np.random.default_rng(1)
     mig = {"isa-vae": rng.normal(0.2 + shift, 0.03, 20), "vae": rng.normal(0.2, 0.03, 20)}
     claims = S._fig5a_claims("cpu", S.FIG5A_SCALES["cpu"], mig, _stats(mig, rng))
     paper = [c for c in claims if c.kind == "paper" and c.scale == "cpu"]
     assert [c.verdict for c in paper] == [verdict] * 3
-    corrected = [c for c in claims if c.kind == "extension"]
-    assert len(corrected) == 3 and all(c.verdict == "holds" for c in corrected)
-    assert all(c.pair for c in paper)
+    assert not any(c.pair for c in paper)
+    # the distribution-level test, stated before the data (ISA-VAE stochastically larger): one
+    # extension, holding only for the real shift
+    (test,) = [c for c in claims if c.kind == "extension"]
+    assert test.verdict == ("holds" if shift > 0 else "fails")
     full = [c for c in claims if c.scale == "full"]
     # never "holds" unless run: 5a, 5b, A.5, and 5c / 6 on data sets not obtainable here
     assert {c.verdict for c in full} == {"not run"} and len(full) == 5
@@ -68,7 +71,8 @@ def test_histogram_modes_against_a_known_answer():
     np.testing.assert_allclose(S.histogram_modes(v, bins), [1.95, 2.17], atol=1e-9)
 
 
-@pytest.mark.parametrize("p3_low,verdict", [(2.2, "holds"), (2.12, "differs")])
+# measured on dSprites, a substitute for the paper's 3D faces: a disagreement fails to reproduce
+@pytest.mark.parametrize("p3_low,verdict", [(2.2, "holds"), (2.12, "fails")])
 def test_exponent_claims_flip_with_the_data(p3_low, verdict):
     rng = np.random.default_rng(3)
     n = 30
@@ -81,7 +85,7 @@ def test_exponent_claims_flip_with_the_data(p3_low, verdict):
     assert by["Every learned p3 (the largest exponent) is larger than 2.17"].verdict == verdict
     # the p3 mode lands in the 2.20–2.30 bins, not within a bin of 2.17
     assert by["The most frequent learned exponents are 1.95 (p1), 1.98 (p2) and 2.17 (p3)"].verdict \
-        == "differs"
+        == "fails"
     assert all(c.verdict == "holds" for c in claims if c.kind == "extension")
 
 
@@ -114,7 +118,11 @@ def _fig5b_numbers(isa_mig, base_mig, isa_rec, base_rec):
     return {"source": "synthetic", "seeds": 3, "mig_sampled": mig, "mig_histogram": mig,
             "heldout_log_px_z": rec,
             "settings": {"dataset": "dsprites-reduced", "hidden": 256, "latent_dim": 20,
-                         "batch_size": 128, "max_steps": 2000, "lr": 1e-3}}
+                         "batch_size": 128, "max_steps": 2000, "lr": 1e-3},
+            # the sampled MIG along training, levelled off (moved 0.001 < s.e. 0.0058)
+            "convergence": {"statistic": "sampled MIG", "steps": [500, 1000, 1500, 2000],
+                            "values": [[0.1, 0.12, 0.11], [0.2, 0.21, 0.22], [0.25, 0.26, 0.27],
+                                       [0.251, 0.262, 0.271]]}}
 
 
 def test_fig5b_cpu_claims_find_the_known_answers():
@@ -126,7 +134,18 @@ def test_fig5b_cpu_claims_find_the_known_answers():
 
     ahead = I.fig5b_cpu_claims(_fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.4],
                                               [-30, -32, -35, -40], [-31, -34, -38, -45]))
-    assert [c.verdict for c in ahead] == ["holds"] * 3
+    # the three paper statements under the sampled MIG, then the histogram MIG as extensions
+    assert [(c.kind, c.verdict) for c in ahead] == [("paper", "holds")] * 3 + [("extension", "holds")] * 3
+    assert all("Converged" in c.note for c in ahead)
+    # without a record along training, or one that still moves, nothing is decided
+    bare = _fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.4], [-30, -32, -35, -40],
+                          [-31, -34, -38, -45])
+    del bare["convergence"]
+    assert {c.verdict for c in I.fig5b_cpu_claims(bare)} == {"not run"}
+    bare["convergence"] = {"statistic": "sampled MIG", "steps": [500, 1000, 1500, 2000],
+                           "values": [[0.1, 0.12], [0.2, 0.21], [0.25, 0.26], [0.3, 0.31]]}
+    moving = I.fig5b_cpu_claims(bare)
+    assert {c.verdict for c in moving} == {"not run"} and "not converged" in moving[0].note
     behind = I.fig5b_cpu_claims(_fig5b_numbers([0.1, 0.2, 0.3, 0.4], [0.2, 0.3, 0.4, 0.45],
                                                [-30, -32, -35, -40], [-31, -34, -38, -45]))
     assert behind[0].verdict == "fails"
