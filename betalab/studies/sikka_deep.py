@@ -459,7 +459,8 @@ def _realisations_claims(numbers, K):
 CPU_COST = {"fig4": "about 40 minutes on one idle CPU core (12 β × (3000 steps × ≈0.06 s + ≈1 s))",
             "fig5": "about 50 minutes on one idle CPU core (12 β × (3000 steps × ≈0.08 s + ≈7 s))"}
 FULL_COST = ("12 β × 10,000 steps of a 100-member ensemble of 256-200-200 networks on 1600-pixel "
-             "images: ≈1.6 GFLOP per member-step forward and backward, ≈2e18 FLOP in all, under "
+             "images: ≈1.6 GFLOP per member-step forward and backward, 12 × 10⁴ × 100 × 1.6e9 ≈ 2e16 FLOP "
+             "in all, under "
              "an hour on one modern GPU (estimated, not measured)")
 
 
