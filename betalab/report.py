@@ -133,6 +133,7 @@ def _errata(records: list[dict]) -> list[str]:
                 continue
             j, corr = by_statement.get(c.get("pair", ""), (None, None))
             lines += [f"- **{r['study']}:{i}** — {c['statement']} ({c['source']})",
+                      f"  - shown by: {c.get('basis') or 'unrecorded'}",
                       f"  - as printed: {c['expected'].replace(' (as printed)', '')}; "
                       f"measured: {measured_text(c)}",
                       f"  - why: {' '.join(c['note'].split())}"]
@@ -218,9 +219,11 @@ def build_markdown(records: list[dict], *, headline: str, counts_of, versions: d
               "- [Reading a claim](#reading)", "- [Coverage of the papers](#coverage)"]
     lines += [f"- [{r['study']}: {r['title']}](#{anchor('study-' + r['study'])})" for r in records]
     lines += ["", '<a id="errata"></a>', "", "## Errata", "",
-              "Each claim below is printed in a paper in a form that disagrees with what betalab "
-              "measures beyond the stated tolerance; the corrected statement is checked as its "
-              "own claim.", ""]
+              "Each claim below is printed in a paper in a form shown wrong by a derivation, an "
+              "exact computation, the paper's own text or a run at the paper's scale and data "
+              "(*shown by*); the corrected statement is checked as its own claim. Failures to "
+              "reproduce a statement at a reduced scale or on substitute data are not errata: "
+              "they are the *fails* of the study sections.", ""]
     lines += _errata(records)
     lines += ["", '<a id="reading"></a>', "", "## Reading a claim", "",
               "Kinds: a *paper claim* is a statement or number printed in a seed paper; a *betalab "
@@ -228,9 +231,14 @@ def build_markdown(records: list[dict], *, headline: str, counts_of, versions: d
               "against an independent oracle (kept here where it helps a reader; most checks are "
               "tests).", "",
               "Verdicts: *holds* — measured matches expected within the stated tolerance; *fails*; "
-              "*differs* — the paper's printed form was evaluated and disagrees with what betalab "
-              "measures beyond the tolerance (had it agreed, the verdict would be *holds*); the "
-              "corrected statement is checked as its own claim next to it; *not run* — needs data, "
+              "*differs* — the paper is wrong: its printed form was evaluated and disagrees with "
+              "what betalab computes beyond the tolerance (had it agreed, the verdict would be "
+              "*holds*), shown by a derivation, an exact computation, the paper's own text or a run "
+              "at the paper's scale and data (the errata name which); the corrected statement is "
+              "checked as its own claim next to it. A run below the paper's scale, or on substitute "
+              "data, that disagrees *fails* to reproduce the statement at that scale and is never "
+              "an erratum; such a run decides a claim only when the statistic it rests on levelled "
+              "off along training (else *not run: not converged*); *not run* — needs data, "
               "compute or a baseline this run does not have (why, what would run it and its cost "
               "are given); *constructed* — an unstated setting was solved for so that the paper's "
               "number comes out: a construction note, not a reproduction. Measured values are "

@@ -85,6 +85,7 @@ def test_report_opens_with_the_tally_contents_and_errata(tmp_path, toys, capsys)
     assert f"**{a}:1** — the value is 0.2 as printed (Toy 2020, eq. 1)" in errata
     # rtol 1e-2 resolves 2 digits: 3 significant digits shown (not 0.123456789012)
     assert "as printed: 0.2; measured: 0.123" in errata and "0.123456789012" not in md
+    assert "shown by: derivation" in errata
     assert f"corrected ({a}:2, holds): the value is 0.1234" in errata
     # each claim once in the study sections; the dict and the long list readable
     assert md.count("| the value is 0.1234 |") == 2 and md.count("a dict is measured") == 2
