@@ -718,6 +718,7 @@ CASES += [
           "index": "array"}, target=dsprites.DSprites),
     Case("data.factor_values", dsprites.factor_values, lambda: dict(), {}),
     Case("data.patch_table", dsprites.patch_table, lambda: dict(), {}),
+    Case("data.calibration_stats", dsprites.calibration_stats, lambda: dict(), {}),
     Case("data.render_full_uint8", dsprites.render_full_uint8,
          lambda: dict(factors_full=np.zeros((2, 5), dtype=np.int64)), {"factors_full": "array"}),
     Case("data.render_packed", dsprites.render_packed, lambda: dict(dataset=TINY, chunk=5, progress=False),
