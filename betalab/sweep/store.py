@@ -18,6 +18,10 @@ Schema (version :data:`SCHEMA_VERSION`)::
 and the next driver treats them as unfinished. The database is created whole in a temporary
 file and renamed into place, so a failed creation leaves nothing behind. Readers:
 :mod:`betalab.results` (or the ``sqlite3`` shell).
+
+A database committed under ``recorded/`` is first turned to rollback-journal mode
+(``sqlite3 DB 'PRAGMA journal_mode=DELETE'``: the header changes, no row does), so that a
+read-only checkout can read it (a WAL database needs a writable directory for its ``-shm``).
 """
 
 from __future__ import annotations

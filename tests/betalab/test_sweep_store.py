@@ -1,13 +1,15 @@
 """betalab.sweep.store and betalab.results: the database read back with the sqlite3 module
 (the oracle), its schema and spec checks, finished runs never overwritten, readers alongside
-the writer."""
+the writer, and a read-only checkout."""
 
 import json
+import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 
-from betalab.results import open_results
+from betalab.results import RECORDED, open_results
 from betalab.sweep.spec import parse_spec
 from betalab.sweep.store import SCHEMA_VERSION, ResultsStore
 
@@ -87,3 +89,117 @@ def test_reopen_checks_spec_and_schema(tmp_path):
         open_results(tmp_path / "other.sqlite")
     with pytest.raises(ValueError, match="no results database"):
         open_results(tmp_path / "missing.sqlite")
+
+
+# ---- a read-only checkout (issue 34, item 6) -------------------------------------------------
+
+RECORDED_DBS = sorted(RECORDED.glob("sweeps/*/*.sqlite"))
+_READ_AS_OTHER = """
+import json, sqlite3, sys
+from betalab.results import open_results
+out = {}
+for path in sys.argv[1:]:
+    with open_results(path) as res:
+        out[path] = {"counts": res.counts(), "ids": [r["run_id"] for r in res.runs()]}
+try:                                 # the connection betalab made before: shared, read-only
+    con = sqlite3.connect("file:" + sys.argv[-1] + "?mode=ro", uri=True)
+    con.execute("SELECT COUNT(*) FROM runs").fetchall()
+    out["plain"] = "read"
+except sqlite3.Error as err:
+    out["plain"] = str(err)
+print(json.dumps(out))
+"""
+
+
+def _reader_without_write_access():
+    """``(argv prefix, run kwargs)`` that run Python as a user who cannot write a directory owned
+    by this one: this user when it is not root (it respects the permission bits), else uid/gid
+    65534 (root ignores them), with an interpreter that user may execute; None if there is none."""
+    import shutil
+    import subprocess
+    import sys
+
+    if os.getuid() != 0:
+        return [sys.executable], {}
+    kw = {"user": 65534, "group": 65534, "extra_groups": [], "cwd": "/"}
+    for exe in (sys.executable, shutil.which("python3", path="/usr/bin:/bin")):
+        if exe is None:
+            continue
+        try:
+            ok = subprocess.run([exe, "-c", "import sqlite3, tomllib"], capture_output=True,
+                                timeout=60, **kw).returncode == 0
+        except OSError:
+            ok = False
+        if ok:
+            return [exe], kw
+    return None
+
+
+def test_recorded_databases_are_rollback_journal():
+    """Byte 18-19 of an SQLite header: 1 = rollback journal, 2 = WAL (which a reader that
+    cannot create ``-shm`` beside the file cannot open)."""
+    assert RECORDED_DBS
+    for db in RECORDED_DBS:
+        head = db.read_bytes()[:20]
+        assert head[:16] == b"SQLite format 3\x00" and (head[18], head[19]) == (1, 1), db
+
+
+def test_recorded_databases_opened_immutable_leave_no_trace():
+    """The reader of a recorded database takes no lock and creates or changes no file there."""
+    for db in RECORDED_DBS:
+        before = sorted(p.name for p in db.parent.iterdir())
+        data = db.read_bytes()
+        with open_results(db) as res:
+            assert res.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+            assert sum(res.counts().values()) == len(res.runs()) > 0
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                res.conn.execute("CREATE TABLE x (a)")
+        assert sorted(p.name for p in db.parent.iterdir()) == before and db.read_bytes() == data
+
+
+def test_read_only_checkout_reads_every_database(tmp_path):
+    """Copies of every recorded database and a WAL database as the driver writes it, in a
+    directory the reading user may not write (mode 0555, files 0444, owned by another uid when
+    this test runs as root): betalab's reader reads every run, where a plain shared read-only
+    connection to the WAL database fails ("unable to open" / "readonly") — the fault of a
+    read-only checkout, reproduced and read through."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    how = _reader_without_write_access()
+    if how is None:
+        pytest.skip("no Python interpreter runs as a user without write access here")
+    argv, kw = how
+    store = ResultsStore(tmp_path / "wal.sqlite", parse_spec(SPEC))
+    store.record({"run_id": parse_spec(SPEC).runs[0]["run_id"], "status": "done", "metrics": {}})
+    store.close()
+    assert (tmp_path / "wal.sqlite").read_bytes()[18] == 2              # WAL, as written
+    root = Path(tempfile.mkdtemp(prefix="betalab-ro-"))                  # /tmp: reachable by all
+    try:
+        copies = []
+        for i, db in enumerate(RECORDED_DBS + [tmp_path / "wal.sqlite"]):
+            copies.append(root / f"{i}-{db.name}")
+            shutil.copyfile(db, copies[-1])
+            copies[-1].chmod(0o444)
+        root.chmod(0o555)
+        repo = Path(__file__).resolve().parents[2]
+        proc = subprocess.run(argv + ["-c", _READ_AS_OTHER, *map(str, copies)], capture_output=True,
+                              text=True, timeout=120, env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
+                              **kw)
+        assert proc.returncode == 0, proc.stderr
+        got = json.loads(proc.stdout)
+        for db, copy in zip(RECORDED_DBS + [tmp_path / "wal.sqlite"], copies):
+            with open_results(db, immutable=True) as res:
+                assert got[str(copy)] == {"counts": res.counts(),
+                                          "ids": [r["run_id"] for r in res.runs()]}, db
+        assert got["plain"] != "read"                 # the fault is real for this user
+        assert sorted(p.name for p in root.iterdir()) == sorted(p.name for p in copies)
+    finally:
+        root.chmod(0o755)
+        shutil.rmtree(root)
+
+
+def test_results_immutable_is_checked(tmp_path):
+    with pytest.raises(TypeError, match="immutable"):
+        open_results(tmp_path / "r.sqlite", immutable="yes")
