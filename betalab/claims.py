@@ -60,7 +60,7 @@ from __future__ import annotations
 
 __all__ = ["VERDICTS", "KINDS", "SCALES", "BASES", "REDUCED_SCALES", "Claim", "close", "relation", "as_printed",
            "as_printed_relation", "not_run", "constructed", "convergence", "at_convergence",
-           "MIN_TRACE_POINTS", "gated_by_convergence"]
+           "MIN_TRACE_POINTS", "gated_by_convergence", "superseded"]
 
 import math
 from dataclasses import asdict, dataclass, field
@@ -401,3 +401,19 @@ def gated_by_convergence(trace_of, *, would_run: str, cost: str, exempt=None):
                                   would_run=text[0], cost=text[1], exempt=exempt)
         return claims_of
     return wrap
+
+
+def superseded(claims: list, *, why: str, would_run: str, cost: str) -> list:
+    """The decided claims (holds, fails, differs) of a recorded run whose data have since
+    changed, as *not run*: ``why`` says what changed; ``would_run`` and ``cost`` what re-decides
+    them. Not-run and constructed claims pass unchanged."""
+    from dataclasses import replace
+
+    out = []
+    for c in claims:
+        if c.verdict not in ("holds", "fails", "differs"):
+            out.append(c)
+            continue
+        note = f"Not run: {why} It read {c.verdict!r}. Would run: {would_run} Cost: {cost}"
+        out.append(replace(c, verdict="not run", note=note, tolerance="-", pair="", basis=""))
+    return out

@@ -205,6 +205,24 @@ def _display(path) -> str:
     return p.relative_to(RECORDED.parent).as_posix() if p.is_relative_to(RECORDED.parent) else str(p)
 
 
+#: the studies whose numbers are measured on procedural dSprites (deep.data.dsprites): a recorded
+#: run of one of them on another renderer version measured other images than the current ones
+DSPRITES_STUDIES = ("dsprites-beta-vae-quick", "higgins-fig5-table", "isa-vae-fig5a",
+                    "isa-vae-exponents")
+
+
+def stale_renderer(rec: dict) -> int | None:
+    """The dSprites renderer version a recorded run of a :data:`DSPRITES_STUDIES` study was
+    measured on, when it is not the current one (runs recorded before the version was stored
+    were on version 1); None when it is current or the study does not use dSprites."""
+    from deep.data.dsprites import CACHE_VERSION
+
+    if rec.get("study") not in DSPRITES_STUDIES:
+        return None
+    v = (rec.get("versions") or {}).get("dsprites renderer", 1)
+    return None if v == CACHE_VERSION else v
+
+
 def rederive(rec: dict) -> dict:
     """A recorded run with its claims re-derived from its recorded numbers by the current code
     (the study's ``recheck``): a recorded verdict, number or note edited by hand never reaches
@@ -220,6 +238,18 @@ def rederive(rec: dict) -> dict:
         where = rec.get("recorded", "the recorded run")
         return {**rec, "claims": [], "error": f"{where}: its claims cannot be re-derived from its "
                                              f"numbers: {type(e).__name__}: {e}"}
+    old = stale_renderer(rec)
+    if old is not None:
+        from betalab import claims as C
+        from deep.data.dsprites import CACHE_VERSION
+
+        scale = rec["config"]["scale"]
+        again = C.superseded(
+            again, why=f"measured on procedural dSprites of renderer version {old}; the current "
+                       f"renderer (version {CACHE_VERSION}) draws the archive's sprites, so these "
+                       "numbers are not comparable with the paper's.",
+            would_run=f"`betalab run {name} --scale {scale}`, then `betalab record {name} "
+                      f"--scale {scale}`.", cost="that of the recorded run (betalab list).")
     return {**rec, "claims": [c.with_study(name).to_dict() for c in again]}
 
 
@@ -349,7 +379,9 @@ class _StudyProgress:
 def _versions() -> dict:
     import importlib.metadata as md
 
-    v = {"python": platform.python_version()}
+    from deep.data.dsprites import CACHE_VERSION
+
+    v = {"python": platform.python_version(), "dsprites renderer": CACHE_VERSION}
     for pkg in ("numpy", "scipy", "sympy", "autograd", "torch", "matplotlib"):
         try:
             v[pkg] = md.version(pkg)

@@ -437,9 +437,15 @@ def _recorded_sweep(path: Path, run_of) -> dict | None:
         return None
     from betalab.results import open_results
 
+    from deep.data.dsprites import CACHE_VERSION
+
     with open_results(db) as res:
-        done = res.runs("done")
+        # runs measured on another dSprites renderer drew other images: not comparable
+        done = [r for r in res.runs("done")
+                if (r.get("versions") or {}).get("dsprites renderer", 1) == CACHE_VERSION]
         planned = sum(res.counts().values())
+    if not done:
+        return None
     cfg = done[0]["config"] if done else {}
     return {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
             "planned_runs": planned, "batch_size": cfg.get("batch_size"),

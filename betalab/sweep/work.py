@@ -34,8 +34,10 @@ def versions() -> dict:
         betalab_version = metadata.version("betalab")
     except metadata.PackageNotFoundError:      # a checkout that is not installed
         betalab_version = "unknown"
+    from deep.data.dsprites import CACHE_VERSION
+
     return {"betalab": betalab_version, "torch": torch.__version__, "numpy": np.__version__,
-            "python": platform.python_version()}
+            "python": platform.python_version(), "dsprites renderer": CACHE_VERSION}
 
 
 @functools.lru_cache(maxsize=2)

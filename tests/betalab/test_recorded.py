@@ -21,7 +21,9 @@ def _check_recorded(path):
     rec = json.loads(path.read_text())
     study = registry.get(rec["study"])
     assert study.recheck is not None
-    again = study.recheck(rec["numbers"], rec["config"]["seed"])
+    derived = runner.rederive({**rec, "recorded": path.parent.as_posix()})
+    assert not derived.get("error"), derived["error"]
+    again = [claims.Claim.from_dict(c) for c in derived["claims"]]
     stored = [claims.Claim.from_dict(c) for c in rec["claims"]]
     assert [(c.statement, c.verdict, c.kind, c.scale) for c in again] == \
         [(c.statement, c.verdict, c.kind, c.scale) for c in stored]
@@ -49,6 +51,22 @@ def toy_cpu_study():
     registry.study(name, title="toy", paper="none", source="none", recheck=recheck)(toy)
     yield name
     registry._REGISTRY.pop(name)
+
+
+def test_a_run_on_an_earlier_dsprites_renderer_is_not_a_verdict():
+    """A recorded run of a dSprites study measured on another renderer version keeps its numbers
+    but decides nothing: every decided claim reads not run, saying which renderer it was on."""
+    from deep.data.dsprites import CACHE_VERSION
+
+    rec = {"study": "higgins-fig5-table", "versions": {}, "config": {"scale": "cpu", "seed": 0}}
+    assert runner.stale_renderer(rec) == 1
+    assert runner.stale_renderer({**rec, "versions": {"dsprites renderer": CACHE_VERSION}}) is None
+    assert runner.stale_renderer({**rec, "study": "sikka-fig4"}) is None
+    decided = [claims.close("x", "s", 1.0, 1.0, atol=0.1, kind="paper", scale="cpu"),
+               claims.close("y", "s", 1.0, 2.0, atol=0.1, kind="paper", scale="cpu")]
+    out = claims.superseded(decided, why="renderer 1.", would_run="r.", cost="c.")
+    assert [c.verdict for c in out] == ["not run", "not run"]
+    assert "renderer 1" in out[0].note and "'holds'" in out[0].note and "'fails'" in out[1].note
 
 
 def test_record_and_report(tmp_path, toy_cpu_study):
