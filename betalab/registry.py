@@ -85,7 +85,10 @@ class StudyConfig:
         once); computed every time when the study runs without ``partial``."""
         if self.partial is None:
             return compute()
-        return self.partial.fetch(key, signature, compute)
+        from deep.data.dsprites import CACHE_VERSION
+
+        # a piece computed on another dSprites renderer measured other images: never reused
+        return self.partial.fetch(key, {**signature, "dsprites renderer": CACHE_VERSION}, compute)
 
     def __post_init__(self):
         if not isinstance(self.full, bool):
