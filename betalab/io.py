@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
+import zipfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -121,7 +124,11 @@ class PartialResults:
         return self.root / f"{name}.npz"
 
     def load(self, name: str, signature: dict) -> dict | None:
-        """The arrays saved under ``name`` with this ``signature``, else None."""
+        """The arrays saved under ``name`` with this ``signature``, else None (also for a file
+        that cannot be read, after a one-line notice naming it on stderr)."""
+        return self._load(name, signature, notice=True)
+
+    def _load(self, name: str, signature: dict, notice: bool) -> dict | None:
         import numpy as np
 
         path = self._path(name)
@@ -132,7 +139,15 @@ class PartialResults:
                 if str(f["__signature__"]) != json.dumps(signature, sort_keys=True):
                     return None
                 return {k: f[k] for k in f.files if k != "__signature__"}
-        except (OSError, ValueError, KeyError):
+        except FileNotFoundError:          # removed since exists(): another process cleared it
+            return None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+            # truncated (BadZipFile), empty (EOFError), garbage or written by another program:
+            # the piece is computed again and saved over it
+            why = " ".join(f"{type(err).__name__}: {err}".split())
+            if notice:
+                print(f"betalab: {path}: unreadable saved piece ({why}); computing it again",
+                      file=sys.stderr, flush=True)
             return None
 
     def fetch(self, name: str, signature: dict, compute):
@@ -146,7 +161,7 @@ class PartialResults:
         if not callable(compute):
             raise TypeError(f"compute must be a callable returning the piece's arrays, got "
                             f"{type(compute).__name__}")
-        got = self.load(name, signature)
+        got = self._load(name, signature, notice=False)     # the notice, if any, under the lock
         if got is not None:
             return got
         import fcntl

@@ -167,8 +167,9 @@ def _study_section(r: dict, display) -> list[str]:
                   f"`betalab run {r['study']} --scale {cfg.get('scale')}`.", ""]
     if r.get("error"):
         last = [ln for ln in r["error"].strip().splitlines() if ln.strip()][-1:]
-        lines += ["**The study raised an error:** `" + (last[0] if last else "?") + "` "
-                  "(the traceback is in the study's `error.log`).", ""]
+        where = ("(its recorded run is not used)" if r.get("recorded")
+                 else "(the traceback is in the study's `error.log`)")
+        lines += ["**The study raised an error:** `" + (last[0] if last else "?") + f"` {where}.", ""]
         return lines
     captions = r.get("captions", {})
     for n, fig in enumerate(r["figures"], start=1):

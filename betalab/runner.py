@@ -27,7 +27,7 @@ an interrupted ``betalab reproduce --resume`` loses only unfinished studies.
 from __future__ import annotations
 
 __all__ = ["RECORDED", "study_dir", "run_study", "device_used", "figure_caption",
-           "SCALE_ORDER", "recorded_records", "record_run", "with_recorded", "select",
+           "SCALE_ORDER", "recorded_records", "recorded_error", "record_run", "with_recorded", "select",
            "reproduce", "PAPER_VERDICTS", "claim_ids", "counts", "headline",
            "collect_records", "write_report", "exit_code"]
 
@@ -153,18 +153,57 @@ SCALE_ORDER = ("quick", "cpu", "full")
 
 def recorded_records(root: Path = None) -> dict[str, dict]:
     """The recorded run of the largest scale of every study under ``root`` (default
-    :data:`RECORDED`), by study name."""
+    :data:`RECORDED`), by study name. A ``result.json`` that cannot be read as a recorded run
+    (not JSON, not a record of its study and scale) gives that study an error record naming
+    the file (:func:`recorded_error`), kept whatever else is recorded for the study, and every
+    other study is read as usual: one bad file never stops a report."""
     root = RECORDED if root is None else Path(root)
     out = {}
     for path in sorted(root.glob("*/*/result.json")):
         scale, name = path.parent.name, path.parent.parent.name
         if scale not in SCALE_ORDER:
             continue
-        rec = json.loads(path.read_text())
+        if out.get(name, {}).get("error"):
+            continue
+        try:
+            rec = _read_recorded(path, name, scale)
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            out[name] = recorded_error(path, name, scale, err)
+            continue
         rec["recorded"] = path.parent.as_posix()
         if name not in out or SCALE_ORDER.index(scale) > SCALE_ORDER.index(out[name]["config"]["scale"]):
             out[name] = rec
     return out
+
+
+def _read_recorded(path: Path, name: str, scale: str) -> dict:
+    """The record in ``path``; ValueError unless it is one of study ``name`` at ``scale``."""
+    rec = json.loads(path.read_text(encoding="utf-8"))      # JSONDecodeError is a ValueError
+    if not isinstance(rec, dict):
+        raise ValueError(f"a JSON {type(rec).__name__}, not a record")
+    if rec.get("study") != name:
+        raise ValueError(f"its study is {rec.get('study')!r}, not {name!r} of its directory")
+    if not isinstance(rec.get("config"), dict) or rec["config"].get("scale") != scale:
+        raise ValueError(f"its config is not one of scale {scale!r} (its directory)")
+    for key, kind in (("numbers", dict), ("figures", list), ("claims", list)):
+        if not isinstance(rec.get(key), kind):
+            raise ValueError(f"its {key!r} is not a {kind.__name__}")
+    return rec
+
+
+def recorded_error(path, name: str, scale: str, err: Exception) -> dict:
+    """The error record of study ``name`` whose recorded ``path`` cannot be used: no claims, no
+    figures, and one line naming the file and why."""
+    try:
+        s = get(name)
+        title, paper, source = s.title, s.paper, s.source
+    except (KeyError, ValueError):
+        title, paper, source = "(not a registered study)", "?", "?"
+    why = " ".join(f"{type(err).__name__}: {err}".split())
+    return {"study": name, "title": title, "paper": paper, "source": source,
+            "config": {"scale": scale, "seed": None}, "figures": [], "captions": {},
+            "numbers": {}, "claims": [], "recorded": Path(path).parent.as_posix(),
+            "error": f"{_display(path)}: not a usable recorded run ({why})"}
 
 
 def record_run(name: str, scale: str, out: str | Path = "results", root: Path = None) -> Path:
@@ -284,15 +323,25 @@ def with_recorded(records: list[dict], recorded: dict[str, dict], out: Path) -> 
         if rec is None or SCALE_ORDER.index(rec["config"]["scale"]) <= SCALE_ORDER.index(run_scale):
             merged.append(r)
             continue
+        if rec.get("error"):                    # unreadable: reported as such (recorded_records)
+            merged.append(rec)
+            continue
         dest = study_dir(out, r["study"], rec["config"]["scale"])
-        dest.mkdir(parents=True, exist_ok=True)
         figs = []
-        for f in rec["figures"]:
-            if not isinstance(f, str) or Path(f).name != f or f in (".", ".."):
-                raise ValueError(f"{rec['recorded']}/result.json: figure {f!r} is not a file name "
-                                 "of its directory")
-            shutil.copyfile(Path(rec["recorded"]) / f, dest / f)
-            figs.append(f"{dest.relative_to(out).as_posix()}/{f}")
+        try:
+            for f in rec["figures"]:
+                if not isinstance(f, str) or Path(f).name != f or f in (".", ".."):
+                    raise ValueError(f"figure {f!r} is not a file name of its directory")
+                src = Path(rec["recorded"]) / f
+                if not src.is_file():
+                    raise ValueError(f"figure {f!r} is missing")
+                dest.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest / f)
+                figs.append(f"{dest.relative_to(out).as_posix()}/{f}")
+        except (OSError, ValueError) as err:
+            path = Path(rec["recorded"]) / "result.json"
+            merged.append(recorded_error(path, r["study"], rec["config"]["scale"], err))
+            continue
         again = rederive(rec)
         merged.append({**again, "figures": figs, "error": again.get("error")})
     return merged
