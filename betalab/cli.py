@@ -174,8 +174,8 @@ def _print_summary(records, report_records, out) -> None:
     ids = runner.claim_ids(report_records)
     n_err = sum(bool(r.get("error")) for r in report_records)
     cov = coverage.summary(coverage.resolve(coverage.LEDGER, ids, {r["study"] for r in report_records}))
-    print("Coverage (covered / partial / missing items): " + "; ".join(
-        f"{coverage.PAPERS[p].split(' (')[0]} {c['covered']} / {c['partial']} / {c['missing']}"
+    print(f"Coverage ({' / '.join(coverage.STATUSES)} items): " + "; ".join(
+        f"{coverage.PAPERS[p].split(' (')[0]} " + " / ".join(str(c[s]) for s in coverage.STATUSES)
         for p, c in cov["counts"].items()))
     n = len(report_records)
     print(f"Report of {n} {'study' if n == 1 else 'studies'}: "

@@ -7,23 +7,29 @@ table, a number in the text) with its status:
     decided by the claims it names;
 ``partial``
     some of it is decided by the claims it names, ``reason`` says what is not;
+``not run``
+    every claim it names is a ``not run`` claim (a dataset download, a GPU sweep, a baseline not
+    built): what would decide it is written, nothing is decided yet; ``reason`` says why. Counted
+    apart from ``partial``;
 ``missing``
     no claim decides it; ``reason`` says why (data not obtainable offline, needs a GPU,
-    not yet built, nothing to check).
+    not yet built, no claim).
 
 Claims are named by ``"<study>: <start of the statement>"``; :func:`resolve` turns the names
 into the claim ids of a run (``<study>:<n>``) and reports any name that matches no claim of a
-study that ran. The ledger itself lives in :mod:`betalab.ledger`.
+study that ran, and :func:`status_mismatches` any item whose status disagrees with the verdicts
+of its claims in that run (a ``not run`` item one of whose claims was decided, or an item of
+another status whose claims were all not run). The ledger itself lives in :mod:`betalab.ledger`.
 """
 
 from __future__ import annotations
 
 __all__ = ["STATUSES", "PAPERS", "Item", "Resolved", "match", "resolve",
-           "unresolved_names", "summary", "report_lines"]
+           "unresolved_names", "status_mismatches", "summary", "report_lines"]
 
 from dataclasses import dataclass, field
 
-STATUSES = ("covered", "partial", "missing")
+STATUSES = ("covered", "partial", "not run", "missing")
 
 PAPERS = {
     "stuhmer": "Stühmer, Turner & Nowozin 2020 (ISA-VAE, with its appendix)",
@@ -42,7 +48,7 @@ class Item:
     what : the item in a few words
     status : one of :data:`STATUSES`
     claims : names ``"<study>: <statement start>"`` of the claims that decide it
-    reason : for ``partial`` and ``missing``, what is not decided and why
+    reason : for ``partial``, ``not run`` and ``missing``, what is not decided and why
     """
 
     paper: str
@@ -62,9 +68,9 @@ class Item:
         for name in self.claims:
             if not isinstance(name, str) or ": " not in name:
                 raise ValueError(f"claims entries must read '<study>: <statement start>', got {name!r}")
-        if self.status in ("covered", "partial") and not self.claims:
+        if self.status in ("covered", "partial", "not run") and not self.claims:
             raise ValueError(f"a {self.status} item needs the claims that decide it ({self.ref})")
-        if self.status in ("partial", "missing") and not self.reason:
+        if self.status in ("partial", "not run", "missing") and not self.reason:
             raise ValueError(f"a {self.status} item needs a reason ({self.ref})")
         if self.status == "missing" and self.claims:
             raise ValueError(f"a missing item names no claims ({self.ref})")
@@ -108,36 +114,70 @@ def resolve(ledger, ids, studies_run=None) -> list[Resolved]:
     return out
 
 
-def unresolved_names(ledger, study: str, claims) -> list[str]:
-    """Names in ``ledger`` that point at ``study`` but match none of its ``claims``."""
+def unresolved_names(ledger, study: str, claims, scope=()) -> list[str]:
+    """Names in ``ledger`` that point at ``study`` but match none of its ``claims``.
+
+    ``scope``: statement starts; when given, only the names whose statement part starts with one
+    of them are checked (for a run of part of a study, e.g. one ν of kp-uniqueness).
+    """
     bad = []
     for item in ledger:
         for name in item.claims:
-            if name.partition(": ")[0] == study and not any(
-                    match(name, study, c.statement) for c in claims):
+            s, _, start = name.partition(": ")
+            if s != study or (scope and not start.startswith(tuple(scope))):
+                continue
+            if not any(match(name, study, c.statement) for c in claims):
                 bad.append(name)
     return bad
 
 
+def status_mismatches(resolved: list[Resolved]) -> list[str]:
+    """``"<paper> <ref>: <what>"`` of every item whose status disagrees with the verdicts of the
+    claims its names resolved to in this run: ``not run`` exactly when every one of them is
+    ``not run``. Items none of whose claims were in the run are not judged."""
+    bad = []
+    for r in resolved:
+        if not r.verdicts:
+            continue
+        all_not_run = all(v == "not run" for v in r.verdicts)
+        if (r.item.status == "not run") != all_not_run:
+            bad.append(f"{r.item.paper} {r.item.ref}: {r.item.what} (status {r.item.status}, "
+                       f"verdicts {', '.join(sorted(set(r.verdicts)))})")
+    return bad
+
+
 def summary(resolved: list[Resolved]) -> dict:
-    """Counts per paper and status, and the unresolved names."""
+    """Counts per paper and status (and their totals), the unresolved names and the items whose
+    status disagrees with their claims' verdicts (:func:`status_mismatches`)."""
     out = {p: {s: 0 for s in STATUSES} for p in PAPERS}
     for r in resolved:
         out[r.item.paper][r.item.status] += 1
     return {"counts": out,
-            "unresolved": sorted({n for r in resolved for n in r.unresolved})}
+            "totals": {s: sum(c[s] for c in out.values()) for s in STATUSES},
+            "unresolved": sorted({n for r in resolved for n in r.unresolved}),
+            "status_mismatches": status_mismatches(resolved)}
 
 
 def report_lines(resolved: list[Resolved]) -> list[str]:
-    """The coverage section of the report: counts per paper, then every item."""
+    """The coverage section of the report: counts per paper and status, then every item."""
     s = summary(resolved)
-    lines = ["| paper | covered | partial | missing |", "|---|---|---|---|"]
+    lines = ["| paper | " + " | ".join(STATUSES) + " | items |",
+             "|---|" + "---|" * (len(STATUSES) + 1)]
     for key, name in PAPERS.items():
         c = s["counts"][key]
-        lines.append(f"| {name} | {c['covered']} | {c['partial']} | {c['missing']} |")
+        lines.append(f"| {name} | " + " | ".join(str(c[st]) for st in STATUSES)
+                     + f" | {sum(c.values())} |")
+    t = s["totals"]
+    lines.append("| **all papers** | " + " | ".join(f"**{t[st]}**" for st in STATUSES)
+                 + f" | **{sum(t.values())}** |")
+    lines += ["", "*not run*: every claim of the item is a not-run claim (what would decide it is "
+                  "written in the claim); counted apart from *partial*."]
     if s["unresolved"]:
         lines += ["", "**Ledger entries that match no claim of this run:** "
                   + "; ".join(s["unresolved"])]
+    if s["status_mismatches"]:
+        lines += ["", "**Ledger statuses that disagree with this run's verdicts:** "
+                  + "; ".join(s["status_mismatches"])]
     for key, name in PAPERS.items():
         lines += ["", f"### {name}", "", "| item | what | status | claims | reason |",
                   "|---|---|---|---|---|"]

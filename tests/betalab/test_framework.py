@@ -185,7 +185,8 @@ def test_coverage_items_are_validated_and_resolved():
     res = coverage.resolve([item], [], studies_run={"other"})
     assert res[0].not_in_run == ["toy: value is"] and not res[0].unresolved
     assert coverage.unresolved_names([item], "toy", []) == ["toy: value is"]
-    assert coverage.summary(res)["counts"]["higgins"] == {"covered": 0, "partial": 1, "missing": 0}
+    assert coverage.summary(res)["counts"]["higgins"] == {"covered": 0, "partial": 1, "not run": 0,
+                                                          "missing": 0}
 
 
 def test_the_ledger_is_well_formed():
