@@ -11,6 +11,11 @@ the results database as it arrives. The only module of betalab that imports ray.
   mid-training resumes from its checkpoint under ``<db>.checkpoints/``.
 * Isolation: a run whose loss becomes non-finite, or a task that raises, is recorded as
   ``failed`` with its error, and the sweep goes on.
+* Faults of the database or its path (a directory, a file where a directory should be, a
+  truncated or foreign database, a directory this user may not write, a read-only or full
+  disk) raise ValueError in one line before anything is written (:func:`check_db_path`;
+  ``betalab sweep run`` exits 2); a database that stops accepting writes mid-sweep does the
+  same, its unfinished runs left for the next driver.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import time
 from pathlib import Path
 
 from betalab.sweep.spec import Sweep, load_spec
-from betalab.sweep.store import FINISHED, ResultsStore
+from betalab.sweep.store import FINISHED, ResultsStore, check_database, one_line
 
 
 def checkpoint_dir(db_path) -> Path:
@@ -87,12 +93,61 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
                          "need inline")
     if address:
         check_address(address)             # before a new database is created
-    lock = _lock(db_path)
+    check_db_path(db_path, sweep)          # read-only: before the lock or anything is written
+    made = _make_parents(Path(db_path))
     try:
-        return _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, log)
+        lock = _lock(db_path)
+        try:
+            return _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, log)
+        finally:
+            Path(lock.name).unlink(missing_ok=True)
+            lock.close()
+    except (OSError, sqlite3.Error) as err:          # the disk filled up, went read-only, ...
+        raise ValueError(f"{db_path}: {one_line(err)}") from None
     finally:
-        Path(lock.name).unlink(missing_ok=True)
-        lock.close()
+        for d in reversed(made):                    # the directories made for nothing
+            try:
+                d.rmdir()
+            except OSError:
+                break
+
+
+def check_db_path(db_path, sweep: Sweep | None = None) -> None:
+    """ValueError, in one line naming the fault, unless a driver can write the database at
+    ``db_path``: not a directory; its nearest existing ancestor a directory this user may write
+    (``os.access``: a read-only file system is refused for root as well); an existing file
+    readable and writable and a sweep database of ``sweep`` (:func:`check_database`).
+    Reads only: nothing is created."""
+    p = Path(db_path)
+    if p.is_dir():
+        raise ValueError(f"--db {p}: a directory, not a database file")
+    if p.exists() and not p.is_file():
+        raise ValueError(f"--db {p}: not a regular file")
+    parent = p.parent
+    while not parent.exists():
+        if parent.is_symlink():
+            raise ValueError(f"--db {p}: {parent} is a dangling link")
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"--db {p}: {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--db {p}: cannot write in {parent} (read-only or permission denied)")
+    if p.exists():
+        if not os.access(p, os.R_OK | os.W_OK):
+            raise ValueError(f"--db {p}: a read-only file")
+        check_database(p, sweep)
+
+
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing directories above ``path``; the ones created, outermost first."""
+    missing = []
+    d = path.parent
+    while not d.exists():
+        missing.append(d)
+        d = d.parent
+    for d in reversed(missing):
+        d.mkdir()
+    return missing[::-1]
 
 
 def _lock(db_path):
@@ -146,8 +201,7 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
             resolve_device("cpu")
         gpus = sweep.settings["gpus_per_task"] if device == "cuda" else 0
         task = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=0)(train_group)
-        ckdir = checkpoint_dir(db_path)
-        ckdir.mkdir(parents=True, exist_ok=True)
+        ckdir = checkpoint_dir(db_path)           # made by the first checkpoint written
         pending = {}
         for g in todo:
             store.mark_running([r["run_id"] for r in g.runs])
@@ -173,8 +227,7 @@ def _dispatch_inline(sweep, store, todo, db_path, eval_workers, log):
     from betalab.sweep.work import resolve_device, train_group
 
     device = resolve_device(sweep.settings["device"])
-    ckdir = checkpoint_dir(db_path)
-    ckdir.mkdir(parents=True, exist_ok=True)
+    ckdir = checkpoint_dir(db_path)               # made by the first checkpoint written
     for i, g in enumerate(todo):
         log(f"ensemble {g.group_id} ({i + 1}/{len(todo)}, {len(g.runs)} runs) on {device}")
         store.mark_running([r["run_id"] for r in g.runs])

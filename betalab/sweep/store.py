@@ -26,7 +26,8 @@ read-only checkout can read it (a WAL database needs a writable directory for it
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "FINISHED", "check_schema", "ResultsStore"]
+__all__ = ["SCHEMA_VERSION", "STATUSES", "FINISHED", "check_schema", "check_database", "one_line",
+           "ResultsStore"]
 
 import json
 import os
@@ -73,16 +74,71 @@ def check_schema(conn: sqlite3.Connection, path) -> dict:
     return meta
 
 
+def one_line(err: BaseException) -> str:
+    """``Type: message`` of an exception on one line (SQLite's and the OS's own words)."""
+    return " ".join(f"{type(err).__name__}: {err}".split())
+
+
+def check_database(path, sweep=None) -> dict:
+    """Read-only checks of the existing database at ``path`` before a driver writes to it: a
+    betalab sweep database of this schema (:func:`check_schema`), undamaged (SQLite's
+    ``PRAGMA quick_check``: a truncated or overwritten file fails it) and, with ``sweep``,
+    written by that spec. Returns the meta table; ValueError naming the file otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: not a database file")
+    # No -wal beside it: no connection is open in WAL mode and every commit is in the file, so
+    # it is read as immutable, which creates no -shm or -wal (a plain read-only connection to
+    # a WAL database would leave both behind); else shared, as any reader.
+    wal = Path(f"{path}-wal").exists()
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + ("?mode=ro" if wal else "?mode=ro&immutable=1"),
+                               uri=True, timeout=30)
+    except sqlite3.Error as err:
+        raise ValueError(f"{path}: cannot be opened ({one_line(err)})") from None
+    try:
+        meta = check_schema(conn, path)
+        try:
+            found = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as err:
+            raise ValueError(f"{path}: a damaged sweep database ({one_line(err)})") from None
+        if found != ["ok"]:
+            raise ValueError(f"{path}: a damaged sweep database (quick_check: {found[0]})")
+    finally:
+        conn.close()
+    if sweep is not None and meta.get("fingerprint") != sweep.fingerprint:
+        raise ValueError(f"{path}: written by another spec (sweep {meta.get('name')!r}, "
+                         f"other runs); use another --db")
+    return meta
+
+
 class ResultsStore:
-    """The driver's connection: create or open the database of ``sweep`` at ``path``."""
+    """The driver's connection: create or open the database of ``sweep`` at ``path``.
+
+    An existing file is checked read-only first (:func:`check_database`), so a damaged or
+    foreign file is refused before anything is written to it; a database that cannot be
+    created or opened for writing (a full or read-only disk) raises ValueError naming it."""
 
     def __init__(self, path, sweep):
         self.path = Path(path)
-        if not self.path.exists():
+        if self.path.exists():
+            check_database(self.path, sweep)
+        else:
             self._create(sweep)
-        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        companions = [Path(f"{self.path}{s}") for s in ("-wal", "-shm")]
+        new = [c for c in companions if not c.exists()]
+        self.conn = None
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as err:
+            if self.conn is not None:
+                self.conn.close()
+            for c in new:      # made empty by this failed open (a live reader's -shm is not empty)
+                if c.exists() and c.stat().st_size == 0:
+                    c.unlink()
+            raise ValueError(f"{self.path}: cannot be opened for writing ({one_line(err)})") from None
         meta = check_schema(self.conn, self.path)
         if meta.get("fingerprint") != sweep.fingerprint:
             self.conn.close()
@@ -93,6 +149,7 @@ class ResultsStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
+        conn = None
         try:
             conn = sqlite3.connect(tmp)
             with conn:
@@ -106,8 +163,13 @@ class ResultsStore:
                      for g in sweep.groups for r in g.runs])
             conn.close()
             os.replace(tmp, self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
+        except BaseException as err:
+            if conn is not None:
+                conn.close()
+            for leftover in (tmp, Path(f"{tmp}-journal")):
+                leftover.unlink(missing_ok=True)
+            if isinstance(err, (OSError, sqlite3.Error)):       # a full or read-only disk, ...
+                raise ValueError(f"{self.path}: cannot create the database ({one_line(err)})") from None
             raise
 
     def statuses(self) -> dict:
