@@ -58,3 +58,39 @@ def test_objective_by_quadrature_has_the_closed_form_kl_and_converged_nodes():
     assert abs(a["loss"] - b["loss"]) < 1e-9 * abs(b["loss"])
     with pytest.raises(ValueError, match="one latent"):
         objective_by_quadrature(build_vae(VAEConfig(latent_dim=2, hidden=8)).double(), x, 1.0)
+
+
+@pytest.fixture(scope="module")
+def quick(study_cache_dir):
+    """The quick study as its notebook runs it (seed 0), in the session's study cache: this test
+    trains the model, and the notebook, run after the study tests, loads it."""
+    from betalab.registry import CACHE_ENV, StudyConfig, get
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(study_cache_dir))
+        return get("dsprites-beta-vae-quick")(StudyConfig(seed=0))
+
+
+def test_the_quick_model_learns_three_latents(quick, check_claims):
+    """On the calibrated renderer the quick β-VAE keeps at least 3 of its 6 latents above 0.1
+    nats of KL (the traversals then move a sprite), and every claim of the study holds."""
+    kl = np.asarray(quick.numbers["trained"]["kl_per_dim"])
+    assert kl.shape == (6,) and int(np.sum(kl > 0.1)) >= 3, kl
+    check_claims("dsprites-beta-vae-quick", quick.claims)
+    (active,) = [c for c in quick.claims if c.statement.startswith("The quick β-VAE keeps")]
+    assert active.verdict == "holds" and active.measured["active"] >= 3
+
+
+def test_the_quick_training_is_a_piece_reloaded_bit_for_bit(quick, study_cache_dir):
+    """A second call finds the trained model in the study cache (the piece stores every weight
+    and logged term) and gives the same scores to the last bit, without training again."""
+    from betalab.registry import CACHE_ENV, StudyConfig, get
+
+    assert list(study_cache_dir.glob("dsprites-beta-vae-quick/*/train.npz"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(study_cache_dir))
+        mp.setattr("deep.train.Trainer.run_step", lambda self: pytest.fail("trained again"))
+        again = get("dsprites-beta-vae-quick")(StudyConfig(seed=0))
+    for key in ("trained", "final_terms"):
+        a, b = again.numbers[key], quick.numbers[key]
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), key
