@@ -96,109 +96,14 @@ LEDGER: tuple[Item, ...] = (
          ("dsprites-beta-vae-quick: β-TCVAE (α = γ = 1) weighs only the total correlation",
           "dsprites-beta-vae-quick: At α = β = γ = 1 the β-TCVAE objective")),
     Item(_S, "sec. 2.1", "MIG as printed: the gap between the highest and second-highest MI with "
-         "a factor (no 1/H(v_k) normalisation, no average over factors)", "missing",
-         reason="not yet built: an as-printed claim evaluating the printed gap against Chen et "
-                "al. 2018's MIG, (1/K) Σ_k (I(z_j(1); v_k) − I(z_j(2); v_k)) / H(v_k), on codes "
-                "equal to the factors (printed: H(v_k) nats for each factor, no single number; "
-                "Chen et al.: 1, which the check claim 'Codes equal to the factors have MIG 1' of "
-                "dsprites-beta-vae-quick confirms for the implementation)"),
-    Item(_S, "sec. 2.2", "[25]'s unidentifiability proof needs a factorising prior; the ISA prior "
-         "does not factorise", "partial",
-         ("kp-nonuniqueness: Correlated prior (bivariate t", "kp-nonuniqueness: Correlated prior: the correlation"),
-         reason="the Darmois construction (Kumar & Poole, App. A) gives prior-preserving mixing "
-                "transforms for a non-factorised (bivariate t) prior too; not yet built: the same "
-                "construction applied to the ISA prior (conditional cdfs of eq 7), which Kumar & "
-                "Poole (sec. 6) expect to leave it invariant as well"),
-    Item(_S, "sec. 2.3, eq 4", "ELBO = log p(x) − KL(q ‖ p(z|x)): the free energy is a lower bound, "
-         "tight exactly when q is the posterior", "covered",
-         ("fa-rotation: free energy ≤ log-likelihood", "fa-rotation: F = log L exactly",
-          "ica-overcomplete: β = 1: the ELBO is a lower bound")),
-    Item(_S, "sec. 2.3, App. B.8", "VI's estimates are biased away from the true (maximum-"
-         "likelihood) parameters", "covered",
-         ("ica-overcomplete: β = 1: the true parameters", "ica-overcomplete: β = 5: the true parameters")),
-    Item(_S, "sec. 1, sec. 3", "the standard normal prior is rotation invariant: a rotation of the "
-         "latents is absorbed by the linear transform", "covered",
-         ("isa-symmetry-breaking: The standard normal prior", "fa-rotation: log-likelihood is invariant")),
-    Item(_S, "sec. 2.4, Fig 1b", "VI (β = 1), initialised at the truth, keeps the three components "
-         "and makes them more orthogonal than the true ones", "partial",
-         ("ica-overcomplete: β = 1 (VI) keeps all three", "ica-overcomplete: β = 1: one component",
-          "ica-overcomplete: β = 1: the kept components are more orthogonal"),
-         reason="the paper's N, W and ψ are unstated: at the settings tried VI already prunes one "
-                "component (so the three kept components are not reproduced), and the two kept "
-                "are more orthogonal than the true ones; not yet built: settings that reproduce "
-                "Fig 1b"),
-    Item(_S, "sec. 2.4, Fig 1c", "β-VI (β = 5) prunes one component and sets the other two "
-         "orthogonal", "covered",
-         ("ica-overcomplete: β = 5: one component", "ica-overcomplete: β = 5: the kept components")),
-    Item(_S, "sec. 2.4", "the biases grow with β: q moves to the prior, fewer components are kept",
-         "covered",
-         ("ica-beta-sweep: the biases grow", "ica-beta-sweep: the number of kept", "ica-beta-sweep: β = 5 prunes",
-          "fa-beta: increasing β increases the posterior uncertainty")),
-    Item(_S, "sec. 2.4", "coordinate ascent: with q fixed the θ-update is that of VI (β is "
-         "irrelevant to it)", "missing",
-         reason="not yet built: a claim that the maximiser over W of E_q log p(x|z, W) − β KL(q‖p) "
-                "at a fixed q does not depend on β (e.g. the factor-analysis M-step at β = 1 and "
-                "β = 5 from the same q)"),
-    # ---------------------------------------------------------------- sec. 3: priors
-    Item(_S, "sec. 3.1, eq 5", "generalised Gaussian prior with p = 2/(1+κ): κ = 0 normal, κ = 1 "
-         "Laplacian", "covered", ("lp-nested-fig3: p = 2/(1+κ)",)),
-    Item(_S, "sec. 3.1", "κ measures kurtosis: κ > 0 leptokurtic, κ < 0 platykurtic", "covered",
-         ("lp-nested-fig3: κ of eq 5",)),
-    Item(_S, "sec. 3.1", "the normal is the only L2-spherically symmetric density with "
-         "independent marginals (the only factorial L2-spherical density)", "missing",
-         reason="not yet built: a claim that among L2-spherical densities ψ(‖z‖₂) only the "
-                "Gaussian radial law gives independent coordinates (e.g. mutual information or a "
-                "mixed second difference of log p between coordinates ≈ 0 for the normal and > 0 "
-                "for the L2-spherical t and uniform-ball densities)"),
-    Item(_S, "sec. 3.1", "[36]: the p-generalised normal is the only factorial Lp-spherically "
-         "symmetric density", "missing",
-         reason="not yet built: the same test for Lp-spherical densities ψ(‖z‖_p): independent "
-                "coordinates for ψ ∝ exp(−τ r^p) only (e.g. p = 1, 3 against an Lp-spherical t)"),
-    Item(_S, "sec. 3.1, Fig 3", "a leptokurtic (Laplace) prior favours the diagonal encoding of "
-         "the sprite's (x, y)", "covered", ("lp-nested-fig3: A leptokurtic",)),
-    Item(_S, "sec. 3.1, Fig 3", "a platykurtic prior favours the axis-aligned encoding", "covered",
-         ("lp-nested-fig3: A platykurtic",)),
-    Item(_S, "sec. 3.1, Fig 3", "the Gaussian (p = 2) prefers no orientation", "covered",
-         ("lp-nested-fig3: At p = 2", "lp-nested-fig3: Closed form of E Σ|z_i|^p")),
-    Item(_S, "eq 6, Fig 2", "the Lp-nested function and its iso-contours for p0, p1 ∈ {1, 2, 9}",
-         "covered", ("lp-nested-fig2: The plotted surfaces",)),
-    Item(_S, "eq 7", "the Lp-nested density normalises", "covered",
-         ("isa-prior-samples: The dSprites ISA density integrates",)),
-    Item(_S, "eq 8", "surface area of the Lp-nested unit sphere (l_i children per node)", "covered",
-         ("lp-nested-fig2: Unit-ball volume", "lp-nested-fig2: Eq 8 (inner product",
-          "lp-nested-fig2: p0 = p1 = 2 gives the Euclidean sphere")),
-    Item(_S, "eq 9", "the ISA function: a depth-two tree over subspaces", "covered",
-         ("isa-prior-samples: Eq 10 with b", "isa-prior-samples: dSprites: Algorithm 1 samples")),
-    Item(_S, "eq 10", "subspace index sets V_i, printed with b = a + n_i", "covered",
-         ("isa-prior-samples: Eq 10 as printed", "isa-prior-samples: Eq 10 with b")),
-    Item(_S, "eq 11", "the radial distribution ψ0 of the ISA prior", "covered",
-         ("isa-prior-samples: dSprites: Algorithm 1 samples", "isa-prior-samples: 3D faces: Algorithm 1",
-          "isa-prior-samples: dSprites: Monte Carlo entropy")),
-    Item(_S, "eq 11", "with this radial law the subspaces V_1 … V_l0 are independent", "missing",
-         reason="not yet built: a claim testing the independence of the subspace norms v_1 … v_l0 "
-                "of Algorithm 1 samples (e.g. the joint density of (v_i, v_j) against the product "
-                "of their marginals, or distance correlation ≈ 0)"),
-    Item(_S, "eq 11", "ψ0 generalises the χ distribution: the L2 (Gaussian) case is χ_n", "missing",
-         reason="not yet built: a claim comparing eq 11 at p0 = 2, s = 2 with scipy.stats.chi(n)"),
-    Item(_S, "sec. 3, abstract", "the ISA prior is not rotation invariant", "covered",
-         ("isa-symmetry-breaking: ISA prior: a 45° rotation within",
-          "isa-symmetry-breaking: ISA prior: a 45° rotation across",
-          "isa-symmetry-breaking: A 90° rotation within", "isa-symmetry-breaking: A 90° rotation across")),
-    Item(_S, "eq 12", "the ISA-VAE objective with a Monte Carlo KL", "missing",
-         reason="no claim: the objective (deep.models, eq 12 and ISA-β-TCVAE) is tested against "
-                "closed forms and quadrature in tests/deep/test_isa_vae.py; the trained-model "
-                "claims are those of Fig. 5"),
-    # ---------------------------------------------------------------- sec. 4: experiments
-    Item(_S, "sec. 4", "dSprites: 3 shapes, 32 x- and 32 y-positions, 6 scales, 40 rotations",
-         "covered", ("dsprites-beta-vae-quick: betalab's generator enumerates",
-                     "dsprites-beta-vae-quick: The 2D-shapes dataset")),
+         "a factor (no 1/H(v_k) normalisation, no average over factors)", "covered",
+         ("isa-prior-samples: Sec. 2.1: the MIG is the difference",
+          "isa-prior-samples: Chen et al. 2018's MIG")),
     Item(_S, "sec. 4", "3D faces: azimuth (21), elevation (11), lighting (11)", "missing",
          reason=_OFF + " (the Basel face model renderings of [43])"),
-    Item(_S, "sec. 4", "50 experiments per parameter setting, 1280 experiments in total", "missing",
-         reason="not yet built: an arithmetic claim on the printed counts: 1280 is not a multiple "
-                "of 50 (1280 / 50 = 25.6 settings), and the settings of Tables 1–2 (dSprites: 9 β "
-                "× 3 models + 10 γ = 37; 3D faces: 6 β × 3 models = 18) give 1,850 and 900 "
-                "experiments at 50 each, not 1280"),
+    Item(_S, "sec. 4", "50 experiments per parameter setting, 1280 experiments in total", "covered",
+         ("isa-prior-samples: Sec. 4: 50 experiments for each parameter setting",
+          "isa-prior-samples: Tables 1 and 2 list 64 parameter settings")),
     Item(_S, "sec. 4", "layout heuristic: provide enough subspaces; unused latent dimensions are "
          "usually pruned away", "missing",
          reason="not yet built: a claim counting the active latents (KL > 0.1 nats) of the trained "
