@@ -70,3 +70,15 @@ def test_readme_block_runs_as_pasted(line, source, tmp_path):
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, f"README.md line {line}:\n{source}\n{proc.stderr[-3000:]}"
+
+
+def test_the_readme_quotes_no_tally_of_the_report():
+    """The claim counts and coverage figures are the report's (they change with every recorded
+    run): the README points to them and never writes them down, so they cannot drift."""
+    import re
+
+    text = README.read_text()
+    patterns = (r"\d+ paper claims", r"\d+ hold\b", r"\d+ differ\b", r"\d+ (?:fail|not run)\b",
+                r"\d+ covered\b", r"\d+ / \d+ / \d+ / \d+")
+    found = [m.group(0) for p in patterns for m in re.finditer(p, text)]
+    assert not found, found
