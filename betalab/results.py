@@ -30,7 +30,8 @@ from pathlib import Path
 from betalab.sweep.store import STATUSES, check_schema
 
 _COLUMNS = ("run_id", "group_id", "status", "config", "metrics", "curve", "error", "submitted_at",
-            "started_at", "finished_at", "train_seconds", "eval_seconds", "device", "versions")
+            "started_at", "finished_at", "train_seconds", "eval_seconds", "device", "versions",
+            "failure")
 _JSON = ("config", "metrics", "curve", "versions")
 #: the committed recorded runs (:data:`betalab.runner.RECORDED`): databases there are immutable
 RECORDED = Path(__file__).resolve().parent.parent / "recorded"
@@ -61,6 +62,8 @@ class Results:
                 raise
             self.conn = _connect(self.path, True)
             self.meta = check_schema(self.conn, self.path)
+        # columns added after the first databases (``failure``) read None where they are missing
+        self._columns = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
 
     @property
     def name(self) -> str:
@@ -74,13 +77,15 @@ class Results:
         """Every run (or those with ``status``), JSON columns decoded, in insertion order."""
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
-        cols = [c for c in _COLUMNS if curves or c != "curve"]
+        cols = [c for c in _COLUMNS if (curves or c != "curve") and c in self._columns]
         sql = f"SELECT {', '.join(cols)} FROM runs"
         rows = self.conn.execute(sql + (" WHERE status = ? ORDER BY rowid" if status else " ORDER BY rowid"),
                                  (status,) if status else ()).fetchall()
         out = []
         for row in rows:
             d = dict(zip(cols, row))
+            if "failure" not in d:
+                d["failure"] = None
             for c in _JSON:
                 if d.get(c) is not None:
                     d[c] = json.loads(d[c])

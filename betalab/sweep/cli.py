@@ -1,10 +1,12 @@
 """``betalab sweep run | status | plot`` (called by :mod:`betalab.cli`).
 
     betalab sweep run SPEC [--db PATH] [--address ADDR | --inline [--eval-workers N]] [--num-cpus N]
+                      [--retry transient|failed|none]
     betalab sweep status --db PATH
     betalab sweep plot --db PATH [--out DIR]
 
-Exit status: 0 when every run is done, 1 when some failed (or stayed unfinished), 2 on bad input.
+Exit status: 0 when every run is done, 1 when some failed (or stayed unfinished), 2 on bad input
+or a database that cannot be written.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ def add_parser(sub) -> None:
     run.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all)")
     run.add_argument("--inline", action="store_true",
                      help="no Ray: train the ensembles in turn in this process (a machine without Ray)")
+    run.add_argument("--retry", choices=("transient", "failed", "none"), default="transient",
+                     help="failed runs of an earlier call to run again: those that failed for a "
+                          "transient reason (I/O, out of memory, killed, unreadable checkpoint; "
+                          "the default), every failed run, or none")
     run.add_argument("--eval-workers", type=int, default=1,
                      help="with --inline: processes that fit each ensemble's Higgins classifiers "
                           "side by side (same results; default 1)")
@@ -45,7 +51,8 @@ def main(args) -> int:
             sweep = load_spec(args.spec)
             db = args.db or f"results/{sweep.name}.sqlite"
             counts = run_sweep(sweep, db, address=args.address, num_cpus=args.num_cpus,
-                               inline=args.inline, eval_workers=args.eval_workers)
+                               inline=args.inline, eval_workers=args.eval_workers,
+                               retry=args.retry)
             print(f"betalab sweep: {db}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
             return 0 if set(counts) == {"done"} else 1
         from betalab.results import open_results
@@ -56,8 +63,9 @@ def main(args) -> int:
                 print(f"sweep {res.name!r} ({args.db}): "
                       + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
                 for r in res.runs("failed"):
+                    lines = (r["error"] or "").strip().splitlines() or ["?"]
                     print(f"  failed {r['run_id']} {r['config']['model']} β={r['config']['beta']:g} "
-                          f"seed={r['config']['seed']}: {(r['error'] or '').strip().splitlines()[-1]}")
+                          f"seed={r['config']['seed']} ({r['failure'] or 'unknown'}): {lines[-1]}")
                 return 0
             from betalab.sweep.views import representative_runs, write_figures
 

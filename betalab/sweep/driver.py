@@ -10,7 +10,13 @@ the results database as it arrives. The only module of betalab that imports ray.
   (a finished run is never re-run, and never overwritten), and an ensemble that was killed
   mid-training resumes from its checkpoint under ``<db>.checkpoints/``.
 * Isolation: a run whose loss becomes non-finite, or a task that raises, is recorded as
-  ``failed`` with its error, and the sweep goes on.
+  ``failed`` with its error in one line and the kind of its failure, and the sweep goes on.
+* Retry: a run that failed for a transient reason (I/O, out of memory, a killed worker, a
+  checkpoint that cannot be read: :func:`betalab.sweep.work.failure_kind`) is run again by the
+  next driver, from its ensemble's last valid checkpoint or from scratch; ``retry="failed"``
+  (``--retry failed``) runs every failed run again, ``retry="none"`` none. An ensemble's
+  checkpoint is kept while one of its runs may be retried; checkpoints that could not be read
+  are kept in ``<db>.checkpoints/corrupt/``, never deleted.
 * Faults of the database or its path (a directory, a file where a directory should be, a
   truncated or foreign database, a directory this user may not write, a read-only or full
   disk) raise ValueError in one line before anything is written (:func:`check_db_path`;
@@ -21,14 +27,13 @@ the results database as it arrives. The only module of betalab that imports ray.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import sqlite3
 import time
 from pathlib import Path
 
 from betalab.sweep.spec import Sweep, load_spec
-from betalab.sweep.store import FINISHED, ResultsStore, check_database, one_line
+from betalab.sweep.store import FINISHED, RETRY, ResultsStore, check_database, one_line
 
 
 def checkpoint_dir(db_path) -> Path:
@@ -70,14 +75,16 @@ def _init_ray(address, num_cpus):
 
 def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None = None,
               num_cpus: int | None = None, inline: bool = False, eval_workers: int = 1,
-              log=print) -> dict:
+              retry: str = "transient", log=print) -> dict:
     """Run (or continue) ``sweep`` into the database at ``db_path``; returns the status counts.
 
     ``inline``: no Ray; the ensembles are trained in turn in this process (same results,
     checkpoints and resumption; ``address`` and ``num_cpus`` must then be left unset);
     ``eval_workers`` (inline only) processes fit each ensemble's Higgins classifiers side by
     side (:func:`deep.metrics.summary.evaluate_vaes`: the same results), for a GPU host whose
-    cores would otherwise wait. Everything is validated (spec, database) before Ray starts."""
+    cores would otherwise wait. ``retry``: which failed runs of an earlier driver run again
+    (``transient``, ``failed``: all, ``none``). Everything is validated (spec, database) before
+    Ray starts."""
     if not isinstance(sweep, Sweep):
         sweep = load_spec(sweep)
     if num_cpus is not None and (not isinstance(num_cpus, int) or num_cpus < 1):
@@ -88,6 +95,8 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
         raise ValueError("inline: runs without Ray, so address and num_cpus must be left unset")
     if not isinstance(eval_workers, int) or isinstance(eval_workers, bool) or eval_workers < 1:
         raise ValueError(f"eval_workers must be a positive int, got {eval_workers!r}")
+    if retry not in RETRY:
+        raise ValueError(f"retry must be one of {RETRY}, got {retry!r}")
     if eval_workers > 1 and not inline:
         raise ValueError("eval_workers: Ray gives each ensemble one CPU; more evaluation workers "
                          "need inline")
@@ -98,7 +107,7 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
     try:
         lock = _lock(db_path)
         try:
-            return _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, log)
+            return _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, retry, log)
         finally:
             Path(lock.name).unlink(missing_ok=True)
             lock.close()
@@ -166,9 +175,13 @@ def _lock(db_path):
     return f
 
 
-def _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, log):
+def _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, retry, log):
     store = ResultsStore(db_path, sweep)
     try:
+        again = store.retry(retry)
+        if again:
+            log(f"retrying {len(again)} failed runs "
+                f"({'every failed run' if retry == 'failed' else 'transient failures'})")
         status = store.statuses()
         todo = [g for g in sweep.groups if any(status[r["run_id"]] not in FINISHED for r in g.runs)]
         n_done = sum(s in FINISHED for s in status.values())
@@ -180,11 +193,27 @@ def _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, log):
             else:
                 _dispatch(sweep, store, todo, db_path, address, num_cpus, log)
         counts = _counts(store.statuses())
+        transient = store.conn.execute(
+            "SELECT COUNT(*) FROM runs WHERE failure = 'transient' AND status = 'failed'").fetchone()[0]
     finally:
         store.close()
-    if counts.get("pending", 0) == counts.get("running", 0) == 0:
-        shutil.rmtree(checkpoint_dir(db_path), ignore_errors=True)
+    if counts.get("pending", 0) == counts.get("running", 0) == transient == 0:
+        _remove_checkpoints(checkpoint_dir(db_path))
     return counts
+
+
+def _remove_checkpoints(ckdir: Path) -> None:
+    """The ensembles' checkpoints (and temporaries of killed writers) of a sweep with nothing
+    left to run; ``corrupt/`` (checkpoints that could not be read) stays."""
+    if not ckdir.is_dir():
+        return
+    for p in ckdir.iterdir():
+        if p.is_file():
+            p.unlink(missing_ok=True)
+    try:
+        ckdir.rmdir()
+    except OSError:            # corrupt/ is there
+        pass
 
 
 def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
@@ -213,10 +242,9 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
             g = pending.pop(ready[0])
             try:
                 results = ray.get(ready[0])
-            except Exception as err:          # the worker died: record, go on
-                results = [{"run_id": r["run_id"], "status": "failed",
-                            "error": f"{type(err).__name__}: {err}", "finished_at": time.time()}
-                           for r in g.runs]
+            except Exception as err:          # the worker died (killed, out of memory): record, go on
+                results = [{"run_id": r["run_id"], "status": "failed", "error": one_line(err),
+                            "failure": "transient", "finished_at": time.time()} for r in g.runs]
             _record(store, g, results, ckdir, log)
     finally:
         ray.shutdown()
@@ -239,10 +267,11 @@ def _dispatch_inline(sweep, store, todo, db_path, eval_workers, log):
 
 def _record(store, g, results, ckdir, log):
     store.record(*results)                       # the ensemble's runs at once
-    (ckdir / f"{g.group_id}.pt").unlink(missing_ok=True)
+    if not any(r.get("failure") == "transient" for r in results):   # else kept for the retry
+        (ckdir / f"{g.group_id}.pt").unlink(missing_ok=True)
     done = sum(r["status"] == "done" for r in results)
     log(f"ensemble {g.group_id}: {done}/{len(results)} done"
-        + "".join(f"; {r['run_id']} failed: {r['error'].strip().splitlines()[-1]}"
+        + "".join(f"; {r['run_id']} failed ({r.get('failure') or 'unknown'}): {r['error']}"
                   for r in results if r["status"] == "failed"))
 
 

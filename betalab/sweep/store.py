@@ -9,14 +9,18 @@ Schema (version :data:`SCHEMA_VERSION`)::
          config TEXT,                           JSON
          metrics TEXT,                          JSON (NULL until done)
          curve TEXT,                            JSON training curve {"step": [...], "loss": [...], ...}
-         error TEXT,                            why a run failed
+         error TEXT,                            why a run failed, in one line
          submitted_at, started_at, finished_at REAL (unix seconds),
          train_seconds, eval_seconds REAL,      timings inside the worker
-         device TEXT, versions TEXT)            where it ran; package versions (JSON)
+         device TEXT, versions TEXT,            where it ran; package versions (JSON)
+         failure TEXT)                          of a failed run: transient | deterministic
 
 ``running`` means handed to the scheduler; a driver that is killed leaves runs ``running``,
-and the next driver treats them as unfinished. The database is created whole in a temporary
-file and renamed into place, so a failed creation leaves nothing behind. Readers:
+and the next driver treats them as unfinished. ``failure`` says whether a failed run is retried
+by the next driver (:meth:`ResultsStore.retry`); it came after the first databases: a driver adds
+the column to a database without it (where it reads NULL, "unknown"), and readers read it where
+it is. The database is created whole in a temporary file and renamed into place, so a failed
+creation leaves nothing behind. Readers:
 :mod:`betalab.results` (or the ``sqlite3`` shell).
 
 A database committed under ``recorded/`` is first turned to rollback-journal mode
@@ -26,7 +30,7 @@ read-only checkout can read it (a WAL database needs a writable directory for it
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "FINISHED", "check_schema", "check_database", "one_line",
+__all__ = ["SCHEMA_VERSION", "STATUSES", "FINISHED", "FAILURES", "RETRY", "check_schema", "check_database", "one_line",
            "ResultsStore"]
 
 import json
@@ -38,6 +42,11 @@ from pathlib import Path
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "running", "done", "failed")
 FINISHED = ("done", "failed")
+#: the kinds of failure (:func:`betalab.sweep.work.failure_kind`)
+FAILURES = ("transient", "deterministic")
+#: what ``betalab sweep run --retry`` may ask for: transient failures (the default), every
+#: failed run, or none
+RETRY = ("transient", "failed", "none")
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,7 +64,8 @@ CREATE TABLE runs (
     train_seconds REAL,
     eval_seconds REAL,
     device TEXT,
-    versions TEXT
+    versions TEXT,
+    failure TEXT CHECK (failure IN ('transient', 'deterministic'))
 );
 CREATE INDEX runs_status ON runs (status);
 """
@@ -76,7 +86,8 @@ def check_schema(conn: sqlite3.Connection, path) -> dict:
 
 def one_line(err: BaseException) -> str:
     """``Type: message`` of an exception on one line (SQLite's and the OS's own words)."""
-    return " ".join(f"{type(err).__name__}: {err}".split())
+    text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    return " ".join(text.split())
 
 
 def check_database(path, sweep=None) -> dict:
@@ -144,6 +155,8 @@ class ResultsStore:
             self.conn.close()
             raise ValueError(f"{self.path}: written by another spec (sweep {meta.get('name')!r}, "
                              f"other runs); use another --db")
+        if "failure" not in [r[1] for r in self.conn.execute("PRAGMA table_info(runs)")]:
+            self.conn.execute("ALTER TABLE runs ADD COLUMN failure TEXT")     # written before it
 
     def _create(self, sweep) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,6 +189,23 @@ class ResultsStore:
         """run_id -> status."""
         return dict(self.conn.execute("SELECT run_id, status FROM runs").fetchall())
 
+    def retry(self, which: str = "transient") -> list[str]:
+        """Make failed runs pending again, so that this driver runs them: those whose failure
+        is transient (``which="transient"``), every failed run (``"failed"``) or none
+        (``"none"``). Returns their ids."""
+        if which not in RETRY:
+            raise ValueError(f"retry must be one of {RETRY}, got {which!r}")
+        if which == "none":
+            return []
+        sql = "SELECT run_id FROM runs WHERE status = 'failed'" + (
+            " AND failure = 'transient'" if which == "transient" else "")
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            ids = [r[0] for r in self.conn.execute(sql + " ORDER BY rowid").fetchall()]
+            self.conn.executemany("UPDATE runs SET status = 'pending' WHERE run_id = ?",
+                                  [(i,) for i in ids])
+        return ids
+
     def mark_running(self, run_ids) -> None:
         now = time.time()
         with self.conn:
@@ -191,17 +221,20 @@ class ResultsStore:
         for result in results:
             if result["status"] not in FINISHED:
                 raise ValueError(f"status must be one of {FINISHED}, got {result['status']!r}")
+            failure = result.get("failure") if result["status"] == "failed" else None
+            if failure is not None and failure not in FAILURES:
+                raise ValueError(f"failure must be one of {FAILURES}, got {failure!r}")
             rows.append((result["status"], _json(result.get("metrics")), _json(result.get("curve")),
                          result.get("error"), result.get("started_at"),
                          result.get("finished_at", time.time()), result.get("train_seconds"),
                          result.get("eval_seconds"), result.get("device"),
-                         _json(result.get("versions")), result["run_id"]))
+                         _json(result.get("versions")), failure, result["run_id"]))
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.executemany(
                 "UPDATE runs SET status = ?, metrics = ?, curve = ?, error = ?, started_at = ?, "
-                "finished_at = ?, train_seconds = ?, eval_seconds = ?, device = ?, versions = ? "
-                "WHERE run_id = ? AND status NOT IN ('done', 'failed')", rows)
+                "finished_at = ?, train_seconds = ?, eval_seconds = ?, device = ?, versions = ?, "
+                "failure = ? WHERE run_id = ? AND status NOT IN ('done', 'failed')", rows)
 
     def close(self) -> None:
         self.conn.close()

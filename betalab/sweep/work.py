@@ -5,14 +5,24 @@ ships it to a Ray worker, the tests call it directly. It writes one file, the en
 checkpoint (atomically, every ``checkpoint_every`` steps) in ``checkpoint_dir``, and resumes
 from it when present, so a task killed mid-training continues where its last checkpoint was
 (:meth:`deep.ensemble.Ensemble.load_state_dict` resumes exactly).
+
+A failed run says why in one line (``error``: the exception's type and message, the real cause:
+a checkpoint is serialised in memory and written by Python, so a full disk reads "No space left
+on device", not the serialiser's own complaint) and of which kind (``failure``, :func:`failure_kind`):
+``transient`` (I/O, out of memory, a killed worker, a checkpoint that cannot be read), retried
+by the next ``betalab sweep run``, or ``deterministic`` (a non-finite loss, a configuration
+error), retried only when asked (``--retry failed``). A checkpoint that cannot be read is moved
+aside into ``<checkpoint_dir>/corrupt/`` (never deleted), and the retry starts from scratch.
 """
 
 from __future__ import annotations
 
-__all__ = ["CHECKPOINT_FORMAT", "CURVE_POINTS", "versions", "dataset",
-           "heldout_indices", "resolve_device", "build_ensemble", "train_group"]
+__all__ = ["CHECKPOINT_FORMAT", "CURVE_POINTS", "TRANSIENT", "DETERMINISTIC", "CorruptCheckpoint",
+           "failure_kind", "versions", "dataset", "heldout_indices", "resolve_device",
+           "build_ensemble", "train_group"]
 
 import functools
+import os
 import platform
 import time
 import traceback
@@ -23,6 +33,35 @@ import numpy as np
 CHECKPOINT_FORMAT = "betalab-sweep-ensemble-v1"
 #: at most this many points of each training curve are stored (every step below that)
 CURVE_POINTS = 200
+#: the kinds of failure (the ``failure`` column): retried by default, or only when asked
+TRANSIENT, DETERMINISTIC = "transient", "deterministic"
+
+
+class CorruptCheckpoint(Exception):
+    """An ensemble's checkpoint could not be read (truncated, garbage, foreign); it has been
+    moved aside. Transient: the retry trains from scratch."""
+
+
+def failure_kind(err: BaseException) -> str:
+    """:data:`TRANSIENT` for a fault of the machine rather than of the run — ``OSError`` (a full
+    or failing disk, a lost file system), ``MemoryError`` and a CUDA out-of-memory error, a
+    :class:`CorruptCheckpoint` — else :data:`DETERMINISTIC` (a configuration error, a bug: the
+    same run would fail again). A worker killed under the driver is transient too (the driver
+    classifies it; :mod:`betalab.sweep.driver`)."""
+    if isinstance(err, (OSError, MemoryError, CorruptCheckpoint)):
+        return TRANSIENT
+    import torch
+
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    if oom is not None and isinstance(err, oom):
+        return TRANSIENT
+    return DETERMINISTIC
+
+
+def _one_line(err: BaseException) -> str:
+    from betalab.sweep.store import one_line
+
+    return one_line(err)
 
 
 def versions() -> dict:
@@ -83,10 +122,11 @@ def train_group(runs, *, checkpoint_dir=None, checkpoint_every: int = 200, devic
     try:
         return _train_group(list(runs), checkpoint_dir, checkpoint_every, device, group_id, started,
                             eval_workers)
-    except Exception:                                    # recorded, the sweep goes on
-        err = traceback.format_exc(limit=8)
-        return [{"run_id": r["run_id"], "status": "failed", "error": err, "started_at": started,
-                 "finished_at": time.time(), "device": device, "versions": versions()} for r in runs]
+    except Exception as err:                             # recorded, the sweep goes on
+        traceback.print_exc(limit=8)                     # the worker's log (the driver's, inline)
+        return [{"run_id": r["run_id"], "status": "failed", "error": _one_line(err),
+                 "failure": failure_kind(err), "started_at": started, "finished_at": time.time(),
+                 "device": device, "versions": versions()} for r in runs]
 
 
 def build_ensemble(runs, device):
@@ -115,10 +155,46 @@ def build_ensemble(runs, device):
     return Ensemble(models, objectives, seeds, train_set, tc, dev), store, held
 
 
-def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started, eval_workers=1):
+def _save_checkpoint(path: Path, state: dict) -> None:
+    """``state`` serialised in memory, then written atomically by Python (:func:`betalab.io.atomic_path`),
+    so a write that fails raises the system's own error (ENOSPC: "No space left on device")."""
+    import io as _io
+
     import torch
 
     from betalab import io
+
+    buf = _io.BytesIO()
+    torch.save(state, buf)
+    with io.atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(buf.getbuffer())
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _resume(ens, ckpt: Path, group_id: str, device) -> list:
+    """Load the checkpoint ``ckpt`` into ``ens``; its training curves. A checkpoint that cannot
+    be read or is not this ensemble's is moved into ``corrupt/`` beside it and
+    :class:`CorruptCheckpoint` is raised (the retry starts from scratch)."""
+    import torch
+
+    try:
+        state = torch.load(ckpt, map_location=device, weights_only=True)
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT \
+                or state.get("group_id") != group_id:
+            raise ValueError("not a checkpoint of this ensemble")
+        ens.load_state_dict(state["ensemble"])
+        return state["curves"]
+    except Exception as err:                         # noqa: BLE001 - any unreadable file
+        aside = ckpt.parent / "corrupt" / f"{ckpt.stem}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.pt"
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(ckpt, aside)
+        raise CorruptCheckpoint(f"checkpoint {ckpt.name} unreadable ({_one_line(err)}); moved to "
+                                f"{aside}; the retry trains from scratch") from None
+
+
+def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started, eval_workers=1):
     from deep.metrics.classifier_scores import HIGGINS_N_TEST, HIGGINS_N_TRAIN
     from deep.metrics.summary import evaluate_vaes
 
@@ -129,11 +205,7 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
     curves = [{"step": []} for _ in runs]
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{group_id}.pt"
     if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, map_location=dev, weights_only=True)
-        if state.get("format") != CHECKPOINT_FORMAT or state.get("group_id") != group_id:
-            raise ValueError(f"foreign checkpoint {ckpt}")
-        ens.load_state_dict(state["ensemble"])
-        curves = state["curves"]
+        curves = _resume(ens, ckpt, group_id, dev)
     t0 = time.perf_counter()
     while ens.step < total:
         step = ens.step
@@ -145,9 +217,8 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
                 for name, v in values.items():
                     c.setdefault(name, []).append(v[k])
         if ckpt is not None and ens.step % checkpoint_every == 0 and ens.step < total:
-            with io.atomic_path(ckpt) as tmp:
-                torch.save({"format": CHECKPOINT_FORMAT, "group_id": group_id,
-                            "ensemble": ens.state_dict(), "curves": curves}, tmp)
+            _save_checkpoint(ckpt, {"format": CHECKPOINT_FORMAT, "group_id": group_id,
+                                    "ensemble": ens.state_dict(), "curves": curves})
     train_seconds = time.perf_counter() - t0
     out, ver = [], versions()
     ok = [k for k in range(len(runs)) if ens.stopped_at[k] is None]
@@ -166,7 +237,8 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
         row = {"run_id": r["run_id"], "started_at": started, "device": str(dev), "versions": ver,
                "train_seconds": train_seconds, "curve": _thin(curves[k])}
         if ens.stopped_at[k] is not None:
-            row.update(status="failed", error=f"non-finite loss at step {ens.stopped_at[k]}")
+            row.update(status="failed", error=f"non-finite loss at step {ens.stopped_at[k]}",
+                       failure=DETERMINISTIC)
         else:
             metrics = metrics_of[k]
             metrics["steps"] = int(ens.step)

@@ -283,3 +283,184 @@ def test_sweep_status_reads_what_sweep_run_refuses(shared, capsys):
     _garbage(shared / "g.sqlite")
     assert main(["sweep", "status", "--db", str(shared / "g.sqlite")]) == 2
     assert "not a betalab sweep database" in capsys.readouterr().err
+
+
+# ---- retry (transient failures run again; --retry failed) -------------------------------------
+
+RETRY_SPEC = SPEC.replace('name = "faults"', 'name = "retry"\ncheckpoint_every = 2').replace(
+    "max_steps = 4", "max_steps = 6")
+
+
+def _rows(db):
+    con = sqlite3.connect(db)
+    try:
+        return {r[0]: r[1:] for r in con.execute(
+            "SELECT run_id, status, failure, error, metrics, curve, finished_at FROM runs")}
+    finally:
+        con.close()
+
+
+def _results(rows):
+    return {k: (v[0], v[3], v[4]) for k, v in rows.items()}     # status, metrics, curve
+
+
+@pytest.fixture
+def retry_spec(shared):
+    spec = shared / "retry.toml"
+    spec.write_text(RETRY_SPEC)
+    ref = shared / "ref.sqlite"
+    assert main(["sweep", "run", str(spec), "--db", str(ref), "--inline"]) == 0     # the oracle
+    return spec, _rows(ref)
+
+
+@pytest.mark.parametrize("fault", [OSError(28, "No space left on device"), MemoryError()],
+                         ids=["ENOSPC", "MemoryError"])
+def test_a_transient_failure_is_retried_from_the_last_valid_checkpoint(shared, retry_spec, capsys,
+                                                                       monkeypatch, fault):
+    """The second checkpoint write fails (step 4 of 6): both runs are recorded failed, transient,
+    the cause in one line; the checkpoint of step 2 is kept; the same command again resumes from
+    it and stores what an uninterrupted sweep stores."""
+    from betalab.sweep import work
+    from betalab.sweep.driver import checkpoint_dir
+
+    spec, ref = retry_spec
+    db = shared / "r.sqlite"
+    real_save, saves, resumed = work._save_checkpoint, [], []
+
+    def failing_save(path, state):
+        saves.append(state["ensemble"]["step"])
+        if len(saves) == 2:
+            raise fault
+        real_save(path, state)
+
+    monkeypatch.setattr(work, "_save_checkpoint", failing_save)
+    code, out, err = _sweep_run(spec, db, capsys)
+    assert code == 1 and f"{db}: 2 failed" in out, (out, err)
+    rows = _rows(db)
+    cause = "OSError: [Errno 28] No space left on device" if isinstance(fault, OSError) else "MemoryError"
+    assert {(v[0], v[1], v[2]) for v in rows.values()} == {("failed", "transient", cause)}
+    [ckpt] = checkpoint_dir(db).glob("*.pt")
+    assert saves == [2, 4]
+    assert main(["sweep", "status", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.count(f"(transient): {cause}") == 2
+
+    monkeypatch.setattr(work, "_save_checkpoint", real_save)     # the fault is gone
+    real_resume = work._resume
+    monkeypatch.setattr(work, "_resume", lambda ens, *a: resumed.append(a[0]) or real_resume(ens, *a))
+    code, out, err = _sweep_run(spec, db, capsys)
+    assert code == 0 and "retrying 2 failed runs (transient failures)" in out, (out, err)
+    assert resumed == [ckpt]                                      # from the step-2 checkpoint
+    assert _results(_rows(db)) == _results(ref)
+    assert all(v[1] is None for v in _rows(db).values())
+    assert not checkpoint_dir(db).exists()
+
+
+def test_a_truncated_checkpoint_is_moved_aside_and_the_retry_starts_from_scratch(shared, retry_spec,
+                                                                                 capsys):
+    from betalab.sweep import work
+    from betalab.sweep.driver import checkpoint_dir
+
+    spec, ref = retry_spec
+    db = shared / "r.sqlite"
+    sweep = load_spec(spec)
+    ResultsStore(db, sweep).close()
+    ckpt = checkpoint_dir(db) / f"{sweep.groups[0].group_id}.pt"
+    work._save_checkpoint(ckpt, {"format": work.CHECKPOINT_FORMAT, "group_id": sweep.groups[0].group_id,
+                                 "ensemble": {"step": 2}, "curves": []})
+    data = ckpt.read_bytes()[:-100]
+    ckpt.write_bytes(data)                                        # truncated
+    code, out, err = _sweep_run(spec, db, capsys)
+    assert code == 1 and "2 failed" in out
+    [aside] = (checkpoint_dir(db) / "corrupt").iterdir()
+    assert aside.read_bytes() == data and not ckpt.exists()      # moved, not deleted
+    errors = {v[2] for v in _rows(db).values()}
+    assert len(errors) == 1
+    [error] = errors
+    assert error.startswith(f"CorruptCheckpoint: checkpoint {ckpt.name} unreadable (")
+    assert f"moved to {aside}" in error and "\n" not in error
+    assert {v[1] for v in _rows(db).values()} == {"transient"}
+    code, out, err = _sweep_run(spec, db, capsys)
+    assert code == 0 and "retrying 2 failed runs" in out, (out, err)
+    assert _results(_rows(db)) == _results(ref)
+    assert sorted(p.relative_to(checkpoint_dir(db)).as_posix()
+                  for p in checkpoint_dir(db).rglob("*")) == ["corrupt", f"corrupt/{aside.name}"]
+
+
+def test_a_deterministic_failure_is_retried_only_when_asked(shared, capsys, monkeypatch):
+    """A run whose loss is non-finite (lr = 1e30) stays failed on the next call; ``--retry
+    failed`` runs it again (its finished_at moves, the done run's does not), and it fails
+    again, deterministic; ``--retry none`` leaves even a transient failure alone."""
+    spec = shared / "det.toml"
+    spec.write_text(SPEC.replace("[grid]", "[grid]\nlr = [1e-3, 1e30]"))
+    db = shared / "d.sqlite"
+    code, out, _ = _sweep_run(spec, db, capsys)
+    assert code == 1 and "2 done, 2 failed" in out
+    first = _rows(db)
+    assert {v[1] for v in first.values() if v[0] == "failed"} == {"deterministic"}
+    assert all(v[2].startswith("non-finite loss at step") for v in first.values() if v[0] == "failed")
+    code, out, _ = _sweep_run(spec, db, capsys)
+    assert code == 1 and "4 finished, 0 ensembles to run" in out and _rows(db) == first
+    assert main(["sweep", "run", str(spec), "--db", str(db), "--inline", "--retry", "failed"]) == 1
+    out = capsys.readouterr().out
+    assert "retrying 2 failed runs (every failed run)" in out and "1 ensembles to run" in out
+    again = _rows(db)
+    for k, v in first.items():
+        assert again[k][:3] == v[:3]
+        assert (again[k][5] != v[5]) == (v[0] == "failed")
+    con = sqlite3.connect(db)
+    con.execute("UPDATE runs SET failure = 'transient' WHERE status = 'failed'")
+    con.commit()
+    con.close()
+    assert main(["sweep", "run", str(spec), "--db", str(db), "--inline", "--retry", "none"]) == 1
+    assert "4 finished, 0 ensembles to run" in capsys.readouterr().out
+
+
+def test_failure_kinds():
+    import torch
+
+    from betalab.sweep.work import CorruptCheckpoint, failure_kind
+
+    for err in (OSError(28, "No space left on device"), MemoryError(), CorruptCheckpoint("x"),
+                FileNotFoundError("gone"), torch.cuda.OutOfMemoryError("CUDA out of memory")):
+        assert failure_kind(err) == "transient", err
+    for err in (ValueError("spec"), TypeError("t"), KeyError("k"), RuntimeError("bug")):
+        assert failure_kind(err) == "deterministic", err
+
+
+def test_a_database_without_the_failure_column(shared, capsys):
+    """Databases written before the ``failure`` column: readers give None, a driver adds it."""
+    from betalab.results import open_results
+
+    spec = shared / "spec.toml"
+    db = shared / "old.sqlite"
+    ResultsStore(db, load_spec(spec)).close()
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE runs DROP COLUMN failure")
+    con.close()
+    with open_results(db) as res:
+        assert {r["failure"] for r in res.runs()} == {None}
+    code, out, err = _sweep_run(spec, db, capsys)
+    assert code == 0, err
+    con = sqlite3.connect(db)
+    assert "failure" in [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    con.close()
+
+
+def test_a_database_that_fills_up_mid_sweep(shared, retry_spec, capsys, monkeypatch):
+    """Recording an ensemble's results fails (SQLite: the disk is full): one line, exit 2, the
+    runs left unfinished; the same command again runs them and stores the oracle's results."""
+    spec, ref = retry_spec
+    db = shared / "r.sqlite"
+    real = ResultsStore.record
+
+    def full(self, *results):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(ResultsStore, "record", full)
+    line = _one_error_line(*_sweep_run(spec, db, capsys))
+    assert line == f"betalab sweep: error: {db}: OperationalError: database or disk is full"
+    assert {v[0] for v in _rows(db).values()} == {"running"}
+    monkeypatch.setattr(ResultsStore, "record", real)
+    code, out, err = _sweep_run(spec, db, capsys)
+    assert code == 0 and "0 finished, 1 ensembles to run" in out, (out, err)
+    assert _results(_rows(db)) == _results(ref)

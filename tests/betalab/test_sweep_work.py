@@ -55,10 +55,17 @@ def test_a_task_resumed_from_its_checkpoint_equals_an_uninterrupted_one(tmp_path
 
 
 def test_a_foreign_checkpoint_fails_the_task_not_the_sweep(tmp_path):
+    """An unreadable checkpoint fails the task (transient: the retry trains from scratch), with
+    one line naming it; the file is moved into ``corrupt/``, byte for byte, not deleted."""
     (tmp_path / "g.pt").write_bytes(b"garbage")
     rows = train_group(_runs(5), group_id="g", checkpoint_dir=tmp_path)
     assert [r["status"] for r in rows] == ["failed"] * 4
-    assert all("Traceback" in r["error"] for r in rows)
+    assert {r["failure"] for r in rows} == {"transient"}
+    err = rows[0]["error"]
+    assert "\n" not in err and err.startswith("CorruptCheckpoint: checkpoint g.pt unreadable (")
+    assert not (tmp_path / "g.pt").exists()
+    [aside] = (tmp_path / "corrupt").iterdir()
+    assert aside.read_bytes() == b"garbage" and str(aside) in err
 
 
 def test_non_finite_members_are_failed_rows():
