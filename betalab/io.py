@@ -11,17 +11,19 @@ gives it no chance to clean up) from a file another live process is still writin
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
 import tempfile
+import time
 import zipfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["atomic_path", "write_text", "write_json", "save_figure", "remove_stale_temporaries",
-           "PartialResults"]
+           "LOCK_WAIT_SECONDS", "LOCK_WAIT_ENV", "lock_wait_seconds", "PartialResults"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -106,6 +108,68 @@ def save_figure(fig, path_without_suffix, formats=("png", "pdf"), dpi: int = 130
     return out
 
 
+#: how long a process waits for another process's lock on a saved piece before it computes the
+#: piece itself, without the cache (a process holding the lock may be stopped, e.g. by Ctrl-Z)
+LOCK_WAIT_SECONDS = 900.0
+#: the environment variable that overrides :data:`LOCK_WAIT_SECONDS` (seconds, >= 0)
+LOCK_WAIT_ENV = "BETALAB_LOCK_WAIT"
+
+
+def lock_wait_seconds() -> float:
+    """:data:`LOCK_WAIT_SECONDS`, or the value of ``$BETALAB_LOCK_WAIT`` when it is set."""
+    raw = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    if not raw:
+        return LOCK_WAIT_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{LOCK_WAIT_ENV} must be a number of seconds >= 0, got {raw!r}")
+    return value
+
+
+def _holder(lock: Path) -> str:
+    """Who holds ``lock``, as its holder wrote it (its process id), with the process's state when
+    the system says it is stopped."""
+    try:
+        pid = lock.read_text().split()[0]
+        int(pid)
+    except (OSError, IndexError, ValueError):
+        return "another process"
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        state = ""
+    return f"process {pid}" + (" (stopped)" if state in ("T", "t") else "")
+
+
+def _wait_for_lock(f, lock: Path, piece: Path, limit: float) -> bool:
+    """Take the exclusive lock on the open file ``f``: at once, or after a one-line notice
+    naming its holder, within ``limit`` seconds (polled); False when the time ran out."""
+    import fcntl
+
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        pass
+    print(f"betalab: {piece}: waiting for {_holder(lock)}, which is computing it (at most "
+          f"{limit:g} s, {LOCK_WAIT_ENV})", file=sys.stderr, flush=True)
+    deadline, delay = time.monotonic() + limit, 0.02
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(delay, left))
+        delay = min(2 * delay, 1.0)
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            continue
+
+
 class PartialResults:
     """Per-piece results of a long study, one ``.npz`` file per piece under ``root``.
 
@@ -155,23 +219,34 @@ class PartialResults:
         ``compute()``, saved before it is returned.
 
         Processes sharing ``root`` compute each piece once: the one computing it holds an
-        exclusive lock on a hidden ``.<name>.lock`` beside the piece, and another asking for the
-        same piece waits for that lock, then loads what was saved. The lock file is removed once
-        the piece is saved (the system drops the lock of a killed process)."""
+        exclusive lock on a hidden ``.<name>.lock`` beside the piece (and writes its process id
+        there), and another asking for the same piece waits for that lock, then loads what was
+        saved. The lock file is removed once the piece is saved (the system drops the lock of a
+        killed process). A waiter says on stderr which process holds the piece; after
+        :func:`lock_wait_seconds` (:data:`LOCK_WAIT_SECONDS`, ``$BETALAB_LOCK_WAIT``) it says so
+        again and computes the piece itself, without the cache (it saves nothing: the holder
+        will), so a stopped holder never makes it wait for ever."""
         if not callable(compute):
             raise TypeError(f"compute must be a callable returning the piece's arrays, got "
                             f"{type(compute).__name__}")
+        limit = lock_wait_seconds()
         got = self._load(name, signature, notice=False)     # the notice, if any, under the lock
         if got is not None:
             return got
-        import fcntl
-
         path = self._path(name)
         lock = path.with_name(f".{path.stem}.lock")
         lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock, "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
+        with open(lock, "a+") as f:
+            if not _wait_for_lock(f, lock, path, limit):
+                print(f"betalab: {path}: still locked by {_holder(lock)} after {limit:g} s; "
+                      f"computing it here without the cache ({LOCK_WAIT_ENV} sets the wait)",
+                      file=sys.stderr, flush=True)
+                return compute()
             try:
+                f.seek(0)
+                f.truncate()
+                f.write(f"{os.getpid()}\n")             # who holds it, for a waiter's message
+                f.flush()
                 got = self.load(name, signature)       # saved while this process waited
                 if got is None:
                     got = compute()

@@ -6,6 +6,7 @@ lock held by a stopped process ends after a stated time."""
 import json
 import os
 import shutil
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -170,3 +171,87 @@ def test_an_unreadable_piece_is_computed_again_with_one_notice(tmp_path, capsys,
     np.testing.assert_array_equal(p.load("piece", {"x": 1})["v"], np.arange(50.0) * 2)   # saved
     assert capsys.readouterr().err == ""
     assert sorted(f.name for f in (tmp_path / "p").iterdir()) == ["piece.npz"]
+
+
+# ---- a wait for a piece's lock ends (betalab.io.PartialResults.fetch) -------------------------
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from betalab.io import PartialResults
+
+root, ready = sys.argv[1], Path(sys.argv[2])
+
+
+def compute():
+    ready.write_text("holding")
+    time.sleep(600)                                  # stopped long before this ends
+    return {"v": [0.0]}
+
+
+PartialResults(root).fetch("piece", {"x": 1}, compute)
+"""
+
+
+def test_a_wait_for_a_stopped_holder_ends_after_the_stated_time(tmp_path, capsys, monkeypatch):
+    """A child process takes the piece's lock and is stopped (SIGSTOP, as Ctrl-Z stops it); with
+    ``BETALAB_LOCK_WAIT=0.5`` this process says who holds the piece, and 0.5 s later computes it
+    itself, without the cache (the holder's piece is not written over)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from betalab import io
+
+    script, ready = tmp_path / "holder.py", tmp_path / "ready"
+    script.write_text(_HOLDER)
+    child = subprocess.Popen([sys.executable, str(script), str(tmp_path / "p"), str(ready)])
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            assert child.poll() is None and time.monotonic() < deadline, "the holder did not start"
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGSTOP)
+        stat = Path(f"/proc/{child.pid}/stat")
+        while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert time.monotonic() < deadline, "the holder did not stop"
+            time.sleep(0.01)                          # the signal is delivered asynchronously
+        monkeypatch.setenv(io.LOCK_WAIT_ENV, "0.5")
+        calls = []
+        t0 = time.monotonic()
+        got = PartialResults(tmp_path / "p").fetch(
+            "piece", {"x": 1}, lambda: calls.append(1) or {"v": np.array([2.0])})
+        waited = time.monotonic() - t0
+        err = capsys.readouterr().err.strip().splitlines()
+        assert calls == [1] and got["v"].tolist() == [2.0]
+        assert 0.5 <= waited < 30, waited
+        piece = tmp_path / "p" / "piece.npz"
+        stopped = " (stopped)" if stat.exists() else ""      # where /proc tells the state
+        assert err == [
+            f"betalab: {piece}: waiting for process {child.pid}{stopped}, which is computing it "
+            f"(at most 0.5 s, BETALAB_LOCK_WAIT)",
+            f"betalab: {piece}: still locked by process {child.pid}{stopped} after 0.5 s; "
+            f"computing it here without the cache (BETALAB_LOCK_WAIT sets the wait)"]
+        assert not piece.exists()                        # nothing saved by the waiter
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        os.kill(child.pid, signal.SIGCONT)
+        child.wait(timeout=60)
+
+
+def test_a_free_lock_is_taken_at_once_and_the_wait_is_checked(tmp_path, capsys, monkeypatch):
+    from betalab import io
+
+    assert io.LOCK_WAIT_SECONDS == 900.0 and io.lock_wait_seconds() == 900.0
+    for bad in ("soon", "-1", "nan", "inf"):
+        monkeypatch.setenv(io.LOCK_WAIT_ENV, bad)
+        with pytest.raises(ValueError, match="BETALAB_LOCK_WAIT"):
+            PartialResults(tmp_path / "p").fetch("piece", {}, lambda: {"v": [1.0]})
+    monkeypatch.setenv(io.LOCK_WAIT_ENV, "0")
+    lock = tmp_path / "p" / ".piece.lock"
+    lock.parent.mkdir()
+    lock.write_text("12345\n")                          # left by a killed holder: no lock held
+    got = PartialResults(tmp_path / "p").fetch("piece", {}, lambda: {"v": [1.0]})
+    assert list(got["v"]) == [1.0] and capsys.readouterr().err == ""
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["piece.npz"]
