@@ -1,7 +1,7 @@
 """``betalab sweep run | status | plot`` (called by :mod:`betalab.cli`).
 
     betalab sweep run SPEC [--db PATH] [--address ADDR | --inline [--eval-workers N]] [--num-cpus N]
-                      [--retry transient|failed|none]
+                      [--retry transient|failed|none] [--max-runs N]
     betalab sweep status --db PATH
     betalab sweep plot --db PATH [--out DIR]
 
@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
                      help="failed runs of an earlier call to run again: those that failed for a "
                           "transient reason (I/O, out of memory, killed, unreadable checkpoint; "
                           "the default), every failed run, or none")
+    run.add_argument("--max-runs", type=int, default=None, metavar="N",
+                     help="run a spec of more than 10,000 runs (betalab.sweep.spec.MAX_RUNS): "
+                          "state its count, or more")
     run.add_argument("--eval-workers", type=int, default=1,
                      help="with --inline: processes that fit each ensemble's Higgins classifiers "
                           "side by side (same results; default 1)")
@@ -46,9 +49,9 @@ def main(args) -> int:
     try:
         if args.sweep_command == "run":
             from betalab.sweep.driver import run_sweep
-            from betalab.sweep.spec import load_spec
+            from betalab.sweep.spec import MAX_RUNS, load_spec
 
-            sweep = load_spec(args.spec)
+            sweep = load_spec(args.spec, max_runs=MAX_RUNS if args.max_runs is None else args.max_runs)
             db = args.db or f"results/{sweep.name}.sqlite"
             counts = run_sweep(sweep, db, address=args.address, num_cpus=args.num_cpus,
                                inline=args.inline, eval_workers=args.eval_workers,

@@ -35,13 +35,19 @@ Keys added after the first specs (``train.optimizer``, the ``eval.higgins*`` key
 only when set away from their default, so the runs of an earlier spec keep their ids (and their
 databases stay valid).
 
-Anything unknown or mistyped raises ValueError naming the key, before anything runs.
+Anything unknown or mistyped raises ValueError naming the key, before anything runs; so does a
+spec too large to run (:data:`MAX_RUNS` runs, unless the caller states the count with
+``max_runs``: ``betalab sweep run --max-runs N``), a value out of its range (:data:`RANGES`: a
+seed of 2**63 or more, a layer wider than 65,536 units) and an evaluation whose pair arrays
+cannot fit in this machine's memory (:func:`eval_memory_bytes`) — each checked before the grid
+is expanded.
 """
 
 from __future__ import annotations
 
-__all__ = ["DATASETS", "DEVICES", "MEMBER_KEYS", "INPUT_SIZE", "digest", "Group", "Sweep",
-           "parse_spec", "family_key", "load_spec"]
+__all__ = ["DATASETS", "DEVICES", "MEMBER_KEYS", "INPUT_SIZE", "MAX_RUNS", "RANGES",
+           "eval_memory_bytes", "memory_bytes", "digest", "Group", "Sweep", "parse_spec",
+           "family_key", "load_spec"]
 
 import hashlib
 import itertools
@@ -58,6 +64,17 @@ DEVICES = ("auto", "cpu", "cuda")
 MEMBER_KEYS = ("seed", "beta", "gamma", "alpha")
 #: N of Higgins et al. 2017's β_norm = βM/N (App. A.5): the pixels of a 64 × 64 dSprites image
 INPUT_SIZE = 64 * 64
+#: the most runs one spec may expand to unless the caller states the count (``max_runs``); the
+#: largest spec of this repository has 280, disentanglement_lib's study about 12,800
+MAX_RUNS = 10_000
+#: inclusive bounds of integer keys, wherever they are set ([model], [eval] or [grid]): seeds
+#: are 63-bit (torch.Generator.manual_seed, numpy's SeedSequence take them), widths at most
+#: 65,536 units (a 65,536-wide MLP layer on a 4,096-pixel image is already 1 GiB of weights)
+RANGES = {"seed": (0, 2**63 - 1), "hidden": (1, 65_536), "latent_dim": (1, 65_536)}
+#: bytes per pair index of the β-VAE metric's pair arrays (rows a, b, the uniforms that draw b
+#: and their temporaries, :func:`deep.metrics.classifier_scores.beta_vae_pairs`): 33 measured
+#: with tracemalloc (n_points 20,000 → 40,000 at L = 64 added 42 MB), rounded up
+_BYTES_PER_PAIR = 40
 
 # key -> (type, default); "num" = int or float, finite
 _SCHEMA = {
@@ -83,6 +100,32 @@ _LATER = {("train", "optimizer"): "adam", ("eval", "higgins"): False,
 _RUN_SECTIONS = ("data", "model", "train")
 
 
+def memory_bytes() -> int | None:
+    """This machine's physical memory in bytes (None where the system does not say)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def eval_memory_bytes(n_points: int, pairs: int, latent_dim: int) -> int:
+    """Estimated peak bytes of one classifier score's points (Higgins et al. 2017, eq. 5):
+    ``n_points`` z_diff points of ``pairs`` pairs each — the pair arrays
+    (:data:`_BYTES_PER_PAIR` per pair) and the (n_points, latent_dim) float64 z_diff."""
+    return n_points * (pairs * _BYTES_PER_PAIR + 8 * latent_dim)
+
+
+def _check_range(key: str, value):
+    name = key.rsplit(".", 1)[-1]
+    if name in RANGES and value is not None:
+        low, high = RANGES[name]
+        if not low <= value <= high:
+            raise ValueError(f"spec key {key!r}: must be in [{low}, {high:,}], got {value!r}")
+    return value
+
+
 def _check_type(key: str, value, kind):
     if kind == "num":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -93,7 +136,7 @@ def _check_type(key: str, value, kind):
         ok, what = isinstance(value, kind), kind.__name__
     if not ok:
         raise ValueError(f"spec key {key!r}: must be {what}, got {value!r}")
-    return float(value) if kind == "num" else value
+    return float(value) if kind == "num" else _check_range(key, value)
 
 
 def _canonical(obj) -> str:
@@ -128,8 +171,11 @@ class Sweep:
         return digest(sorted(r["run_id"] for r in self.runs))
 
 
-def parse_spec(text: str) -> Sweep:
-    """Validate a TOML spec and expand it into runs and ensembles."""
+def parse_spec(text: str, max_runs: int = MAX_RUNS) -> Sweep:
+    """Validate a TOML spec and expand it into runs and ensembles; a spec of more than
+    ``max_runs`` runs (default :data:`MAX_RUNS`) is refused before it is expanded."""
+    if not isinstance(max_runs, int) or isinstance(max_runs, bool) or max_runs < 1:
+        raise ValueError(f"max_runs must be a positive int, got {max_runs!r}")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -179,13 +225,20 @@ def parse_spec(text: str) -> Sweep:
     for section in _RUN_SECTIONS:
         grid_schema.update({k: (kind, None) for k, (kind, _) in _SCHEMA[section].items()})
     grid = raw.get("grid", {})
-    axes = {}
     for key, value in grid.items():
         if key not in grid_schema:
             raise ValueError(f"spec key 'grid.{key}': unknown; known: {', '.join(grid_schema)}")
-        values = value if isinstance(value, list) else [value]
-        if not values:
+        if value == []:
             raise ValueError(f"spec key 'grid.{key}': empty list")
+    sizes = {k: len(v) if isinstance(v, list) else 1 for k, v in grid.items()}
+    n_runs = math.prod(sizes.values())              # before a value is checked or a run made
+    if n_runs > max_runs:
+        crossed = " × ".join(f"{k} {n:,}" for k, n in sizes.items() if n > 1)
+        raise ValueError(f"spec key 'grid': {crossed} = {n_runs:,} runs, more than "
+                         f"{max_runs:,} per spec; to run them, state the count: --max-runs {n_runs}")
+    axes = {}
+    for key, value in grid.items():
+        values = value if isinstance(value, list) else [value]
         axes[key] = [_check_type(f"grid.{key}", v, grid_schema[key][0]) for v in values]
         if len(set(map(_canonical, axes[key]))) != len(axes[key]):
             raise ValueError(f"spec key 'grid.{key}': repeated value")
@@ -211,6 +264,7 @@ def parse_spec(text: str) -> Sweep:
             if key in raw.get(section, {}):
                 raise ValueError(f"spec key 'grid.{key}': also set in [{section}]; set it in one place")
 
+    _check_eval_memory(fixed, axes)
     runs = []
     for combo in itertools.product(*axes.values()):
         runs.append(_run_config(dict(zip(axes, combo)), fixed))
@@ -218,6 +272,31 @@ def parse_spec(text: str) -> Sweep:
     if len(set(ids)) != len(ids):
         raise ValueError("spec: two grid points give the same run (a grid key without effect)")
     return Sweep(st["name"], st, runs, _groups(runs, st["ensemble"]))
+
+
+def _check_eval_memory(fixed: dict, axes: dict) -> None:
+    """ValueError naming the [eval] key whose classifier points cannot fit in this machine's
+    memory (:func:`eval_memory_bytes`, the largest latent size of the grid)."""
+    from deep.metrics.classifier_scores import HIGGINS_L
+
+    available = memory_bytes()
+    if available is None:
+        return
+    e = fixed["eval"]
+    latent = max([v for v in axes.get("latent_dim", [fixed["model"]["latent_dim"]]) if v] or [10])
+    scores = []
+    if e["standard"]:            # the β-VAE score's training and test points (L = eval.batch_size)
+        scores.append(("n_train", "n_test", e["batch_size"], "eval.batch_size"))
+    if e["higgins"]:             # Higgins et al.'s own protocol (L = 64)
+        scores.append(("higgins_n_train", "higgins_n_test", HIGGINS_L, "L"))
+    for train, test, pairs, what in scores:
+        need = eval_memory_bytes(e[train] + e[test], pairs, latent)
+        if need > available:
+            key = train if e[train] >= e[test] else test
+            raise ValueError(
+                f"spec key 'eval.{key}': {e[train]:,} + {e[test]:,} points of {pairs} pairs "
+                f"({what}) need about {need / 2**30:,.1f} GiB, more than this machine's "
+                f"{available / 2**30:,.1f} GiB of memory")
 
 
 def _run_config(point: dict, fixed: dict) -> dict:
@@ -291,9 +370,9 @@ def _groups(runs: list, size: int) -> list:
     return groups
 
 
-def load_spec(path) -> Sweep:
-    """Read and validate the spec file at ``path``."""
+def load_spec(path, max_runs: int = MAX_RUNS) -> Sweep:
+    """Read and validate the spec file at ``path`` (``max_runs`` as :func:`parse_spec`)."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"spec: no such file {path}")
-    return parse_spec(path.read_text(encoding="utf-8"))
+    return parse_spec(path.read_text(encoding="utf-8"), max_runs=max_runs)

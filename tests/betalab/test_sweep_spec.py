@@ -189,3 +189,97 @@ def test_higgins_fig5_specs_hold_table_1_and_their_stated_run_counts():
     norms = sorted({round(r["beta"] * r["latent_dim"] / INPUT_SIZE, 12) for r in right.runs})
     assert norms == [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]
     assert sorted({r["seed"] for r in right.runs}) == list(range(10))
+
+
+# ---- size guards at parse time (issue 34) -----------------------------------------------------
+
+def test_a_spec_of_too_many_runs_is_refused_before_it_is_expanded():
+    """A grid of 10^6 β values × 2 seeds (2,000,000 runs) fails in one line stating the count,
+    before a value is checked or a run is made (the check's oracle: the product of the list
+    lengths); stating the count lets a spec past the cap."""
+    import time
+
+    from betalab.sweep.spec import MAX_RUNS
+
+    text = BASE.replace("beta = [1.0, 2.0]", "beta = [" + ", ".join(
+        str(1 + i / 1e6) for i in range(10**6)) + "]")
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError) as err:
+        parse_spec(text)
+    assert time.perf_counter() - t0 < 60                   # (it expanded for minutes before)
+    assert str(err.value) == ("spec key 'grid': model 2 × beta 1,000,000 × seed 2 = 4,000,000 runs, "
+                              f"more than {MAX_RUNS:,} per spec; to run them, state the count: "
+                              "--max-runs 4000000")
+    with pytest.raises(ValueError, match=r"= 8 runs, more than 7 per spec.*--max-runs 8$"):
+        parse_spec(BASE, max_runs=7)
+    assert len(parse_spec(BASE, max_runs=8).runs) == 8
+    for bad in (0, -1, 2.5, True, "8"):
+        with pytest.raises(ValueError, match="max_runs"):
+            parse_spec(BASE, max_runs=bad)
+
+
+def test_the_run_cap_flag(tmp_path, capsys):
+    from betalab.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(BASE)
+    db = tmp_path / "r.sqlite"
+    assert main(["sweep", "run", str(spec), "--db", str(db), "--inline", "--max-runs", "7"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith("state the count: --max-runs 8") and not db.exists()
+
+
+_NO_WIDTHS = BASE.replace("latent_dim = 4\nhidden = 8\n", "")
+RANGE_CASES = [  # (spec, bad value, value at the bound, key)
+    (BASE, "seed = [0, 1]", "seed = [0, {}]", 2**63, 2**63 - 1, "grid.seed"),
+    (BASE, "seed = [0, 1]", "seed = {}", 2**70, 2**63 - 1, "grid.seed"),
+    (BASE, "[grid]", "[eval]\nseed = {}\n[grid]", 2**63, 2**63 - 1, "eval.seed"),
+    (BASE, "hidden = 8", "hidden = {}", 10**9, 65_536, "model.hidden"),
+    (BASE, "hidden = 8", "hidden = {}", 65_537, 65_536, "model.hidden"),
+    (_NO_WIDTHS, "seed = [0, 1]", "seed = [0]\nlatent_dim = 4\nhidden = [8, {}]", 65_537, 65_536,
+     "grid.hidden"),
+    (BASE, "latent_dim = 4", "latent_dim = {}", 10**5, 65_536, "model.latent_dim"),
+    (_NO_WIDTHS, "seed = [0, 1]", "seed = [0]\nhidden = 8\nlatent_dim = [4, {}]", 10**6, 65_536,
+     "grid.latent_dim"),
+]
+
+
+@pytest.mark.parametrize("base,old,new,bad,edge,key", RANGE_CASES,
+                         ids=[f"{c[-1]}={c[3]}" for c in RANGE_CASES])
+def test_seeds_and_widths_are_range_checked(monkeypatch, base, old, new, bad, edge, key):
+    """Seeds below 2**63, widths up to 65,536: a value past the bound names its key; the bound
+    itself is accepted (memory left unchecked: a 65,536-wide latent's z_diff is large)."""
+    from betalab.sweep import spec as S
+
+    monkeypatch.setattr(S, "memory_bytes", lambda: None)
+    with pytest.raises(ValueError, match=re.escape(f"spec key {key!r}: must be in [")):
+        parse_spec(base.replace(old, new.format(bad)))
+    parse_spec(base.replace(old, new.format(edge)))
+
+
+def test_an_evaluation_that_cannot_fit_in_memory_is_refused(monkeypatch):
+    """The estimate (pair arrays of eval.n_train + eval.n_test points × eval.batch_size pairs)
+    against this machine's memory: ``eval.n_train = 10**9`` is refused naming the key; with the
+    memory set just above or below a spec's estimate, it passes or fails at that boundary."""
+    from betalab.sweep import spec as S
+
+    with pytest.raises(ValueError, match=r"^spec key 'eval.n_train': 1,000,000,000 \+ 2,500 points "
+                                         r"of 64 pairs \(eval.batch_size\) need about"):
+        parse_spec(BASE.replace("[grid]", "[eval]\nn_train = 1000000000\n[grid]"))
+    need = S.eval_memory_bytes(5000 + 2500, 64, 4)
+    assert need == 7500 * (64 * 40 + 8 * 4)
+    monkeypatch.setattr(S, "memory_bytes", lambda: need)
+    parse_spec(BASE)
+    monkeypatch.setattr(S, "memory_bytes", lambda: need - 1)
+    with pytest.raises(ValueError, match="spec key 'eval.n_train'"):
+        parse_spec(BASE)
+    with pytest.raises(ValueError, match="spec key 'eval.n_test'"):
+        parse_spec(BASE.replace("[grid]", "[eval]\nn_train = 10\nn_test = 7490\n[grid]"))
+    parse_spec(BASE.replace("[grid]", "[eval]\nstandard = false\n[grid]"))   # no β-VAE score
+    higgins = BASE.replace("[grid]", "[eval]\nstandard = false\nhiggins = true\n"
+                                     "higgins_n_train = 7000\nhiggins_n_test = 500\n[grid]")
+    with pytest.raises(ValueError, match=r"spec key 'eval.higgins_n_train': 7,000 \+ 500 points "
+                                         r"of 64 pairs \(L\)"):
+        parse_spec(higgins)
+    monkeypatch.setattr(S, "memory_bytes", lambda: None)                     # not known: no check
+    parse_spec(BASE.replace("[grid]", "[eval]\nn_train = 1000000000\n[grid]"))
