@@ -9,8 +9,10 @@
     betalab plot RUN | export RUN          (a training run's curves, its weights alone)
     betalab sweep run SPEC | status | plot (betalab.sweep.cli)
 
-Exit status: 0 when every claim holds (or differs, paired with its corrected claim); 1 when a
-claim fails or a study raises (one line each, naming the study's error.log); 2 on bad usage
+Exit status: 0 when no claim of the report fails (a claim that differs is paired with its
+corrected claim; not run and constructed claims do not count); 1 when a claim of the report
+fails, a recorded run's included (its claims re-derived from its numbers), or a study raises or
+its recorded run cannot be read (one line each, naming the study's error.log); 2 on bad usage
 (one line, nothing run or written).
 """
 
@@ -272,7 +274,9 @@ def _main(args) -> int:
         report_records = runner.with_recorded(report_records, runner.recorded_records(),
                                               Path(args.out))
     _print_summary(records, report_records, args.out)
-    return runner.exit_code(records)
+    # the status of the report: a claim failing in a recorded run (re-derived from its numbers)
+    # or a recorded run that cannot be read fails the command as a failing quick claim does
+    return runner.exit_code(report_records)
 
 
 if __name__ == "__main__":

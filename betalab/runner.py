@@ -176,8 +176,21 @@ def recorded_records(root: Path = None) -> dict[str, dict]:
     return out
 
 
+def manifest(rec: dict, directory: Path) -> dict:
+    """Content digests of a recorded run: SHA-256 of its numbers (canonical JSON) and of each of
+    its figure files in ``directory``. :func:`record_run` stores it in ``result.json``; every
+    report checks it, so a recorded number or figure edited by hand is refused, not reported."""
+    import hashlib
+
+    text = json.dumps(rec["numbers"], sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return {"numbers": hashlib.sha256(text.encode()).hexdigest(),
+            "figures": {f: hashlib.sha256((Path(directory) / f).read_bytes()).hexdigest()
+                        for f in rec["figures"]}}
+
+
 def _read_recorded(path: Path, name: str, scale: str) -> dict:
-    """The record in ``path``; ValueError unless it is one of study ``name`` at ``scale``."""
+    """The record in ``path``; ValueError unless it is one of study ``name`` at ``scale`` whose
+    numbers and figures match its manifest (:func:`manifest`)."""
     rec = json.loads(path.read_text(encoding="utf-8"))      # JSONDecodeError is a ValueError
     if not isinstance(rec, dict):
         raise ValueError(f"a JSON {type(rec).__name__}, not a record")
@@ -188,6 +201,21 @@ def _read_recorded(path: Path, name: str, scale: str) -> dict:
     for key, kind in (("numbers", dict), ("figures", list), ("claims", list)):
         if not isinstance(rec.get(key), kind):
             raise ValueError(f"its {key!r} is not a {kind.__name__}")
+    for f in rec["figures"]:
+        if not isinstance(f, str) or Path(f).name != f or f in (".", ".."):
+            raise ValueError(f"figure {f!r} is not a file name of its directory")
+        if not (path.parent / f).is_file():
+            raise ValueError(f"figure {f!r} is missing")
+    want = rec.get("manifest")
+    if not isinstance(want, dict):
+        raise ValueError("it has no manifest (re-record it, or `betalab record --rederive` "
+                         "to stamp its files as they are)")
+    got = manifest(rec, path.parent)
+    if got["numbers"] != want.get("numbers"):
+        raise ValueError("its numbers differ from those recorded (manifest digest)")
+    changed = sorted(f for f in got["figures"] if got["figures"][f] != (want.get("figures") or {}).get(f))
+    if changed:
+        raise ValueError(f"figure {changed[0]!r} differs from the one recorded (manifest digest)")
     return rec
 
 
@@ -235,6 +263,7 @@ def record_run(name: str, scale: str, out: str | Path = "results", root: Path = 
     for fig in rec["figures"]:
         shutil.copyfile(Path(out) / fig, dest / Path(fig).name)
     rec["figures"] = [Path(f).name for f in rec["figures"]]
+    rec["manifest"] = manifest(rec, dest)
     io.write_json(dest / "result.json", rec)
     return dest
 
@@ -295,8 +324,9 @@ def rederive(rec: dict) -> dict:
 def rederive_recorded(root: Path = None) -> list[Path]:
     """Rewrite the stored claims of every recorded run under ``root`` (default :data:`RECORDED`)
     as the current code re-derives them from the recorded numbers (after a change of the claim
-    rules; the numbers and figures are untouched). Returns the files rewritten; ValueError
-    naming the run whose claims cannot be re-derived."""
+    rules; the numbers and figures are untouched), and stamp its manifest (:func:`manifest`) from
+    the files as they are. Returns the files rewritten; ValueError naming the run whose claims
+    cannot be re-derived."""
     root = RECORDED if root is None else Path(root)
     done = []
     for path in sorted(root.glob("*/*/result.json")):
@@ -304,8 +334,9 @@ def rederive_recorded(root: Path = None) -> list[Path]:
         again = rederive({**rec, "recorded": path.parent.as_posix()})
         if again.get("error"):
             raise ValueError(again["error"])
-        if again["claims"] != rec["claims"]:
-            io.write_json(path, {**rec, "claims": again["claims"]})
+        stamp = manifest(rec, path.parent)
+        if again["claims"] != rec["claims"] or stamp != rec.get("manifest"):
+            io.write_json(path, {**rec, "claims": again["claims"], "manifest": stamp})
             done.append(path)
     return done
 

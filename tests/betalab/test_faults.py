@@ -129,7 +129,8 @@ def test_betalab_run_reports_past_a_malformed_recorded_run(tmp_path, two_toy_stu
     assert main(["run", good, "--out", str(tmp_path / "o1")]) == 0
     md = (tmp_path / "o1" / "report.md").read_text()
     assert "Recorded **cpu-scale** run" in md and "raised an error" not in md
-    assert main(["run", bad, "--out", str(tmp_path / "o2")]) == 0     # its own quick claims hold
+    # its own quick claims hold, but the report's recorded run cannot be read: exit status 1
+    assert main(["run", bad, "--out", str(tmp_path / "o2")]) == 1
     text = capsys.readouterr()
     assert "Traceback" not in text.out + text.err
     md = (tmp_path / "o2" / "report.md").read_text()

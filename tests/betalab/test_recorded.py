@@ -101,3 +101,37 @@ def test_record_refuses_what_does_not_recheck(tmp_path, toy_cpu_study):
         runner.record_run(toy_cpu_study, "cpu", out, tmp_path / "rec")
     with pytest.raises(ValueError, match="scale"):
         runner.record_run(toy_cpu_study, "quick", out, tmp_path / "rec")
+
+
+def test_edited_recorded_files_never_reach_the_report(tmp_path, toy_cpu_study, monkeypatch):
+    """A recorded verdict edited by hand is re-derived away; a recorded number or figure edited by
+    hand is refused (its manifest digest), one line naming the file, and the command exits 1;
+    the report's exit status follows the recorded run's claims, not the quick run's."""
+    from betalab.cli import main
+
+    out, root = tmp_path / "results", tmp_path / "recorded"
+    runner.run_study(toy_cpu_study, registry.StudyConfig(scale="cpu"), out)
+    dest = runner.record_run(toy_cpu_study, "cpu", out, root)
+    path = dest / "result.json"
+    pristine = path.read_text()
+    monkeypatch.setattr(runner, "RECORDED", root)
+    # the quick run's own claim fails (value -1), the recorded cpu claim holds: the report holds
+    assert main(["run", toy_cpu_study, "--out", str(tmp_path / "o0")]) == 0
+    # a verdict flipped by hand: the report re-derives "holds" from the numbers
+    rec = json.loads(pristine)
+    rec["claims"][0]["verdict"] = "fails"
+    path.write_text(json.dumps(rec))
+    assert main(["run", toy_cpu_study, "--out", str(tmp_path / "o1")]) == 0
+    assert json.loads((tmp_path / "o1" / "claims.json").read_text())["claims"][0]["verdict"] == "holds"
+    # a number edited by hand: refused, with the file named, and the status is 1
+    rec = json.loads(pristine)
+    rec["numbers"]["value"] = -1.0
+    path.write_text(json.dumps(rec))
+    assert main(["run", toy_cpu_study, "--out", str(tmp_path / "o2")]) == 1
+    md = (tmp_path / "o2" / "report.md").read_text()
+    assert "result.json: not a usable recorded run" in md and "numbers differ" in md
+    # a figure edited by hand: refused the same way
+    path.write_text(pristine)
+    (dest / "line.png").write_bytes(b"not the recorded figure")
+    assert main(["run", toy_cpu_study, "--out", str(tmp_path / "o3")]) == 1
+    assert "'line.png' differs" in (tmp_path / "o3" / "report.md").read_text()
