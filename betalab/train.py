@@ -244,6 +244,7 @@ def read_log(path, upto: int | None = None) -> list[dict]:
 
 #: the files a run directory holds (their stale temporaries are removed by the next run)
 RUN_FILES = ("checkpoint.pt", "config.json", "metrics.jsonl", "status.json", "curves.png",
+             "traversals.png",
              "model.pt", "error.log")
 
 
@@ -476,6 +477,8 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
     io.write_json(out / "status.json", status)
     if trainer.step > 0:
         plot_run(out)
+        if status["status"] == "done" and config.dataset in ("dsprites", "dsprites-reduced"):
+            plot_traversals(out)
     return status
 
 
@@ -543,6 +546,37 @@ def plot_run(run) -> Path:
     io.save_figure(fig, run / "curves", formats=("png",))
     plt.close(fig)
     return run / "curves.png"
+
+
+def plot_traversals(run, n_images: int = 2048) -> Path:
+    """Write ``traversals.png`` into the dSprites run directory ``run``: its trained model's
+    latents sorted by KL (against N(0, I), from the posterior means and variances of
+    ``n_images`` images spread over the grid), each varied over [−3, 3] around one image's code
+    (Higgins et al. 2017, Fig. 6A; :func:`betalab.studies.dsprites.traversal_figure`), with the
+    number of active latents (KL > 0.1 nats) in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from betalab.studies.dsprites import traversal_figure
+    from deep.metrics import encode_dataset
+
+    run = Path(run)
+    model, config = load_run(run)
+    if config.dataset not in ("dsprites", "dsprites-reduced"):
+        raise ValueError(f"run: traversals are drawn for dSprites runs, got {config.dataset!r}")
+    data = _dataset(config.dataset, config.seed)
+    rows = np.linspace(0, len(data) - 1, min(n_images, len(data))).round().astype(int)
+    mu, lv, _ = encode_dataset(model, data, indices=rows)
+    kl = (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0)
+    active = int((kl > 0.1).sum())
+    fig = traversal_figure(model, data, mu, kl, f"{run.name}: {config.model}, β = {config.beta:g}, "
+                           f"{active} of {kl.size} latents active (KL > 0.1 nats)")
+    io.save_figure(fig, run / "traversals", formats=("png",))
+    plt.close(fig)
+    return run / "traversals.png"
 
 
 WEIGHTS_FORMAT = "betalab-weights-v1"
@@ -662,7 +696,7 @@ def main(args) -> int:
 
 
 TRAIN_EXAMPLES = """examples:
-  betalab train --dataset dsprites-reduced --hidden 256 --batch-size 128 --epochs 2 --out runs/demo
+  betalab train --dataset dsprites-reduced --hidden 128 --latent-dim 6 --batch-size 64 --beta 1 --max-steps 1500 --epochs 9 --out runs/demo
   betalab train --model beta-tcvae --beta 4 --epochs 20 --batch-size 2048 --out runs/tcvae-b4
   betalab train --model beta-vae --beta 4 --optimizer adagrad --lr 1e-2 --batch-size 64 \
       --epochs 30 --out runs/higgins-b4

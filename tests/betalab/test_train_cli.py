@@ -80,6 +80,12 @@ def test_checkpoint_is_weights_only_loadable(tmp_path):
     assert main(["train", *TINY, "--max-steps", "2", "--out", str(out)]) == 0
     ck = torch.load(out / "checkpoint.pt", weights_only=True)
     assert ck["format"] == bt.CHECKPOINT_FORMAT and ck["state"]["step"] == 2
+    # a finished dSprites run draws its traversals: one row per latent, sorted by KL
+    assert (out / "traversals.png").stat().st_size > 0
+    import matplotlib.pyplot as plt
+
+    img = plt.imread(out / "traversals.png")
+    assert img.shape[0] > 200 and img.shape[1] > 600          # 3 rows of 9 decoded images
 
 
 def test_optimizer_flag_trains_with_adagrad_and_resume_keeps_it(tmp_path, capsys):
