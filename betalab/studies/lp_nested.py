@@ -364,6 +364,7 @@ TABLE1_BETAS, TABLE1_GAMMAS, TABLE2_BETAS = 9, 10, 6
 DSPRITES_BETA_MODELS = ("β-VAE", "β-TCVAE", "ISA-VAE", "ISA-TCVAE")
 FACES_MODELS = ("β-VAE", "β-TCVAE", "ISA-VAE")
 PRINTED_TOTAL, PRINTED_PER_SETTING = 1280, 50          # sec. 4
+PRINTED_P3_MODE, PRINTED_P3_BOUND = 2.17, 2.17         # App. A.2: the most frequent p3; "all p3 > 2.17"
 
 
 def printed_text_claims() -> list:
@@ -397,6 +398,34 @@ def printed_text_claims() -> list:
             "1280 / settings is an integer", {"settings": settings, "per setting": per},
             float(per).is_integer(), kind="extension",
             note="the count per setting this reading gives (20) is not stated in the paper"))
+    # App. A.2 prints the most frequent p3 as 2.17 and also "all values of p3 are strictly
+    # larger than 2.17": read as numbers, a sample's most frequent value is one of its values, so
+    # it cannot lie below all of them; read as Fig. 7's histogram, 2.17 can name a bin whose
+    # values all exceed it. The corrected reading is checked on a sample built that way.
+    sample = np.linspace(2.171, 2.189, 10)                    # every p3 just above 2.17
+    edges = 2.17 + 0.02 * np.arange(-3, 4)                   # bins of 0.02 with an edge at 2.17
+    counts, _ = np.histogram(sample, edges)
+    modal_lower_edge = float(edges[int(np.argmax(counts))])
+    out += as_printed_relation(
+        "App. A.2: the most frequent learned p3 is 2.17, and every learned p3 is strictly larger "
+        "than 2.17", f"{PAPER}, App. A.2, Fig. 7",
+        "mode(p3) = 2.17 < min(p3), the mode a value of the sample",
+        {"printed mode": PRINTED_P3_MODE, "printed strict lower bound": PRINTED_P3_BOUND},
+        # the mode is one of the values, all of which exceed the bound: it must exceed it too
+        PRINTED_P3_MODE > PRINTED_P3_BOUND, basis="paper text",
+        why="read as numbers the two printed statements contradict each other: no sample has a "
+            "most frequent value below all of its values. They agree only if 2.17 names the lower "
+            "edge of Fig. 7's modal histogram bin, which the text does not say (paired claim); "
+            "the bound 'every p3 > 2.17' itself is decided by isa-vae-exponents.",
+        corrected=relation(
+            "Read with 2.17 as the lower edge of Fig. 7's modal bin, App. A.2's two statements "
+            "can both hold (a sample of p3 in (2.17, 2.19): modal bin [2.17, 2.19), every value "
+            "above 2.17)", f"{PAPER}, App. A.2 (corrected reading)",
+            "modal bin's lower edge 2.17 and min(p3) > 2.17",
+            {"modal bin lower edge": round(modal_lower_edge, 4), "min": float(sample.min())},
+            abs(modal_lower_edge - 2.17) < 1e-9 and sample.min() > 2.17, kind="extension",
+            note="a constructed sample: it shows the reading is consistent, not that the paper's "
+                 "exponents were so"))
     # sec. 2.1 describes the MIG as "the difference of the mutual information between the latent
     # variables with highest and second highest" MI with a factor: no division by H(v_k) and no
     # average over factors (Chen et al. 2018, eq. 6, the score the paper reports in [0, 1])
