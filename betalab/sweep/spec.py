@@ -18,7 +18,10 @@ values to cross (a scalar there is a one-value list), and may also vary any key 
               (bool, default true: the MIGs, β-VAE and FactorVAE scores and active units;
               false leaves them out, e.g. for a sweep that needs only Higgins et al.'s metric),
               factor_response (bool, default false: also each latent's mutual information with
-              each factor and its mean response to orientation per shape, Higgins Fig. 6)
+              each factor and its mean response to orientation per shape, Higgins Fig. 6),
+              along (increasing fractions of the training steps in (0, 1), default none: each
+              member is also evaluated there, as at the end; its metrics' ``along`` holds every
+              scalar metric at those steps and the end, :func:`betalab.sweep.work.along_steps`)
     [grid]    model, beta, beta_norm, gamma, alpha, seed (+ any data/model/train key); beta is γ
               for factor-vae (as ``betalab train --beta``), gamma and alpha are the β-TCVAE's;
               beta_norm instead of beta: β = β_norm · N / M (Higgins et al. 2017, sec. 4.2 and
@@ -30,8 +33,8 @@ is a pure function of its config). Runs that differ only in ``seed``, ``beta``, 
 ``alpha`` form a family; a family is cut, in grid order, into ensembles of ``sweep.ensemble``
 members (:mod:`deep.ensemble`), so the grouping — and every result — is a function of the spec.
 
-Keys added after the first specs (``train.optimizer``, the ``eval.higgins*`` keys, ``eval.standard`` and
-``eval.factor_response``) enter a run's config
+Keys added after the first specs (``train.optimizer``, the ``eval.higgins*`` keys, ``eval.standard``,
+``eval.factor_response`` and ``eval.along``) enter a run's config
 only when set away from their default, so the runs of an earlier spec keep their ids (and their
 databases stay valid).
 
@@ -89,14 +92,14 @@ _SCHEMA = {
     "eval": {"seed": (int, 0), "n_train": (int, 5000), "n_test": (int, 2500),
              "batch_size": (int, 64), "mig_samples": (int, 10000), "mig_bins": (int, 20),
              "higgins": (bool, False), "higgins_n_train": (int, 5000), "higgins_n_test": (int, 5000),
-             "standard": (bool, True), "factor_response": (bool, False)},
+             "standard": (bool, True), "factor_response": (bool, False), "along": ("fractions", [])},
     "grid": {"model": (str, None), "beta": ("num", 1.0), "beta_norm": ("num", None),
              "gamma": ("num", None), "alpha": ("num", None), "seed": (int, 0)},
 }
 #: keys that enter a run's config only when set away from their default (see the docstring)
 _LATER = {("train", "optimizer"): "adam", ("eval", "higgins"): False,
           ("eval", "higgins_n_train"): 5000, ("eval", "higgins_n_test"): 5000,
-          ("eval", "standard"): True, ("eval", "factor_response"): False}
+          ("eval", "standard"): True, ("eval", "factor_response"): False, ("eval", "along"): []}
 _RUN_SECTIONS = ("data", "model", "train")
 
 
@@ -126,7 +129,20 @@ def _check_range(key: str, value):
     return value
 
 
+def _check_fractions(key: str, value) -> list:
+    """``value`` as a list of floats, each in (0, 1), strictly increasing (training fractions)."""
+    ok = isinstance(value, list) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1 for v in value)
+    if not ok or any(b <= a for a, b in zip(value, value[1:])):
+        raise ValueError(f"spec key {key!r}: must be a list of increasing fractions of the training "
+                         f"steps in (0, 1), e.g. [0.25, 0.5, 0.75] (the end is always evaluated), "
+                         f"got {value!r}")
+    return [float(v) for v in value]
+
+
 def _check_type(key: str, value, kind):
+    if kind == "fractions":
+        return _check_fractions(key, value)
     if kind == "num":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         what = "a finite number"
@@ -217,7 +233,7 @@ def parse_spec(text: str, max_runs: int = MAX_RUNS) -> Sweep:
     # at least 2: a histogram needs two bins, a FactorVAE vote a variance
     least = {"seed": 0, "mig_bins": 2, "batch_size": 2}
     for key, v in fixed["eval"].items():
-        if key not in ("higgins", "standard", "factor_response") and v < least.get(key, 1):
+        if key not in ("higgins", "standard", "factor_response", "along") and v < least.get(key, 1):
             raise ValueError(f"spec key 'eval.{key}': must be >= {least.get(key, 1)}, got {v}")
 
     # the grid: its own keys and any data/model/train key
@@ -339,7 +355,8 @@ def _run_config(point: dict, fixed: dict) -> dict:
            "learn_exponents": rc.learn_exponents, "prior_scale": rc.prior_scale,
            "epochs": rc.epochs, "batch_size": rc.batch_size, "lr": float(rc.lr),
            "prior_lr": rc.prior_lr, "max_steps": rc.max_steps, "estimator": rc.estimator,
-           "beta": float(rc.beta), "seed": rc.seed, "eval": dict(fixed["eval"])}
+           "beta": float(rc.beta), "seed": rc.seed,
+           "eval": {k: list(v) if isinstance(v, list) else v for k, v in fixed["eval"].items()}}
     if rc.optimizer != _LATER[("train", "optimizer")]:
         cfg["optimizer"] = rc.optimizer
     for (section, key), default in _LATER.items():

@@ -10,18 +10,22 @@ of :meth:`betalab.results.Results.table`), then the figures drawn from them.
   (model, latent size, β) cell's replicas (seeds) pooled, the bottom 50% discarded
   (10 replicas × 3 classifier seeds = 30 scores → the top 15); :func:`higgins_by_beta_norm`
   — that score per latent size M against β_norm = βM/N (sec. 4.2, App. A.5; N = 4096);
+* :func:`trace_by_beta` — a metric along training (``[eval] along``) of each (model, β) cell's
+  replicas, in the trace format of :func:`betalab.claims.convergence` (steps × seeds);
 * figures: metric vs β with error bars per model, metric vs reconstruction scatter
   (Fig. 5b's form), per-setting strip plots that show bimodal settings, and the Higgins score
   against β_norm with one line per latent size (Higgins et al. 2017, Fig. 5 right's form).
 
 :func:`higgins_cell` and :func:`higgins_by_beta_norm` need the list-valued metric
-``higgins_scores``: read the table with ``Results.table(lists=True)``.
+``higgins_scores``: read the table with ``Results.table(lists=True)``; :func:`trace_by_beta`
+needs each run's ``along`` (a dict, left out of any table): pass ``Results.runs("done")``.
 """
 
 from __future__ import annotations
 
 __all__ = ["RECONSTRUCTION", "metric_by_beta", "representative_run",
-           "representative_runs", "higgins_cell", "higgins_by_beta_norm", "plot_metric_vs_beta",
+           "representative_runs", "higgins_cell", "higgins_by_beta_norm", "trace_by_beta",
+           "plot_metric_vs_beta",
            "plot_metric_vs_reconstruction", "plot_strips", "plot_higgins_vs_beta_norm",
            "write_figures"]
 
@@ -140,6 +144,93 @@ def higgins_by_beta_norm(table: list[dict], model: str = "beta-vae") -> dict:
                 entry[k].append(c[k])
         out[m] = entry
     return out
+
+
+#: what the replicas of one cell traced along training share (their seeds differ)
+_TRACE_CELL = ("model", "latent_dim", "beta", "gamma", "alpha")
+
+
+def _flat(row: dict) -> dict:
+    """A row of ``Results.runs()`` (config and metrics apart) as one flat dict; a flat row as is."""
+    if isinstance(row, dict) and isinstance(row.get("config"), dict):
+        return {**row["config"], **(row.get("metrics") or {}), "run_id": row.get("run_id")}
+    if not isinstance(row, dict):
+        raise TypeError(f"rows: each row must be a dict, got {type(row).__name__}")
+    return row
+
+
+def _cell_label(cell: tuple, varies: set) -> str:
+    model, m, beta, gamma, alpha = cell
+    label = f"{model}, {'γ' if model == 'factor-vae' else 'β'} = {beta:g}"
+    for key, name, v in (("latent_dim", "M", m), ("gamma", "γ", gamma), ("alpha", "α", alpha)):
+        if key in varies and v is not None and not (key == "gamma" and model == "factor-vae"):
+            label += f", {name} = {v:g}"
+    return label
+
+
+def trace_by_beta(rows: list[dict], metric: str, *, model: str | None = None,
+                  beta: float | None = None, **where) -> dict:
+    """``metric`` along training of the replicas (seeds) of each cell among ``rows``, in the
+    trace format of :func:`betalab.claims.convergence`: ``{"statistic": metric, "steps":
+    [s_1 < … < s_K], "values": V, "seeds": …}``.
+
+    ``rows``: runs of a sweep with ``[eval] along`` — ``Results.runs("done")`` (each run's
+    ``metrics["along"]``), or flat dicts with an ``along`` key — kept when they match ``model``,
+    ``beta`` and ``where`` (any other config key, e.g. ``latent_dim=10``), each left out when
+    None. A cell is one (model, latent_dim, β, γ, α); its replicas are its runs, ordered by seed.
+    One cell: ``V`` of shape (K, n_seeds), ``seeds`` the list of its seeds. Several cells: ``V``
+    is ``{label: (K, n_seeds)}`` (labels such as ``"beta-vae, β = 4"``, with M, γ or α where they
+    vary), the labelled traces :func:`betalab.claims.convergence` converges only when each does;
+    ``seeds`` is ``{label: [...]}``. A value stored as None reads NaN (which the convergence rule
+    refuses).
+
+    ValueError naming the problem: no run matches; a run without ``along`` (its sweep evaluated
+    only at the end) or without ``metric`` in it; runs evaluated at different steps (a trace has
+    one step axis); a replica twice in a cell."""
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a str, got {type(metric).__name__}")
+    want = {k: v for k, v in {"model": model, "beta": beta, **where}.items() if v is not None}
+    chosen = [r for r in map(_flat, rows) if all(r.get(k) == v for k, v in want.items())]
+    if not chosen:
+        raise ValueError(f"rows: no run with {want or 'any settings'}")
+    for r in chosen:
+        along = r.get("along")
+        if not isinstance(along, dict) or "steps" not in along:
+            raise ValueError(f"run {r.get('run_id')!r} has no record along training ('along': its "
+                             "sweep had no [eval] along, or the rows are a Results.table(), which "
+                             "leaves it out; pass Results.runs('done'))")
+        if metric not in along:
+            known = sorted(k for k in along if k != "steps")
+            raise ValueError(f"metric {metric!r} is not recorded along training in run "
+                             f"{r.get('run_id')!r}; known: {known}")
+        if len(along[metric]) != len(along["steps"]):
+            raise ValueError(f"run {r.get('run_id')!r}: {len(along[metric])} values of {metric!r} "
+                             f"along training for {len(along['steps'])} steps")
+    steps = list(chosen[0]["along"]["steps"])
+    for r in chosen[1:]:
+        if list(r["along"]["steps"]) != steps:
+            raise ValueError(f"the replicas' steps differ: run {chosen[0].get('run_id')!r} was "
+                             f"evaluated along training at steps {steps}, run {r.get('run_id')!r} "
+                             f"at {list(r['along']['steps'])}; a trace has one step axis")
+    cells: dict[tuple, list] = {}
+    for r in chosen:
+        cells.setdefault(tuple(r.get(k) for k in _TRACE_CELL), []).append(r)
+    varies = {k for i, k in enumerate(_TRACE_CELL) if len({c[i] for c in cells}) > 1}
+    values, seeds = {}, {}
+    for cell in sorted(cells, key=lambda c: [(v is None, "" if v is None else v) for v in c]):
+        reps = sorted(cells[cell], key=lambda r: r.get("seed"))
+        got = [r.get("seed") for r in reps]
+        label = _cell_label(cell, varies)
+        if len(set(got)) != len(got):
+            raise ValueError(f"rows: each replica once per cell (distinct seeds); {label} has "
+                             f"seeds {got}")
+        v = np.array([[np.nan if x is None else float(x) for x in r["along"][metric]]
+                      for r in reps], dtype=float).T                      # (K, n_seeds)
+        values[label], seeds[label] = v.tolist(), got
+    if len(values) == 1:
+        (label,) = values
+        return {"statistic": metric, "steps": steps, "values": values[label], "seeds": seeds[label]}
+    return {"statistic": metric, "steps": steps, "values": values, "seeds": seeds}
 
 
 # ------------------------------------------------------------------------------- figures

@@ -13,13 +13,21 @@ on device", not the serialiser's own complaint) and of which kind (``failure``, 
 by the next ``betalab sweep run``, or ``deterministic`` (a non-finite loss, a configuration
 error), retried only when asked (``--retry failed``). A checkpoint that cannot be read is moved
 aside into ``<checkpoint_dir>/corrupt/`` (never deleted), and the retry starts from scratch.
+
+Along training (``[eval] along``, fractions of the steps): at each of :func:`along_steps`
+every member still running is evaluated by the same :func:`deep.metrics.summary.evaluate_vaes`
+call as at the end, on copies of its parameters and with the global random states restored
+afterwards, so training is the same operation for operation with or without it. Its metrics
+then hold ``along`` = ``{"steps": [s_1, …, s_K], <metric>: [v_1, …, v_K]}`` for every scalar
+metric, the end (``steps``) the last entry. The evaluations done before a checkpoint are saved
+with it (beside the curves), so a resumed task returns the ``along`` of an uninterrupted one.
 """
 
 from __future__ import annotations
 
 __all__ = ["CHECKPOINT_FORMAT", "CURVE_POINTS", "TRANSIENT", "DETERMINISTIC", "CorruptCheckpoint",
            "failure_kind", "versions", "dataset", "heldout_indices", "resolve_device",
-           "build_ensemble", "train_group"]
+           "along_steps", "build_ensemble", "train_group"]
 
 import functools
 import os
@@ -104,6 +112,22 @@ def resolve_device(name: str):
     return torch.device(name)
 
 
+def along_steps(fractions, total: int) -> list[int]:
+    """The steps at which a run of ``total`` training steps is evaluated along training for
+    ``[eval] along = fractions``: fraction f at step ⌊f·total + ½⌋ (the optimizer steps done by
+    then), kept once and only in [1, total) — the end, step ``total``, is evaluated anyway. For
+    [0.25, 0.5, 0.75] of 2,000 steps: [500, 1000, 1500]."""
+    import math
+
+    return sorted({s for s in (math.floor(f * total + 0.5) for f in fractions) if 1 <= s < total})
+
+
+def _scalars(metrics: dict) -> dict:
+    """The scalar metrics of one evaluation (numbers; not the lists, tables or flags)."""
+    return {k: v for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
 def _thin(curve: dict) -> dict:
     n = len(curve["step"])
     keep = np.unique(np.linspace(0, n - 1, CURVE_POINTS).round().astype(int)) if n > CURVE_POINTS \
@@ -117,7 +141,9 @@ def train_group(runs, *, checkpoint_dir=None, checkpoint_every: int = 200, devic
     ``run_id``, ``status`` (done/failed), ``metrics``, ``curve``, ``error``, timings, device,
     versions. A member whose loss becomes non-finite is ``failed`` (the others go on); an
     exception fails every run of the group with its traceback. ``eval_workers`` processes fit
-    what the members' codes give on the host (:func:`deep.metrics.summary.evaluate_vaes`)."""
+    what the members' codes give on the host (:func:`deep.metrics.summary.evaluate_vaes`).
+    ``train_seconds`` is the training alone; ``eval_seconds``, per model, every evaluation of
+    this call (along training, ``[eval] along``, and at the end)."""
     started = time.time()
     try:
         return _train_group(list(runs), checkpoint_dir, checkpoint_every, device, group_id, started,
@@ -173,10 +199,12 @@ def _save_checkpoint(path: Path, state: dict) -> None:
             os.fsync(f.fileno())
 
 
-def _resume(ens, ckpt: Path, group_id: str, device) -> list:
-    """Load the checkpoint ``ckpt`` into ``ens``; its training curves. A checkpoint that cannot
-    be read or is not this ensemble's is moved into ``corrupt/`` beside it and
-    :class:`CorruptCheckpoint` is raised (the retry starts from scratch)."""
+def _resume(ens, ckpt: Path, group_id: str, device, planned=()) -> tuple[list, list]:
+    """Load the checkpoint ``ckpt`` into ``ens``; its training curves and the members'
+    evaluations along training. A checkpoint that cannot be read, is not this ensemble's, or
+    lacks an evaluation of ``planned`` (the along steps) it has passed, is moved into
+    ``corrupt/`` beside it and :class:`CorruptCheckpoint` is raised (the retry starts from
+    scratch)."""
     import torch
 
     try:
@@ -185,7 +213,13 @@ def _resume(ens, ckpt: Path, group_id: str, device) -> list:
                 or state.get("group_id") != group_id:
             raise ValueError("not a checkpoint of this ensemble")
         ens.load_state_dict(state["ensemble"])
-        return state["curves"]
+        along = state.get("along") or [{} for _ in state["curves"]]
+        done = [s for s in planned if s <= ens.step]
+        for k, rec in enumerate(along):
+            if ens.stopped_at[k] is None and rec.get("steps", []) != done:
+                raise ValueError(f"member {k} has evaluations along training at steps "
+                                 f"{rec.get('steps', [])}, not {done}")
+        return state["curves"], along
     except Exception as err:                         # noqa: BLE001 - any unreadable file
         aside = ckpt.parent / "corrupt" / f"{ckpt.stem}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.pt"
         aside.parent.mkdir(parents=True, exist_ok=True)
@@ -194,19 +228,64 @@ def _resume(ens, ckpt: Path, group_id: str, device) -> list:
                                 f"{aside}; the retry trains from scratch") from None
 
 
-def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started, eval_workers=1):
+def _evaluate(ens, runs, members, store, held, eval_workers) -> list[dict]:
+    """The metrics of ``members`` (indices into ``runs``) in their present state: one
+    :func:`deep.metrics.summary.evaluate_vaes` call with the runs' ``[eval]`` settings (one
+    family, the same settings), on copies of the members' parameters."""
     from deep.metrics.classifier_scores import HIGGINS_N_TEST, HIGGINS_N_TRAIN
     from deep.metrics.summary import evaluate_vaes
 
+    if not members:
+        return []
+    e = runs[0]["eval"]
+    return evaluate_vaes(
+        [ens.member_model(k) for k in members], store, held,
+        replicas=[runs[k]["seed"] for k in members],
+        seed=e["seed"], n_train=e["n_train"], n_test=e["n_test"], batch_size=e["batch_size"],
+        mig_samples=e["mig_samples"], mig_bins=e["mig_bins"], higgins=e.get("higgins", False),
+        higgins_n_train=e.get("higgins_n_train", HIGGINS_N_TRAIN),
+        higgins_n_test=e.get("higgins_n_test", HIGGINS_N_TEST), standard=e.get("standard", True),
+        factor_response=e.get("factor_response", False), workers=eval_workers)
+
+
+def _evaluate_along(ens, runs, store, held, eval_workers, along: list) -> None:
+    """Evaluate the running members now (step ``ens.step``) and append each one's scalar
+    metrics to its record in ``along``. The global random states (torch's, on the CPU and the
+    ensemble's GPU, and numpy's) are restored afterwards: training draws its noise from its own
+    generators (:func:`deep.train.step_generator`), and this keeps it so whatever the metrics
+    draw."""
+    import torch
+
+    dev = ens.device
+    members = [k for k in range(len(runs)) if ens.stopped_at[k] is None]
+    np_state = np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+            evaluated = _evaluate(ens, runs, members, store, held, eval_workers)
+    finally:
+        np.random.set_state(np_state)
+    for k, metrics in zip(members, evaluated):
+        rec, values = along[k], _scalars(metrics)
+        if rec.get("steps") and set(rec) - {"steps"} != set(values):
+            raise RuntimeError(f"along training: member {k}'s metrics changed between evaluations "
+                               f"({sorted(set(rec) - {'steps'})} then {sorted(values)})")
+        rec.setdefault("steps", []).append(int(ens.step))
+        for name, v in values.items():
+            rec.setdefault(name, []).append(v)
+
+
+def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started, eval_workers=1):
     first = runs[0]
     dev = resolve_device(device)
     ens, store, held = build_ensemble(runs, dev)
     total = ens.total_steps if first["max_steps"] is None else min(first["max_steps"], ens.total_steps)
-    curves = [{"step": []} for _ in runs]
+    e = first["eval"]                   # one family: the same evaluation settings
+    planned = along_steps(e.get("along", []), total)
+    curves, along = [{"step": []} for _ in runs], [{} for _ in runs]
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{group_id}.pt"
     if ckpt is not None and ckpt.exists():
-        curves = _resume(ens, ckpt, group_id, dev)
-    t0 = time.perf_counter()
+        curves, along = _resume(ens, ckpt, group_id, dev, planned)
+    t0, along_seconds = time.perf_counter(), 0.0
     while ens.step < total:
         step = ens.step
         terms = ens.run_step()
@@ -216,23 +295,23 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
                 c["step"].append(step)
                 for name, v in values.items():
                     c.setdefault(name, []).append(v[k])
+        if ens.step in planned:        # before the checkpoint of the same step, saved with it
+            t = time.perf_counter()
+            _evaluate_along(ens, runs, store, held, eval_workers, along)
+            along_seconds += time.perf_counter() - t
         if ckpt is not None and ens.step % checkpoint_every == 0 and ens.step < total:
             _save_checkpoint(ckpt, {"format": CHECKPOINT_FORMAT, "group_id": group_id,
-                                    "ensemble": ens.state_dict(), "curves": curves})
-    train_seconds = time.perf_counter() - t0
+                                    "ensemble": ens.state_dict(), "curves": curves,
+                                    "along": along})
+    train_seconds = time.perf_counter() - t0 - along_seconds
     out, ver = [], versions()
     ok = [k for k in range(len(runs)) if ens.stopped_at[k] is None]
-    e = first["eval"]                   # one family: the same evaluation settings
     t1 = time.perf_counter()
-    evaluated = evaluate_vaes(
-        [ens.member_model(k) for k in ok], store, held, replicas=[runs[k]["seed"] for k in ok],
-        seed=e["seed"], n_train=e["n_train"], n_test=e["n_test"], batch_size=e["batch_size"],
-        mig_samples=e["mig_samples"], mig_bins=e["mig_bins"], higgins=e.get("higgins", False),
-        higgins_n_train=e.get("higgins_n_train", HIGGINS_N_TRAIN),
-        higgins_n_test=e.get("higgins_n_test", HIGGINS_N_TEST), standard=e.get("standard", True),
-        factor_response=e.get("factor_response", False), workers=eval_workers) if ok else []
-    eval_seconds = (time.perf_counter() - t1) / max(len(ok), 1)      # per model, shared
+    evaluated = _evaluate(ens, runs, ok, store, held, eval_workers)
+    # per model, shared; every evaluation of this process (along training and at the end)
+    eval_seconds = (time.perf_counter() - t1 + along_seconds) / max(len(ok), 1)
     metrics_of = dict(zip(ok, evaluated))
+    end_of = {k: _scalars(m) for k, m in metrics_of.items()}       # before steps, final_loss
     for k, r in enumerate(runs):
         row = {"run_id": r["run_id"], "started_at": started, "device": str(dev), "versions": ver,
                "train_seconds": train_seconds, "curve": _thin(curves[k])}
@@ -243,6 +322,14 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
             metrics = metrics_of[k]
             metrics["steps"] = int(ens.step)
             metrics["final_loss"] = curves[k]["loss"][-1] if curves[k]["step"] else None
+            if "along" in e:             # the evaluations along training, then the end
+                before = along[k].get("steps", [])
+                metrics["along"] = {"steps": before + [int(ens.step)]}
+                metrics["along"].update({name: along[k].get(name, []) + [v]
+                                         for name, v in end_of[k].items()})
+                if before and set(along[k]) - {"steps"} != set(end_of[k]):
+                    raise RuntimeError("along training: the end's metrics differ from those "
+                                       f"along training for run {r['run_id']}")
             row.update(status="done", metrics=metrics, eval_seconds=eval_seconds)
         row["finished_at"] = time.time()
         out.append(row)

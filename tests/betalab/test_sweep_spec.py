@@ -92,6 +92,15 @@ def test_the_shipped_tiny_spec():
     (("beta = [1.0, 2.0]", "beta_norm = [0.01, -0.01]"), "grid.beta_norm"),
     (("beta = [1.0, 2.0]", "beta = [1.0, 2.0]\nbeta_norm = [0.01]"), "grid.beta_norm"),
     (("latent_dim = 4\n", "", "beta = [1.0, 2.0]", "beta_norm = [0.01]"), "grid.beta_norm"),
+    (("[grid]", "[eval]\nalong = 0.5\n[grid]"), "eval.along"),
+    (("[grid]", "[eval]\nalong = [0.5, 0.25]\n[grid]"), "eval.along"),
+    (("[grid]", "[eval]\nalong = [0.25, 0.25]\n[grid]"), "eval.along"),
+    (("[grid]", "[eval]\nalong = [0.0, 0.5]\n[grid]"), "eval.along"),
+    (("[grid]", "[eval]\nalong = [0.5, 1.0]\n[grid]"), "eval.along"),
+    (("[grid]", "[eval]\nalong = [0.5, nan]\n[grid]"), "eval.along"),
+    (("[grid]", "[eval]\nalong = [true]\n[grid]"), "eval.along"),
+    (("[grid]", "[eval]\nalong = ['half']\n[grid]"), "eval.along"),
+    (("[grid]", "[eval]\nalong = 1000\n[grid]"), "eval.along"),
 ])
 def test_bad_specs_fail_naming_the_key(edit, key):
     text = BASE
@@ -145,6 +154,11 @@ def test_later_keys_at_their_defaults_keep_the_run_ids():
     d = parse_spec(BASE.replace("[grid]", f"[eval]\nhiggins_n_train = {HIGGINS_N_TRAIN}\n"
                                           f"higgins_n_test = {HIGGINS_N_TEST}\n[grid]"))
     assert [r["run_id"] for r in a.runs] == [r["run_id"] for r in d.runs]   # the study's defaults
+    e = parse_spec(BASE.replace("[grid]", "[eval]\nalong = []\n[grid]"))         # no point
+    assert [r["run_id"] for r in a.runs] == [r["run_id"] for r in e.runs]
+    f = parse_spec(BASE.replace("[grid]", "[eval]\nalong = [0.25, 0.5, 0.75]\n[grid]"))
+    assert all(r["eval"]["along"] == [0.25, 0.5, 0.75] for r in f.runs)
+    assert not {r["run_id"] for r in a.runs} & {r["run_id"] for r in f.runs}
     c = parse_spec(BASE.replace("max_steps = 5", "max_steps = 5\noptimizer = 'adagrad'")
                    .replace("[grid]", "[eval]\nhiggins = true\n[grid]"))
     assert all(r["optimizer"] == "adagrad" and r["eval"]["higgins"] is True for r in c.runs)
@@ -283,3 +297,23 @@ def test_an_evaluation_that_cannot_fit_in_memory_is_refused(monkeypatch):
         parse_spec(higgins)
     monkeypatch.setattr(S, "memory_bytes", lambda: None)                     # not known: no check
     parse_spec(BASE.replace("[grid]", "[eval]\nn_train = 1000000000\n[grid]"))
+
+
+@pytest.mark.parametrize("path", ["sweeps/stuhmer-fig5b-cpu-normal.toml", "sweeps/stuhmer-fig5b-cpu-isa.toml",
+                                  "sweeps/stuhmer-fig5b-cpu-factorvae.toml", "sweeps/stuhmer-fig5b-normal.toml",
+                                  "sweeps/stuhmer-fig5b-isa.toml", "sweeps/stuhmer-fig5b-factorvae.toml",
+                                  "sweeps/higgins-fig5-left.toml", "sweeps/higgins-fig5-right.toml"])
+def test_the_specs_that_decide_claims_evaluate_along_training(path):
+    """Their claims are decided only where the deciding statistic levelled off
+    (betalab.claims.convergence: at least 4 points, the last at the end): each spec evaluates at
+    25/50/75 % of its steps, three distinct steps before the end for its step count."""
+    from betalab.claims import MIN_TRACE_POINTS
+    from betalab.sweep.work import along_steps, heldout_indices
+
+    sw = load_spec(path)
+    assert {tuple(r["eval"]["along"]) for r in sw.runs} == {(0.25, 0.5, 0.75)}
+    r = sw.runs[0]
+    n = 11_520 if r["dataset"] == "dsprites-reduced" else 737_280      # dSprites' grids
+    total = (n - heldout_indices(n, r["holdout"], r["eval"]["seed"]).size) // r["batch_size"] * r["epochs"]
+    total = total if r["max_steps"] is None else min(total, r["max_steps"])
+    assert len(along_steps(r["eval"]["along"], total)) + 1 >= MIN_TRACE_POINTS

@@ -1,13 +1,14 @@
 """betalab.sweep.views: means and standard errors per (model, β), Stühmer et al. 2020
-App. A.5's representative run against a brute-force Mahalanobis distance (scipy), and Higgins
-et al. 2017's protocol per cell (App. A.4) against sorting by hand."""
+App. A.5's representative run against a brute-force Mahalanobis distance (scipy), Higgins
+et al. 2017's protocol per cell (App. A.4) against sorting by hand, and a metric along training
+in the convergence rule's trace format against values built from a known formula."""
 
 import numpy as np
 import pytest
 from scipy.spatial.distance import mahalanobis
 
 from betalab.sweep.views import (higgins_by_beta_norm, higgins_cell, metric_by_beta,
-                                 representative_run, write_figures)
+                                 representative_run, trace_by_beta, write_figures)
 
 
 def _table(rng):
@@ -103,3 +104,79 @@ def test_higgins_by_beta_norm_has_one_line_per_latent_size(rng, tmp_path):
     paths = write_figures(table, tmp_path, metrics=("mig_histogram",))
     assert {p.name for p in paths} >= {"higgins_vs_beta_norm_beta-vae.png",
                                        "higgins_vs_beta_norm_beta-vae.pdf"}
+
+
+# ---- a metric along training ([eval] along) in the convergence rule's trace format -------------
+
+def _along_rows(steps=(500, 1000, 1500, 2000)):
+    """Runs of two models × two β × three seeds whose sampled MIG along training is a known
+    function of (model, β, seed, point): 0.1·β + 0.01·seed + 0.001·i, +1 for isa-vae. Given
+    as Results.runs() gives them (config and metrics apart), seeds in reverse order."""
+    rows = []
+    for model in ("beta-vae", "isa-vae"):
+        for beta in (1.0, 4.0):
+            for seed in (2, 1, 0):
+                mig = [(model == "isa-vae") + 0.1 * beta + 0.01 * seed + 0.001 * i
+                       for i in range(len(steps))]
+                rows.append({"run_id": f"{model}-{beta}-{seed}", "status": "done",
+                             "config": {"model": model, "beta": beta, "seed": seed, "latent_dim": 20},
+                             "metrics": {"mig_sampled": mig[-1], "along": {
+                                 "steps": list(steps), "mig_sampled": mig,
+                                 "heldout_log_px_z": [-100.0] * len(steps)}}})
+    return rows
+
+
+def test_trace_by_beta_of_one_cell_is_steps_by_seeds():
+    got = trace_by_beta(_along_rows(), "mig_sampled", model="beta-vae", beta=4.0)
+    assert got["statistic"] == "mig_sampled" and got["steps"] == [500, 1000, 1500, 2000]
+    assert got["seeds"] == [0, 1, 2]
+    want = [[0.4 + 0.01 * s + 0.001 * i for s in (0, 1, 2)] for i in range(4)]   # (K, n_seeds)
+    np.testing.assert_array_equal(got["values"], want)   # the same float operations: exact
+    from betalab.claims import convergence
+
+    rec = convergence(got)                 # the claims read it as it is
+    assert rec["n_seeds"] == 3 and rec["steps"] == [500.0, 1000.0, 1500.0, 2000.0]
+    # the mean moved 0.001 over the last quarter, less than the seeds' se 0.01/√3: converged
+    assert rec["converged"] and rec["moved"] == pytest.approx(0.001, rel=1e-9)
+
+
+def test_trace_by_beta_of_several_cells_is_labelled():
+    rows = _along_rows()
+    got = trace_by_beta(rows, "mig_sampled")
+    assert sorted(got["values"]) == ["beta-vae, β = 1", "beta-vae, β = 4", "isa-vae, β = 1",
+                                     "isa-vae, β = 4"]
+    np.testing.assert_array_equal(got["values"]["isa-vae, β = 1"],
+                                  [[1 + 0.1 + 0.01 * s + 0.001 * i for s in (0, 1, 2)] for i in range(4)])
+    assert got["seeds"]["isa-vae, β = 4"] == [0, 1, 2]
+    by_model = trace_by_beta(rows, "mig_sampled", model="isa-vae")
+    assert sorted(by_model["values"]) == ["isa-vae, β = 1", "isa-vae, β = 4"]
+    # flat rows (config and metrics in one dict) give the same trace; latent_dim selects too
+    flat = [{**r["config"], **r["metrics"], "run_id": r["run_id"]} for r in rows]
+    assert trace_by_beta(flat, "mig_sampled", latent_dim=20) == got
+    # a latent size that varies is named in the label (Higgins et al. 2017, Fig. 5 right)
+    rows[0]["config"]["latent_dim"] = 10
+    labels = trace_by_beta(rows, "mig_sampled", model="beta-vae", beta=1.0)["values"]
+    assert sorted(labels) == ["beta-vae, β = 1, M = 10", "beta-vae, β = 1, M = 20"]
+
+
+def test_trace_by_beta_refuses_what_is_not_one_trace():
+    rows = _along_rows()
+    with pytest.raises(ValueError, match="no run with"):
+        trace_by_beta(rows, "mig_sampled", model="factor-vae")
+    with pytest.raises(ValueError, match="'beta-vae-1.0-2' has no record along training"):
+        trace_by_beta([{**rows[0], "metrics": {"mig_sampled": 0.1}}] + rows[1:], "mig_sampled")
+    with pytest.raises(ValueError, match="Results.table"):        # a table leaves 'along' out
+        trace_by_beta([{**r["config"], "run_id": r["run_id"]} for r in rows], "mig_sampled")
+    with pytest.raises(ValueError, match="'mig_histogram' is not recorded along training.*"
+                                         "known: \\['heldout_log_px_z', 'mig_sampled'\\]"):
+        trace_by_beta(rows, "mig_histogram")
+    late = _along_rows(steps=(400, 1000, 1500, 2000))
+    with pytest.raises(ValueError, match="steps differ: run 'beta-vae-1.0-2' .* at steps "
+                                         r"\[500, 1000, 1500, 2000\], run 'beta-vae-1.0-1' at \[400"):
+        trace_by_beta(rows[:1] + late[1:], "mig_sampled", model="beta-vae", beta=1.0)
+    with pytest.raises(ValueError, match="distinct seeds.*seeds \\[0, 1, 2, 2\\]"):
+        trace_by_beta(rows + rows[:1], "mig_sampled", model="beta-vae", beta=1.0)
+    broken = _along_rows()
+    broken[0]["metrics"]["along"]["mig_sampled"].pop()
+    with pytest.raises(ValueError, match="3 values of 'mig_sampled' along training for 4 steps"):
+        trace_by_beta(broken, "mig_sampled")

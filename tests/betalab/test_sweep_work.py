@@ -1,14 +1,16 @@
 """betalab.sweep.work.train_group, the task of one ensemble: a task resumed from its
 checkpoint returns what an uninterrupted task returns; failures become rows, not exceptions;
-a Higgins et al. 2017 spec (Adagrad, ``[eval] higgins``) stores its scores in the database."""
+a Higgins et al. 2017 spec (Adagrad, ``[eval] higgins``) stores its scores in the database;
+``[eval] along`` evaluates along training without changing the training and survives a resume."""
 
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from betalab.sweep.spec import parse_spec
-from betalab.sweep.work import heldout_indices, train_group
+from betalab.sweep.work import along_steps, heldout_indices, train_group
 
 SPEC = """
 [sweep]
@@ -199,3 +201,141 @@ def test_eval_workers_change_nothing_and_factor_response_is_stored():
     (off,) = parse_spec(HIGGINS.replace("higgins = true\n", "higgins = true\nfactor_response = false\n")).groups
     assert [r["run_id"] for r in plain.runs] == [r["run_id"] for r in off.runs] != \
         [r["run_id"] for r in group.runs]
+
+
+# ---- evaluation along training ([eval] along) ---------------------------------------------------
+
+ALONG = """
+[sweep]
+ensemble = 2
+[model]
+latent_dim = 3
+hidden = 8
+[train]
+batch_size = 32
+max_steps = {steps}
+[eval]
+n_train = 40
+n_test = 20
+batch_size = 8
+mig_samples = 50
+{along}
+[grid]
+model = ["beta-tcvae"]
+beta = [1.0, 3.0]
+"""
+
+
+def _along_runs(steps=8, along="along = [0.25, 0.5, 0.75]"):
+    (group,) = parse_spec(ALONG.format(steps=steps, along=along)).groups
+    return group.runs
+
+
+@pytest.fixture(scope="module")
+def along_ref():
+    """The uninterrupted 8-step task evaluated along training at steps 2, 4, 6 and the end."""
+    return train_group(_along_runs(), group_id="g")
+
+
+def test_along_steps():
+    assert along_steps([0.25, 0.5, 0.75], 2000) == [500, 1000, 1500]
+    assert along_steps([0.25, 0.5, 0.75], 8) == [2, 4, 6]
+    # ⌊f·total + ½⌋, once, in [1, total): 0.75 · 3 → 2 (= 0.5 · 3 → 2), 0.01 · 10 → 0, 0.99 · 10 → 10
+    assert along_steps([0.25, 0.5, 0.75], 3) == [1, 2]
+    assert along_steps([0.01, 0.99], 10) == []
+
+
+def test_evaluation_along_training_changes_no_training_and_is_the_shorter_runs_end(along_ref):
+    """With ``[eval] along`` the curves and the end's metrics are those of the task without it
+    (bit for bit: evaluation draws nothing from training and leaves no member in eval mode);
+    ``along`` holds every scalar metric at steps 2, 4, 6 and 8, the last the end's, and its
+    entry at step 4 is the end of the same task trained 4 steps (the oracle: the first 4 steps
+    do not depend on the step budget, and the metrics draw from the eval seed only)."""
+    plain = train_group(_along_runs(along=""), group_id="g")
+    short = train_group(_along_runs(steps=4, along=""), group_id="g")
+    assert [r["status"] for r in along_ref] == ["done", "done"]
+    for r, p, s in zip(along_ref, plain, short):
+        along = r["metrics"].pop("along")
+        assert r["curve"] == p["curve"] and r["metrics"] == p["metrics"]
+        assert "along" not in p["metrics"]
+        assert along["steps"] == [2, 4, 6, 8]
+        scalars = {k for k, v in p["metrics"].items() if isinstance(v, (int, float))
+                   and not isinstance(v, bool)} - {"steps", "final_loss"}
+        assert set(along) - {"steps"} == scalars >= {"mig_sampled", "mig_histogram",
+                                                     "heldout_log_px_z", "beta_vae_score"}
+        for name in scalars:
+            assert len(along[name]) == 4 and along[name][-1] == p["metrics"][name], name
+            assert along[name][1] == s["metrics"][name], name
+        r["metrics"]["along"] = along
+    assert along_ref[0]["metrics"]["along"]["kl"] != along_ref[0]["metrics"]["along"]["kl"][::-1]
+
+
+def test_evaluations_along_training_survive_an_interruption(tmp_path, monkeypatch, along_ref):
+    """A task whose second checkpoint write fails (step 6 of 8) keeps the step-3 checkpoint with
+    the evaluation of step 2; the retry resumes from it, evaluates only at steps 4 and 6 and the
+    end, and returns what the uninterrupted task returns, ``along`` included."""
+    from betalab.sweep import work
+
+    real_save, real_along, saves, evaluated = work._save_checkpoint, work._evaluate_along, [], []
+
+    def failing_save(path, state):
+        saves.append(state["ensemble"]["step"])
+        if len(saves) == 2:
+            raise OSError(28, "No space left on device")
+        real_save(path, state)
+
+    monkeypatch.setattr(work, "_save_checkpoint", failing_save)
+    rows = train_group(_along_runs(), group_id="g", checkpoint_dir=tmp_path, checkpoint_every=3)
+    assert [r["failure"] for r in rows] == ["transient"] * 2 and saves == [3, 6]
+    state = torch.load(tmp_path / "g.pt", weights_only=True)
+    assert state["ensemble"]["step"] == 3 and [a["steps"] for a in state["along"]] == [[2], [2]]
+    monkeypatch.setattr(work, "_save_checkpoint", real_save)
+    monkeypatch.setattr(work, "_evaluate_along",
+                        lambda ens, *a: evaluated.append(ens.step) or real_along(ens, *a))
+    resumed = train_group(_along_runs(), group_id="g", checkpoint_dir=tmp_path, checkpoint_every=3)
+    assert evaluated == [4, 6]
+    assert _comparable(resumed) == _comparable(along_ref)          # bit-identical on CPU
+
+
+def test_a_checkpoint_without_the_evaluations_it_passed_is_not_resumed(tmp_path, monkeypatch):
+    """A checkpoint at step 3 without the evaluation of step 2 (written by a task without
+    ``along`` under the same group id) cannot give a complete ``along``: it is moved aside and
+    the task fails as transient, so the retry trains from scratch."""
+    from betalab.sweep import work
+
+    real_save = work._save_checkpoint
+
+    def failing_save(path, state):
+        if state["ensemble"]["step"] > 3:
+            raise OSError(28, "No space left on device")
+        real_save(path, state)
+
+    monkeypatch.setattr(work, "_save_checkpoint", failing_save)
+    train_group(_along_runs(along=""), group_id="g", checkpoint_dir=tmp_path, checkpoint_every=3)
+    monkeypatch.setattr(work, "_save_checkpoint", real_save)
+    rows = train_group(_along_runs(), group_id="g", checkpoint_dir=tmp_path)
+    assert [r["failure"] for r in rows] == ["transient"] * 2
+    assert "evaluations along training at steps [], not [2]" in rows[0]["error"]
+    assert not (tmp_path / "g.pt").exists() and len(list((tmp_path / "corrupt").iterdir())) == 1
+
+
+def test_along_reaches_the_database_and_reads_back_as_a_trace(tmp_path, along_ref):
+    """The rows of the task recorded as the driver records them (SQLite, JSON) and read back
+    with Results.runs: betalab.sweep.views.trace_by_beta gives each β's values along training
+    as stored (steps × seeds; one seed per β here)."""
+    from betalab.results import open_results
+    from betalab.sweep.store import ResultsStore
+    from betalab.sweep.views import trace_by_beta
+
+    sweep = parse_spec(ALONG.format(steps=8, along="along = [0.25, 0.5, 0.75]"))
+    store = ResultsStore(tmp_path / "a.sqlite", sweep)
+    store.mark_running([r["run_id"] for r in sweep.runs])
+    store.record(*along_ref)
+    store.close()
+    with open_results(tmp_path / "a.sqlite") as res:
+        runs = res.runs("done")
+        assert "along" not in res.table(lists=True)[0]
+    trace = trace_by_beta(runs, "mig_sampled")
+    assert trace["steps"] == [2, 4, 6, 8]
+    for row, label in zip(along_ref, ("beta-tcvae, β = 1", "beta-tcvae, β = 3")):
+        assert trace["values"][label] == [[v] for v in row["metrics"]["along"]["mig_sampled"]]
