@@ -26,6 +26,11 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 # coverage-ledger names outside it are resolved by the study's tests.
 PARTIAL_RUNS = {"kumar_poole_uniqueness": {"kp-uniqueness": ("nu=identity,", "nu=tanh,", "Sec. 3.1")}}
 
+# Failures to reproduce a printed statement at the notebook's scale or settings (the starts of
+# their statements): each must fail, and nothing else may. Over-complete ICA: the paper's N, W
+# and ψ of Fig 1b are unstated, and in every setting tried β = 1 prunes a component.
+EXPECTED_FAILURES = {"ica_overcomplete": ("β = 1 (VI) keeps all three components",)}
+
 # Appended to every notebook: the claims of `result` (and of any other StudyResult bound at top
 # level) as JSON, so the test can check them without sharing the kernel's memory. The ledger's
 # names of a study with a recorded run are checked against that run (tests/betalab/test_ledger.py),
@@ -89,7 +94,10 @@ def test_notebook_runs_in_a_kernel_and_shows_each_figure_once(path, study_cache_
     check = "".join(o.get("text", "") for o in code[-1].outputs if o.get("output_type") == "stream")
     report = json.loads(check.split("__CHECK__", 1)[1])
     assert report["has_result"], f"{path.name} must bind the study's StudyResult to `result`"
-    assert report["fails"] == [], report["fails"]
+    expected = EXPECTED_FAILURES.get(path.stem, ())
+    assert [f for f in report["fails"] if not f.startswith(expected)] == [], report["fails"]
+    for e in expected:
+        assert any(f.startswith(e) for f in report["fails"]), f"expected to fail: {e}"
     assert all(v == [] for v in report["unresolved"].values()), report["unresolved"]
 
     figure_cells = [c for c in code[:-1] if _ends_with_figure(c.source)]
