@@ -447,10 +447,16 @@ def _recorded_sweep(path: Path, run_of) -> dict | None:
     if not done:
         return None
     cfg = done[0]["config"] if done else {}
+    from betalab.sweep.views import trace_by_beta
+
+    # the Higgins score of every replica along training ([eval] along), one trace per (M, β)
+    # cell: the claims are decided only when every cell levelled off (betalab.claims)
+    along = all("along" in (r["metrics"] or {}) for r in done)
     return {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
             "planned_runs": planned, "batch_size": cfg.get("batch_size"),
             "hidden": cfg.get("hidden"), "optimizer": cfg.get("optimizer"), "lr": cfg.get("lr"),
-            "runs": [run_of(r["config"], r["metrics"], r) for r in done]}
+            "runs": [run_of(r["config"], r["metrics"], r) for r in done],
+            "convergence": trace_by_beta(done, "higgins_score") if along else None}
 
 
 def trained_numbers(path: Path = TRAINED_SWEEP) -> dict | None:
