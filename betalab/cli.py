@@ -138,8 +138,8 @@ def list_lines(width: int = 100, long: bool = False) -> list[str]:
             lines.append(f"{'':27}{s.paper}, {s.source}"[:width])
     lines += ["Run times on 2 shared CPU cores (quick, cpu) and at the paper's size (full); "
               "'=' runs the",
-              "quick configuration, GPU: needs one, '?': not measured. "
-              "Papers and sources: betalab list --long."]
+              "quick configuration, GPU: needs one, '?': not measured; '*': measured by the latest "
+              "run in results/.", "Papers and sources: betalab list --long."]
     return lines
 
 

@@ -10,7 +10,7 @@ study has no configuration of that scale and runs its quick one.
 
 from __future__ import annotations
 
-__all__ = ["RUNTIMES", "estimate"]
+__all__ = ["RUNTIMES", "estimate", "measured"]
 
 #: study -> {"quick": seconds, "cpu": seconds | "=", "full": seconds | "GPU" | "?" | "="}
 RUNTIMES = {
@@ -41,14 +41,41 @@ RUNTIMES = {
 }
 
 
-def estimate(study: str, scale: str) -> str:
-    """The run time of ``study`` at ``scale`` as a short string: ``41s``, ``32min``, ``2h``,
-    ``=`` (runs the quick configuration), ``GPU`` or ``?``."""
-    t = RUNTIMES.get(study, {}).get(scale, "?")
-    if isinstance(t, str):
-        return t
+def measured(study: str, scale: str, out="results") -> float | None:
+    """The run time in seconds of the latest finished run of ``study`` at ``scale`` under
+    ``out`` (its ``result.json``), or None when there is none. A run that loaded saved pieces
+    (``--resume``, a study cache) took less than a run from scratch."""
+    import json
+    from pathlib import Path
+
+    from betalab.runner import study_dir
+
+    try:
+        rec = json.loads((study_dir(Path(out), study, scale) / "result.json").read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(rec, dict) and not rec.get("error") and \
+        (rec.get("config") or {}).get("scale") == scale
+    t = rec.get("seconds") if ok else None
+    return float(t) if isinstance(t, (int, float)) and t > 0 else None
+
+
+def _text(t: float) -> str:
     if t < 90:
         return f"{max(1, round(t))}s"
     if t < 5400:
         return f"{round(t / 60)}min"
     return f"{round(t / 3600)}h"
+
+
+def estimate(study: str, scale: str, out="results") -> str:
+    """The run time of ``study`` at ``scale`` as a short string: ``41s``, ``32min``, ``2h``,
+    ``=`` (runs the quick configuration), ``GPU`` or ``?``; a time measured by the latest run on
+    this machine (:func:`measured`, under ``out``) wins over the table and ends in ``*``."""
+    m = measured(study, scale, out) if out is not None else None
+    if m is not None:
+        return _text(m) + "*"
+    t = RUNTIMES.get(study, {}).get(scale, "?")
+    if isinstance(t, str):
+        return t
+    return _text(t)

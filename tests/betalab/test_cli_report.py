@@ -162,7 +162,25 @@ def test_list_is_compact_and_has_a_runtime_per_scale():
     assert set(RUNTIMES) == set(studies)              # a new study must state its run time
     rows = {ln.split()[0]: ln.split()[1:4] for ln in lines[1:] if ln.split()[0] in studies}
     assert set(rows) == set(studies)
-    assert all(re.fullmatch(r"\d+(s|min|h)|=|\?|GPU", t) for r in rows.values() for t in r)
+    assert all(re.fullmatch(r"\d+(s|min|h)\*?|=|\?|GPU", t) for r in rows.values() for t in r)
+
+
+def test_list_shows_the_time_a_run_here_measured(tmp_path):
+    """A finished run's own time (its result.json) wins over the table, marked '*'; a run that
+    raised, or of another scale, does not count."""
+    import json
+
+    from betalab.runner import study_dir
+    from betalab.runtimes import estimate
+
+    d = study_dir(tmp_path, "fa-beta", "quick")
+    d.mkdir(parents=True)
+    rec = {"study": "fa-beta", "config": {"scale": "quick"}, "seconds": 200.0, "error": None}
+    (d / "result.json").write_text(json.dumps(rec))
+    assert estimate("fa-beta", "quick", tmp_path) == "3min*"
+    assert estimate("fa-beta", "quick", None) == "1s"                 # the table
+    (d / "result.json").write_text(json.dumps({**rec, "error": "boom"}))
+    assert estimate("fa-beta", "quick", tmp_path) == "1s"
 
 
 def test_temporaries_of_killed_runs_are_removed_from_results(tmp_path, toys):
