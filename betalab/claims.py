@@ -316,6 +316,12 @@ def convergence(trace: dict) -> dict:
     than its standard error over seeds at the end (sd/√n, ddof 1). With one seed there is no
     standard error and the run is never called converged.
 
+    ``V`` may also be a dict of labelled traces, ``{label: (K, n_label)}`` on the same steps
+    (e.g. one per model of a comparison, when the claims rest on every one of them): each is
+    judged by the rule above on its own seeds, and the record is converged only when every
+    trace is. Its ``traces`` then holds each label's record, and ``moved``/``se``/``last``/
+    ``n_seeds`` are those of the first trace that did not level off (else of the first).
+
     Returns ``converged``, ``moved`` (|mean change| over the last quarter), ``se``, ``last``
     (the seed mean at each point), ``steps``, ``statistic``, ``n_seeds``. ValueError for a
     malformed trace.
@@ -324,6 +330,13 @@ def convergence(trace: dict) -> dict:
 
     if not isinstance(trace, dict) or not {"statistic", "steps", "values"} <= set(trace):
         raise ValueError("trace must be a dict with statistic, steps and values")
+    if isinstance(trace["values"], dict):
+        if not trace["values"]:
+            raise ValueError("trace: a dict of values needs at least one labelled trace")
+        parts = {str(k): convergence({**trace, "values": v}) for k, v in trace["values"].items()}
+        lead = next((r for r in parts.values() if not r["converged"]), next(iter(parts.values())))
+        return {**lead, "statistic": str(trace["statistic"]), "traces": parts,
+                "converged": all(r["converged"] for r in parts.values())}
     steps = np.asarray(trace["steps"], dtype=float)
     v = np.asarray(trace["values"], dtype=float)
     v = v[:, None] if v.ndim == 1 else v
@@ -343,6 +356,20 @@ def convergence(trace: dict) -> dict:
             "moved": moved, "se": se, "n_seeds": n, "converged": bool(n > 1 and moved < se)}
 
 
+def _trace_text(rec: dict) -> str:
+    """One record of :func:`convergence` in words: the move over the last quarter against the
+    seed standard error, and the seed mean along training, per labelled trace if several."""
+    def one(r):
+        pts = ", ".join(f"{s:,.0f}: {v:.3g}" for s, v in zip(r["steps"], r["last"]))
+        rel = "less than" if r["converged"] else "not less than"
+        return (f"moved {r['moved']:.3g} over the last quarter of training, {rel} its seed "
+                f"standard error {r['se']:.3g} ({r['n_seeds']} seeds); along training "
+                f"(step: mean) {pts}")
+    if "traces" not in rec:
+        return one(rec)
+    return "; ".join(f"{label}: {one(r)}" for label, r in rec["traces"].items())
+
+
 def at_convergence(claims: list, trace: dict | None, *, would_run: str, cost: str,
                    exempt=None) -> list:
     """Reduced-scale claims of trained runs, decided only where their deciding statistic levelled
@@ -352,7 +379,8 @@ def at_convergence(claims: list, trace: dict | None, *, would_run: str, cost: st
     the curve's last values (or "no record along training" when ``trace`` is None), and
     ``would_run``/``cost`` say what length would settle it. Other claims pass unchanged, and so
     do those ``exempt(claim)`` names: identities that hold for any parameters, hence at every
-    point of training (the study says why)."""
+    point of training (the study says why). A trace of several labelled traces (see
+    :func:`convergence`) decides only when every one of them levelled off."""
     from dataclasses import replace
 
     rec = None if trace is None else convergence(trace)
@@ -363,16 +391,26 @@ def at_convergence(claims: list, trace: dict | None, *, would_run: str, cost: st
             out.append(c)
             continue
         if rec is not None and rec["converged"]:
-            note = (f"{c.note} " if c.note else "") + (
-                f"{_CONVERGED} of {rec['statistic']} moved {rec['moved']:.3g} over the "
-                f"last quarter of training, less than its seed standard error {rec['se']:.3g} "
-                f"({rec['n_seeds']} seeds).")
-            out.append(replace(c, note=note))
+            if "traces" in rec:
+                text = (f"{_CONVERGED} of {rec['statistic']} levelled off in every trace: "
+                        f"{_trace_text(rec)}.")
+            else:
+                text = (f"{_CONVERGED} of {rec['statistic']} moved {rec['moved']:.3g} over the "
+                        f"last quarter of training, less than its seed standard error "
+                        f"{rec['se']:.3g} ({rec['n_seeds']} seeds).")
+            out.append(replace(c, note=(f"{c.note} " if c.note else "") + text))
             continue
         if rec is None:
             why = ("no record of the deciding statistic along training (this run stored only its "
                    f"end point), so its {c.verdict!r} is not a verdict yet.")
             measured = c.measured
+        elif "traces" in rec:
+            late = [k for k, r in rec["traces"].items() if not r["converged"]]
+            why = (f"not converged: the seed mean of {rec['statistic']} has not levelled off in "
+                   f"{', '.join(late)} (each trace must move less over the last quarter of "
+                   f"training than its seed standard error); {_trace_text(rec)}. "
+                   f"The run would have read {c.verdict!r}.")
+            measured = {"at the end": c.measured, "convergence": rec}
         else:
             pts = ", ".join(f"{s:,.0f}: {v:.3g}" for s, v in zip(rec["steps"], rec["last"]))
             why = (f"not converged: the seed mean of {rec['statistic']} moved {rec['moved']:.3g} "

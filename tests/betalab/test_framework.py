@@ -114,6 +114,36 @@ def test_not_run_and_constructed_say_why():
         claims.constructed("n", "s", 1.0, 1.0, how="h", free="", kind="paper")
 
 
+def test_convergence_of_several_traces_needs_every_one():
+    """A record of several labelled traces (one per model of a comparison) is converged only
+    when every trace levelled off, each judged by the one-trace rule on its own seeds."""
+    steps = [500, 1000, 1500, 2000]
+    # seed mean 0.26 → 0.2613: moved 0.0013 < s.e. sd(0.251, 0.262, 0.271)/√3 ≈ 0.0058
+    flat = [[0.1, 0.12, 0.11], [0.2, 0.21, 0.22], [0.25, 0.26, 0.27], [0.251, 0.262, 0.271]]
+    # seed mean 0.255 → 0.305: moved 0.05, not less than s.e. 0.005
+    moving = [[0.1, 0.12], [0.2, 0.21], [0.25, 0.26], [0.3, 0.31]]
+    one = claims.convergence({"statistic": "s", "steps": steps, "values": flat})
+    both = claims.convergence({"statistic": "s", "steps": steps, "values": {"a": flat, "b": flat}})
+    assert both["converged"] and both["traces"]["a"] == one
+    late = claims.convergence({"statistic": "s", "steps": steps, "values": {"a": flat, "b": moving}})
+    assert not late["converged"] and late["traces"]["a"]["converged"]
+    assert late["moved"] == pytest.approx(0.05) and late["n_seeds"] == 2     # the trace that moved
+    with pytest.raises(ValueError, match="labelled trace"):
+        claims.convergence({"statistic": "s", "steps": steps, "values": {}})
+    with pytest.raises(ValueError, match="at least"):
+        claims.convergence({"statistic": "s", "steps": steps, "values": {"a": flat[:3]}})
+    c = claims.relation("r", "s", "x > 0", 1.0, True, kind="paper", scale="cpu")
+    kw = dict(would_run="run longer.", cost="1 h.")
+    (ok,) = claims.at_convergence([c], {"statistic": "s", "steps": steps,
+                                        "values": {"a": flat, "b": flat}}, **kw)
+    assert ok.verdict == "holds" and "Converged" in ok.note and "a: moved" in ok.note \
+        and "b: moved" in ok.note
+    (no,) = claims.at_convergence([c], {"statistic": "s", "steps": steps,
+                                        "values": {"a": flat, "b": moving}}, **kw)
+    assert no.verdict == "not run" and "not levelled off in b " in no.note
+    assert no.measured["convergence"]["traces"]["b"]["converged"] is False
+
+
 def test_report_counts_the_kinds_apart():
     """The headline counts paper claims by verdict; extensions and checks apart (a constructed
     match is not counted as holding)."""

@@ -224,3 +224,137 @@ def test_fig5b_representatives_are_the_app_a5_picks_retrained(tmp_path, sweep_in
         assert 0.0 <= nums[model]["retrained_mig_histogram"] <= 1.0
         assert {f"fig5b_representative_{model}_latents", f"fig5b_representative_{model}_traversals"} <= set(figs)
     plt.close("all")
+
+
+# ------------------------------------------------------------ the deciding statistic along training
+_TINY = dict(steps=8, hidden=16, batch=32, reduced=True)
+
+
+def test_along_steps():
+    assert S.along_steps(2000) == [500, 1000, 1500, 2000]
+    assert S.along_steps(8000, [i / 8 for i in range(1, 9)]) == list(range(1000, 8001, 1000))
+    assert S.along_steps(3, S.ALONG) == [1, 2, 3]                      # rounded, no repeats
+    with pytest.raises(ValueError, match="fractions"):
+        S.along_steps(10, (0.0, 1.0))
+
+
+def test_evaluation_along_training_leaves_training_bit_identical():
+    """Training with the sampled MIG measured at 25/50/75 % of the steps gives the same losses
+    and the same final parameters, bit for bit, as training without; the net is handed back in
+    training mode after each evaluation."""
+    import torch
+
+    from deep.metrics import encode_dataset
+
+    seen = []
+
+    def evaluate(net, data, step):
+        mu, lv, f = encode_dataset(net, data)
+        seen.append((step, net.training, S.sampled_mig(mu, lv, f, 3, 20, "cpu")))
+
+    kw = dict(model="isa-vae", prior="isa:2.1;5*2.2x4", beta=1.0, seed=3, **_TINY)
+    plain, _, losses = S.train_model(**kw)
+    net, _, losses_eval = S.train_model(**kw, evaluate=evaluate, at=S.along_steps(8))
+    assert [s for s, _, _ in seen] == [2, 4, 6, 8] and all(t for _, t, _ in seen)
+    assert losses_eval == losses
+    for (k, a), (_, b) in zip(plain.state_dict().items(), net.state_dict().items()):
+        assert torch.equal(a, b), k
+    with pytest.raises(ValueError, match="at must lie"):
+        S.train_model(**kw, evaluate=evaluate, at=[9])
+
+
+@pytest.mark.parametrize("model,prior,learn", [("beta-vae", "normal", False),
+                                               ("isa-vae", "isa:2.1;2x4,2x3,2x3", True)])
+def test_the_end_point_is_the_last_point_along_training(model, prior, learn):
+    """The scores of a run with the along-training record equal those of a run scored only at
+    the end, and the record's last point is the end point (the sampled MIG; the exponents)."""
+    kw = dict(model=model, prior=prior, beta=1.0, seed=5, n_mig=20, learn_exponents=learn, **_TINY)
+    end = S.train_and_score(**kw)
+    full = S.train_and_score(**kw, along=S.ALONG)
+    assert "along_steps" not in end
+    for key in ("mig", "mig_histogram", "recon", "loss_first", "loss_last"):
+        assert full[key] == end[key], key
+    np.testing.assert_array_equal(full["exponents"], end["exponents"])
+    assert full["along_steps"].tolist() == [2, 4, 6, 8]
+    assert full["along_mig"].shape == (4,) and full["along_mig"][-1] == full["mig"]
+    if learn:
+        assert full["along_exponents"].shape == (4, 4)
+        np.testing.assert_array_equal(full["along_exponents"][-1], full["exponents"])
+        assert np.all(full["along_exponents"][:, 0] == full["exponents"][0])     # p0 fixed
+    else:
+        assert "along_exponents" not in full
+
+
+def _fig5a_numbers(convergence=None):
+    """Fig. 5a numbers at cpu scale with a clear ISA-VAE lead (0.3 against 0.1), and the given
+    record along training."""
+    rng = np.random.default_rng(4)
+    mig = {"isa-vae": rng.normal(0.3, 0.03, 20), "vae": rng.normal(0.1, 0.03, 20)}
+    n = {"scale": "cpu", "settings": S.FIG5A_SCALES["cpu"], "mig": mig, "mig_histogram": mig,
+         "representative": {m: {"mig_histogram": 0.2, "mig_histogram_retrained": 0.2}
+                            for m in mig}, "fig5b": None, "table1": None}
+    if convergence is not None:
+        n["convergence"] = convergence
+    return n
+
+
+def _traces(last_quarter_move):
+    """Both models' MIG traces on 20 seeds at 500/1000/1500/2000 steps: rising, then moving by
+    ``last_quarter_move`` over the last quarter (the seed s.e. at the end ≈ 0.03/√20 ≈ 0.007)."""
+    rng = np.random.default_rng(6)
+    out = {}
+    for label, end in (("VAE", 0.1), ("ISA-VAE", 0.3)):
+        last = rng.normal(end, 0.03, 20)
+        out[label] = np.stack([0.3 * last, 0.8 * last, last - last_quarter_move, last])
+    return {"statistic": "the sampled MIG (Chen et al. 2018)", "steps": [500, 1000, 1500, 2000],
+            "values": out}
+
+
+def test_the_convergence_record_reaches_the_fig5a_claims():
+    """At cpu scale the paper's Fig. 5a claims keep their verdict only on a record along
+    training that levelled off in both models: a converged trace decides (with the record in the
+    note), one that still moves, or none, gives "not run"."""
+    def paper(numbers):
+        return [c for c in S.fig5a_claims(numbers, 0) if c.kind == "paper" and c.scale == "cpu"]
+
+    decided = paper(_fig5a_numbers(_traces(0.0)))
+    assert decided and all(c.verdict in ("holds", "fails") and "Converged" in c.note
+                           for c in decided)
+    assert {c.verdict for c in decided if "higher" in c.statement} == {"holds"}
+    moving = paper(_fig5a_numbers(_traces(0.05)))
+    assert {c.verdict for c in moving} == {"not run"}
+    assert all("not converged" in c.note and "VAE" in c.note for c in moving)
+    bare = paper(_fig5a_numbers())
+    assert {c.verdict for c in bare} == {"not run"} and "no record" in bare[0].note
+
+
+def test_the_convergence_record_reaches_the_exponent_claims():
+    """The exponent claims at cpu scale: decided on a p3 record that levelled off at every β,
+    "not run" when one β's still moves."""
+    rng = np.random.default_rng(7)
+    betas = np.repeat([1.0, 4.0], 15)
+    srt = np.sort(rng.uniform(1.9, 2.3, (30, 3)), axis=1)
+    srt[:, 2] = rng.uniform(2.2, 2.3, 30)
+    numbers = {"scale": "cpu", "settings": {**S.EXPONENT_SCALES["cpu"], "betas": (1.0, 4.0)},
+               "exponents": np.column_stack([np.full(30, 2.1), srt]), "betas": betas}
+
+    def record(move):
+        p3 = srt[:, 2]
+        return {"statistic": "the largest learned exponent p3", "steps": [375, 750, 1125, 1500],
+                "values": {f"β = {b:g}": np.stack([p3 - 0.1, p3 - 0.05, p3 - move, p3])[:, betas == b]
+                           for b in (1.0, 4.0)}}
+
+    def paper(n):
+        return [c for c in S.exponent_claims(n, 0) if c.kind in ("paper", "extension")]
+
+    assert {c.verdict for c in paper({**numbers, "convergence": record(0.0)})} <= {"holds", "fails"}
+    assert {c.verdict for c in paper({**numbers, "convergence": record(0.05)})} == {"not run"}
+
+
+def test_along_figure_titles_the_decision():
+    import matplotlib.pyplot as plt
+
+    fig = S.along_figure(_traces(0.0), "MIG", "t", "cpu")
+    assert "converged (last quarter: VAE: moved" in fig.axes[0].get_title()
+    assert S.convergence_decision(_traces(0.05)).startswith("not converged")
+    plt.close(fig)
