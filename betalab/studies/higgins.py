@@ -340,10 +340,22 @@ def claims_from(numbers: dict, scale: str) -> list:
                                      "grid, 5,000/5,000 points, 10 replicas).",
                            cost="about 60 min on 2 CPU cores (recorded).") for c in paper]
     out += paper
-    if numbers.get("trained"):
-        out += trained_claims(numbers["trained"])
-    if numbers.get("right"):
-        out += right_claims(numbers["right"])
+    for key, claims_of in (("trained", trained_claims), ("right", right_claims)):
+        sweep = numbers.get(key)
+        if not sweep:
+            continue
+        got = claims_of(sweep)
+        if sweep.get("stale_renderer"):
+            from deep.data.dsprites import CACHE_VERSION
+
+            got = C.superseded(
+                got, why=f"{sweep['source']} was measured on procedural dSprites of renderer "
+                         f"version {', '.join(map(str, sweep['stale_renderer']))}; the current "
+                         f"renderer (version {CACHE_VERSION}) draws the archive's sprites.",
+                would_run=f"{_sweep_command('left' if key == 'trained' else 'right')} on a GPU, "
+                          "then record it in place of the old database.",
+                cost=sweep_cost("left" if key == "trained" else "right"))
+        out += got
     if numbers.get("architecture"):
         out += architecture_claims(numbers["architecture"])
     out.append(C.not_run(
@@ -440,10 +452,14 @@ def _recorded_sweep(path: Path, run_of) -> dict | None:
     from deep.data.dsprites import CACHE_VERSION
 
     with open_results(db) as res:
-        # runs measured on another dSprites renderer drew other images: not comparable
-        done = [r for r in res.runs("done")
-                if (r.get("versions") or {}).get("dsprites renderer", 1) == CACHE_VERSION]
+        every = res.runs("done")
         planned = sum(res.counts().values())
+    # runs measured on another dSprites renderer drew other images: not comparable; a sweep with
+    # no run on the current renderer is read as it is, marked stale (its claims read not run)
+    done = [r for r in every if (r.get("versions") or {}).get("dsprites renderer", 1) == CACHE_VERSION]
+    stale = None if done else sorted({(r.get("versions") or {}).get("dsprites renderer", 1)
+                                      for r in every})
+    done = done or every
     if not done:
         return None
     cfg = done[0]["config"] if done else {}
@@ -456,7 +472,8 @@ def _recorded_sweep(path: Path, run_of) -> dict | None:
             "planned_runs": planned, "batch_size": cfg.get("batch_size"),
             "hidden": cfg.get("hidden"), "optimizer": cfg.get("optimizer"), "lr": cfg.get("lr"),
             "runs": [run_of(r["config"], r["metrics"], r) for r in done],
-            "convergence": trace_by_beta(done, "higgins_score") if along else None}
+            "convergence": trace_by_beta(done, "higgins_score") if along else None,
+            "stale_renderer": stale}
 
 
 def trained_numbers(path: Path = TRAINED_SWEEP) -> dict | None:

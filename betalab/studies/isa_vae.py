@@ -932,22 +932,35 @@ def fig5b_cpu_numbers(path: Path = FIG5B_CPU) -> dict | None:
     from betalab.results import open_results
     from betalab.sweep.views import metric_by_beta
 
+    from betalab.sweep.views import trace_by_beta
+    from deep.data.dsprites import CACHE_VERSION
+
     dbs = sorted(Path(path).glob("*.sqlite"))
     if not dbs:
         return None
-    table, settings = [], None
+    table, settings, all_done = [], None, []
     for db in dbs:
         with open_results(db) as res:
-            table += res.table()
-            done = res.runs("done")
+            # runs measured on another dSprites renderer drew other images: not comparable
+            done = [r for r in res.runs("done")
+                    if (r.get("versions") or {}).get("dsprites renderer", 1) == CACHE_VERSION]
+            keep = {r["run_id"] for r in done}
+            table += [r for r in res.table() if r["run_id"] in keep]
+        all_done += done
         if done and settings is None:
             c = done[0]["config"]
             settings = {k: c.get(k) for k in ("dataset", "hidden", "latent_dim", "batch_size",
                                                "max_steps", "lr")}
+    if not table:
+        return None
     out = {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
            "settings": settings, "seeds": len({r["seed"] for r in table})}
     for metric in FIG5B_MIGS + ("heldout_log_px_z",):
         out[metric] = metric_by_beta(table, metric)
+    # the sampled MIG of every run along training ([eval] along), one trace per (model, β)
+    # cell: Fig. 5b's claims are decided only when every cell levelled off (betalab.claims)
+    along = all("along" in (r["metrics"] or {}) for r in all_done)
+    out["convergence"] = trace_by_beta(all_done, "mig_sampled") if along else None
     return out
 
 

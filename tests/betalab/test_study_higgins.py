@@ -164,12 +164,18 @@ def _done_rows(sweep_dir):
 def test_the_recorded_gpu_sweep_is_read_from_its_database(monkeypatch):
     """The recorded trained-row runs (recorded/sweeps/higgins-fig5-left-gpu) read back with
     sqlite3 directly: the same finished runs, steps and scores as trained_numbers gives. They
-    were measured on renderer version 1: with the current renderer they are not read at all."""
+    were measured on renderer version 1: read with the current renderer they are marked stale,
+    and their claims read not run."""
     import deep.data.dsprites as D
 
-    assert H.trained_numbers() is None and H.right_numbers() is None
+    assert H.trained_numbers()["stale_renderer"] == [1] and H.right_numbers()["stale_renderer"] == [1]
+    numbers = {"rows": {}, "n_images": 737_280, "protocol": {"L": 64, "n_train": 5000, "n_test": 5000},
+               "trained": H.trained_numbers(), "right": H.right_numbers()}
+    gpu = H.trained_claims(numbers["trained"]) + H.right_claims(numbers["right"])
+    assert gpu and {c.verdict for c in gpu} == {"not run"}        # no record along training either
     monkeypatch.setattr(D, "CACHE_VERSION", 1)
     t = H.trained_numbers()
+    assert t["stale_renderer"] is None
     want = sorted((c["seed"], c["beta"], m["higgins_scores"], m["steps"])
                   for c, m in _done_rows(H.TRAINED_SWEEP))
     got = sorted((r["seed"], r["beta"], r["scores"], r["steps"]) for r in t["runs"])
