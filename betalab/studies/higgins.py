@@ -340,22 +340,10 @@ def claims_from(numbers: dict, scale: str) -> list:
                                      "grid, 5,000/5,000 points, 10 replicas).",
                            cost="about 60 min on 2 CPU cores (recorded).") for c in paper]
     out += paper
-    for key, claims_of in (("trained", trained_claims), ("right", right_claims)):
-        sweep = numbers.get(key)
-        if not sweep:
-            continue
-        got = claims_of(sweep)
-        if sweep.get("stale_renderer"):
-            from deep.data.dsprites import CACHE_VERSION
-
-            got = C.superseded(
-                got, why=f"{sweep['source']} was measured on procedural dSprites of renderer "
-                         f"version {', '.join(map(str, sweep['stale_renderer']))}; the current "
-                         f"renderer (version {CACHE_VERSION}) draws the archive's sprites.",
-                would_run=f"{_sweep_command('left' if key == 'trained' else 'right')} on a GPU, "
-                          "then record it in place of the old database.",
-                cost=sweep_cost("left" if key == "trained" else "right"))
-        out += got
+    if numbers.get("trained"):
+        out += trained_claims(numbers["trained"])
+    if numbers.get("right"):
+        out += right_claims(numbers["right"])
     if numbers.get("architecture"):
         out += architecture_claims(numbers["architecture"])
     out.append(C.not_run(
@@ -564,11 +552,25 @@ def trained_claims(trained: dict) -> list:
         {"vae": round(v, 2), "beta_vae": round(b, 2), "spread": round(spread, 2)},
         b > v + 2 * spread, kind="paper", scale="gpu",
         note="the printed gap is 37.7 points; the spreads are those of the kept scores"))
+    if trained.get("stale_renderer"):
+        return _stale(out, trained, "left")
     return C.at_convergence(
         out, trained.get("convergence"),
         would_run=f"{_sweep_command('left')} at a length where the score has levelled off, with "
                   "the Higgins score recorded at 25/50/75/100 % of the steps.",
         cost=sweep_cost("left"))
+
+
+def _stale(claims: list, sweep: dict, which: str) -> list:
+    """The claims of a recorded sweep measured on an earlier dSprites renderer, as not run."""
+    from deep.data.dsprites import CACHE_VERSION
+
+    return C.superseded(
+        claims, why=f"{sweep['source']} was measured on procedural dSprites of renderer version "
+                    f"{', '.join(map(str, sweep['stale_renderer']))}; the current renderer (version "
+                    f"{CACHE_VERSION}) draws the archive's sprites.",
+        would_run=f"{_sweep_command(which)} on a GPU (with the score along training), recorded in "
+                  "place of the old database.", cost=sweep_cost(which))
 
 
 def _sweep_command(which: str) -> str:
@@ -844,6 +846,8 @@ def right_claims(right: dict) -> list:
             note="per replica, the latent with most orientation information; its mean over the "
                  "other factors at each of the 40 orientations, per shape; "
                  "deep.metrics.latent_response.dominant_frequency"))
+    if right.get("stale_renderer"):
+        return _stale(out, right, "right")
     return C.at_convergence(
         out, right.get("convergence"),
         would_run=f"{_sweep_command('right')} with the Higgins score recorded at 25/50/75/100 % "

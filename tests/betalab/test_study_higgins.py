@@ -172,7 +172,8 @@ def test_the_recorded_gpu_sweep_is_read_from_its_database(monkeypatch):
     numbers = {"rows": {}, "n_images": 737_280, "protocol": {"L": 64, "n_train": 5000, "n_test": 5000},
                "trained": H.trained_numbers(), "right": H.right_numbers()}
     gpu = H.trained_claims(numbers["trained"]) + H.right_claims(numbers["right"])
-    assert gpu and {c.verdict for c in gpu} == {"not run"}        # no record along training either
+    assert gpu and {c.verdict for c in gpu} == {"not run"}
+    assert all("renderer version 1" in c.note for c in gpu)
     monkeypatch.setattr(D, "CACHE_VERSION", 1)
     t = H.trained_numbers()
     assert t["stale_renderer"] is None

@@ -358,3 +358,19 @@ def test_along_figure_titles_the_decision():
     assert "converged (last quarter: VAE: moved" in fig.axes[0].get_title()
     assert S.convergence_decision(_traces(0.05)).startswith("not converged")
     plt.close(fig)
+
+
+def test_fig5b_sweeps_on_an_earlier_renderer_decide_nothing():
+    """The recorded cpu Fig. 5b sweeps were measured on dSprites renderer version 1: they are read
+    (marked stale) and every one of their claims reads not run, naming the renderer; a grid that
+    would hold on the current renderer holds."""
+    from betalab.studies import isa_vae as I
+
+    stale = I.fig5b_cpu_numbers()
+    assert stale["stale_renderer"] == [1] and stale["seeds"] == 3
+    claims = I.fig5b_cpu_claims(stale)
+    assert len(claims) == 6 and {c.verdict for c in claims} == {"not run"}
+    assert all("renderer version 1" in c.note for c in claims)
+    fresh = _fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.4], [-30, -32, -35, -40],
+                           [-31, -34, -38, -45])
+    assert [c.verdict for c in I.fig5b_cpu_claims(fresh)][:3] == ["holds"] * 3
