@@ -13,7 +13,7 @@ ORACLES := "disentanglement-lib==1.5" "gin-config==0.4.0" "absl-py>=1" "six>=1.1
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install reproduce reproduce-full test test-slow notebooks notebooks-install bench clean
+.PHONY: install reproduce reproduce-full test test-fast test-slow notebooks notebooks-install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ reproduce-full: $(STAMP)
 
 test: $(STAMP) $(NB_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal
+
+# The derivation check: theory, linear models and the unit tests of deep (no studies, notebooks,
+# sweeps or Ray): a quick loop while editing a formula. `make test` stays the whole suite.
+FAST_TESTS := tests/theory tests/linear_models tests/deep
+
+test-fast: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -q $(FAST_TESTS)
 
 test-slow: $(STAMP) $(NB_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal --runslow
