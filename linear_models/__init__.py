@@ -11,6 +11,9 @@ float64).
                                      optimum, numerical solution of eq 43, β-sweeps of Fig 3
 :mod:`linear_models.uniqueness`      rotation angles, uniqueness data and the Darmois
                                      construction — Kumar & Poole 2020, App. A and C
+:mod:`linear_models.estimators`      scikit-learn-style estimators over these solvers, exported
+                                     here: :class:`BetaVIFactorAnalysis`,
+                                     :class:`BetaVIOvercompleteICA`, :class:`LinearBetaVAE`
 
 Example::
 
@@ -21,3 +24,7 @@ Example::
 
 The closed forms they rest on are derived in :mod:`theory`.
 """
+
+from linear_models.estimators import BetaVIFactorAnalysis, BetaVIOvercompleteICA, LinearBetaVAE
+
+__all__ = ["BetaVIFactorAnalysis", "BetaVIOvercompleteICA", "LinearBetaVAE"]

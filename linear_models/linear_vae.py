@@ -38,7 +38,9 @@ __all__ = ["collapse_thresholds", "LinearVAEOptimum", "optimum", "NumericalSolut
            "solve_optimality", "optimum_terms", "tie_over_group", "tie_aligned",
            "beta_sweep", "fixed_decoder_optimum"]
 
+import functools
 import itertools
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +65,29 @@ _DEGENERATE_RTOL = 1e-9
 #: largest standard deviation of solve_optimality's random starts: the objective holds
 #: exp(½ W^σ Σ_x W^σᵀ), which leaves float64 for encoder entries of a few tens
 INIT_SCALE_MAX = 10.0
+
+
+def _renamed_arguments(**old_to_new):
+    """Accept the former keyword names of a function's arguments (``old=new``) with a
+    DeprecationWarning naming both; passing both names is a TypeError. The names across the
+    solvers: a covariance is ``cov``, a mixing matrix ``A``."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}() got both {new!r} and its deprecated "
+                                        f"name {old!r}")
+                    warnings.warn(f"{func.__name__}(): the argument name {old!r} is deprecated; "
+                                  f"use {new!r}", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _check_k(k, N: int) -> int:
@@ -106,12 +131,19 @@ def _canonical_signs(U, reference=None):
     return U
 
 
-def collapse_thresholds(Sigma_x, k) -> np.ndarray:
+@_renamed_arguments(Sigma_x="cov")
+def collapse_thresholds(cov, k) -> np.ndarray:
     r"""β at which each latent collapses: the top-k eigenvalues λ_1 ≥ … ≥ λ_k of Σ_x.
 
     Latent i is active (D_{:,i} ≠ 0, KL_i > 0) iff β < λ_i. Returns shape (k,).
+
+    Parameters
+    ----------
+    cov : array of shape (N, N), the data covariance Σ_x, symmetric positive definite
+        (the former name ``Sigma_x`` is accepted with a DeprecationWarning)
+    k : int, 1 ≤ k ≤ N
     """
-    S = check_sigma_x(Sigma_x)
+    S = check_sigma_x(cov, "cov")
     k = _check_k(k, S.shape[0])
     return _eigh_desc(S)[0][:k].copy()
 
@@ -136,7 +168,8 @@ class LinearVAEOptimum:
     beta: float
 
 
-def optimum(sigma_x, k, beta, *, reference=None) -> LinearVAEOptimum:
+@_renamed_arguments(sigma_x="cov")
+def optimum(cov, k, beta, *, reference=None) -> LinearVAEOptimum:
     r"""Closed-form global optimum of the linear β-VAE objective (Sikka 2020, eqs 34, 43).
 
     Derivation (each step is checked in ``tests/linear_models/test_linear_vae_solvers.py``):
@@ -155,7 +188,9 @@ def optimum(sigma_x, k, beta, *, reference=None) -> LinearVAEOptimum:
 
     Parameters
     ----------
-    sigma_x : array of shape (N, N), symmetric positive definite (Σ_x = AAᵀ + I for the thesis)
+    cov : array of shape (N, N), the data covariance Σ_x, symmetric positive definite
+        (Σ_x = AAᵀ + I for the thesis; the former name ``sigma_x`` is accepted with a
+        DeprecationWarning)
     k : int, 1 ≤ k ≤ N, number of latents
     beta : float > 0
     reference : array of shape (N, k), optional
@@ -167,7 +202,7 @@ def optimum(sigma_x, k, beta, *, reference=None) -> LinearVAEOptimum:
     -------
     LinearVAEOptimum
     """
-    S = check_sigma_x(sigma_x, "sigma_x")
+    S = check_sigma_x(cov, "cov")
     N = S.shape[0]
     k = _check_k(k, N)
     beta = check_beta(beta)

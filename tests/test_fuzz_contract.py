@@ -36,6 +36,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import linear_models.estimators as est
 import linear_models.factor_analysis as fa
 import linear_models.ica as ica
 import linear_models.linear_vae as lvae
@@ -54,6 +55,7 @@ from deep.metrics import (beta_vae_score, discrete_entropy, discrete_mutual_info
 from deep.metrics.sampled_mig import log_mixture_density
 from deep.models import distributions as dist
 from deep.models import objectives as obj
+from theory import distributions as tdist
 from theory import lp_nested as lp
 
 F64 = torch.float64
@@ -207,6 +209,21 @@ CODES = GRID.astype(float) + np.random.default_rng(4).normal(size=GRID.shape) * 
 SIGMA_X = tlv.data_covariance(np.array([[1.0, 0.0], [0.5, 1.0], [0.0, 0.3]]))
 
 
+def _estimator_outputs(estimator, X):
+    """Everything a fitted estimator of linear_models.estimators computes on ``X``."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", est.ConvergenceWarning)       # short fits, on purpose
+        estimator.fit(X)
+    out = {"components": estimator.components_, "transform": estimator.transform(X),
+           "score": estimator.score(X), "score_samples": estimator.score_samples(X),
+           "free_energy": estimator.free_energy(X)}
+    if hasattr(estimator, "inverse_transform"):
+        out["inverse"] = estimator.inverse_transform(out["transform"])
+    return out
+
+
 def _decoder():
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3)).double()
@@ -287,12 +304,45 @@ CASES = [
          {"X": "array", "W": "array", "psi": "array", "mu": "array", "s": "array", "beta": "scalar"}),
     Case("ica.sample", ica.sample, lambda: dict(n=4, W=W3, psi=PSI, nu=3.5, scale=1.0, rng=_rng()),
          {"n": "int", "W": "array", "psi": "array", "nu": "scalar", "scale": "scalar", "rng": "rng"}),
-    Case("lvae.optimum", lvae.optimum, lambda: dict(sigma_x=SIGMA_X, k=2, beta=1.0),
-         {"sigma_x": "array", "k": "int", "beta": "scalar"}),
-    Case("lvae.collapse_thresholds", lvae.collapse_thresholds, lambda: dict(Sigma_x=SIGMA_X, k=2),
-         {"Sigma_x": "array", "k": "int"}),
+    Case("lvae.optimum", lvae.optimum, lambda: dict(cov=SIGMA_X, k=2, beta=1.0),
+         {"cov": "array", "k": "int", "beta": "scalar"}),
+    Case("lvae.collapse_thresholds", lvae.collapse_thresholds, lambda: dict(cov=SIGMA_X, k=2),
+         {"cov": "array", "k": "int"}),
     Case("lu.rotation_angle", lu.rotation_angle, lambda: dict(Z=X2, M=X2[:, ::-1]),
          {"Z": "array", "M": "array"}),
+    # ---------------------------------------------------------------- estimators, distributions
+    Case("est.fit_beta_vi_fa", est.fit_beta_vi_fa,
+         lambda: dict(X=X2, K=1, beta=2.0, fix_psi=PSI, n_iter=20, tol=1e-12, rng=0),
+         {"X": "array", "K": "int", "beta": "scalar", "fix_psi": "array", "n_iter": "int",
+          "tol": "scalar", "rng": "rng"}),
+    Case("est.BetaVIFactorAnalysis",
+         lambda X, n_components, beta, noise_variance, max_iter, tol, random_state: _estimator_outputs(
+             est.BetaVIFactorAnalysis(n_components, beta=beta, noise_variance=noise_variance,
+                                      max_iter=max_iter, tol=tol, random_state=random_state), X),
+         lambda: dict(X=X2, n_components=1, beta=1.0, noise_variance=None, max_iter=30, tol=1e-12,
+                      random_state=0),
+         {"X": "array", "n_components": "int", "beta": "scalar", "noise_variance": "scalar",
+          "max_iter": "int", "tol": "scalar", "random_state": "rng"}, target=est.BetaVIFactorAnalysis),
+    Case("est.BetaVIOvercompleteICA",
+         lambda X, n_components, beta, noise_variance, nu, scale, W_init, max_iter, tol, n_mc_samples,
+         random_state: _estimator_outputs(est.BetaVIOvercompleteICA(
+             n_components, beta=beta, noise_variance=noise_variance, nu=nu, scale=scale, W_init=W_init,
+             max_iter=max_iter, tol=tol, n_mc_samples=n_mc_samples, random_state=random_state), X),
+         lambda: dict(X=X2, n_components=3, beta=1.0, noise_variance=0.1, nu=3.5, scale=1.0, W_init=W3,
+                      max_iter=10, tol=1e-12, n_mc_samples=16, random_state=0),
+         {"X": "array", "n_components": "int", "beta": "scalar", "noise_variance": "scalar",
+          "nu": "scalar", "scale": "scalar", "W_init": "array", "max_iter": "int", "tol": "scalar",
+          "n_mc_samples": "int", "random_state": "rng"}, target=est.BetaVIOvercompleteICA),
+    Case("est.LinearBetaVAE",
+         lambda X, n_latents, beta: _estimator_outputs(est.LinearBetaVAE(n_latents, beta=beta), X),
+         lambda: dict(X=X2, n_latents=2, beta=0.5), {"X": "array", "n_latents": "int", "beta": "scalar"},
+         target=est.LinearBetaVAE),
+    Case("tdist.LpNestedDistribution",
+         lambda tree, scale, x, size, random_state: (lambda d: (
+             d.logpdf(x), d.pdf(x), d.rvs(size, random_state), d.var()))(tdist.LpNestedDistribution(tree, scale)),
+         lambda: dict(tree=ISA, scale=1.0, x=Z5, size=3, random_state=0),
+         {"tree": "tree", "scale": "scalar", "x": "array", "size": "int", "random_state": "rng"},
+         log_density=True, target=tdist.LpNestedDistribution),
     # ---------------------------------------------------------------- deep: priors, objectives
     Case("dp.LpNested.log_prob", lambda tree, scale, z: dp.LpNested(tree, scale, dtype=F64).log_prob(z),
          lambda: dict(tree=ISA, scale=1.0, z=torch.from_numpy(Z5)),
@@ -1209,6 +1259,21 @@ def test_one_bad_argument_is_rejected_by_name_or_harmless(case, name, data):
     assert_contract(case.fn, kwargs, name, case.log_density, case.aliases)
 
 
+_BAD_ARGUMENT_SETTINGS = test_one_bad_argument_is_rejected_by_name_or_harmless._hypothesis_internal_use_settings
+
+
+@pytest.fixture(autouse=True)
+def _one_settings_level_per_case():
+    """Hypothesis's pytest plugin (6.170) gives a parametrized @given test new settings at every
+    invocation, whose parent is the settings of the invocation before, so the chain grows by one
+    per case and reading a setting recurses through all of it: past ~1,000 cases of
+    test_one_bad_argument_is_rejected_by_name_or_harmless it raised RecursionError. Each case
+    starts again from the test's own settings."""
+    yield
+    test_one_bad_argument_is_rejected_by_name_or_harmless._hypothesis_internal_use_settings = \
+        _BAD_ARGUMENT_SETTINGS
+
+
 # ----------------------------------------------------------------------------- coverage
 
 #: the packages whose public callables the suite must cover
@@ -1235,6 +1300,11 @@ EXEMPT = {
     "linear_models.linear_vae.LinearVAEOptimum": "result dataclass of optimum (case lvae.optimum)",
     "linear_models.linear_vae.NumericalSolution": "result dataclass of solve_optimality "
                                                   "(case lvae.solve_optimality)",
+    "linear_models.estimators.BetaVIFAFit": "result dataclass of fit_beta_vi_fa (case est.fit_beta_vi_fa)",
+    "linear_models.estimators.ConvergenceWarning": "a warning class, emitted by the estimators' fit "
+                                                   "(tests/linear_models/test_estimators.py)",
+    "linear_models.estimators.NotFittedError": "an exception class, raised by the estimators' methods "
+                                               "before fit (tests/linear_models/test_estimators.py)",
 }
 
 

@@ -12,6 +12,8 @@ and equation they come from, and exposes the closed forms as pure functions:
                                       eqs 26–47
 :mod:`theory.lp_nested`               Lp-nested symmetric distributions and the ISA prior —
                                       Stühmer et al. 2020, sec. 3, eqs 5–11, App. A.1
+:mod:`theory.distributions`           the Lp-nested distribution as a scipy.stats-style object,
+                                      :class:`LpNestedDistribution` (exported here)
 
 Example::
 
@@ -22,3 +24,7 @@ Example::
 Solvers and estimators built on these closed forms are in :mod:`linear_models`; their torch
 counterparts in :mod:`deep`.
 """
+
+from theory.distributions import LpNestedDistribution
+
+__all__ = ["LpNestedDistribution"]

@@ -200,9 +200,9 @@ def test_bad_inputs_raise_naming_the_parameter(rng):
         L.optimum(np.eye(3), 4, 1.0)
     with pytest.raises(ValueError, match="beta"):
         L.optimum(np.eye(3), 2, 0.0)
-    with pytest.raises(ValueError, match="sigma_x"):
+    with pytest.raises(ValueError, match="^cov"):
         L.optimum(np.array([[1.0, 2.0], [0.0, 1.0]]), 1, 1.0)
-    with pytest.raises(ValueError, match="sigma_x"):
+    with pytest.raises(ValueError, match="^cov"):
         L.optimum(np.diag([1.0, -1.0]), 1, 1.0)
     with pytest.raises(ValueError, match="reference"):
         L.optimum(np.eye(3), 2, 1.0, reference=np.ones((4, 2)))
