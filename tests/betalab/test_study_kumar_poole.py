@@ -169,6 +169,9 @@ def test_trained_jacobian_study(check_claims, study_cache):
     for key, v in r.numbers["runs"].items():
         # the objectives are minimised quantities above the Gaussian normaliser D/2 log 2π
         assert min(v["beta_vae"]) > 32 * np.log(2 * np.pi), key
+    # every statistic along training (25/50/75/100 % of the steps), and its figure
+    assert r.numbers["along_steps"] == [100, 200, 300, 400] and "along_training" in r.figures
+    assert {"d=8 eq 11", "d=8 block:2 off-block", "manifold full tangent"} <= set(r.numbers["convergence"])
 
 
 def test_trained_jacobian_pieces_resume(tmp_path, monkeypatch):
@@ -176,7 +179,7 @@ def test_trained_jacobian_pieces_resume(tmp_path, monkeypatch):
     from betalab.io import PartialResults
     from betalab.studies import kp_trained as kt
 
-    small = {"quick": {**kt.SCALES["quick"], "betas": (0.5,), "steps": 20, "checkpoints": (10, 20),
+    small = {"quick": {**kt.SCALES["quick"], "betas": (0.5,), "steps": 20, "along": kt.ALONG,
                        "posteriors": {8: ("diagonal", "block:2", "full")}, "n_eval": 16, "mc": 4}}
     monkeypatch.setattr(kt, "SCALES", small)
     monkeypatch.setitem(kt.MANIFOLD, "quick", {"posteriors": ("full",), "steps": 20})
