@@ -186,16 +186,18 @@ def _print_summary(records, report_records, out) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as stop:          # --help, --version (0) or bad usage (2, one line printed)
-        return stop.code if isinstance(stop.code, int) else 2
     import os
 
+    # A log or a pipe: no progress bars (their carriage returns and escape codes), plain lines
+    # instead. Set before anything imports tqdm, which reads TQDM_DISABLE once, at its import.
     plain = not sys.stderr.isatty() and "TQDM_DISABLE" not in os.environ
-    if plain:    # a log or a pipe: no progress bars (their escape codes), plain lines instead
+    if plain:
         os.environ["TQDM_DISABLE"] = "1"
     try:
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as stop:      # --help, --version (0) or bad usage (2, one line printed)
+            return stop.code if isinstance(stop.code, int) else 2
         return _main(args)
     except BrokenPipeError:     # `betalab list | head`: the reader left; no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

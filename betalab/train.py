@@ -308,6 +308,15 @@ class _Progress:
             print(f"{self.desc}: step {step}/{self.total} "
                   + " ".join(f"{k}={v}" for k, v in shown.items()), file=sys.stderr, flush=True)
 
+    def write(self, line: str) -> None:
+        """A message of its own line: above the bar on a terminal (``tqdm.write``), plain elsewhere."""
+        import sys
+
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
     def close(self):
         if self.bar is not None:
             self.bar.close()
@@ -453,7 +462,7 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
                     note = _cost_note(min(first_seconds, time.perf_counter() - t1) if pending
                                       else time.perf_counter() - t1, total - trainer.step, dev)
                     if note:
-                        print(note, file=sys.stderr, flush=True)
+                        bar.write(note)
                     note_shown = True
                 rec = {"step": step, **terms}
                 log.write(json.dumps(rec) + "\n")
@@ -717,8 +726,7 @@ def add_parser(sub) -> None:
     import argparse
 
     from betalab.checks import DEVICE_CHOICES
-    from deep.models import OBJECTIVES
-    from deep.train import OPTIMIZERS
+    from deep.names import OBJECTIVES, OPTIMIZERS
 
     t = sub.add_parser("train", help="train a VAE on dSprites (checkpoints, JSONL log, --resume)",
                        description="Train one VAE on procedural dSprites: a JSONL log, atomic "

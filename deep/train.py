@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from deep.names import OPTIMIZERS  # re-exported
 from validation import check_device, check_int, check_tensor, training_forward
 
 
@@ -35,9 +36,6 @@ def _check_dataset(dataset):
     return dataset
 
 
-#: the optimizers of the VAE's parameters: Adam (Stühmer et al. 2020, Table 1) and Adagrad
-#: (Higgins et al. 2017, App. Table 1, "2D shapes (VAE): Adagrad, 1e-2")
-OPTIMIZERS = ("adam", "adagrad")
 
 
 class NonFiniteLossError(FloatingPointError):

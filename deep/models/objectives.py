@@ -42,13 +42,9 @@ from torch import nn
 from deep.models import distributions as dist
 from deep.models import posteriors as post
 from deep.models.networks import Discriminator
+from deep.names import GRAE_OBJECTIVES, ISA_OBJECTIVES, OBJECTIVES  # re-exported
 from validation import check_int, check_tensor
 
-OBJECTIVES = ("beta-vae", "beta-tcvae", "factor-vae", "isa-vae", "isa-tcvae", "grae", "grae-approx")
-#: the deterministic objectives of Kumar & Poole 2020 (eq 13 and GRAE≈, eq 14)
-GRAE_OBJECTIVES = ("grae", "grae-approx")
-#: objectives whose model has an Lp-nested (ISA) prior; the others use N(0, I)
-ISA_OBJECTIVES = ("isa-vae", "isa-tcvae")
 ESTIMATORS = ("mws", "mss")
 
 
