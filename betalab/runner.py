@@ -426,11 +426,11 @@ class _StudyProgress:
     line per finished study, without escape codes."""
 
     def __init__(self, total: int, initial: int, enabled: bool):
-        import sys
+        from deep.progress import shown
 
         self.total, self.n, self.enabled = total, initial, enabled
         self.bar = None
-        if enabled and sys.stderr.isatty():
+        if shown(enabled):
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, initial=initial, desc="studies", unit="study")

@@ -285,10 +285,10 @@ class _Progress:
     run, without escape codes."""
 
     def __init__(self, total: int, initial: int, desc: str, enabled: bool):
-        import sys
+        from deep.progress import shown
 
         self.total, self.desc, self.enabled = total, desc, enabled
-        self.tty = enabled and sys.stderr.isatty()
+        self.tty = shown(enabled)
         self.next = initial
         self.bar = None
         if self.tty:

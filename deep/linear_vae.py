@@ -141,9 +141,9 @@ def train(A, beta: float, *, generator: torch.Generator, steps: int = 3000, batc
     hist = np.empty(steps)
     it = range(steps)
     if progress:
-        from tqdm.auto import tqdm
+        from deep.progress import bar
 
-        it = tqdm(it, desc=f"linear β-VAE, β={beta:g}")
+        it = bar(it, desc=f"linear β-VAE, β={beta:g}")
     for t in it:
         x = sample_data(A, batch, generator, dtype, device)
         rec, kl = model.terms(x, generator)

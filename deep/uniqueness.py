@@ -244,10 +244,10 @@ def train_uniqueness(data: UniquenessData, covariance: str, amortized: bool,
     total = int(5 * n_sorted.max())
     # steps at which the set of active trials or their learning rates change
     lrs_host = None
-    from tqdm.auto import tqdm
+    from deep.progress import bar as progress_bar
 
-    bar = tqdm(total=total, desc=f"{data.nonlinearity}/{covariance}/"
-               f"{'amortised' if amortized else 'unamortised'}", disable=not progress,
+    bar = progress_bar(total=total, desc=f"{data.nonlinearity}/{covariance}/"
+                       f"{'amortised' if amortized else 'unamortised'}", show=progress,
                mininterval=2.0)
     start = 0
     lr_dev = None
@@ -775,9 +775,9 @@ def train_uniqueness_newton(data: UniquenessData, covariance: str, amortized: bo
     rec_elbo = np.zeros(T)
     iterations = np.zeros(T, dtype=np.int64)
     active = np.ones(T, dtype=bool)
-    from tqdm.auto import tqdm
+    from deep.progress import bar as progress_bar
 
-    bar = tqdm(total=n_final, disable=not progress, mininterval=2.0,
+    bar = progress_bar(total=n_final, show=progress, mininterval=2.0,
                desc=f"{data.nonlinearity}/{covariance}/{'amortised' if amortized else 'unamortised'}")
     every = torch.arange(T, device=device)
     with torch.no_grad():

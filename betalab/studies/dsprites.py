@@ -233,11 +233,11 @@ def dsprites_beta_vae_quick(config: StudyConfig) -> StudyResult:
     trainer = Trainer(model, objective, data, TrainConfig(epochs=10 ** 6 // len(data) + 1,
                                                           batch_size=bs, lr=1e-3,
                                                           seed=config.seed), device)
-    from tqdm.auto import tqdm
+    from deep.progress import bar
 
     def train() -> dict:
         history = []
-        for t in tqdm(range(steps), desc="β-VAE dSprites", leave=False, mininterval=2):
+        for t in bar(range(steps), desc="β-VAE dSprites", leave=False, mininterval=2):
             # linear KL warm-up (Bowman et al. 2016): avoids the early posterior collapse of
             # the small quick model; beta = 4 (Higgins Fig. 5) from step `warm` on
             objective.beta = beta * min(1.0, t / warm)

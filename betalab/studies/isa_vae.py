@@ -221,11 +221,11 @@ def representative_index(mig, recon) -> int:
 
 def _runs(config: StudyConfig, label: str, grid, sc: dict, progress_desc: str):
     """Train and score every (key, kwargs) of ``grid``; each run is a piece of config.partial."""
-    from tqdm.auto import tqdm
+    from deep.progress import bar
 
     results = {}
-    for key, kw in tqdm(grid, desc=progress_desc, leave=False, mininterval=5,
-                        disable=config.scale == "quick"):
+    for key, kw in bar(grid, desc=progress_desc, leave=False, mininterval=5,
+                        show=config.scale != "quick"):
         sig = {"study": label, "scale": config.scale, "key": key, "seed0": config.seed,
                **{k: v for k, v in kw.items()}, **sc}
         name = f"{label}-{key}"

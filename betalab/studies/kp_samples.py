@@ -131,12 +131,12 @@ def train_and_sample(x_train, model: str, beta: float, *, d: int, steps: int, ba
 
 
 def _pieces(config: StudyConfig, sc: dict, x_train) -> dict:
-    from tqdm.auto import tqdm
+    from deep.progress import bar
 
     grid = [(m, b, s) for m in MODELS for b in sc["betas"] for s in range(sc["seeds"])]
     out = {}
-    for m, b, s in tqdm(grid, desc="kp-sample-quality", leave=False, mininterval=5,
-                        disable=config.scale == "quick"):
+    for m, b, s in bar(grid, desc="kp-sample-quality", leave=False, mininterval=5,
+                        show=config.scale != "quick"):
         key = f"{m}-b{b:g}-s{s}"
         # the signature holds ``along``: a piece of an earlier run (the end point only) is not reused
         sig = {"study": "kp-sample-quality", "scale": config.scale, "key": key, "seed": config.seed,

@@ -341,12 +341,12 @@ def _manifold_claims(m: dict, scale: str) -> list:
 
 
 def _pieces(config: StudyConfig, sc: dict, x_train, x_test) -> dict:
-    from tqdm.auto import tqdm
+    from deep.progress import bar
 
     grid = [(d, p, b) for d in sc["dims"] for p in sc["posteriors"][d] for b in sc["betas"]]
     res = {}
-    for d, p, b in tqdm(grid, desc="kp-trained-jacobian", leave=False, mininterval=5,
-                        disable=config.scale == "quick"):
+    for d, p, b in bar(grid, desc="kp-trained-jacobian", leave=False, mininterval=5,
+                        show=config.scale != "quick"):
         key = f"d{d}-{p.replace(':', '')}-b{b:g}"
         sig = {"study": "kp-trained-jacobian", "scale": config.scale, "key": key, "seed": config.seed,
                **{k: v for k, v in sc.items() if k != "posteriors"}}

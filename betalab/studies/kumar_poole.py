@@ -524,7 +524,7 @@ def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_
     chunks. Returns per-trial arrays.
     """
     import torch
-    from tqdm.auto import tqdm
+    from deep.progress import bar
 
     from deep import uniqueness as DU
     from linear_models.uniqueness import rotation_angle
@@ -535,8 +535,8 @@ def _run_uniqueness_experiment(nl, covariance, amortized, lengths, n_samples, n_
     if tuple(column_norms) != (2.0, 1.0):
         name += "-norms" + "-".join(f"{c:g}" for c in column_norms)
     starts = range(0, len(lengths), chunk)
-    for c, s in enumerate(tqdm(starts, desc=f"kp-uniqueness {name}", unit="chunk",
-                               disable=not progress, mininterval=5.0)):
+    for c, s in enumerate(bar(starts, desc=f"kp-uniqueness {name}", unit="chunk",
+                               show=progress, mininterval=5.0)):
         signature = {"seed": list(seed) + [c], "lengths": [int(n) for n in lengths[s:s + chunk]],
                      "n_samples": n_samples, "n_final": n_final, "quad_order": quad_order}
         if tuple(column_norms) != (2.0, 1.0):

@@ -245,13 +245,13 @@ def run_betas(config: StudyConfig, fig: str, data: dict, sc: dict) -> dict:
     parameters (``param__<name>``) for the traversals; with ``sc["along"]`` also
     ``along_steps`` (K,) and, for each of :data:`TRACED`, ``along_<key>`` (K, members[, 2]): the
     same numbers at those steps, the last the end point."""
-    from tqdm.auto import tqdm
+    from deep.progress import bar
 
     seeds = [1000 * config.seed + i for i in range(sc["members"])]
     points = along_steps(sc["steps"], sc["along"]) if sc.get("along") else []
     pieces = {}
-    for beta in tqdm(sc["betas"], desc=f"Sikka {fig}: β", leave=False, mininterval=5,
-                     disable=config.scale == "quick"):
+    for beta in bar(sc["betas"], desc=f"Sikka {fig}: β", leave=False, mininterval=5,
+                     show=config.scale != "quick"):
         # the signature holds ``along``: a piece of an earlier run (the end point only) is not reused
         sig = {"study": f"sikka-{fig}", "scale": config.scale, "seed": config.seed,
                "beta": float(beta), **{k: list(v) if isinstance(v, tuple) else v

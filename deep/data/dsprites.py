@@ -489,9 +489,9 @@ def render_packed(dataset: DSprites, chunk: int = 16384, progress: bool = False)
     half = SUPERSAMPLE ** 2 // 2
     starts = range(0, n, chunk)
     if progress:
-        from tqdm.auto import tqdm
+        from deep.progress import bar
 
-        starts = tqdm(starts, desc="render dSprites", unit="chunk")
+        starts = bar(starts, desc="render dSprites", unit="chunk")
     for s in starts:
         idx = np.arange(s, min(s + chunk, n))
         cnt = render_full_uint8(dataset.factors_of(idx) * dataset._stride)
