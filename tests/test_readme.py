@@ -82,3 +82,14 @@ def test_the_readme_quotes_no_tally_of_the_report():
                 r"\d+ covered\b", r"\d+ / \d+ / \d+ / \d+")
     found = [m.group(0) for p in patterns for m in re.finditer(p, text)]
     assert not found, found
+
+
+def test_what_the_readme_commands_write_is_ignored_by_git():
+    # every --out / --db / --to path of the README's shell commands (sweeps, training runs,
+    # results) must leave `git status` clean; spec files a user writes on purpose are exempt
+    text = README.read_text()
+    paths = sorted({m[1] for m in re.finditer(r"--(?:out|db) ((?:runs|results)/[\w.$/-]*)", text)})
+    assert any(p.startswith("runs/") for p in paths) and any(p.startswith("results/") for p in paths)
+    done = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert sorted(done.stdout.split()) == paths, f"not ignored: {set(paths) - set(done.stdout.split())}"
