@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NB_STAMP     := $(VENV)/.notebooks
 LAB_OVERRIDE := jupyter/lab/settings/overrides.d/betalab-notebooks.json
+SERVER_CONFIG := jupyter/server/jupyter_server_config.json
+BROWSER_STAMP := $(VENV)/.browser
 JOBS   ?= 2
 # Test oracles installed without their dependencies: disentanglement_lib's metric modules need
 # gin's decorators and absl's logging, not its TensorFlow stack (tests/deep/test_higgins_metric.py).
@@ -44,7 +46,7 @@ reproduce: $(STAMP)
 reproduce-full: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/betalab reproduce --full --jobs $(JOBS)
 
-test: $(STAMP) $(NB_STAMP)
+test: $(STAMP) $(NB_STAMP) $(BROWSER_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal
 
 # The derivation check: theory, linear models and the unit tests of deep (no studies, notebooks,
@@ -54,28 +56,37 @@ FAST_TESTS := tests/theory tests/linear_models tests/deep
 test-fast: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal -q $(FAST_TESTS)
 
-test-slow: $(STAMP) $(NB_STAMP)
+test-slow: $(STAMP) $(NB_STAMP) $(BROWSER_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal --runslow
 
-# Notebooks: JupyterLab, jupytext and a kernel; the project's Lab settings (jupyter/lab/settings)
-# make a notebooks/*.py file open as a notebook by default. The tests run every notebook in a
-# kernel and open one in headless Chromium (Debian's chromium and chromium-driver, installed
-# here when missing; apt needs root).
-$(NB_STAMP): pyproject.toml $(LAB_OVERRIDE) | $(STAMP)
+# Notebooks: JupyterLab, jupytext and a kernel. Installed into the environment: the project's Lab
+# settings (jupyter/lab/settings), which make a notebooks/*.py file open as a notebook by default,
+# and its server configuration (jupyter/server/jupyter_server_config.json: the contents manager of
+# betalab/notebook_server.py, so a notebook opens without unsaved changes).
+$(NB_STAMP): pyproject.toml $(LAB_OVERRIDE) $(SERVER_CONFIG) | $(STAMP)
 	$(BIN)/python -m pip install -e ".[test,notebooks]"
-	$(BIN)/python -c "import os, shutil; from jupyterlab.commands import get_app_dir; \
+	$(BIN)/python -c "import os, shutil, sys; from jupyterlab.commands import get_app_dir; \
 	d = os.path.join(get_app_dir(), 'settings', 'overrides.d'); os.makedirs(d, exist_ok=True); \
-	shutil.copy('$(LAB_OVERRIDE)', d); print('JupyterLab settings installed in', d)"
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-	  echo "installing chromium and chromium-driver (Debian packages)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
-	fi
+	shutil.copy('$(LAB_OVERRIDE)', d); print('JupyterLab settings installed in', d); \
+	d = os.path.join(sys.prefix, 'etc', 'jupyter'); os.makedirs(d, exist_ok=True); \
+	shutil.copy('$(SERVER_CONFIG)', d); print('Jupyter server configuration installed in', d)"
 	touch $(NB_STAMP)
 
 notebooks-install: $(NB_STAMP)
 
+# JupyterLab refuses to start as root unless told; root is the usual user in a container.
 notebooks: $(NB_STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
+
+# The browser tests (tests/test_jupyterlab_browser.py) open JupyterLab in headless Chromium:
+# Debian's chromium and chromium-driver, installed here when missing (apt needs root). Only the
+# tests need them; `make notebooks` does not.
+$(BROWSER_STAMP): | $(STAMP)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing chromium and chromium-driver (Debian packages, for the browser tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+	touch $(BROWSER_STAMP)
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

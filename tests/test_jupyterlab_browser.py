@@ -3,8 +3,10 @@
 What a reader does after ``make notebooks``: JupyterLab serves a directory holding
 ``fa_rotation.py``; its URL opens it with the default viewer, which the project's settings
 (``jupyter/lab/settings/overrides.d/betalab-notebooks.json``, installed into the environment by
-``make notebooks-install``) make the jupytext notebook and not the text editor. Running all cells
-through the page's kernel must render the markdown, and exactly one figure image.
+``make notebooks-install``) make the jupytext notebook and not the text editor. Opening it and
+starting its kernel must leave it without unsaved changes (the server's contents manager,
+``betalab/notebook_server.py``, also installed there). Running all cells through the page's kernel
+must render the markdown, and exactly one figure image.
 
 The user's own JupyterLab settings, workspaces and config are replaced by empty temporary
 directories, so only the installed configuration decides. Chromium and chromedriver are the
@@ -44,6 +46,9 @@ def test_the_installed_lab_settings_are_the_projects():
     assert json.loads(installed.read_text()) == json.loads(SETTINGS.read_text())
     viewers = json.loads(SETTINGS.read_text())["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers["python"] == "Jupytext Notebook"
+    server = Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.json"
+    assert server.exists(), f"{server} missing: run `make notebooks-install`"
+    assert json.loads(server.read_text()) == json.loads((ROOT / "jupyter" / "server" / server.name).read_text())
 
 
 def _free_port() -> int:
@@ -132,6 +137,16 @@ def test_a_notebook_opens_as_a_notebook_and_shows_its_figure(lab, browser):
             " && w.sessionContext.session.kernel"
             " && w.sessionContext.session.kernel.connectionStatus === 'connected'"
             " && w.sessionContext.session.kernel.status === 'idle');"))
+        # opening it and starting its kernel leaves nothing to save: the kernel's language_info
+        # (which the jupytext header leaves out) came with the notebook from the server
+        info = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const w = window.jupyterapp.shell.currentWidget;"
+            "w.sessionContext.session.kernel.info.then(i => setTimeout(() => done("
+            "  [w.context.model.dirty, i.language_info.version,"
+            "   (w.context.model.getMetadata('language_info') || {}).version]), 1000));")
+        assert info[0] is False, f"the notebook opened with unsaved changes: {info}"
+        assert info[1] == info[2], info
         browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
         done = ("return Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell "
                 ".jp-InputArea-prompt')).map(e => e.textContent.trim());")

@@ -86,7 +86,10 @@ def test_notebook_runs_in_a_kernel_and_shows_each_figure_once(path, study_cache_
     # the session's study cache: a study test with the same settings trains the models once
     env[CACHE_ENV] = str(study_cache_dir)
     # timeout=None: no wall-clock bound; a failing cell raises CellExecutionError with its traceback
-    client = NotebookClient(nb, kernel_name="python3", timeout=None,
+    # no kernel_name: the kernel the notebook's own header names, as `jupytext --execute`,
+    # nbconvert and JupyterLab choose it (a notebook without one cannot be run by them)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: no kernelspec"
+    client = NotebookClient(nb, timeout=None,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute(env=env)
 
@@ -107,3 +110,37 @@ def test_notebook_runs_in_a_kernel_and_shows_each_figure_once(path, study_cache_
                                    f"shows {len(_pngs(c))} images, not 1"
     every = [png for c in code for png in _pngs(c)]
     assert len(every) == len(set(every)), f"{path.name} shows a figure twice"
+
+
+# The command-line routes a reader may take instead of JupyterLab, on the cheapest notebook: each
+# picks the kernel the notebook's header names (a notebook without one fails there with "No
+# kernel found that matches the current python executable").
+CLI_NOTEBOOK = ROOT / "notebooks" / "fa_rotation.py"
+
+
+def test_a_notebook_executes_with_the_jupytext_and_nbconvert_command_lines(tmp_path):
+    import subprocess
+    import sys
+
+    import nbformat
+
+    bindir = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    source = tmp_path / CLI_NOTEBOOK.name
+    source.write_text(CLI_NOTEBOOK.read_text())
+    via_jupytext = tmp_path / "via_jupytext.ipynb"
+    subprocess.run([str(bindir / "jupytext"), "--to", "notebook", "--execute", str(source),
+                    "-o", str(via_jupytext)], check=True, env=env, cwd=tmp_path, capture_output=True)
+    plain = tmp_path / "plain.ipynb"
+    subprocess.run([str(bindir / "jupytext"), "--to", "notebook", str(source), "-o", str(plain)],
+                   check=True, env=env, cwd=tmp_path, capture_output=True)
+    subprocess.run([str(bindir / "jupyter"), "nbconvert", "--to", "notebook", "--execute", str(plain),
+                    "--output", "via_nbconvert.ipynb"], check=True, env=env, cwd=tmp_path,
+                   capture_output=True)
+    for out in (via_jupytext, tmp_path / "via_nbconvert.ipynb"):
+        nb = nbformat.read(out, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.execution_count for c in code), out.name
+        assert not [o for c in code for o in c.outputs if o.get("output_type") == "error"], out.name
+        assert sum(len(_pngs(c)) for c in code) >= 1, f"{out.name}: no figure"
