@@ -5,6 +5,7 @@
     betalab record NAME --scale cpu|full [--out DIR]
     betalab record --rederive
     betalab reproduce [--full | --scale S] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
+                      [--quick-too]
     betalab train ...                      (betalab.train)
     betalab plot RUN | export RUN          (a training run's curves, its weights alone)
     betalab sweep run SPEC | status | plot (betalab.sweep.cli)
@@ -83,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--jobs", type=int, default=1, help="parallel processes (default: 1)")
     rep.add_argument("--resume", action="store_true",
                      help="reuse finished studies with the same configuration")
+    rep.add_argument("--quick-too", action="store_true",
+                     help="also run the studies that the report shows from their recorded "
+                          "cpu/full-scale runs (by default they are not run at the smaller scale)")
     rec = sub.add_parser("record", help="keep a finished cpu/full-scale run in recorded/ "
                                         "(its verdicts are then in every report)")
     rec.add_argument("name", nargs="?", help="study name (betalab list)")
@@ -271,7 +275,7 @@ def _main(args) -> int:
         report_records = runner.write_report(records, config, args.out)
     else:
         records = runner.reproduce(config, args.out, only=args.only, jobs=args.jobs,
-                                   resume=args.resume)
+                                   resume=args.resume, quick_too=args.quick_too)
         report_records = runner.collect_records(records, args.out)
         report_records = runner.with_recorded(report_records, runner.recorded_records(),
                                               Path(args.out))

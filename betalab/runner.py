@@ -387,16 +387,44 @@ def select(only: str | None = None) -> list[Study]:
     return studies
 
 
+def shown_from_recorded(names, config: StudyConfig, recorded: dict[str, dict]) -> list[str]:
+    """The studies among ``names`` whose report section comes from a recorded run of a larger
+    scale than ``config.scale`` (:func:`with_recorded`): running them at this scale would
+    compute figures and claims that the report does not show."""
+    here = SCALE_ORDER.index(config.scale)
+    return [n for n in names if n in recorded
+            and SCALE_ORDER.index(recorded[n].get("config", {}).get("scale", "quick")) > here]
+
+
 def reproduce(config: StudyConfig, out: str | Path = "results", only: str | None = None,
-              jobs: int = 1, resume: bool = False, progress: bool = True) -> list[dict]:
-    """Run the selected studies (in ``jobs`` processes) and write the report."""
+              jobs: int = 1, resume: bool = False, progress: bool = True, quick_too: bool = False,
+              recorded: dict[str, dict] | None = None) -> list[dict]:
+    """Run the selected studies (in ``jobs`` processes) and write the report.
+
+    A study with a recorded run of a larger scale (``recorded``, default the repository's) is
+    reported from that run and not run here, unless ``quick_too``: its record in the returned
+    list is a placeholder (``"shown_from": "recorded"``, no claims) that the report replaces."""
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
     out = Path(out)
+    recorded = recorded_records() if recorded is None else recorded
     studies = select(only)
     records: dict[str, dict] = {}
+    skipped = [] if quick_too else shown_from_recorded([s.name for s in studies], config, recorded)
+    for name in skipped:
+        records[name] = {"study": name, "config": _config_dict(config), "figures": [],
+                         "captions": {}, "numbers": {}, "claims": [], "error": None,
+                         "shown_from": "recorded"}
+    if skipped and progress:
+        import sys
+
+        print(f"{len(skipped)} {'study is' if len(skipped) == 1 else 'studies are'} shown from "
+              f"their recorded runs, not run at {config.scale} scale (--quick-too runs them): "
+              + ", ".join(skipped), file=sys.stderr, flush=True)
     todo = []
     for s in studies:
+        if s.name in records:
+            continue
         rec = _load_record(out, s.name, config) if resume else None
         if rec is not None:
             records[s.name] = rec
@@ -417,7 +445,7 @@ def reproduce(config: StudyConfig, out: str | Path = "results", only: str | None
                 bar.done(records[futures[fut]])
     bar.close()
     ordered = [records[s.name] for s in studies]
-    write_report(ordered, config, out)
+    write_report(ordered, config, out, recorded)
     return ordered
 
 

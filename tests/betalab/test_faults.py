@@ -256,3 +256,24 @@ def test_a_free_lock_is_taken_at_once_and_the_wait_is_checked(tmp_path, capsys, 
     got = PartialResults(tmp_path / "p").fetch("piece", {}, lambda: {"v": [1.0]})
     assert list(got["v"]) == [1.0] and capsys.readouterr().err == ""
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["piece.npz"]
+
+
+def test_reproduce_does_not_run_at_quick_scale_what_the_report_shows_from_a_recorded_run(
+        tmp_path, two_toy_studies):
+    """The report of a study with a recorded cpu run is that run's: reproduce skips the quick run
+    (nothing written under ``out/<study>``) unless ``quick_too``, and the report is the same."""
+    out, root = _record_both(tmp_path, two_toy_studies)
+    recorded = runner.recorded_records(root)
+    only = "zz-toy-fault-*"
+    assert runner.shown_from_recorded(two_toy_studies, registry.StudyConfig(), recorded) == two_toy_studies
+    assert runner.shown_from_recorded(two_toy_studies, registry.StudyConfig(scale="cpu"), recorded) == []
+    fast = tmp_path / "fast"
+    runner.reproduce(registry.StudyConfig(), fast, only=only, progress=False, recorded=recorded)
+    assert not any((fast / n).exists() for n in two_toy_studies)          # no quick run
+    both = tmp_path / "both"
+    runner.reproduce(registry.StudyConfig(), both, only=only, progress=False, recorded=recorded,
+                     quick_too=True)
+    assert all((both / n / "result.json").exists() for n in two_toy_studies)
+    a, b = (json.loads((d / "claims.json").read_text()) for d in (fast, both))
+    assert a["claims"] == b["claims"] and [c["measured"] for c in a["claims"]] == [1.0, 1.0]
+    assert all(s["recorded"] and s["scale"] == "cpu" for s in a["studies"].values())
