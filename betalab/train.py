@@ -704,7 +704,7 @@ def main(args) -> int:
     return _exit(args, status)
 
 
-TRAIN_EXAMPLES = """examples:
+TRAIN_EXAMPLES = r"""examples:
   betalab train --dataset dsprites-reduced --hidden 128 --latent-dim 6 --batch-size 64 --beta 1 --max-steps 1500 --epochs 9 --out runs/demo
   betalab train --model beta-tcvae --beta 4 --epochs 20 --batch-size 2048 --out runs/tcvae-b4
   betalab train --model beta-vae --beta 4 --optimizer adagrad --lr 1e-2 --batch-size 64 \

@@ -166,3 +166,23 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monk
     assert ck["state"]["step"] == 4
     assert all(torch.isfinite(v).all() for v in ck["state"]["model"].values())
     assert "last good checkpoint" in capsys.readouterr().err
+
+
+def test_the_help_examples_are_commands_that_parse():
+    """Each example of ``betalab train --help`` (continued lines joined as a shell joins them)
+    parses with the real parser, and none carries a run of spaces inside the command."""
+    import shlex
+
+    from betalab.cli import _parser
+    from betalab.train import TRAIN_EXAMPLES
+
+    text = TRAIN_EXAMPLES.split("examples:", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
+    commands = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("betalab train --")]
+    assert len(commands) >= 4
+    for line in commands:
+        command = " ".join(line.split())           # what the shell passes
+        argv = shlex.split(command)[1:]
+        args = _parser().parse_args(argv)
+        assert args.command == "train" and args.out.startswith("runs/"), line
+    assert "\\\n" in TRAIN_EXAMPLES               # long examples shown as continued shell lines
+    assert not [ln for ln in TRAIN_EXAMPLES.splitlines() if "  --" in ln.strip()]
