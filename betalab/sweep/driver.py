@@ -26,6 +26,7 @@ the results database as it arrives. The only module of betalab that imports ray.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sqlite3
@@ -60,6 +61,10 @@ def _init_ray(address, num_cpus):
     import ray
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")      # no network at run time
+    # Ray turns token authentication on for a new local cluster (a token in ~/.ray/auth_token)
+    # and announces it with a warning at every start; the behaviour is kept, the line dropped.
+    # Its other warnings still show (level ERROR only on that module's logger).
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     if address:
         check_address(address)

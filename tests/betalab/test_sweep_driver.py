@@ -154,6 +154,7 @@ def test_a_killed_driver_restarts_matches_an_uninterrupted_sweep_and_records_fai
 
     code, out, err = _run(spec, db)                       # the same command again
     assert code == 1, err                                 # some runs failed, by design
+    assert "Token authentication is enabled" not in err   # Ray's start-up notice is not shown
     assert f"{len(finished)} finished" in out
     after = _rows(db)
     assert _results(after) == _results(ref)               # each run once, the same results
