@@ -180,3 +180,39 @@ def test_trace_by_beta_refuses_what_is_not_one_trace():
     broken[0]["metrics"]["along"]["mig_sampled"].pop()
     with pytest.raises(ValueError, match="3 values of 'mig_sampled' along training for 4 steps"):
         trace_by_beta(broken, "mig_sampled")
+
+
+def test_sweep_plot_names_the_estimator_of_each_mig(tmp_path, capsys):
+    """``betalab sweep plot`` picks App. A.5's representatives by the sampled MIG, as the study
+    does, and labels both estimators; the pick equals representative_runs(table, "mig_sampled")."""
+    from pathlib import Path
+
+    from betalab.cli import main
+    from betalab.results import open_results
+    from betalab.sweep.spec import parse_spec
+    from betalab.sweep.store import ResultsStore
+    from betalab.sweep.views import representative_runs
+
+    sweep = parse_spec((Path(__file__).resolve().parents[2] / "sweeps" / "tiny.toml").read_text())
+    db = tmp_path / "tiny.sqlite"
+    store = ResultsStore(db, sweep)
+    rng = np.random.default_rng(0)
+    store.record(*({"run_id": r["run_id"], "status": "done", "device": "cpu",
+                    "metrics": {"mig_histogram": float(rng.uniform(0, 0.3)),
+                                "mig_sampled": float(rng.uniform(0, 0.3)),
+                                "beta_vae_score": float(rng.uniform(0.5, 1)),
+                                "factor_vae_score": float(rng.uniform(0.5, 1)),
+                                "heldout_log_px_z": float(rng.uniform(-200, -100))}}
+                   for r in sweep.runs))
+    store.close()
+    assert main(["sweep", "plot", "--db", str(db), "--out", str(tmp_path / "figs")]) == 0
+    out = capsys.readouterr().out
+    with open_results(db) as res:
+        picked = representative_runs(res.table(lists=True), "mig_sampled")
+    lines = [ln for ln in out.splitlines() if ln.startswith("representative ")]
+    assert len(lines) == len([r for r in picked.values() if r is not None]) >= 1
+    for model, run in picked.items():
+        line = next(ln for ln in lines if ln.startswith(f"representative {model} "))
+        assert run["run_id"] in line and f"sampled MIG={run['mig_sampled']:.3f}" in line
+        assert f"histogram MIG={run['mig_histogram']:.3f}" in line and " MIG=" not in line.replace(
+            "sampled MIG=", "").replace("histogram MIG=", "")
