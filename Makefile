@@ -15,7 +15,7 @@ ORACLES := "disentanglement-lib==1.5" "gin-config==0.4.0" "absl-py>=1" "six>=1.1
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install reproduce reproduce-full test test-fast test-slow notebooks notebooks-install bench clean
+.PHONY: project-path install reproduce reproduce-full test test-fast test-slow notebooks notebooks-install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	    --index "$(TORCH_INDEX)"
 	$(BIN)/python -m pip install -e ".[test]"
 	$(BIN)/python -m pip install --no-deps $(ORACLES)
+	$(MAKE) --no-print-directory project-path
 	touch $(STAMP)
+
+# The project's root as a path entry of the environment (site-packages/betalab-project.pth), so
+# its packages are found by the ordinary path search, before any folder of the same name beside
+# a user's script: `git clone ... betalab` and a script run from the clone's parent would
+# otherwise import the clone's folder as an empty namespace package ("cannot import name
+# 'load_run' from 'betalab' (unknown location)"): the editable install's own finder is asked last.
+project-path: | $(BIN)/python
+	$(BIN)/python -c "import pathlib, sysconfig; \
+	pathlib.Path(sysconfig.get_paths()['purelib'], 'betalab-project.pth').write_text('$(CURDIR)\n')"
 
 install: $(STAMP)
 

@@ -2,6 +2,7 @@
 and the torch build the Makefile installs."""
 
 import importlib
+import os
 import importlib.metadata
 import pkgutil
 import tomllib
@@ -86,3 +87,21 @@ def test_torch_build_choice():
         "--index-url", "https://example.org/simple"]
     with pytest.raises(ValueError, match="TORCH_VARIANT"):
         choose("gpu", None, None)
+
+
+def test_a_folder_named_betalab_beside_a_script_does_not_shadow_the_package(tmp_path):
+    """A clone into ``betalab/`` and a script run from its parent: the folder (no
+    ``__init__.py`` at its top) would be imported as an empty namespace package if the
+    environment only had the editable install's finder, which Python asks after its path search
+    (``make install`` adds the project root as a path entry)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "betalab" / "notebooks").mkdir(parents=True)     # what a clone's top looks like
+    (tmp_path / "script.py").write_text("import betalab\nfrom betalab import load_run\n"
+                                        "print(betalab.__file__)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == ROOT / "betalab" / "__init__.py"
