@@ -186,7 +186,8 @@ def ica_overcomplete(config: StudyConfig) -> StudyResult:
     numbers["true_pair_angles_deg"] = true_angles
 
     # ---- Fig 1 (a)-(c)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), sharex=True, sharey=True)
+    # constrained layout: tight_layout left the suptitle over the panels' titles (equal aspect)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), sharex=True, sharey=True, layout="constrained")
     lim = 6.0
     for ax in axes:
         ax.scatter(X[:, 0], X[:, 1], s=6, color="tab:blue", alpha=0.35, label="data")
@@ -205,7 +206,6 @@ def ica_overcomplete(config: StudyConfig) -> StudyResult:
     axes[2].legend(loc="lower right", fontsize=8)
     fig.suptitle("Stühmer et al. 2020, Fig 1 / App. B.8: VI and β-VI on over-complete ICA "
                  "(eq 13, initialised at the truth)")
-    fig.tight_layout()
 
     # ---- trajectories
     fig2, axes2 = plt.subplots(1, 3, figsize=(13, 3.8))

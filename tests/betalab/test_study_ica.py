@@ -37,3 +37,19 @@ def test_fig1_numbers_are_consistent(fig1):
     h = 1e-5
     g = lambda v: np.log(v) + ica.expected_log_prior(0.0, v, 3.5, 1.0)  # noqa: E731
     assert abs((g(s + h) - g(s - h)) / (2 * h)) < 1e-6
+
+
+def _title_overlaps(fig) -> list[str]:
+    """The panel titles that the figure's suptitle covers once drawn (as saved: Agg)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    sup = fig._suptitle.get_window_extent(renderer)
+    return [ax.get_title() for ax in fig.get_axes()
+            if ax.get_title() and sup.overlaps(ax.title.get_window_extent(renderer))]
+
+
+def test_the_fig1_suptitle_clears_the_panel_titles(fig1):
+    assert _title_overlaps(fig1.figures["fig1"]) == []
