@@ -46,7 +46,8 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from deep.models.objectives import BetaTCVAE, BetaVAE, FactorVAE
-from deep.train import TrainConfig, as_batch, build_optimizer, epoch_order, step_generator
+from deep.train import (TrainConfig, as_batch, build_optimizer, epoch_order, fastest,
+                        load_optimizer_state, step_generator)
 from validation import check_device, check_int, training_forward
 
 #: objectives an ensemble trains, and the weights that may differ between members
@@ -208,7 +209,7 @@ class Ensemble:
             groups.append({"params": prior,
                            "lr": config.lr if config.prior_lr is None else config.prior_lr})
         self.optimizer = build_optimizer(groups, config)
-        self.aux_optimizer = torch.optim.Adam(aux, lr=config.aux_lr, betas=(0.5, 0.9)) if aux else None
+        self.aux_optimizer = fastest(torch.optim.Adam, aux, lr=config.aux_lr, betas=(0.5, 0.9)) if aux else None
         self._permutes = cls is FactorVAE
         self.active = torch.ones(self.k, dtype=torch.bool)
         self.stopped_at: list[int | None] = [None] * self.k
@@ -315,9 +316,9 @@ class Ensemble:
         with torch.no_grad():
             for n, p in self.params.items():
                 p.copy_(state["params"][n])
-        self.optimizer.load_state_dict(state["optimizer"])
+        load_optimizer_state(self.optimizer, state["optimizer"])
         if self.aux_optimizer is not None:
-            self.aux_optimizer.load_state_dict(state["aux_optimizer"])
+            load_optimizer_state(self.aux_optimizer, state["aux_optimizer"])
         self.active = state["active"].clone().to(torch.bool)
         self.stopped_at = [None if s < 0 else int(s) for s in state["stopped_at"]]
         self.step = int(state["step"])
