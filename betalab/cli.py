@@ -7,7 +7,7 @@
     betalab reproduce [--full | --scale S] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
                       [--quick-too]
     betalab train ...                      (betalab.train)
-    betalab plot RUN | export RUN          (a training run's curves, its weights alone)
+    betalab plot RUN [--traversal] | export RUN   (a training run's curves or traversals, its weights)
     betalab sweep run SPEC | status | plot (betalab.sweep.cli)
 
 Exit status: 0 when no claim of the report fails (a claim that differs is paired with its
@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     pl = sub.add_parser("plot", help="redraw the curves figure of a training run (RUN/curves.png)")
     pl.add_argument("run", help="run directory of `betalab train`")
+    pl.add_argument("--traversal", action="store_true",
+                    help="draw the latent traversals of a dSprites run instead (RUN/traversals.png)")
     ex = sub.add_parser("export", help="write a training run's weights alone (RUN/model.pt), "
                                        "loadable by betalab.load_run")
     ex.add_argument("run", help="run directory of `betalab train`")
@@ -219,10 +221,13 @@ def _main(args) -> int:
 
         return train_main(args)
     if args.command in ("plot", "export"):
-        from betalab.train import export_weights, plot_run
+        from betalab.train import export_weights, plot_run, plot_traversals
 
         try:
-            path = plot_run(args.run) if args.command == "plot" else export_weights(args.run, args.to)
+            if args.command == "export":
+                path = export_weights(args.run, args.to)
+            else:
+                path = plot_traversals(args.run) if args.traversal else plot_run(args.run)
         except (ValueError, TypeError) as err:
             print(f"betalab {args.command}: error: {err}", file=sys.stderr)
             return 2

@@ -571,6 +571,7 @@ def plot_traversals(run, n_images: int = 2048) -> Path:
 
     from betalab.studies.dsprites import traversal_figure
     from deep.metrics import encode_dataset
+    from deep.traversal import kl_per_latent
 
     run = Path(run)
     model, config = load_run(run)
@@ -579,7 +580,7 @@ def plot_traversals(run, n_images: int = 2048) -> Path:
     data = _dataset(config.dataset, config.seed)
     rows = np.linspace(0, len(data) - 1, min(n_images, len(data))).round().astype(int)
     mu, lv, _ = encode_dataset(model, data, indices=rows)
-    kl = (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0)
+    kl = kl_per_latent(mu, lv)
     active = int((kl > 0.1).sum())
     fig = traversal_figure(model, data, mu, kl, f"{run.name}: {config.model}, β = {config.beta:g}, "
                            f"{active} of {kl.size} latents active (KL > 0.1 nats)")
@@ -715,6 +716,7 @@ TRAIN_EXAMPLES = r"""examples:
       --batch-size 64 --epochs 20 --out runs/kp-grae
   betalab train ... --out runs/tcvae-b4 --resume        continue after Ctrl-C or a crash
   betalab plot runs/demo                                redraw runs/demo/curves.png
+  betalab plot runs/demo --traversal                    its latent traversals: runs/demo/traversals.png
   betalab export runs/demo                              weights only: runs/demo/model.pt
 
 cost: a step of the paper's MLP at batch 2048 takes seconds on a CPU (see README, Training);

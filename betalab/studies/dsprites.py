@@ -11,6 +11,7 @@ import numpy as np
 
 from betalab import claims as C
 from betalab.registry import StudyConfig, StudyResult, study
+from deep.traversal import kl_per_latent
 
 SHAPE_COLOURS = {0: ("square", "tab:green"), 1: ("ellipse", "tab:red"), 2: ("heart", "tab:blue")}
 # Higgins et al. 2017, sec. 4.2, as printed: "737,280 binary 2D shapes (heart, oval and square)
@@ -95,7 +96,7 @@ def _scores(model, dataset, rng_seed, n_metric, n_mig_samples, device):
     out["factor_vae_score"] = factor_vae_score(mu, f, rng=np.random.default_rng([rng_seed, 3]),
                                                n_train=n_metric, n_test=n_metric,
                                                batch_size=64)["eval_accuracy"]
-    out["kl_per_dim"] = (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0)
+    out["kl_per_dim"] = kl_per_latent(mu, lv)
     return out, mu, lv, f
 
 
@@ -103,34 +104,20 @@ def traversal_figure(model, dataset, mu, kl, title, n_steps=9, limit=3.0, ref_in
                      n_latents=None):
     """Decoded images of one reference code with one latent varied over [-limit, limit]
     (Higgins et al. 2017, Fig. 6A bottom rows; Stühmer et al. 2020, App. A.5); the
-    ``n_latents`` latents of highest KL (default all)."""
-    import matplotlib.pyplot as plt
+    ``n_latents`` latents of highest KL (default all). The images are
+    :func:`deep.traversal.latent_traversal`'s, drawn by :func:`betalab.plot.traversal_grid`."""
     import torch
 
-    order = np.argsort(kl)[::-1][: n_latents or len(kl)]
+    from betalab.plot import traversal_grid
+    from deep.traversal import latent_traversal
+
+    order = [int(j) for j in np.argsort(kl)[::-1][: n_latents or len(kl)]]
     ref = mu[len(mu) // 2 if ref_index is None else ref_index]
     vals = np.linspace(-limit, limit, n_steps)
-    z = np.repeat(ref[None], len(order) * n_steps, 0).reshape(len(order), n_steps, -1)
-    for r, j in enumerate(order):
-        z[r, :, j] = vals
     p = next(model.parameters())
-    with torch.no_grad():
-        imgs = model.mean_image(torch.from_numpy(z.reshape(-1, z.shape[-1])).to(p)).cpu().numpy()
+    imgs = latent_traversal(model.mean_image, torch.as_tensor(ref).to(p), order, vals)
     imgs = imgs.reshape(len(order), n_steps, 64, 64)
-    fig, axes = plt.subplots(len(order), n_steps, figsize=(max(n_steps * 0.9, 8.5), len(order) * 0.95 + 0.6),
-                             layout="constrained")
-    for r in range(len(order)):
-        for c in range(n_steps):
-            ax = axes[r, c]
-            ax.imshow(imgs[r, c], cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c == 0:
-                ax.set_ylabel(f"z{order[r]}\nKL {kl[order[r]]:.2f}", fontsize=7)
-            if r == len(order) - 1:
-                ax.set_xlabel(f"{vals[c]:+.1f}", fontsize=7)
-    fig.suptitle(title, fontsize=9)
-    return fig
+    return traversal_grid(imgs, vals, [f"z{j}\nKL {kl[j]:.2f}" for j in order], title)
 
 
 def latent_factor_figure(mu, f, kl, values, title, n_latents=None):

@@ -24,6 +24,7 @@ import numpy as np
 
 from betalab import claims as C
 from betalab.registry import StudyConfig, StudyResult, study
+from deep.traversal import kl_per_latent
 
 #: the fractions of a run's steps at which its deciding statistic is measured along training
 #: (betalab.claims.convergence: at least four points, the last at the end of training)
@@ -182,7 +183,7 @@ def train_and_score(model: str, prior: str, beta: float, seed: int, *, steps: in
     mu, lv, f = encode_dataset(net, data, device=dev)
     mig = sampled_mig(mu, lv, f, seed, n_mig, dev)
     out = {"mig": mig, "mig_histogram": mig_histogram(mu, f)["mig"],
-           "kl": (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0),
+           "kl": kl_per_latent(mu, lv),
            "loss_first": float(np.mean(losses[:50])), "loss_last": float(np.mean(losses[-50:]))}
     rec, g = [], step_generator(seed, 10 ** 9, dev)
     net.eval()
@@ -461,7 +462,7 @@ def latent_figures(net, data, key: str, label: str) -> tuple[dict, float]:
     from deep.metrics import encode_dataset, mig_histogram
 
     mu, lv, f = encode_dataset(net, data)
-    kl = (0.5 * (mu ** 2 + np.exp(lv) - lv - 1)).mean(0)
+    kl = kl_per_latent(mu, lv)
     figs = {f"{key}_latents": latent_factor_figure(
                 mu, f, kl, data.factor_values(),
                 f"{label}: mean latent vs factors, 6 latents of highest KL", n_latents=6),

@@ -302,18 +302,16 @@ def member_model(piece: dict, side: int, widths):
 
 def traversals(model, data: dict, values=np.linspace(-2.5, 2.5, 7)) -> np.ndarray:
     """Fig 5E: decoder means, back in pixel units, with one latent swept over ``values`` and the
-    other held at 0. Returns shape (2, len(values), side, side)."""
+    other held at 0 (:func:`deep.traversal.latent_traversal`). Returns shape
+    (2, len(values), side, side)."""
     import torch
 
+    from deep.traversal import latent_traversal
+
     side = data["side"]
-    out = np.zeros((2, len(values), side, side))
-    with torch.no_grad():
-        for j in range(2):
-            z = torch.zeros(len(values), 2)
-            z[:, j] = torch.as_tensor(values, dtype=torch.float32)
-            img = model.decode(z).double().numpy().reshape(len(values), -1)
-            out[j] = (img * data["scale"] + data["mean"]).reshape(len(values), side, side)
-    return out
+    img = latent_traversal(lambda z: model.decode(z).double(), torch.zeros(2), [0, 1], values)
+    return (img.reshape(2, len(values), -1) * data["scale"] + data["mean"]).reshape(
+        2, len(values), side, side)
 
 
 # ============================================================================ checks
@@ -678,23 +676,15 @@ def along_figure(numbers: dict):
 
 
 def traversal_figure(trav: dict, values):
-    """Fig 5E: rows = (β, latent swept), columns = the swept value; the other latent at 0."""
-    import matplotlib.pyplot as plt
+    """Fig 5E: rows = (β, latent swept), columns = the swept value; the other latent at 0
+    (:func:`betalab.plot.traversal_grid`, each image on its own grey scale)."""
+    from betalab.plot import traversal_grid
 
     rows = [(b, j) for b in trav for j in range(2)]
-    fig, axes = plt.subplots(len(rows), len(values), figsize=(1.2 * len(values), 1.25 * len(rows)))
-    for r, (b, j) in enumerate(rows):
-        for c, v in enumerate(values):
-            ax = axes[r, c]
-            ax.imshow(trav[b][j, c], cmap="gray")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c == 0:
-                ax.set_ylabel(f"β={b:g}\nz{j + 1}", fontsize=8)
-            if r == 0:
-                ax.set_title(f"{v:+.1f}", fontsize=8)
-    fig.suptitle("Sikka 2020, Fig 5E: traversals of the two latents (initialisation 0)", fontsize=9)
-    return fig
+    images = np.stack([trav[b][j] for b, j in rows])
+    return traversal_grid(images, values, [f"β={b:g}\nz{j + 1}" for b, j in rows],
+                          "Sikka 2020, Fig 5E: traversals of the two latents (initialisation 0)",
+                          vmin=None, vmax=None, fontsize=8)
 
 
 # ============================================================================ the studies

@@ -186,3 +186,26 @@ def test_the_help_examples_are_commands_that_parse():
         assert args.command == "train" and args.out.startswith("runs/"), line
     assert "\\\n" in TRAIN_EXAMPLES               # long examples shown as continued shell lines
     assert not [ln for ln in TRAIN_EXAMPLES.splitlines() if "  --" in ln.strip()]
+
+
+def test_plot_traversal_redraws_the_traversals_of_a_run(tmp_path, capsys):
+    """``betalab plot RUN --traversal``: the traversal figure of a dSprites run's checkpoint (a
+    grid of one row per latent, one image per value), and one line refusing a digits run."""
+    from PIL import Image
+
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--max-steps", "3", "--out", str(run)]) == 0
+    (run / "traversals.png").unlink()
+    capsys.readouterr()
+    assert main(["plot", str(run), "--traversal"]) == 0
+    assert capsys.readouterr().out.strip() == str(run / "traversals.png")
+    w, h = Image.open(run / "traversals.png").size
+    assert w > 500 and h > 200             # 3 rows (latents) x 9 values of 64x64 images
+    digits = tmp_path / "digits"
+    assert main(["train", "--dataset", "digits", "--arch", "elu-mlp", "--latent-dim", "2",
+                 "--hidden", "8", "--batch-size", "16", "--max-steps", "2", "--no-progress",
+                 "--out", str(digits)]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(digits), "--traversal"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "dSprites" in err
