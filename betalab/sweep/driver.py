@@ -57,6 +57,23 @@ def check_address(address: str, timeout: float = 5.0) -> None:
         raise ValueError(f"--address {address!r}: no Ray cluster reachable there ({err})") from None
 
 
+def _use_cluster_token() -> None:
+    """Before connecting to a running cluster: if ``RAY_AUTH_MODE`` is unset and a token is
+    available (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``, the file
+    ``ray start --head`` writes), authenticate with it. Ray 2.59 and later start a head node with
+    token authentication on, but a driver that connects to one only sends the token when told
+    to; without it the connection fails after ~20 s of retries ("Authentication token is missing
+    or incorrect"). An explicit ``RAY_AUTH_MODE`` is left as it is."""
+    if os.environ.get("RAY_AUTH_MODE") is not None:
+        return
+    try:      # Ray's own switch (the one ray.init uses for a new local cluster), quietly
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available)
+    except ImportError:       # a Ray without token authentication: nothing to send
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
 def _init_ray(address, num_cpus):
     import ray
 
@@ -68,6 +85,7 @@ def _init_ray(address, num_cpus):
     kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     if address:
         check_address(address)
+        _use_cluster_token()
         try:
             ray.init(address=address, **kw)
         except Exception as err:               # ConnectionError, ValueError, RuntimeError, ...

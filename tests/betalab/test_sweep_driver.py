@@ -51,6 +51,29 @@ def _run(*args):
     return proc.returncode, out, err
 
 
+def _kill_after_the_first_finished_run(cmd, db, env):
+    """Start the driver ``cmd``, read ``db`` while it writes, and kill the driver by its PID as
+    soon as one run has finished. Returns (the counts seen, the last table read)."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    seen, table = [], []
+    try:
+        while proc.poll() is None:
+            if db.exists():                              # created whole, then renamed in place
+                with open_results(db) as reader:          # a reader while the driver writes
+                    seen.append(reader.counts())
+                    table = reader.table()
+                if seen[-1].get("done", 0) + seen[-1].get("failed", 0) >= 1:
+                    break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)                 # the driver, by its PID
+        proc.wait()
+    finally:
+        _end_group(proc.pid)
+    assert proc.returncode == -signal.SIGKILL            # killed, not finished
+    return seen, table
+
+
 def _rows(db):
     con = sqlite3.connect(db)
     try:
@@ -129,23 +152,7 @@ def test_a_killed_driver_restarts_matches_an_uninterrupted_sweep_and_records_fai
     assert len(ref) == 16 and sorted(v[0] for v in ref.values()) == ["done"] * 8 + ["failed"] * 8
 
     db = tmp_path / "cut.sqlite"
-    proc = subprocess.Popen(_cmd(spec, db), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    seen = []
-    try:
-        while proc.poll() is None:
-            if db.exists():                              # created whole, then renamed in place
-                with open_results(db) as reader:          # a reader while the driver writes
-                    seen.append(reader.counts())
-                    table = reader.table()
-                if seen[-1].get("done", 0) + seen[-1].get("failed", 0) >= 1:
-                    break
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)                 # the driver, by its PID
-        proc.wait()
-    finally:
-        _end_group(proc.pid)
-    assert proc.returncode == -signal.SIGKILL            # killed, not finished
+    seen, table = _kill_after_the_first_finished_run(_cmd(spec, db), db, _env())
     assert all(sum(c.values()) == 16 for c in seen) and len(table) >= 1
     cut = _rows(db)
     finished = {k: v for k, v in cut.items() if v[0] in ("done", "failed")}
@@ -219,3 +226,99 @@ def test_inline_sweep_records_what_the_in_process_oracle_records(tmp_path, sweep
     assert again.returncode == 1 and "4 finished, 0 ensembles to run" in again.stdout
     bad = subprocess.run(cmd + ["--num-cpus", "2"], cwd=ROOT, env=_env(), capture_output=True, text=True)
     assert bad.returncode == 2 and "inline" in bad.stderr
+
+
+
+# ---- a real cluster: a head node started with `ray start --head`, as on a workstation or cluster
+
+CLUSTER = """
+[sweep]
+name = "cluster"
+ensemble = 2
+checkpoint_every = 10
+[model]
+latent_dim = 3
+hidden = 16
+[train]
+batch_size = 32
+max_steps = 40
+""" + SMALL_EVAL + """
+[grid]
+model = ["beta-vae"]
+beta = [1.0, 2.0, 4.0, 6.0]
+seed = [0, 1]
+"""
+
+
+@pytest.fixture
+def ray_head():
+    """A Ray head node on 127.0.0.1 (``ray start --head --block``, in its own session), with
+    token authentication as Ray starts one (on by default since Ray 2.59), the token a fresh one
+    given to this head only (``RAY_AUTH_TOKEN``). Stopped at the end with the processes it
+    started (its process group), not with ``ray stop``, which would stop every Ray here."""
+    import secrets
+    import shutil
+    import socket
+    import tempfile
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = secrets.token_hex(32)
+    temp = tempfile.mkdtemp(prefix="rh", dir="/tmp")    # Ray's socket paths must stay short
+    env = {k: v for k, v in _env().items() if k != "RAY_AUTH_MODE"}
+    env["RAY_AUTH_TOKEN"] = token
+    log = open(Path(temp) / "head.log", "w")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", f"--port={port}",
+         "--node-ip-address=127.0.0.1", "--num-cpus=2", "--include-dashboard=false",
+         "--disable-usage-stats", f"--temp-dir={temp}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    t0 = time.monotonic()
+    try:
+        while True:              # a hang guard, not a performance bound: a head that never comes up
+            assert proc.poll() is None, (Path(temp) / "head.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() - t0 < 180, (Path(temp) / "head.log").read_text()
+                time.sleep(0.3)
+        yield f"127.0.0.1:{port}", token
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)           # --block stops what it started
+            proc.wait(60)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            _end_group(proc.pid)
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_a_sweep_on_a_real_head_node_survives_a_killed_driver(tmp_path, ray_head, sweep_in_process):
+    """``--address`` against a head started by ``ray start --head``, which requires its token:
+    the driver sends it without being told (``RAY_AUTH_MODE`` unset, the token in
+    ``RAY_AUTH_TOKEN``), is killed after its first finished run, and the same command finishes
+    the sweep with the results of the in-process oracle, each run once."""
+    from betalab.sweep.spec import load_spec
+
+    address, token = ray_head
+    spec = tmp_path / "cluster.toml"
+    spec.write_text(CLUSTER)
+    sweep_in_process(load_spec(spec), tmp_path / "ref.sqlite")
+    ref = _rows(tmp_path / "ref.sqlite")
+    env = {k: v for k, v in _env().items() if k != "RAY_AUTH_MODE"}
+    env["RAY_AUTH_TOKEN"] = token
+    db = tmp_path / "cluster.sqlite"
+    cmd = [sys.executable, "-m", "betalab.cli", "sweep", "run", str(spec), "--db", str(db),
+           "--address", address]
+    _kill_after_the_first_finished_run(cmd, db, env)
+    finished = {k for k, v in _rows(db).items() if v[0] == "done"}
+    assert 1 <= len(finished) < 8
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                          start_new_session=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"{len(finished)} finished" in done.stdout
+    assert "Token authentication" not in done.stderr and "InvalidAuthToken" not in done.stderr
+    after = _rows(db)
+    assert {v[0] for v in after.values()} == {"done"} and _results(after) == _results(ref)
