@@ -127,10 +127,17 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
         check_address(address)             # before a new database is created
     check_db_path(db_path, sweep)          # read-only: before the lock or anything is written
     made = _make_parents(Path(db_path))
+    existed = Path(db_path).exists()
     try:
         lock = _lock(db_path)
         try:
             return _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, retry, log)
+        except ValueError:
+            # refused before any run started (no cluster, no GPU, ...): a database this call
+            # created holds nothing but pending runs, so it goes, as if nothing had been written
+            if not existed:
+                _discard_unstarted(db_path)
+            raise
         finally:
             Path(lock.name).unlink(missing_ok=True)
             lock.close()
@@ -142,6 +149,21 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
                 d.rmdir()
             except OSError:
                 break
+
+
+def _discard_unstarted(db_path) -> None:
+    """Remove the database at ``db_path`` (and its journal) if none of its runs ever started."""
+    try:
+        con = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+        try:
+            started = con.execute("SELECT COUNT(*) FROM runs WHERE status != 'pending'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return
+    if started == 0:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
 
 
 def check_db_path(db_path, sweep: Sweep | None = None) -> None:
@@ -198,8 +220,36 @@ def _lock(db_path):
     return f
 
 
+def _hold_database(db_path):
+    """A second exclusive lock, on the database file itself (``flock``, which SQLite's own
+    byte-range locks do not touch), once it exists: ``<db>.lock`` can be deleted by hand while a
+    driver runs, the database cannot without losing the sweep. None while there is no file."""
+    import fcntl
+
+    try:
+        f = open(db_path, "rb")
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise ValueError(f"{db_path}: another sweep driver is running on this database") from None
+    return f
+
+
 def _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, retry, log):
-    store = ResultsStore(db_path, sweep)
+    held = _hold_database(db_path)          # before the store reads or writes anything
+    try:
+        store = ResultsStore(db_path, sweep)
+        held = held or _hold_database(db_path)
+        return _run_store(sweep, store, db_path, address, num_cpus, inline, eval_workers, retry, log)
+    finally:
+        if held is not None:
+            held.close()
+
+
+def _run_store(sweep, store, db_path, address, num_cpus, inline, eval_workers, retry, log):
     try:
         again = store.retry(retry)
         if again:

@@ -464,3 +464,44 @@ def test_a_database_that_fills_up_mid_sweep(shared, retry_spec, capsys, monkeypa
     code, out, err = _sweep_run(spec, db, capsys)
     assert code == 0 and "0 finished, 1 ensembles to run" in out, (out, err)
     assert _results(_rows(db)) == _results(ref)
+
+
+def test_deleting_the_lock_file_does_not_let_a_second_driver_in(tmp_path):
+    """A running driver also holds the database file itself: with ``<db>.lock`` deleted by hand,
+    a second driver is still refused in one line, and the database is untouched."""
+    from betalab.sweep.driver import _hold_database, _lock, run_sweep
+    from betalab.sweep.spec import load_spec
+    from betalab.sweep.store import ResultsStore
+
+    tiny = Path(__file__).resolve().parents[2] / "sweeps" / "tiny.toml"
+    db = tmp_path / "d.sqlite"
+    ResultsStore(db, load_spec(tiny)).close()
+    lock, held = _lock(db), _hold_database(db)           # what a running driver holds
+    try:
+        Path(f"{db}.lock").unlink()
+        before = db.read_bytes()
+        with pytest.raises(ValueError, match="another sweep driver"):
+            run_sweep(tiny, db)
+        assert db.read_bytes() == before
+    finally:
+        held.close()
+        lock.close()
+
+
+def test_a_sweep_refused_before_any_run_leaves_no_database(tmp_path):
+    """``device = "cuda"`` on a cluster without a GPU is refused after Ray starts (exit 2, one
+    line); the database this call created held only pending runs and is removed."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    spec = tmp_path / "cuda.toml"
+    spec.write_text((root / "sweeps" / "tiny.toml").read_text().replace('device = "cpu"', 'device = "cuda"'))
+    assert 'device = "cuda"' in spec.read_text()
+    db = tmp_path / "c.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(root), "RAY_USAGE_STATS_ENABLED": "0", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "betalab.cli", "sweep", "run", str(spec), "--db", str(db),
+                           "--num-cpus", "1"], cwd=root, env=env, capture_output=True, text=True,
+                          start_new_session=True, timeout=600)
+    assert done.returncode == 2 and "no GPU" in done.stderr, done.stderr[-2000:]
+    assert not db.exists() and not Path(f"{db}.lock").exists()
