@@ -261,6 +261,24 @@ class Study:
 _REGISTRY: dict[str, Study] = {}
 
 
+def _writable_dir(path: Path) -> bool:
+    """Whether ``path`` is (or can be made) a directory this process can write a file in; if
+    not, one line on standard error says the study runs without its cache (``BETALAB_CACHE``
+    unusable: a file in the way, a read-only disk, no permission), instead of an OSError."""
+    import sys
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
+            pass
+        return True
+    except OSError as err:
+        print(f"betalab: {CACHE_ENV}: cannot write in {path} ({err.strerror or err}); "
+              "running without the study cache", file=sys.stderr, flush=True)
+        return False
+
+
 def study(name: str, *, title: str, paper: str, source: str, notebook: str = "",
           recheck: Callable | None = None, params: Mapping[str, Param] | None = None):
     """Register ``func`` as the study ``name`` (e.g. ``"fa-rotation"``).
@@ -286,8 +304,9 @@ def study(name: str, *, title: str, paper: str, source: str, notebook: str = "",
             if config.partial is None and cache:
                 from betalab.io import PartialResults
 
-                config = replace(config, partial=PartialResults(
-                    Path(cache) / name / f"{config.scale}-seed{config.seed}-{config.device}"))
+                where = Path(cache) / name / f"{config.scale}-seed{config.seed}-{config.device}"
+                if _writable_dir(where):
+                    config = replace(config, partial=PartialResults(where))
             with _new_figures_closed():
                 return func(config)
 

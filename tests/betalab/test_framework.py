@@ -3,6 +3,7 @@
 import json
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 from betalab import claims, registry, runner
@@ -473,3 +474,32 @@ def test_scales():
         registry.StudyConfig(scale="gpu")
     with pytest.raises(ValueError, match="contradicts"):
         registry.StudyConfig(full=True, scale="cpu")
+
+
+def test_an_unusable_study_cache_runs_the_study_without_it(tmp_path, monkeypatch, capsys):
+    """BETALAB_CACHE under a regular file (mkdir fails with an OSError): the study runs, computes
+    its piece, and one line says it ran without the cache; with a usable cache the piece is
+    computed once for two runs."""
+    calls = []
+
+    def toy(config):
+        value = config.piece("p", {"v": 1}, lambda: calls.append(1) or {"x": np.array([2.0])})
+        return registry.StudyResult({"x": float(value["x"][0])}, {}, [
+            claims.close("x is 2", "none", 2.0, float(value["x"][0]), atol=1e-12, kind="check")])
+
+    name = "zz-toy-cache"
+    registry.study(name, title="toy", paper="none", source="none")(toy)
+    try:
+        blocker = tmp_path / "file"
+        blocker.write_text("not a directory")
+        monkeypatch.setenv(registry.CACHE_ENV, str(blocker / "cache"))
+        assert registry.get(name)(registry.StudyConfig()).numbers == {"x": 2.0}
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "running without the study cache" in err and str(blocker) in err
+        monkeypatch.setenv(registry.CACHE_ENV, str(tmp_path / "ok"))
+        calls.clear()
+        for _ in range(2):
+            assert registry.get(name)(registry.StudyConfig()).numbers == {"x": 2.0}
+        assert calls == [1] and capsys.readouterr().err == ""
+    finally:
+        registry._REGISTRY.pop(name)
