@@ -175,6 +175,9 @@ def patch_table() -> np.ndarray:
     path = _table_cache_dir() / f"dsprites_patch_{_table_digest()}.npy"
     try:
         table = np.load(path, allow_pickle=False)
+        if not isinstance(table, np.ndarray):       # an .npz archive under the .npy name
+            table.close()
+            raise ValueError("not an array")
         if table.dtype != np.uint8 or table.shape != shape:
             raise ValueError("malformed")
     except (OSError, ValueError, EOFError):
@@ -437,6 +440,10 @@ class DSprites:
             arr = np.load(self.cache_path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as err:
             raise ValueError(f"corrupted dSprites cache {self.cache_path}: {err}") from None
+        if not isinstance(arr, np.ndarray):          # an .npz archive under the .npy name
+            arr.close()
+            raise ValueError(f"corrupted dSprites cache {self.cache_path}: an .npz archive, "
+                             "not the .npy array build_cache writes")
         if arr.dtype != np.uint8 or arr.shape != (len(self), IMAGE_SIZE * IMAGE_SIZE // 8):
             raise ValueError(f"corrupted dSprites cache {self.cache_path}: shape {arr.shape}")
         return arr

@@ -188,6 +188,10 @@ def test_cache_roundtrip_and_corruption(tmp_path):
     path.write_bytes(b"not a numpy file")
     with pytest.raises(ValueError, match="corrupted"):
         DSprites(n_scales=2, n_orientations=2, n_positions=4, cache_dir=tmp_path)
+    with open(path, "wb") as f:                      # an .npz archive under the cache's name
+        np.savez(f, images=np.zeros(3, np.uint8))
+    with pytest.raises(ValueError, match="corrupted dSprites cache .*npz"):
+        DSprites(n_scales=2, n_orientations=2, n_positions=4, cache_dir=tmp_path)
 
 
 def test_bad_input():
@@ -232,9 +236,13 @@ def test_patch_table_is_kept_between_processes_and_recomputed_when_damaged(tmp_p
     monkeypatch.setattr(D, "_table_digest", lambda: "test")
     monkeypatch.setenv("BETALAB_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "cache" / "dsprites_patch_test.npy"
-    for damage, computed in ((None, 1), ("reuse", 0), (b"not a numpy file", 1), ("wrong-shape", 1)):
+    for damage, computed in ((None, 1), ("reuse", 0), (b"not a numpy file", 1), ("wrong-shape", 1),
+                             ("npz", 1)):
         if damage == "wrong-shape":
             np.save(path, np.zeros((2, 2), np.uint8))
+        elif damage == "npz":
+            with open(path, "wb") as f:
+                np.savez(f, table=fresh)
         elif isinstance(damage, bytes):
             path.write_bytes(damage)
         D.patch_table.cache_clear()
