@@ -190,6 +190,14 @@ def load_checkpoint(path) -> dict:
 
 
 def _stored_config(ck: dict, path) -> RunConfig:
+    """The run's configuration from its checkpoint; a key :class:`RunConfig` does not have (a
+    checkpoint of another program, or of a newer betalab whose setting this one would ignore
+    and so train another model) is refused, naming the keys."""
+    known = {f.name for f in fields(RunConfig)}
+    unknown = sorted(str(k) for k in ck["config"] if k not in known)
+    if unknown:
+        raise ValueError(f"foreign checkpoint {path}: unknown configuration keys {unknown} "
+                         "(written by another program or a newer betalab)")
     stored = {f.name: ck["config"][f.name] for f in fields(RunConfig) if f.name in ck["config"]}
     try:
         return RunConfig(**stored)

@@ -135,6 +135,21 @@ def test_corrupted_and_foreign_checkpoints_are_refused(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt"]    # nothing else written
 
 
+def test_a_checkpoint_with_an_unknown_setting_is_refused(tmp_path, capsys):
+    """A setting this betalab does not have would be ignored and another model trained: the
+    checkpoint is refused by name, for --resume and for load_run alike."""
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--max-steps", "2", "--out", str(run)]) == 0
+    ck = bt.load_checkpoint(run / "checkpoint.pt")
+    ck["config"]["warmup_schedule"] = "cosine"
+    torch.save(ck, run / "checkpoint.pt")
+    capsys.readouterr()
+    assert main(["train", *TINY, "--max-steps", "4", "--out", str(run), "--resume"]) == 2
+    assert "unknown configuration keys ['warmup_schedule']" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="warmup_schedule"):
+        bt.load_run(run)
+
+
 def test_resume_with_another_configuration_is_refused(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", *TINY, "--max-steps", "2", "--out", str(out)]) == 0
