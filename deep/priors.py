@@ -158,6 +158,11 @@ class LpNested(Distribution):
             if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
                 raise ValueError(f"scale: must be a finite real > 0, got {scale!r}")
             scale = torch.tensor(float(scale), dtype=exponents.dtype, device=exponents.device)
+        elif scale.ndim != 0 or not scale.is_floating_point():
+            # one s for the whole distribution (eq 11): a (1,)-tensor would give log_prob a batch
+            # axis it does not have, a longer one fail inside torch
+            raise ValueError(f"scale: must be a float or a 0-d floating tensor (the s of eq 11), "
+                             f"got a {scale.dtype} tensor of shape {tuple(scale.shape)}")
         self.scale = scale
         # Inside torch.func.vmap (K priors of an ensemble, deep.ensemble) a value check would be
         # data-dependent control flow; there the exponents are exp(θ) > 0 by construction and a

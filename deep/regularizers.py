@@ -39,7 +39,7 @@ from typing import Callable
 import torch
 from torch.func import jvp, vmap
 
-from validation import check_real, check_tensor, positive_scalar
+from validation import check_module_input, check_real, check_tensor, positive_scalar
 
 __all__ = ["decoder_jacobian", "jacobian_columns", "grae_regularizer", "orthogonality_penalty",
            "bernoulli_hess_diag", "grae_loss", "grae_approx_loss", "MODES", "ELEMENTWISE"]
@@ -64,10 +64,15 @@ def _check_beta(beta) -> float:
     return beta
 
 
-def _check_z(z) -> torch.Tensor:
+def _check_z(z, decoder=None) -> torch.Tensor:
     if isinstance(z, torch.Tensor) and (z.ndim != 2 or z.shape[0] < 1 or z.shape[1] < 1):
         raise ValueError(f"z must have shape (batch, d) with batch, d >= 1, got {tuple(z.shape)}")
-    return check_tensor(z, "z", ndim=2, finite=True)    # real floating dtype (complex: TypeError)
+    z = check_tensor(z, "z", ndim=2, finite=True)    # real floating dtype (complex: TypeError)
+    # a module (or a bound method of one, e.g. vae.decode): z in its dtype and on its device
+    owner = decoder if isinstance(decoder, torch.nn.Module) else getattr(decoder, "__self__", None)
+    if isinstance(owner, torch.nn.Module):
+        check_module_input(owner, z, "z")
+    return z
 
 
 def _check_decoder(decoder):
@@ -229,7 +234,7 @@ def jacobian_columns(decoder: Callable, z: torch.Tensor, directions: torch.Tenso
     Jv : tensor of shape (k, batch, D)
     """
     _check_decoder(decoder)
-    z = _check_z(z)
+    z = _check_z(z, decoder)
     check_tensor(directions, "directions", finite=True)
     if (not isinstance(directions, torch.Tensor) or directions.ndim != 3
             or tuple(directions.shape[1:]) != tuple(z.shape)):
@@ -245,7 +250,7 @@ def decoder_jacobian(decoder: Callable, z: torch.Tensor) -> torch.Tensor:
     z : (batch, d) → J : (batch, D, d).
     """
     _check_decoder(decoder)
-    z = _check_z(z)
+    z = _check_z(z, decoder)
     d = z.shape[1]
     eye = torch.eye(d, dtype=z.dtype, device=z.device)[:, None, :].expand(d, z.shape[0], d)
     _, Jv = jacobian_columns(decoder, z, eye)
@@ -295,7 +300,7 @@ def grae_regularizer(decoder: Callable, z: torch.Tensor, beta: float, mode: str 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     _check_decoder(decoder)
-    z = _check_z(z)
+    z = _check_z(z, decoder)
     n_columns = _check_int(n_columns, "n_columns", 1, z.shape[1])
     return _regularizer(decoder, z, beta, mode, n_columns, generator, hess_diag)[1]
 
@@ -349,7 +354,7 @@ def orthogonality_penalty(decoder: Callable, z: torch.Tensor, mode: str = "exact
     if mode not in ("exact", "stochastic"):
         raise ValueError(f"mode must be 'exact' or 'stochastic', got {mode!r}")
     _check_decoder(decoder)
-    z = _check_z(z)
+    z = _check_z(z, decoder)
     eps = check_real(eps, "eps", low=0.0, closed="right")
     batch, d = z.shape
     if d < 2:

@@ -91,7 +91,7 @@ def seeded_init(build, seed: int):
     so parameter initialisation is reproducible without global seeding."""
     if not callable(build):
         raise TypeError(f"build must be callable, got {type(build).__name__}")
-    seed = check_int(seed, "seed", low=0)
+    seed = check_int(seed, "seed", low=0, high=2 ** 64 - 1)     # torch.manual_seed's range
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build()

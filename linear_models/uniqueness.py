@@ -67,6 +67,11 @@ def _check_2d(a, name: str) -> np.ndarray:
     return a
 
 
+def _largest(A: np.ndarray) -> float:
+    top = float(np.max(np.abs(A)))
+    return top if top > 0.0 else 1.0
+
+
 def rotation_angle(Z, M) -> float:
     r"""Rotation angle (degrees, in (−45, 45]) between true latents Z and inferred latents M.
 
@@ -94,6 +99,10 @@ def rotation_angle(Z, M) -> float:
     M = _check_2d(M, "M")
     if Z.shape != M.shape:
         raise ValueError(f"Z and M must have the same shape, got {Z.shape} and {M.shape}")
+    # The rotation does not depend on the scale of either set: divide each by its largest
+    # magnitude first, so entries near the edge of float64 (1e308, or subnormal) neither
+    # overflow Mᵀ Z nor vanish in it.
+    Z, M = Z / _largest(Z), M / _largest(M)
     # orthogonal_procrustes(A, B) minimises ‖A R − B‖: with A = M, B = Z we get Mᵀ-side R = Oᵀ
     R, _ = linalg.orthogonal_procrustes(M, Z)
     O = R.T

@@ -53,6 +53,7 @@ from deep.metrics import sample_quality as sq_
 from deep.metrics import (beta_vae_score, discrete_entropy, discrete_mutual_info, factor_vae_score,
                           mig, mig_histogram)
 from deep.metrics.sampled_mig import log_mixture_density
+from deep import traversal as trav
 from deep.models import distributions as dist
 from deep.models import objectives as obj
 from theory import distributions as tdist
@@ -760,6 +761,13 @@ def _module_out(cls, x, **kw):
 
 
 CASES += [
+    # ---------------------------------------------------------------- deep.traversal
+    Case("trav.latent_traversal", trav.latent_traversal,
+         lambda: dict(decode=_decoder(), z_ref=np.array([0.3, -0.2]), dims=[0, 1],
+                      values=np.linspace(-1.0, 1.0, 3)),
+         {"decode": "object", "z_ref": "array", "values": "array"}),
+    Case("trav.kl_per_latent", trav.kl_per_latent,
+         lambda: dict(mu=X2.copy(), logvar=0.1 * X2.copy()), {"mu": "array", "logvar": "array"}),
     # ---------------------------------------------------------------- deep.data
     Case("data.DSprites", lambda n_scales, n_orientations, n_positions, binary, index:
          dsprites.DSprites(n_scales, n_orientations, n_positions, binary=binary).images(index),
@@ -1281,6 +1289,11 @@ PACKAGES = ("theory", "linear_models", "deep", "validation")
 
 #: public callables deliberately without a case: {qualified name: reason}
 EXEMPT = {
+    "deep.progress.bar": "a progress display (output on a terminal only); tests/deep/test_progress.py",
+    "deep.progress.shown": "whether a progress bar is drawn (a bool of the environment); "
+                           "tests/deep/test_progress.py",
+    "validation.check_module_input": "a validator: its errors are the contract of the model calls "
+                                     "that use it (tests/test_bad_input_families.py)",
     "validation.Constraint": "abstract base of the constraints (its check raises NotImplementedError); "
                              "every concrete constraint has a case",
     "validation.training_forward": "a context manager without arguments; its effect on "

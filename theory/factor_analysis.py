@@ -136,9 +136,24 @@ def lambdified(L: int = 2, K: int = 2) -> dict:
 def _flatten_args(f, L, K):
     import numpy as np
 
+    sizes = {"x": L, "W": L * K, "psi": L, "m": K, "s": K}
+
     def g(x, W, psi, m, s, M):
-        r = f(list(np.ravel(x)), list(np.ravel(W)), list(np.ravel(psi)), list(np.ravel(m)),
-              list(np.ravel(s)), M)
+        args = {"x": x, "W": W, "psi": psi, "m": m, "s": s}
+        flat = {}
+        for name, value in args.items():     # checked here: sympy's lambdified call would only
+            try:                              # say "too many values to unpack"
+                a = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(f"{name} must be an array of real numbers, got "
+                                f"{type(value).__name__}") from None
+            if a.size != sizes[name] or (name == "W" and a.ndim == 2 and a.shape != (L, K)):
+                want = f"({L}, {K})" if name == "W" else f"({sizes[name]},)"
+                raise ValueError(f"{name} must have shape {want} (L = {L}, K = {K}), got {a.shape}")
+            flat[name] = list(a.ravel())
+        if isinstance(M, (bool, np.bool_)) or np.ndim(M) != 0:
+            raise TypeError(f"M must be a scalar (the number of data points), got {M!r}")
+        r = f(flat["x"], flat["W"], flat["psi"], flat["m"], flat["s"], M)
         return np.asarray(r, dtype=float).squeeze() if not np.isscalar(r) else float(r)
 
     return g

@@ -60,8 +60,8 @@ import numpy as np
 __all__ = [
     "Constraint", "Real", "Integral", "Options", "Array", "Tensor", "InstanceOf", "Generator",
     "Optional", "validate_params", "to_numpy", "as_float_array", "check_real", "check_int",
-    "check_choice", "check_tensor", "check_rng", "check_device", "positive_scalar", "positive_vector",
-    "training_forward",
+    "check_choice", "check_tensor", "check_rng", "check_device", "check_module_input",
+    "positive_scalar", "positive_vector", "training_forward",
 ]
 
 _CLOSED = ("both", "left", "right", "neither")
@@ -403,17 +403,50 @@ def check_rng(value, name: str = "rng", *, allow_none: bool = False):
 
 def check_device(value, name: str = "device"):
     """A torch device (a ``torch.device`` or a string such as ``"cpu"``, ``"cuda:0"``) as a
-    ``torch.device``; anything torch does not parse is a ValueError (TypeError for a wrong type)
-    naming ``name``."""
+    ``torch.device``; anything torch does not parse, or a CUDA/MPS device this machine does not
+    have, is a ValueError (TypeError for a wrong type) naming ``name`` — not torch's
+    AssertionError at the first allocation."""
     import torch
 
     if not isinstance(value, (str, torch.device)):
         raise TypeError(f"{name} must be a torch.device or a device string such as 'cpu', got "
                         f"{_show(value)}")
     try:
-        return torch.device(value)
+        dev = torch.device(value)
     except (RuntimeError, ValueError) as err:
         raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got {value!r}") from err
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name} {value!r}: CUDA is not available here (torch "
+                             f"{torch.__version__}); use 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{name} {value!r}: this machine has {torch.cuda.device_count()} "
+                             "CUDA device(s)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"{name} {value!r}: MPS is not available here; use 'cpu'")
+    return dev
+
+
+def check_module_input(module, value, name: str = "x"):
+    """``value`` (a tensor) in the floating dtype and on the device of ``module``'s parameters:
+    a float32 batch given to a float64 model (or the reverse) is a TypeError naming ``name`` and
+    both dtypes, a batch on another device a ValueError, instead of torch's "mat1 and mat2 must
+    have the same dtype" from inside a layer. A module without floating parameters, or a value
+    that is not a tensor, is passed through (the layers check it)."""
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        return value
+    p = next((t for t in module.parameters() if t.is_floating_point()), None)
+    if p is None:
+        return value
+    if value.is_floating_point() and value.dtype != p.dtype:
+        raise TypeError(f"{name} is {value.dtype} but the model's parameters are {p.dtype}: convert "
+                        f"one of them ({name}.to({p.dtype}) or model.to({value.dtype}))")
+    if value.device != p.device:
+        raise ValueError(f"{name} is on {value.device} but the model is on {p.device}: move one "
+                         f"of them ({name}.to('{p.device}'))")
+    return value
 
 
 class Optional(Constraint):

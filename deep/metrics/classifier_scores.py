@@ -41,6 +41,8 @@ def _check_common(n_train, n_test, batch_size, factor_indices, n_factors, first:
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")
     idx = tuple(range(n_factors)) if factor_indices is None else tuple(factor_indices)
+    if any(isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) for k in idx):
+        raise TypeError(f"factor_indices must be ints (factor columns), got {factor_indices!r}")
     if not idx or any(not 0 <= k < n_factors for k in idx):
         raise ValueError(f"factor_indices must index the {n_factors} factors, got {factor_indices!r}")
     return idx

@@ -21,7 +21,7 @@ from deep.models import posteriors as post
 from deep.models.networks import (ConvDecoder, ConvEncoder, EluConvDecoder, EluConvEncoder, FCDecoder, FCEncoder, MLPDecoder, MLPEncoder,
                                   TanhMLPDecoder, TanhMLPEncoder, _check_widths)
 from theory import lp_nested as _lp
-from validation import check_real
+from validation import check_module_input, check_real
 
 ARCHITECTURES = ("mlp", "conv", "tanh3", "elu-mlp", "elu-cnn")
 #: the default widths of "tanh3" (Sikka 2020) and "elu-mlp" (a CPU-sized Kumar & Poole MLP)
@@ -151,7 +151,7 @@ class VAE(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 1, H, W) -> mean (B, d), log-variance (B, d) (the diagonal of Σ, any posterior)."""
-        mu, head = self._split(self.encoder(x))
+        mu, head = self._split(self.encoder(check_module_input(self, x, "x")))
         if self.block == 1:
             return mu, head
         C = post.block_cholesky(head, self.block)
@@ -164,12 +164,12 @@ class VAE(nn.Module):
 
     def encode_mean(self, x: torch.Tensor) -> torch.Tensor:
         """The posterior mean h(x), (B, 1, H, W) -> (B, d) (what GRAE uses)."""
-        return self._split(self.encoder(x))[0]
+        return self._split(self.encoder(check_module_input(self, x, "x")))[0]
 
     def encode_cholesky(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 1, H, W) -> mean (B, d), block Cholesky factors (B, d/b, b, b) of Σ (b = ``block``;
         for the diagonal posterior b = 1 and C = exp(logvar/2))."""
-        mu, head = self._split(self.encoder(x))
+        mu, head = self._split(self.encoder(check_module_input(self, x, "x")))
         if self.block == 1:
             return mu, torch.exp(0.5 * head)[:, :, None, None]
         return mu, post.block_cholesky(head, self.block)
@@ -188,7 +188,7 @@ class VAE(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(B, d) -> decoder output (B, 1, H, W): logits (Bernoulli) or means (Gaussian)."""
-        return self.decoder(z)
+        return self.decoder(check_module_input(self, z, "z"))
 
     def mean_image(self, z: torch.Tensor) -> torch.Tensor:
         """E[x|z] in pixel space, (B, d) -> (B, 1, H, W)."""
