@@ -257,9 +257,11 @@ def aggregate_log_densities(z, mu, logvar, dataset_size: int | None = None,
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    check_tensor(z, "z", ndim=2, min_size=1, finite=True)
-    check_tensor(mu, "mu", ndim=2, finite=True)
-    check_tensor(logvar, "logvar", ndim=2, finite=True)
+    # grad_exempt: in a trainer's forward pass a diverged model's NaN must reach its loss (a
+    # NonFiniteLossError, the run stopped before its update), not stop here with a ValueError
+    check_tensor(z, "z", ndim=2, min_size=1, finite=True, grad_exempt=True)
+    check_tensor(mu, "mu", ndim=2, finite=True, grad_exempt=True)
+    check_tensor(logvar, "logvar", ndim=2, finite=True, grad_exempt=True)
     if z.shape != mu.shape or z.shape != logvar.shape:
         raise ValueError(f"mu and logvar must have the shape of z {tuple(z.shape)} (B, d), got "
                          f"{tuple(mu.shape)} and {tuple(logvar.shape)}")

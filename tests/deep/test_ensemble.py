@@ -212,3 +212,59 @@ def test_bad_input():
         ens.load_state_dict(state)
     with pytest.raises(ValueError, match="k"):
         ens.member_state_dict(3)
+
+
+# ---- SequentialMembers: the same members, one Trainer after another (the CPU engine of sweeps)
+
+def _sequential(case, nan_member=None, optimizer="adam"):
+    from deep.ensemble import SequentialMembers
+
+    cfg, name, members = CASES[case]
+    models, objectives, seeds = build_members(cfg, name, members, dataset_size=len(DATA),
+                                              disc_hidden=8, dtype=torch.float64)
+    if nan_member is not None:
+        with torch.no_grad():
+            next(models[nan_member].decoder.parameters()).fill_(float("nan"))
+    return SequentialMembers(models, objectives, seeds, DATA, _config(optimizer))
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("case", ["beta-vae", "factor-vae", "isa-vae-learned"])
+def test_sequential_members_are_the_single_runs_and_the_batched_members(case, optimizer):
+    """Member k of the sequential engine is its single run bit for bit (the oracle), and the
+    batched ensemble's member within RTOL (its batched products' rounding): the two engines of a
+    sweep group give the same runs."""
+    seq = _sequential(case, optimizer=optimizer)
+    ens = _ensemble(case, optimizer=optimizer)
+    seq_terms = [seq.run_step() for _ in range(STEPS)]
+    ens_terms = [ens.run_step() for _ in range(STEPS)]
+    assert seq.step == ens.step == STEPS and seq.total_steps == ens.total_steps
+    for k in range(seq.k):
+        single = _single(case, k, optimizer)
+        single_terms = [single.run_step() for _ in range(STEPS)]
+        for got, ref in zip(seq_terms, single_terms):
+            assert {n: float(got[n][k]) for n in ref} == ref            # bit for bit
+        for a, b in zip(seq.member_model(k).state_dict().values(), single.model.state_dict().values()):
+            assert torch.equal(a, b)
+        _assert_member_is_single_run(ens_terms, k, single, single_terms)
+        _assert_member_params(ens, k, single)
+
+
+def test_a_non_finite_sequential_member_stops_alone_and_the_state_resumes_exactly():
+    seq = _sequential("beta-vae", nan_member=1)
+    for _ in range(3):
+        seq.run_step()
+    assert seq.stopped_at == [None, 0, None] and seq.active.tolist() == [True, False, True]
+    buf = io.BytesIO()
+    torch.save(seq.state_dict(), buf)
+    ref_terms = [seq.run_step() for _ in range(4)]
+    again = _sequential("beta-vae", nan_member=1)
+    buf.seek(0)
+    again.load_state_dict(torch.load(buf, weights_only=True))
+    assert again.step == 3 and again.stopped_at == [None, 0, None]
+    for got, ref in zip([again.run_step() for _ in range(4)], ref_terms):
+        assert got.keys() == ref.keys()
+        for n in ref:
+            assert torch.equal(got[n].nan_to_num(), ref[n].nan_to_num())
+    with pytest.raises(ValueError, match="state"):
+        again.load_state_dict(_ensemble("beta-vae").state_dict())      # the other engine's
