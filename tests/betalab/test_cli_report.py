@@ -183,6 +183,23 @@ def test_list_shows_the_time_a_run_here_measured(tmp_path):
     assert estimate("fa-beta", "quick", tmp_path) == "1s"
 
 
+def test_list_shows_the_time_of_each_recorded_run():
+    """The cpu time of a study with a recorded cpu run is that run's own ``seconds`` (the oracle:
+    its result.json), not a number copied into the table."""
+    import json
+
+    from betalab.runner import RECORDED
+    from betalab.runtimes import _text, estimate
+
+    found = 0
+    for path in sorted(RECORDED.glob("*/cpu/result.json")):
+        seconds = json.loads(path.read_text()).get("seconds")
+        if seconds:
+            assert estimate(path.parent.parent.name, "cpu", None) == _text(seconds), path
+            found += 1
+    assert found >= 5
+
+
 def test_temporaries_of_killed_runs_are_removed_from_results(tmp_path, toys):
     import subprocess
     import sys
