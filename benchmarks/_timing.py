@@ -33,6 +33,18 @@ def interleaved(fns: dict, repeats: int = 15, inner: int = 1, warmup: int = 2) -
     return out
 
 
+def block_minima(fns: dict, blocks: int = 8, per_block: int = 6, inner: int = 20,
+                 warmup: int = 2) -> dict:
+    """Seconds per call of each function in ``fns``, shape (blocks,): the peers run interleaved
+    (:func:`interleaved`, ``blocks * per_block`` rounds of ``inner`` calls) and each block of
+    ``per_block`` consecutive rounds keeps each peer's fastest round. For calls of microseconds
+    on a shared machine the median of single rounds swings with every interruption (100x seen);
+    the fastest round of a block is the call's own cost, and a block's peers saw the same load,
+    so the per-block ratios (:func:`ratio`) stay paired."""
+    t = interleaved(fns, repeats=blocks * per_block, inner=inner, warmup=warmup)
+    return {k: v.reshape(blocks, per_block).min(axis=1) for k, v in t.items()}
+
+
 def spread(x, scale: float = 1.0, fmt: str = "{:.3g}") -> str:
     """'min / median / max' of ``x * scale``."""
     x = np.asarray(x) * scale

@@ -1,7 +1,8 @@
 """A K-member ensemble (deep.ensemble, one vmapped computation) against K sequential single
 runs (deep.train.Trainer) with the same members, on CPU; and the device-resident data path
 (deep.data.DeviceStore) against the CPU rendering path for one Trainer step. Prints
-throughput ratios (aims: >= 1.5x for small MLPs on CPU, >= 5x on a GPU for K = 10).
+throughput ratios (aims: >= 1.5x for small MLPs on CPU, >= 5x on a GPU for K = 10), the two
+peers interleaved round by round (min / median / max over the rounds).
 
 On one CPU thread the ratio stays near 1 (measured 0.8-1.25x; best at small batches, where
 per-op overhead matters): a step is bound by the arithmetic and memory traffic of the
@@ -22,8 +23,9 @@ import time
 import numpy as np
 import torch
 
+from _timing import interleaved, ratio, spread
 from deep.data import DeviceStore, DSprites
-from deep.ensemble import Ensemble, build_members
+from deep.ensemble import Ensemble, SequentialMembers, build_members
 from deep.models import VAEConfig
 from deep.train import TrainConfig, Trainer
 
@@ -55,15 +57,15 @@ def main():
         cfg = VAEConfig(latent_dim=10, hidden=hidden)
         models, objs, seeds = build_members(cfg, args.objective, members, dataset_size=len(data))
         ens = Ensemble(models, objs, seeds, store, tc, args.device)
-        t_ens = _time(ens.run_step, args.steps)
         models, objs, seeds = build_members(cfg, args.objective, members, dataset_size=len(data))
-        singles = [Trainer(m.to(args.device), o.to(args.device), store,
-                           TrainConfig(epochs=1, batch_size=args.batch, seed=s), args.device)
-                   for m, o, s in zip(models, objs, seeds)]
-        t_seq = _time(lambda: [t.run_step() for t in singles], args.steps)
-        print(f"MLP hidden {hidden}, batch {args.batch}, K = {args.k}, {args.device}: ensemble "
-              f"{1e3 * t_ens:.1f} ms/step, sequential {1e3 * t_seq:.1f} ms/step; "
-              f"throughput ratio ensemble / sequential = {t_seq / t_ens:.2f}x")
+        # the sequential peer is the sweeps' CPU engine: a Trainer per member, in turn
+        seq = SequentialMembers(models, objs, seeds, store, tc, args.device)
+        t = interleaved({"ensemble": ens.run_step, "sequential": seq.run_step},
+                        repeats=max(3, args.steps // 2), inner=2, warmup=1)
+        print(f"MLP hidden {hidden}, batch {args.batch}, K = {args.k}, {args.device}, interleaved "
+              f"rounds: ensemble {spread(t['ensemble'], 1e3)} ms/step, sequential "
+              f"{spread(t['sequential'], 1e3)} ms/step; throughput ratio ensemble / sequential "
+              f"{spread(ratio(t, 'sequential', 'ensemble'), fmt='{:.2f}')}x")
     rng = np.random.default_rng(0)
     lazy = DSprites.reduced()
     for n in (args.batch, 2048):                       # 2048: the papers' batch (Stühmer Table 1)
