@@ -114,6 +114,20 @@ def test_names_resolve_against_the_recorded_run(study):
     assert coverage.unresolved_names(LEDGER, study, recorded) == []
 
 
+def test_statuses_agree_with_the_recorded_runs():
+    """An item every name of which points at a study with a recorded run is judged by that run's
+    claims, re-derived as the report re-derives them: ``not run`` exactly when every claim it
+    names is not run (a re-recording that turns verdicts into not-run claims, or back, must move
+    the item's status with it)."""
+    records = [runner.rederive(r) for r in RECORDED.values() if not r.get("error")]
+    ids = runner.claim_ids(records)
+    only_recorded = tuple(i for i in LEDGER
+                          if i.claims and all(n.partition(": ")[0] in RECORDED for n in i.claims))
+    assert len(only_recorded) >= 20
+    resolved = coverage.resolve(only_recorded, ids, studies_run={r["study"] for r in records})
+    assert coverage.status_mismatches(resolved) == []
+
+
 def test_every_kp_uniqueness_name_is_in_the_part_of_one_study_test():
     """tests/betalab/test_study_kumar_poole.py runs kp-uniqueness one ν at a time and resolves the
     names of that ν and of sec. 3.1: together the four tests resolve every name only if every
