@@ -1,4 +1,4 @@
-"""The ``betalab`` command line.
+"""The ``betalab`` command line::
 
     betalab list
     betalab run NAME [--full | --scale quick|cpu|full] [--seed S] [--out DIR] [--device D]

@@ -1,4 +1,4 @@
-"""Read a sweep's results database (``betalab sweep run ... --db PATH``) from Python.
+"""Read a sweep's results database (``betalab sweep run … --db PATH``) from Python.
 
 Read-only: the sweep driver is the only writer, and readers may query while it writes (the
 database is in WAL mode, so a reader sees the last committed state)::

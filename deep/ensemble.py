@@ -411,10 +411,13 @@ def build_members(vae_config, objective: str, members, *, dataset_size: int,
     (:func:`deep.train.seeded_init` with the member's seed around ``build_vae`` and
     ``build_objective``, as :func:`betalab.train.train_run` does).
 
-    members : sequence of dicts ``{"seed": int, "beta": float}`` with optional ``"gamma"`` and
+    members
+        sequence of dicts ``{"seed": int, "beta": float}`` with optional ``"gamma"`` and
         ``"alpha"`` (β-TCVAE weights; default 1); for ``factor-vae`` ``"beta"`` is γ, as in
         :func:`deep.models.build_objective`.
-    disc_hidden : width of the FactorVAE discriminator (Stühmer et al. 2020, App. A.4: 1000).
+    disc_hidden
+        width of the FactorVAE discriminator (Stühmer et al. 2020, App. A.4: 1000).
+
     Returns (models, objectives, seeds).
     """
     from deep.models import build_objective, build_vae

@@ -131,6 +131,8 @@ class LpNested(Distribution):
         App. A.2).
     dtype, device : used when neither ``exponents`` nor ``scale`` is a tensor.
 
+    Notes
+    -----
     Event shape (n,), batch shape (). ``log_prob(z)`` accepts z of shape (..., n) and returns
     shape (...). ``sample(shape, generator=None)`` runs Algorithm 1 (App. A.1).
     """
@@ -331,6 +333,8 @@ class LearnableLpNested(nn.Module):
     scale : float > 0, fixed.
     learn_root : bool, default False (the paper's choice).
 
+    Notes
+    -----
     ``forward()`` returns the :class:`LpNested` distribution at the current exponents.
     """
 

@@ -22,8 +22,8 @@ def latent_traversal(decode, z_ref, dims, values) -> np.ndarray:
     VAE's ``mean_image`` or ``decode``; called once, under ``torch.no_grad``, with the
     ``len(dims) * len(values)`` codes on the device and dtype of ``z_ref`` when it is a tensor
     (which must match the decoder's module, if it is one), else of the decoder's parameters
-    (float32 CPU for a plain function). Returns a float array (len(dims), len(values), *image
-    shape)."""
+    (float32 CPU for a plain function). Returns a float array
+    ``(len(dims), len(values), *image shape)``."""
     import torch
 
     if not callable(decode):

@@ -550,7 +550,7 @@ def gennorm_excess_kurtosis(p):
 # --------------------------------------------------------------------------- Fig 3
 
 def expected_abs_power_rotated_square(theta, p):
-    r"""E[|z_1|^p + |z_2|^p] for :math:`z = R(\theta)(x, y)`, (x, y) uniform on [−1, 1]^2.
+    r""":math:`E[|z_1|^p + |z_2|^p]` for :math:`z = R(\theta)(x, y)`, (x, y) uniform on [−1, 1]^2.
 
     With :math:`a = |\cos\theta|, b = |\sin\theta|` and :math:`H(u) = u^{p+2}/((p+1)(p+2))`,
     integrating twice gives :math:`E|ax + by|^p = [H(a+b) - H(|a-b|)]/(2ab)` (a, b > 0) and

@@ -2,10 +2,13 @@
 
 Three studies, each a figure of the appendix with its claims:
 
-``fa-rotation``  (B.3)  rotating an orthogonal ML solution: flat likelihood, free energy
-                        maximal at θ = mπ/2; posterior ellipses; the paper's −17.82 / −57.16 nats.
-``fa-pruning``   (B.4, eq 17)  over-complete FA: the free energy prunes the extra component.
-``fa-beta``      (B.5)  β changes the amplitude of the free-energy variation, not its maximisers.
+``fa-rotation`` (B.3)
+    rotating an orthogonal ML solution: flat likelihood, free energy maximal at θ = mπ/2;
+    posterior ellipses; the paper's −17.82 / −57.16 nats.
+``fa-pruning`` (B.4, eq 17)
+    over-complete FA: the free energy prunes the extra component.
+``fa-beta`` (B.5)
+    β changes the amplitude of the free-energy variation, not its maximisers.
 
 The math lives in :mod:`linear_models.factor_analysis` and :mod:`theory.factor_analysis`.
 """

@@ -169,8 +169,9 @@ def _cell(numbers, model, beta, key):
 
 def convergence_traces(numbers: dict) -> dict:
     """The deciding statistic of each paper claim along training, in the trace format of
-    :func:`betalab.claims.convergence`, from the runs' ``kid_along`` / ``sharpness_along``
-    (``{"Fig. 4": trace, "Table 1": trace}``; empty when the runs hold no record along training).
+    :func:`betalab.claims.convergence`, from the runs' ``kid_along`` / ``sharpness_along``.
+
+    ``{"Fig. 4": trace, "Table 1": trace}``; empty when the runs hold no record along training.
 
     The rule's input, one per claim (Kumar & Poole 2020, sec. 7):
 

@@ -2,12 +2,16 @@
 
 Four studies:
 
-``linear-vae-fig3``          Fig 3 A–D at the thesis setting (N = 128, k = 2, A_ij = (1+δ_ij)/2):
-                             ELBO*, MIE/TIE, reconstruction*, KL* against β, and the errata.
-``linear-vae-propositions``  eqs 15–23 / App. 3 on the linear β-VAE (closed form and the
-                             numerical eq 43 solver) and on factor analysis with a fixed decoder.
-``linear-vae-fixed-decoder`` D = A fixed, only the encoder trained: ELBO max, MIE min at β = 1.
-``linear-vae-tie-family``    beyond the thesis: best β and best TIE over a family of mixings.
+``linear-vae-fig3``
+    Fig 3 A–D at the thesis setting (N = 128, k = 2, A_ij = (1+δ_ij)/2):
+    ELBO*, MIE/TIE, reconstruction*, KL* against β, and the errata.
+``linear-vae-propositions``
+    eqs 15–23 / App. 3 on the linear β-VAE (closed form and the
+    numerical eq 43 solver) and on factor analysis with a fixed decoder.
+``linear-vae-fixed-decoder``
+    D = A fixed, only the encoder trained: ELBO max, MIE min at β = 1.
+``linear-vae-tie-family``
+    beyond the thesis: best β and best TIE over a family of mixings.
 
 The math lives in :mod:`theory.linear_vae` and :mod:`linear_models.linear_vae`.
 """

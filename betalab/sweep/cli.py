@@ -1,4 +1,4 @@
-"""``betalab sweep run | status | plot`` (called by :mod:`betalab.cli`).
+"""``betalab sweep run | status | plot`` (called by :mod:`betalab.cli`)::
 
     betalab sweep run SPEC [--db PATH] [--address ADDR | --inline [--eval-workers N]] [--num-cpus N]
                       [--retry transient|failed|none] [--max-runs N]

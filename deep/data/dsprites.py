@@ -325,6 +325,8 @@ class DSprites:
         Where :meth:`build_cache` writes, and from where the dataset then reads,
         a bit-packed copy of every image (binary only).
 
+    Notes
+    -----
     ``dataset[i]`` returns ``(image, factors)``: a float32 tensor of shape
     (1, 64, 64) and an int64 tensor of shape (5,).
     """

@@ -42,10 +42,13 @@ _SHIFTS = torch.arange(7, -1, -1, dtype=torch.uint8)
 def unpack_bits(packed: torch.Tensor, image_size: int = 64, method: str = "auto") -> torch.Tensor:
     """Inverse of ``np.packbits(..., axis=1)`` on a torch tensor, on its own device.
 
-    packed : uint8 tensor of shape (n, image_size**2 // 8)
-    method : "torch" (shifts and masks, on any device), "numpy" (``np.unpackbits``, CPU only:
+    packed
+        uint8 tensor of shape (n, image_size**2 // 8)
+    method
+        "torch" (shifts and masks, on any device), "numpy" (``np.unpackbits``, CPU only:
         4x faster there than the torch ops on one thread) or "auto" (numpy on the CPU, else torch)
-    returns : float32 tensor of shape (n, 1, image_size, image_size) with values 0 / 1
+    returns
+        float32 tensor of shape (n, 1, image_size, image_size) with values 0 / 1
     """
     image_size = check_int(image_size, "image_size", low=1)
     if not torch.is_tensor(packed):
@@ -72,6 +75,8 @@ class DeviceStore:
         dense float32 tensor (``len * 4096 * 4`` bytes).
     device : torch device (str or torch.device).
 
+    Notes
+    -----
     The store forwards the ground-truth protocol (``factor_sizes``, ``factors_of``,
     ``index_of``, ``sample_factors``, ``render``) to ``dataset``, so metrics accept it too.
     """

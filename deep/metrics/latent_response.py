@@ -59,8 +59,8 @@ def dominant_frequency(response) -> dict:
     factor covering one full turn (``response`` of shape (n_levels,), n_levels ≥ 3).
 
     Returns ``k`` (in 1 … n_levels // 2, cycles per full turn; the period is 2π/k), ``share``
-    (|F_k|² over the summed |F_j|² of j = 1 … n_levels // 2: 1 for a pure harmonic) and
-    ``power`` (the non-constant power per harmonic, shape (n_levels // 2,))."""
+    (:math:`|F_k|^2` over the summed :math:`|F_j|^2` of j = 1 … n_levels // 2: 1 for a pure
+    harmonic) and ``power`` (the non-constant power per harmonic, shape (n_levels // 2,))."""
     r = as_float_array(response, "response", 1, low=-1e150, high=1e150)
     if r.size < 3:
         raise ValueError(f"response must hold at least 3 levels, got {r.size}")

@@ -118,9 +118,12 @@ def mig_sampled(mu, logvar, factors, *, n_samples: int = 10000, rng: np.random.G
     rng : numpy Generator (the only randomness)
     exclude : factor indices left out of the MIG (``(0,)``: shape, as Chen et al. on dSprites)
 
-    Returns dict with ``mig``, ``gaps``, ``mi`` (d, K_used), ``mi_se`` (its Monte Carlo
-    standard error), ``entropies`` (K_used,),
-    ``marginal_entropy`` (d,), ``marginal_entropy_se`` (d,), ``factors_used``.
+    Returns
+    -------
+    dict
+        with ``mig``, ``gaps``, ``mi`` (d, K_used), ``mi_se`` (its Monte Carlo
+        standard error), ``entropies`` (K_used,),
+        ``marginal_entropy`` (d,), ``marginal_entropy_se`` (d,), ``factors_used``.
     """
     mu_np, f = check_codes_factors(mu, factors)
     lv_np = as_float_array(logvar, "logvar", 2)

@@ -4,10 +4,13 @@ Every objective is an ``nn.Module`` (so auxiliary networks, e.g. the FactorVAE
 discriminator, are registered with it) called as ``objective(model, x,
 generator)`` and returning an :class:`ObjectiveOutput`:
 
-``loss``      scalar to minimise w.r.t. the model's parameters (a *negative* ELBO-like
-              free energy, averaged over the batch);
-``terms``     named scalars (detached) for logging;
-``aux_loss``  scalar to minimise w.r.t. the objective's own parameters, or None.
+``loss``
+    scalar to minimise w.r.t. the model's parameters (a *negative* ELBO-like
+    free energy, averaged over the batch);
+``terms``
+    named scalars (detached) for logging;
+``aux_loss``
+    scalar to minimise w.r.t. the objective's own parameters, or None.
 
 Objectives
 ----------

@@ -33,29 +33,38 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 class VAEConfig:
     """Architecture of a VAE.
 
-    arch : "mlp" (Stühmer App. A.4 / Higgins Table 1 FC), "conv" (Higgins Table 1 conv),
+    arch
+        "mlp" (Stühmer App. A.4 / Higgins Table 1 FC), "conv" (Higgins Table 1 conv),
         "tanh3" (Sikka 2020, Methods: three tanh layers of ``widths`` units, symmetric decoder) or
         "elu-mlp" (Kumar & Poole 2020, App. D's elu activations in an FC stack of ``widths``) or
         "elu-cnn" (Kumar & Poole 2020, App. D's MNIST CNN, :class:`deep.models.networks.EluConvEncoder`;
         ``image_size`` a multiple of 4, e.g. 28 or the digits' 8; App. D's final sigmoid is left
         out: betalab's Gaussian data are standardised, beyond a sigmoid's (0, 1))
-    latent_dim : d (Stühmer Table 1: 20 on dSprites; Higgins: 10)
-    hidden : width of the hidden layers (1200 for the papers' MLP, 256 FC for conv; not used by
+    latent_dim
+        d (Stühmer Table 1: 20 on dSprites; Higgins: 10)
+    hidden
+        width of the hidden layers (1200 for the papers' MLP, 256 FC for conv; not used by
         "tanh3")
-    widths : the encoder's layer widths of "tanh3" (Sikka 2020: (256, 200, 200)) or "elu-mlp"
+    widths
+        the encoder's layer widths of "tanh3" (Sikka 2020: (256, 200, 200)) or "elu-mlp"
         (default (256, 128)); the decoder uses them reversed; must be None for the other
         architectures
-    posterior : "diagonal" (mean field), "block:b" (block-diagonal covariance, blocks of b latents,
+    posterior
+        "diagonal" (mean field), "block:b" (block-diagonal covariance, blocks of b latents,
         b dividing latent_dim) or "full" (Kumar & Poole 2020, App. D: the encoder head emits the
         Cholesky factor of each block, :mod:`deep.models.posteriors`); a non-diagonal posterior
         needs the normal prior
-    likelihood : "bernoulli" (logits) or "gaussian" (means, fixed ``obs_sigma``)
-    prior : "normal" (N(0, I), the β-VAE) or an ISA prior string (:func:`deep.priors.parse_prior`,
+    likelihood
+        "bernoulli" (logits) or "gaussian" (means, fixed ``obs_sigma``)
+    prior
+        "normal" (N(0, I), the β-VAE) or an ISA prior string (:func:`deep.priors.parse_prior`,
         e.g. "isa" = Stühmer et al. 2020 Table 1's 2.1 / 5 × (2.2, 4), or with
         ``learn_exponents`` the App. A.2 start 2.1 / 5 × (2.0, 4): :func:`deep.priors.resolve_prior`);
         its number of latents must equal ``latent_dim``
-    learn_exponents : learn the subspace exponents of an ISA prior (Stühmer App. A.2)
-    prior_scale : the radial scale s of eq. 11; None = unit variance per latent
+    learn_exponents
+        learn the subspace exponents of an ISA prior (Stühmer App. A.2)
+    prior_scale
+        the radial scale s of eq. 11; None = unit variance per latent
         (:func:`theory.lp_nested.unit_variance_scale`)
     """
 
