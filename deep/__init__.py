@@ -22,7 +22,15 @@ seed), no file I/O (checkpoints and logs are written by :mod:`betalab.train`).
 :mod:`deep.train`
     deterministic, resumable training steps (``Trainer``)
 :mod:`deep.ensemble`
-    K models of one architecture as one batched computation
+    K models of one architecture as one batched computation (the GPU's engine), or one
+    after another (``SequentialMembers``, the CPU's)
+:mod:`deep.traversal`
+    latent traversals: the images a decoder draws as one latent varies (Higgins et al. 2017,
+    Fig. 6A; Stühmer et al. 2020, App. A.5)
+:mod:`deep.progress`
+    progress bars drawn on a terminal only (never into a log or a pipe)
+:mod:`deep.names`
+    the command line's names of objectives and optimizers, importable without torch
 :mod:`deep.linear_vae`
     the linear β-VAE of Sikka 2020 (eqs 29–33) trained by Adam
 :mod:`deep.uniqueness`

@@ -1150,6 +1150,11 @@ CASES += [
          lambda: dict(**_members(), dataset=_images8(), config=TRAIN_CFG, device="cpu"),
          {"models": "object", "objectives": "object", "seeds": "object", "dataset": "object", "config": "object",
           "device": "choice"}, target=ens.Ensemble),
+    Case("ens.SequentialMembers", lambda models, objectives, seeds, dataset, config, device:
+         ens.SequentialMembers(models, objectives, seeds, dataset, config, device).run_step(),
+         lambda: dict(**_members(), dataset=_images8(), config=TRAIN_CFG, device="cpu"),
+         {"models": "object", "objectives": "object", "seeds": "object", "dataset": "object", "config": "object",
+          "device": "choice"}, target=ens.SequentialMembers),
     # ---------------------------------------------------------------- deep.linear_vae
     Case("dlv.LinearVAE", lambda N, k, generator, init_scale, x: dlv.LinearVAE(
          N, k, generator=generator, init_scale=init_scale).terms(x, _gen()),
