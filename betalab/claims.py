@@ -322,7 +322,7 @@ def convergence(trace: dict) -> dict:
     trace is. Its ``traces`` then holds each label's record, and ``moved``/``se``/``last``/
     ``n_seeds`` are those of the first trace that did not level off (else of the first).
 
-    Returns ``converged``, ``moved`` (|mean change| over the last quarter), ``se``, ``last``
+    Returns ``converged``, ``moved`` (``|mean change|`` over the last quarter), ``se``, ``last``
     (the seed mean at each point), ``steps``, ``statistic``, ``n_seeds``. ValueError for a
     malformed trace.
     """

@@ -23,7 +23,7 @@ from validation import (as_float_array, check_device, check_int, check_real, che
                         training_forward)
 
 LOG2PI = math.log(2.0 * math.pi)
-#: largest |entry| of A (samples and their squares stay in float64)
+#: largest ``|entry|`` of A (samples and their squares stay in float64)
 MAX_ENTRY = 1e100
 #: the accepted β (β·KL and the spread of the per-point objective stay in float64)
 BETA_RANGE = (1e-100, 1e100)

@@ -15,7 +15,7 @@ ISA-VAE objective (eq 12) only needs :meth:`LpNested.log_prob`.
 
 Numerics (the same log-space recursion as :func:`theory.lp_nested.log_evaluate`): every node
 computes :math:`\log v_i = \tfrac1{p_i}\operatorname{logsumexp}_k(p_i \log v_k)`, so no power
-sum over- or underflows for exponents in [0.05, 200], scales in [1e-8, 1e8] and |z| up to 1e6
+sum over- or underflows for exponents in [0.05, 200], scales in [1e-8, 1e8] and :math:`|z|` up to 1e6
 (tested against the reference); :math:`f^{p_0}/s = \exp(p_0\log f - \log s)` overflows to
 +inf (log p = −inf) only where the true value is beyond the dtype's range. An exact zero
 coordinate enters as :math:`\log|z_j| = ` :data:`LOG_ZERO` (a finite stand-in for −inf selected

@@ -5,10 +5,10 @@ The torch counterparts of the closed forms in :mod:`theory.implicit_regularizati
 =================  ==============================================  ==========================
 ``mode``           per-example value                               paper
 =================  ==============================================  ==========================
-``"exact"``        log|I + J̃ᵀJ̃/β|                                 eq 13 (eq 12 for general H_p)
+``"exact"``        log|I + J̃ᵀJ̃/β|                                  eq 13 (eq 12 for general H_p)
 ``"hadamard"``     Σ_i log(1 + ‖J̃_{:,i}‖²/β)   (≥ exact)           eq 14
 ``"stochastic"``   (d/k) Σ_{c∈C} log(1 + ‖J̃_{:,c}‖²/β), C ~ U^k    below eq 14 (GRAE≈)
-``"frobenius"``    ‖J̃‖_F²/β                   (≥ exact)           end of sec. 5.3
+``"frobenius"``    ‖J̃‖_F²/β                   (≥ exact)            end of sec. 5.3
 =================  ==============================================  ==========================
 
 with J = J_g(z) the decoder Jacobian (D × d) at the encoding z = h(x) and

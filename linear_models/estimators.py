@@ -91,7 +91,7 @@ class NotFittedError(ValueError, AttributeError):
     both a ValueError and an AttributeError)."""
 
 
-#: largest |entry| of X: second moments stay finite in float64 (the bound of the solvers)
+#: largest ``|entry|`` of X: second moments stay finite in float64 (the bound of the solvers)
 ENTRY_BOUND = fa.ENTRY_BOUND
 
 
@@ -369,9 +369,13 @@ class BetaVIFactorAnalysis(_Estimator):
     posterior_variances_ : ndarray of shape (n_components,), the variances of the optimal
         mean-field q, the same for every sample (App. B.2)
     free_energy_trace_ : ndarray, the free energy per sample along the fit (non-decreasing)
-    n_iter_ : int; converged_ : bool; n_features_in_ : int
+    n_iter_ : int
+    converged_ : bool
+    n_features_in_ : int
 
-    Example::
+    Examples
+    --------
+    ::
 
         fa1 = BetaVIFactorAnalysis(n_components=2).fit(X)     # β = 1, ψ learned: the ML fit
         fa1.get_covariance()                                  # W Wᵀ + Ψ, as FactorAnalysis's
@@ -483,9 +487,13 @@ class BetaVIOvercompleteICA(_Estimator):
         :class:`BetaVIFactorAnalysis`; not an unmixing matrix: an over-complete W has none, the
         inference is the per-sample q of :meth:`transform`)
     free_energy_ : float, the free energy per sample at the end of the fit
-    free_energy_trace_ : ndarray, per sample along the fit; n_iter_ : int; converged_ : bool
+    free_energy_trace_ : ndarray, per sample along the fit
+    n_iter_ : int
+    converged_ : bool
 
-    Example::
+    Examples
+    --------
+    ::
 
         ica3 = BetaVIOvercompleteICA(n_components=3, beta=1.0, random_state=0).fit(X)
         np.linalg.norm(ica3.mixing_, axis=0)        # column norms: pruned components at ~0
@@ -614,12 +622,16 @@ class LinearBetaVAE(_Estimator):
         λ_i; the sign makes each column's largest entry positive)
     params_ : :class:`theory.linear_vae.LinearVAEParams`, every encoder and decoder parameter,
         with the offsets :math:`b^D = \bar x`, :math:`b^\mu = -W^\mu\bar x`
-    posterior_variances_ : ndarray (n_latents,), σ_i²; collapse_thresholds_ : ndarray
-        (n_latents,), the top eigenvalues λ_i of the sample covariance; active_ : bool array
-        (n_latents,), λ_i > β; mean_ : ndarray (n_features,); covariance_ : ndarray
-        (n_features, n_features), the sample covariance; n_features_in_ : int
+    posterior_variances_ : ndarray (n_latents,), σ_i²
+    collapse_thresholds_ : ndarray (n_latents,), the top eigenvalues λ_i of the sample covariance
+    active_ : bool array (n_latents,), λ_i > β
+    mean_ : ndarray (n_features,)
+    covariance_ : ndarray (n_features, n_features), the sample covariance
+    n_features_in_ : int
 
-    Example::
+    Examples
+    --------
+    ::
 
         vae = LinearBetaVAE(n_latents=2, beta=1.5).fit(X)
         vae.transform(X)             # posterior means W^μ x + b^μ, shape (n, 2)

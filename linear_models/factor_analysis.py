@@ -51,7 +51,7 @@ NORMALISATIONS = ("eq13", "eq16")
 LOG2PI = float(np.log(2 * np.pi))
 
 
-#: largest |entry| of X and W: products and sums of squares stay below 1e308 (docstring)
+#: largest ``|entry|`` of X and W: products and sums of squares stay below 1e308 (docstring)
 ENTRY_BOUND = 1e100
 
 

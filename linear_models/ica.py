@@ -69,10 +69,10 @@ _positive = positive_scalar  # one scalar check for all linear models
 _SCALE = Real(1e-150, 1e150)
 #: ν beyond 1e12 is the Gaussian limit to float64 precision (the t log-density differs from
 #: the normal one by O(z⁴/ν)); the bound keeps ν·σ² and the lgamma terms finite. Below 0.1 a
-#: t_ν draw |z| ~ u^(-1/ν) (u uniform, u >= 2^-53) exceeds 1e159 and z²/ν leaves float64
+#: t_ν draw ``|z|`` ~ u^(-1/ν) (u uniform, u >= 2^-53) exceeds 1e159 and z²/ν leaves float64
 #: (ν = 1e-320 overflowed in the division): ν in [0.1, 1e12].
 _NU = Real(0.1, 1e12)
-#: largest |entry| of W, X and the posterior (μ, s), and of z, μ, s in units of σ in the prior
+#: largest ``|entry|`` of W, X and the posterior (μ, s), and of z, μ, s in units of σ in the prior
 #: terms: squares and products stay below 1e308
 ENTRY_BOUND = 1e100
 #: β multiplies the KL (of order n·K nats, up to ~1e100 at the entry bounds above) in the
@@ -89,7 +89,7 @@ def _array(value, name: str, ndim=None, **bounds) -> np.ndarray:
 
 
 def _relative_array(value, name: str, scale: float, positive: bool = False) -> np.ndarray:
-    """Values in units of σ: |value| / σ <= ENTRY_BOUND, so (z/σ)²/ν stays in float64."""
+    """Values in units of σ: ``|value| / σ <= ENTRY_BOUND``, so (z/σ)²/ν stays in float64."""
     arr = as_float_array(value, name, low=0.0 if positive else None,
                          closed="right" if positive else "both")
     if arr.size and np.max(np.abs(arr)) > ENTRY_BOUND * scale:
@@ -145,7 +145,7 @@ def student_t_logpdf(z, nu=3.5, scale=1.0):
         - \tfrac12\log(\nu\pi\sigma^2) - \tfrac{\nu+1}2\log\!\big(1 + \tfrac{z^2}{\nu\sigma^2}\big)
 
     ``log1p`` keeps the last term accurate for small z and large ν. ν → ∞ gives
-    :math:`\log\mathcal N(z; 0, \sigma^2)`. Accepted: |z|/σ <= 1e100, ν in [0.1, 1e12],
+    :math:`\log\mathcal N(z; 0, \sigma^2)`. Accepted: ``|z|/σ <= 1e100``, ν in [0.1, 1e12],
     σ in [1e-150, 1e150] (rejected by name outside).
     """
     nu, scale = _check_nu_scale(nu, scale)
@@ -196,13 +196,13 @@ def expected_log_prior(mu, s, nu=3.5, scale=1.0, n_nodes: int = DEFAULT_NODES):
     integrand is analytic in a strip around the real axis (its singularities sit at
     :math:`z = \pm i\sqrt\nu\sigma`), so the rule converges geometrically, the faster the
     smaller s is relative to :math:`\sqrt\nu\sigma`. With the default 64 nodes the tests find,
-    against adaptive ``scipy.integrate.quad`` for |μ| up to 50σ: error < 1e-12 for
+    against adaptive ``scipy.integrate.quad`` for ``|μ|`` up to 50σ: error < 1e-12 for
     s ≤ 0.5√ν σ (relative 1e-11 far in the tails) and < 1e-8 for s ≤ 0.75√ν σ. Mean-field fits stay inside this range (the widest
     q is the Gaussian closest to the prior, s ≈ 1.23σ for ν = 3.5).
 
     Parameters
     ----------
-    mu, s : array_like of the same shape, |mu|/σ <= 1e100, 0 < s/σ <= 1e100
+    mu, s : array_like of the same shape, ``|mu|/σ <= 1e100``, 0 < s/σ <= 1e100
 
     Returns
     -------
@@ -226,7 +226,7 @@ def sample(n, W, psi, nu=3.5, scale=1.0, rng=None):
     Parameters
     ----------
     n : int
-    W : ndarray of shape (L, K), |entries| <= 1e100
+    W : ndarray of shape (L, K), ``|entries| <= 1e100``
     psi : ndarray of shape (L,), noise variances
     nu : float in [0.1, 1e12]; scale : float in [1e-150, 1e150]
     rng : numpy.random.Generator (required: randomness is an argument)

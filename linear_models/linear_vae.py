@@ -241,7 +241,7 @@ class NumericalSolution:
     """Best of several local solutions of eq 43 (see :func:`solve_optimality`).
 
     params : LinearVAEParams; objective : float (per point, nats); residual : float
-    (max |∂L/∂θ|); objectives : (n_starts,) the objective reached from each start.
+    (max ``|∂L/∂θ|``); objectives : (n_starts,) the objective reached from each start.
     """
 
     params: LinearVAEParams
@@ -260,7 +260,7 @@ def solve_optimality(Sigma_x, k, beta, rng: np.random.Generator, *, n_starts: in
     eq 43. This is the numerical route the thesis took ("Scipy optimization packages"); the
     closed form :func:`optimum` replaces it.
 
-    Returns the solution with the highest objective, with the residual max |∂L/∂θ| there.
+    Returns the solution with the highest objective, with the residual max ``|∂L/∂θ|`` there.
     """
     S = check_sigma_x(Sigma_x)
     N = S.shape[0]

@@ -8,9 +8,9 @@ r"""Uniqueness and non-uniqueness of latent-variable models — Kumar & Poole 20
   mixing the latents; :func:`darmois_mixing_transform` its extension to correlated priors
   via the conditional c.d.f.s F_{i|1..i−1} (App. A, last paragraph), here for the bivariate
   Student-t prior (:class:`BivariateStudentT`).
-* :func:`mixing_jacobian_logdet` — log|det J_r(z)| in closed form.
+* :func:`mixing_jacobian_logdet` — ``log|det J_r(z)|`` in closed form.
 
-Erratum (App. A). The paper states |det J_r(z)| = 1. The chain rule gives instead
+Erratum (App. A). The paper states :math:`|\det J_r(z)| = 1`. The chain rule gives instead
 
 .. math::
     |\det J_r(z)| = \frac{p(z)}{p(r(z))},
@@ -29,7 +29,7 @@ from scipy import linalg, stats
 
 from validation import Real, as_float_array, check_int, check_real, check_rng
 
-#: largest |noise_std| and column norm of sample_uniqueness_data (the data stay in float64)
+#: largest ``|noise_std|`` and column norm of sample_uniqueness_data (the data stay in float64)
 VALUE_BOUND = 1e100
 #: degrees of freedom of BivariateStudentT: below 0.1 or above 1e12 its log-density leaves float64
 _DF = Real(0.1, 1e12)

@@ -35,9 +35,9 @@ which vanishes exactly at the optimal Σ = M⁻¹ of eq 11 (and for Gaussian obs
 M = I + JᵀJ/β).
 
 Accepted ranges. The closed forms build JᵀH_pJ/β, ‖μ‖² and ‖x − g‖² in float64, so every
-input is bounded such that these stay below 1e308: Jacobian entries |J| <= 1e50
+input is bounded such that these stay below 1e308: Jacobian entries ``|J| <= 1e50``
 (:data:`J_BOUND`), Hessian entries H_p >= −1e100 and other arrays (x, g, μ, Σ, H,
-log p(x|μ)) with |entries| <= 1e100 (:data:`VALUE_BOUND`), and β in [1e-50, 1e50]
+log p(x|μ)) with ``|entries| <= 1e100`` (:data:`VALUE_BOUND`), and β in [1e-50, 1e50]
 (:data:`BETA_RANGE`). Values outside are rejected by name (ValueError); batch shapes of the
 arguments must broadcast together.
 """
@@ -190,7 +190,7 @@ def derive_bernoulli_hessian() -> dict[str, sp.Expr]:
 # --------------------------------------------------------------------------- validation
 
 
-#: |entries| of J; of H_p, x, g(h(x)), μ, Σ, H and log p(x|μ); the range of β (module docstring)
+#: ``|entries|`` of J; of H_p, x, g(h(x)), μ, Σ, H and log p(x|μ); the range of β (module docstring)
 J_BOUND = 1e50
 VALUE_BOUND = 1e100
 BETA_RANGE = (1e-50, 1e50)

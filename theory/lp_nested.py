@@ -611,7 +611,7 @@ def isa_leaf_marginal_logpdf(x, p0: float, p_i: float, n_i: int, scale: float = 
     \log(1 + (r/|x|)^{p_i})\big)` (no cancellation) and :math:`\phi` is concave with its
     maximum :math:`\phi^*` at the root of :math:`\phi'`, found by bisection in t; the integral
     runs over the window where :math:`\phi` is within 60 of :math:`\phi^*` (the rest is
-    below :math:`e^{-60}` of the total). Nothing over- or underflows for |x| up to 1e300 and
+    below :math:`e^{-60}` of the total). Nothing over- or underflows for :math:`|x|` up to 1e300 and
     exponents in [0.05, 200] and scales in [1e-8, 1e8] (tested against mpmath quadrature);
     exponents and scales outside these ranges (:data:`EXPONENT_RANGE`, :data:`SCALE_RANGE`)
     are rejected by name.

@@ -208,11 +208,11 @@ def manifold_control(posterior: str, *, steps: int, seed: int, batch: int = 64, 
     * ``angle``: the largest principal angle between the trained decoder's tangent space
       span J_g(μ(x)) and the manifold's span J_{g*}(s), degrees (Kumar & Poole 2020, sec. 5: the
       Jacobian the theory speaks of is the data manifold's);
-    * ``eig_log_ratio``: |log λ_i(Σ⁻¹) − log λ_i(I + J*ᵀJ*/σ²)| per ascending eigenvalue: eq 11
-      with the exact Jacobian of the true decoder, whose Laplace posterior precision this is;
+    * ``eig_log_ratio``: ``|log λ_i(Σ⁻¹) − log λ_i(I + J*ᵀJ*/σ²)|`` per ascending eigenvalue:
+      eq 11 with the exact Jacobian of the true decoder, whose Laplace posterior precision this is;
       eigenvalues, because the latents are identified only up to a rotation;
     * ``eq11_error``: eq 11 at the trained decoder, as on the digits;
-    * ``length_log_ratio``: |log(metric length / decoded length)| of latent segments, the
+    * ``length_log_ratio``: ``|log(metric length / decoded length)|`` of latent segments, the
       metric being β(Σ⁻¹ − I), the posterior read as a Riemannian metric (sec. 5.2).
 
     Medians (:func:`median`) over the test points (per eigenvalue for the spectrum). With
@@ -417,11 +417,12 @@ def convergence_traces(numbers: dict) -> dict:
     * Figs 2, 7: the off-block energy of the block posterior minus that of the full reference at
       the same held-out points, one trace per β (the claim compares them at every β);
     * sec. 5.1: the coherence of the diagonal posterior minus the reference's, one trace per β;
-    * Fig 3 (App. F; eqs 7, 13): |β-VAE − GRAE| / |β-VAE − D/2·log 2π| per β (the claim's ratio
-      of held-out means, on each fold); the gaps' ordering: Δ(Taylor−GRAE) − Δ|β-VAE−Taylor| and
-      Δ|β-VAE−Taylor| between the β ends (the two inequalities the claim tests);
+    * Fig 3 (App. F; eqs 7, 13): ``|β-VAE − GRAE| / |β-VAE − D/2·log 2π|`` per β (the claim's
+      ratio of held-out means, on each fold); the gaps' ordering:
+      ``Δ(Taylor−GRAE) − Δ|β-VAE−Taylor|`` and ``Δ|β-VAE−Taylor|`` between the β ends (the two
+      inequalities the claim tests);
     * the known decoder (sec. 5, 5.2, eq 11): the median largest principal angle, the median
-      |log length ratio| over the segments, and each eigenvalue's median |log ratio|.
+      ``|log length ratio|`` over the segments, and each eigenvalue's median ``|log ratio|``.
     """
     runs = {_unkey(k): r for k, r in numbers.get("runs", {}).items()}
     if not runs or any("eq11_error_folds" not in r for r in runs.values()):

@@ -4,7 +4,7 @@
   argmax of eq 8, exactness for linear Gaussian decoders, GRAE (eq 13) and its bounds
   (eq 14, Frobenius), the stochastic GRAE≈ estimator, and the corrected Taylor–GRAE gap.
 * ``kp-nonuniqueness`` — App. A: the mixing transforms that leave a factorised (Laplace) or
-  correlated (bivariate Student-t) prior invariant, and the paper's |det J_r| = 1 statement.
+  correlated (bivariate Student-t) prior invariant, and the paper's ``|det J_r| = 1`` statement.
 """
 
 from __future__ import annotations

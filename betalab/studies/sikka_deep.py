@@ -3,12 +3,14 @@ Simulation Methods").
 
 Two studies, one per figure:
 
-``sikka-fig4``  mixed digits, x = A s + η with the columns of A two digit images
-                (:func:`deep.data.digits.mixed_digits`): linear-Gaussian in s, so the ground-truth
-                posterior is eq 28 in closed form;
-``sikka-fig5``  one digit placed on a blank canvas at p = A s + η, A_ij = 2δ_ij + 0.73
-                (:func:`deep.data.digits.placed_digit`): the posterior given the image is
-                computed by quadrature (:mod:`deep.metrics.inference_error`); Fig 5E traversals.
+``sikka-fig4``
+    mixed digits, x = A s + η with the columns of A two digit images
+    (:func:`deep.data.digits.mixed_digits`): linear-Gaussian in s, so the ground-truth
+    posterior is eq 28 in closed form;
+``sikka-fig5``
+    one digit placed on a blank canvas at p = A s + η, A_ij = 2δ_ij + 0.73
+    (:func:`deep.data.digits.placed_digit`): the posterior given the image is
+    computed by quadrature (:mod:`deep.metrics.inference_error`); Fig 5E traversals.
 
 The reading of the thesis' generative schemes is written down in :mod:`deep.data.digits`.
 Digits are scikit-learn's bundled 8×8 set (``load_digits``), the substitute for MNIST, which
@@ -27,7 +29,7 @@ image, on the standardised pixels):
   loss KL(q(z|x) ‖ p(z)) (eq 50; closed form), ELBO = their difference (eq 8);
 * TIE = E KL(q(z|x) ‖ p(s|x)) (eq 5), the latent axes matched to the sources by the signed
   permutation that minimises it (as the linear study's ``tie_aligned``);
-* |correlation| of the posterior means with the sources s and (Fig 5) with the position p, the
+* ``|correlation|`` of the posterior means with the sources s and (Fig 5) with the position p, the
   "axes of motion", after matching.
 
 Scales (``StudyConfig.scale``; each β is a piece of ``StudyConfig.partial``, so an interrupted
@@ -394,7 +396,7 @@ def convergence_traces(numbers: dict) -> dict:
     reads, per curve, q(β_i+1) − q(β_i) of each initialisation, one labelled trace per
     neighbouring pair, shape (K, members); the curve's claim is decided only when every one of
     them moved less over the last quarter of training than its paired standard error. Fig 5E's
-    claim is decided on each initialisation's smaller |corr(latent mean, matched axis)| at
+    claim is decided on each initialisation's smaller ``|corr(latent mean, matched axis)|`` at
     β = 4, so that is its trace, (K, members)."""
     if "along_steps" not in numbers:
         return {}
@@ -625,7 +627,7 @@ def along_figure(numbers: dict):
     """The deciding statistics along training: per curve (ELBO, TIE, reconstruction, CI loss)
     the curve against β at each evaluation step, drawn relative to β = 1 (q(β) − q(1) per
     initialisation: mean ± paired s.e., the differences the claims are decided on), and for
-    Fig 5 the smaller |corr| with the axes at β = 4 against the step (mean ± s.e.); each panel's
+    Fig 5 the smaller ``|corr|`` with the axes at β = 4 against the step (mean ± s.e.); each panel's
     title says whether its convergence record (:func:`convergence_traces`) levelled off."""
     import matplotlib.pyplot as plt
 

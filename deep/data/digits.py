@@ -78,7 +78,7 @@ def _positive(value, name: str) -> float:
 
 #: the accepted range of noise_std and pixels_per_unit
 SCALE_RANGE = (1e-100, 1e100)
-#: largest |entry| of a mixing matrix (products with unit draws stay in float64)
+#: largest ``|entry|`` of a mixing matrix (products with unit draws stay in float64)
 ENTRY_BOUND = 1e100
 
 

@@ -30,7 +30,7 @@ def random_decoder(k: int, D: int, rng: np.random.Generator, hidden: int = 32):
     return W1, b1, W2
 
 
-#: the largest noise scale and |weight| accepted (the samples stay in float64)
+#: the largest noise scale and ``|weight|`` accepted (the samples stay in float64)
 NOISE_MAX = 1e100
 
 

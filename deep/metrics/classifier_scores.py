@@ -20,7 +20,7 @@ from deep.metrics.information import check_codes_factors, check_labels
 from validation import as_float_array
 from validation import check_int, check_real
 
-#: largest |feature| of the classifiers (their standard deviation, a sum of squares, stays in float64)
+#: largest ``|feature|`` of the classifiers (their standard deviation, a sum of squares, stays in float64)
 FEATURE_BOUND = 1e100
 
 __all__ = ["beta_vae_pairs", "zdiff_from_pairs", "beta_vae_zdiff", "fit_softmax_classifier",

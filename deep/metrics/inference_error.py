@@ -49,7 +49,7 @@ __all__ = ["GH_NODES", "signed_permutations", "apply_signed_permutation", "gauss
 #: (analytic) with a width ≥ the noise scale 1, so 64 nodes are exact to float64 for the posterior
 #: widths met here (tested against a 2-D grid quadrature)
 GH_NODES = 64
-#: largest |entry| of means, variances, data and mixing matrices (squares stay in float64)
+#: largest ``|entry|`` of means, variances, data and mixing matrices (squares stay in float64)
 ENTRY_BOUND = 1e100
 #: the accepted noise_std of gaussian_posterior (A / σ and x / σ stay in float64)
 NOISE_RANGE = (1e-100, 1e100)
@@ -79,7 +79,7 @@ def signed_permutations(k: int) -> list[np.ndarray]:
 
 
 def apply_signed_permutation(Q, mu, var):
-    """q(z|x) under z → Qz: means Q μ, variances |Q| σ² (a diagonal Gaussian stays diagonal)."""
+    """q(z|x) under z → Qz: means Q μ, variances ``|Q|`` σ² (a diagonal Gaussian stays diagonal)."""
     mu, var = _mu_var(mu, var)
     Q = as_float_array(Q, "Q", 2)
     if Q.shape != (mu.shape[1],) * 2:
@@ -159,7 +159,7 @@ def placement_log_evidence(lo, hi, A) -> np.ndarray:
     return out
 
 
-#: |t| beyond which the standard normal density's mass is below float64 (Φ(−40) ≈ 4e-350)
+#: ``|t|`` beyond which the standard normal density's mass is below float64 (Φ(−40) ≈ 4e-350)
 T_CLIP = 40.0
 
 
@@ -220,8 +220,8 @@ def aligned_tie(kl_fn, mu, var):
 
 
 def aligned_abs_correlation(codes, targets) -> np.ndarray:
-    """|Pearson correlation| of each target column with the code column matched to it, the
-    matching (a permutation) maximising the summed |correlation| (k ≤ 6: enumerated).
+    """``|Pearson correlation|`` of each target column with the code column matched to it, the
+    matching (a permutation) maximising the summed ``|correlation|`` (k ≤ 6: enumerated).
 
     codes : (n, k), targets : (n, k). Returns shape (k,) in target order (NaN-free: a constant
     column has correlation 0)."""

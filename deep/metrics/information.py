@@ -42,7 +42,7 @@ def check_labels(a, name: str, ndim: int | tuple = 1) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-#: largest |code| of the metrics (differences and squares of codes stay in float64)
+#: largest ``|code|`` of the metrics (differences and squares of codes stay in float64)
 CODE_BOUND = 1e100
 
 

@@ -113,11 +113,12 @@ def largest_principal_angle(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
 
 
 def spectrum_log_ratio(P: torch.Tensor, Q: torch.Tensor) -> torch.Tensor:
-    r"""|log λ_i(P) − log λ_i(Q)| for the ascending eigenvalues of two batches of symmetric
-    positive-definite matrices, (batch, d): a comparison that does not depend on the basis, so a
-    trained posterior precision Σ⁻¹ can be compared with I + J*ᵀJ*/β of a known decoder whose
-    latents the model recovers only up to a rotation (the prior N(0, I) is rotation invariant;
-    Kumar & Poole 2020, sec. 3 and eq 11). ValueError if an eigenvalue is not positive."""
+    r""":math:`|\log \lambda_i(P) - \log \lambda_i(Q)|` for the ascending eigenvalues of two
+    batches of symmetric positive-definite matrices, (batch, d): a comparison that does not
+    depend on the basis, so a trained posterior precision Σ⁻¹ can be compared with I + J*ᵀJ*/β
+    of a known decoder whose latents the model recovers only up to a rotation (the prior
+    N(0, I) is rotation invariant; Kumar & Poole 2020, sec. 3 and eq 11). ValueError if an
+    eigenvalue is not positive."""
     _check_square(P, "P")
     _check_square(Q, "Q")
     if P.shape != Q.shape:

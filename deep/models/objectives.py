@@ -357,10 +357,17 @@ def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None,
     independently (Kim & Mnih 2018, Alg. 1).  Column ``j`` of the output is a
     permutation of column ``j`` of ``z`` (not a shuffle within a sample).
 
-    z : (B, d) -> (B, d)
-    keys : (B, d) uniform draws whose column-wise argsort is the permutation; drawn from
+    Parameters
+    ----------
+    z : (B, d)
+    keys : (B, d)
+        uniform draws whose column-wise argsort is the permutation; drawn from
         ``generator`` (``torch.rand``) when None, or handed in (:mod:`deep.ensemble` draws them
         outside its batched computation)
+
+    Returns
+    -------
+    (B, d)
     """
     check_tensor(z, "z", ndim=2, finite=True)
     if generator is not None and not isinstance(generator, torch.Generator):
@@ -470,7 +477,7 @@ def check_posterior(model: str, posterior: str, latent_dim: int) -> int:
     Lp-nested prior has no closed-form KL against a correlated q), GRAE the full one
     (eq 13 is eq 8 at the optimal *full* covariance of eq 11) and GRAE≈ the diagonal one (the
     Hadamard bound of eq 14 is eq 8 at the optimal *diagonal* covariance,
-    Σ_ii = (1 + ‖J_:,i‖²/β)⁻¹, Kumar & Poole 2020, sec. 5.3)."""
+    ``Σ_ii = (1 + ‖J_:,i‖²/β)⁻¹``, Kumar & Poole 2020, sec. 5.3)."""
     block = post.parse_posterior(posterior, latent_dim)
     if model == "grae" and block != latent_dim:
         raise ValueError(f"posterior: model 'grae' supports 'full' only (eq 13), got {posterior!r}")
@@ -487,8 +494,8 @@ class GRAE(nn.Module):
               R = \log\big|I + J^\top J/(\beta\sigma^2)\big|\ \text{(exact, eq 13)}
 
     or, for ``mode="stochastic"`` (GRAE≈), one uniformly sampled Jacobian column scaled by d,
-    an unbiased estimate of the Hadamard bound Σ_i log(1 + ‖J_:,i‖²/(βσ²)) (eq 14, k = 1 as in the
-    paper's experiments). J is the decoder Jacobian at the encoding h(x) = the posterior mean
+    an unbiased estimate of the Hadamard bound ``Σ_i log(1 + ‖J_:,i‖²/(βσ²))`` (eq 14, k = 1 as
+    in the paper's experiments). J is the decoder Jacobian at the encoding h(x) = the posterior mean
     (the encoder's covariance head, if any, is not used). With Gaussian observations of variance
     σ² (``obs_sigma``), H_p = −I/σ² (eq 12); the paper's eq 13 is σ = 1. The reconstruction term
     keeps log p's normalising constant, so the value is directly comparable with the β-VAE loss
