@@ -7,6 +7,7 @@ NB_STAMP     := $(VENV)/.notebooks
 LAB_OVERRIDE := jupyter/lab/settings/overrides.d/betalab-notebooks.json
 SERVER_CONFIG := jupyter/server/jupyter_server_config.json
 BROWSER_STAMP := $(VENV)/.browser
+DOCS_STAMP    := $(VENV)/.docs
 JOBS   ?= 2
 # Test oracles installed without their dependencies: disentanglement_lib's metric modules need
 # gin's decorators and absl's logging, not its TensorFlow stack (tests/deep/test_higgins_metric.py).
@@ -15,7 +16,7 @@ ORACLES := "disentanglement-lib==1.5" "gin-config==0.4.0" "absl-py>=1" "six>=1.1
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: project-path install reproduce reproduce-full test test-fast test-slow notebooks notebooks-install bench clean
+.PHONY: docs docs-install project-path install reproduce reproduce-full test test-fast test-slow notebooks notebooks-install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +57,11 @@ reproduce: $(STAMP)
 reproduce-full: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/betalab reproduce --full --jobs $(JOBS)
 
-test: $(STAMP) $(NB_STAMP) $(BROWSER_STAMP)
+# The whole suite, then the whole documentation site (its notebooks executed), which the suite's
+# browser test (tests/test_docs_site.py) checks in a build of its own, a few pages executed.
+test: $(STAMP) $(NB_STAMP) $(BROWSER_STAMP) $(DOCS_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist worksteal
+	$(MAKE) --no-print-directory docs
 
 # The derivation check: theory, linear models and the unit tests of deep (no studies, notebooks,
 # sweeps or Ray): a quick loop while editing a formula. `make test` stays the whole suite.
@@ -97,6 +101,21 @@ $(BROWSER_STAMP): | $(STAMP)
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 	touch $(BROWSER_STAMP)
+
+# The documentation site (docs/, Sphinx + MyST-NB + PyData theme): every notebook executed at
+# quick scale (cached by content in docs/_build/.jupyter_cache: a rebuild without changes executes
+# nothing), the API reference with its equations typeset offline, a page per paper, the claims
+# report of the latest `make reproduce`. Opens as docs/_build/html/index.html; any warning fails
+# the build (docs/conf.py lists the ones suppressed, each with its reason).
+$(DOCS_STAMP): pyproject.toml | $(NB_STAMP)
+	$(BIN)/python -m pip install -e ".[test,notebooks,docs]"
+	touch $(DOCS_STAMP)
+
+docs-install: $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(BIN)/python -m sphinx -b html -W --keep-going -j $(JOBS) docs docs/_build/html
+	@echo "documentation site: docs/_build/html/index.html"
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

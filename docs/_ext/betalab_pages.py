@@ -1,0 +1,124 @@
+"""The generated pages of the documentation site, written into ``docs/_generated`` at every build
+(before Sphinx reads its sources):
+
+* ``papers/<paper>.md``: one page per paper from the coverage ledger (:mod:`betalab.ledger`),
+  every checkable item with its status, the claims that decide it, why it is not (fully)
+  decided, and the notebooks of the studies it names;
+* ``notebooks/*.py``: the jupytext notebooks, copied (MyST-NB executes them);
+* ``tally.md``: the landing page's claims tally, read from the latest ``results/claims.json``;
+* ``claims.md``: the claims report page; the self-contained ``results/report.html`` of the latest
+  ``make reproduce`` is published beside it (``html_extra_path``).
+
+Only files whose content changes are rewritten, so an unchanged rebuild reads nothing again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent          # docs/
+ROOT = HERE.parent
+OUT = HERE / "_generated"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def read_notebook(text: str):
+    """A ``notebooks/*.py`` percent script as a notebook (jupytext), with the Python
+    ``language_info`` its header leaves out (the kernel adds it when the notebook runs; a build
+    that does not execute still highlights the code as Python)."""
+    import jupytext
+
+    nb = jupytext.reads(text, fmt="py:percent")
+    nb.metadata.setdefault("language_info", {"name": "python", "pygments_lexer": "ipython3"})
+    return nb
+
+
+def paper_page(paper: str) -> str:
+    from betalab import coverage
+    from betalab.registry import all_studies
+
+    studies = all_studies()
+    items = [i for i in coverage.LEDGER if i.paper == paper]
+    counts = {s: sum(i.status == s for i in items) for s in coverage.STATUSES}
+    lines = [f"# {coverage.PAPERS[paper]}", "",
+             f"{len(items)} checkable items: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+             + ". *covered*: the named claims decide the item; *partial*: they decide part of it "
+             "(the reason says which part is not); *not run*: every named claim is a not-run claim, "
+             "which says what would decide it; *missing*: no claim. The claims themselves, with "
+             "their verdicts and numbers, are in the {doc}`claims report <../claims>`.", "",
+             "| where | item | status | claims | notebook | why not (fully) decided |",
+             "|---|---|---|---|---|---|"]
+    for i in items:
+        names = "<br>".join(f"`{_cell(n)}`" for n in i.claims) or "—"
+        books = sorted({studies[n.partition(': ')[0]].notebook for n in i.claims
+                        if n.partition(': ')[0] in studies and studies[n.partition(': ')[0]].notebook})
+        links = "<br>".join(f"{{doc}}`{b[:-3]} <../notebooks/{b[:-3]}>`" for b in books) or "—"
+        lines.append(f"| {_cell(i.ref)} | {_cell(i.what)} | {i.status} | {names} | {links} | "
+                     f"{_cell(i.reason) or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def tally_text() -> str:
+    path = ROOT / "results" / "claims.json"
+    try:
+        data = json.loads(path.read_text())
+        counts = data["counts"]
+    except (OSError, ValueError, KeyError):
+        return ("The claims tally appears here after `make reproduce` (it writes "
+                "`results/claims.json`); see the {doc}`claims report </_generated/claims>`.\n")
+    p = counts["paper"]
+    n = sum(p.values())
+    return (f"**The latest claims report** (`results/claims.json`): {n} paper claims — "
+            f"{p['holds']} hold, {p['fails']} fail, {p['differs']} differ as printed, "
+            f"{p['not run']} not run here, {p['constructed']} constructed. "
+            "See the {doc}`claims report </_generated/claims>`.\n")
+
+
+def claims_page(extra: Path) -> str:
+    report = ROOT / "results" / "report.html"
+    if report.exists():
+        extra.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(report, extra / "report.html")
+        return ("# The claims report\n\nEvery claim of every study, decided, with its numbers, "
+                "figures and notes: the self-contained report of the latest `make reproduce` "
+                "(`results/report.html`).\n\n"
+                '<p><a class="reference external" href="../report.html">Open the claims '
+                'report</a></p>\n\n' + tally_text().split(" See the")[0] + "\n")
+    (extra / "report.html").unlink(missing_ok=True)
+    return ("# The claims report\n\n`make reproduce` writes it (`results/report.html`: every "
+            "claim of every study, decided, with its numbers, figures and notes); this page links "
+            "to it once it exists. This build found none.\n")
+
+
+def generate(app=None) -> None:
+    from betalab import coverage
+
+    for paper in coverage.PAPERS:
+        _write(OUT / "papers" / f"{paper}.md", paper_page(paper))
+    books = sorted((ROOT / "notebooks").glob("*.py"))
+    for b in books:
+        _write(OUT / "notebooks" / b.name, b.read_text())
+    for old in (OUT / "notebooks").glob("*.py"):
+        if old.name not in {b.name for b in books}:
+            old.unlink()
+    _write(OUT / "tally.md", tally_text())
+    _write(OUT / "claims.md", claims_page(HERE / "_build" / "extra"))
+
+
+def setup(app):
+    extra = HERE / "_build" / "extra"
+    extra.mkdir(parents=True, exist_ok=True)
+    app.config.html_extra_path = list(app.config.html_extra_path) + [str(extra)]
+    generate()
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
