@@ -21,7 +21,31 @@ import math
 import re
 from pathlib import Path
 
-__all__ = ["fmt_value", "measured_text", "reason", "build_markdown", "markdown_to_html", "anchor"]
+
+__all__ = ["fmt_value", "measured_text", "reason", "build_markdown", "markdown_to_html", "anchor",
+           "plain_mathtext"]
+
+
+_GREEK = {name: chr(code) for name, code in (
+    ("alpha", 0x3B1), ("beta", 0x3B2), ("gamma", 0x3B3), ("delta", 0x3B4), ("epsilon", 0x3B5),
+    ("zeta", 0x3B6), ("eta", 0x3B7), ("theta", 0x3B8), ("kappa", 0x3BA), ("lambda", 0x3BB),
+    ("mu", 0x3BC), ("nu", 0x3BD), ("xi", 0x3BE), ("pi", 0x3C0), ("rho", 0x3C1), ("sigma", 0x3C3),
+    ("tau", 0x3C4), ("phi", 0x3C6), ("chi", 0x3C7), ("psi", 0x3C8), ("omega", 0x3C9),
+    ("Sigma", 0x3A3), ("Psi", 0x3A8), ("Delta", 0x394), ("leq", 0x2264), ("geq", 0x2265),
+    ("approx", 0x2248), ("times", 0xD7), ("pm", 0xB1), ("infty", 0x221E))}
+
+
+def plain_mathtext(text: str) -> str:
+    """Matplotlib's ``$...$`` mathtext in a title as plain text: the dollar signs dropped, Greek
+    letters and a few operators as their characters, ``\\mathcal{N}``-style wrappers and
+    braces removed (``$\\beta = 1$`` -> ``β = 1``)."""
+
+    def plain(m):
+        body = re.sub(r"\\(?:mathcal|mathrm|mathbf|mathit|operatorname|text)\s*", "", m.group(1))
+        body = re.sub(r"\\([A-Za-z]+)", lambda g: _GREEK.get(g.group(1), g.group(1)), body)
+        return body.replace("{", "").replace("}", "").replace("\\", "")
+
+    return re.sub(r"(?<!\\)\$([^$]+)\$", plain, text)
 
 
 # -- numbers ----------------------------------------------------------------------------------
@@ -173,7 +197,8 @@ def _study_section(r: dict, display) -> list[str]:
         return lines
     captions = r.get("captions", {})
     for n, fig in enumerate(r["figures"], start=1):
-        cap = captions.get(fig) or Path(fig).stem.replace("_", " ")
+        # plain text: a recorded run's captions were stored with the figures' mathtext
+        cap = plain_mathtext(captions.get(fig) or Path(fig).stem.replace("_", " "))
         lines += [f"![{_cell(cap)}]({fig})", "", f"*Figure {n}: {cap}.*", ""]
     if r["claims"]:
         lines += ["| id | claim | kind | expected | measured | tolerance | verdict |",

@@ -116,13 +116,18 @@ def device_used(device: str) -> str:
 
 
 def figure_caption(fig) -> str:
-    """A caption from a figure's own titles: its suptitle, else its panels' titles."""
+    """A caption from a figure's own titles: its suptitle, else its panels' titles, as plain
+    text (:func:`betalab.report.plain_mathtext`: a report page typesets no TeX)."""
+    from betalab.report import plain_mathtext
+
     sup = getattr(fig, "_suptitle", None)
     text = sup.get_text().strip() if sup is not None else ""
     if text:
-        return " ".join(text.split())
+        return plain_mathtext(" ".join(text.split()))
     titles = [" ".join(ax.get_title().split()) for ax in fig.get_axes() if ax.get_title().strip()]
-    return "; ".join(dict.fromkeys(titles))
+    return plain_mathtext("; ".join(dict.fromkeys(titles)))
+
+
 
 
 def _today() -> str:

@@ -79,6 +79,20 @@ def test_no_internal_link_is_broken(site):
     assert broken == [], broken[:20]
 
 
+def test_no_page_shows_raw_tex(site):
+    """Every equation reached MathJax: outside code blocks no page has TeX left between dollar
+    signs (a wrapped inline equation whose next line starts with + or - used to become a list)."""
+    raw = []
+    for page in sorted(site.rglob("*.html")):
+        if "_static" in page.relative_to(site).parts:
+            continue
+        html = re.sub(r"<(pre|script|style|code)\b.*?</\1>", " ", page.read_text(errors="replace"),
+                      flags=re.S)
+        for m in re.finditer(r"\$[^$<>]{0,300}?\\[a-zA-Z]+", html):
+            raw.append(f"{page.relative_to(site)}: {m.group(0)[:60]}")
+    assert raw == [], raw[:10]
+
+
 def test_the_site_needs_no_network(site):
     """Scripts, styles and fonts are all the site's own (MathJax included)."""
     outside = set()

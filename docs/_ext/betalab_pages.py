@@ -41,7 +41,20 @@ def read_notebook(text: str):
 
     nb = jupytext.reads(text, fmt="py:percent")
     nb.metadata.setdefault("language_info", {"name": "python", "pygments_lexer": "ipython3"})
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = one_line_math(cell.source)
     return nb
+
+
+def one_line_math(source: str) -> str:
+    """Inline ``$...$`` math joined onto one line. JupyterLab takes the math out before it
+    parses the Markdown; MyST parses the Markdown first, where a wrapped line of an equation
+    that starts with ``+`` or ``-`` begins a list and splits the equation."""
+    import re
+
+    return re.sub(r"(?<![$\\])\$(?!\$)([^$]+?)(?<!\\)\$(?!\$)",
+                  lambda m: "$" + " ".join(m.group(1).split("\n")) + "$", source)
 
 
 def paper_page(paper: str) -> str:

@@ -215,3 +215,19 @@ def test_temporaries_of_killed_runs_are_removed_from_results(tmp_path, toys):
     assert main(["run", a, "--out", str(tmp_path)]) == 0
     assert not any(f.exists() for f in stale)
     assert not [f for f in tmp_path.rglob(".*") if f.is_file()]
+
+
+def test_captions_are_plain_text():
+    """A figure title's mathtext reaches the report as text (the report typesets no TeX)."""
+    import matplotlib.pyplot as plt
+
+    from betalab.report import plain_mathtext
+    from betalab.runner import figure_caption
+
+    assert plain_mathtext("MIG at $\\beta = 1$") == "MIG at β = 1"
+    assert plain_mathtext("$\\mathcal{N}(0, \\sigma^2)$ and $q$") == "N(0, σ^2) and q"
+    assert plain_mathtext("a price of \\$5, no math") == "a price of \\$5, no math"
+    fig, ax = plt.subplots()
+    fig.suptitle("Fig. 5a at $\\beta = 1$")
+    assert figure_caption(fig) == "Fig. 5a at β = 1"
+    plt.close(fig)
