@@ -1,6 +1,8 @@
 """The names the command line offers, importable without torch (``betalab --help`` and
 ``--version`` answer before torch loads)."""
 
+__all__ = ["GRAE_OBJECTIVES", "ISA_OBJECTIVES", "OBJECTIVES", "OPTIMIZERS"]
+
 #: the objectives ``build_objective`` accepts (:mod:`deep.models.objectives`)
 OBJECTIVES = ("beta-vae", "beta-tcvae", "factor-vae", "isa-vae", "isa-tcvae", "grae", "grae-approx")
 #: the deterministic objectives of Kumar & Poole 2020 (eq 13 and GRAE≈, eq 14)
