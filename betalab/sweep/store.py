@@ -10,7 +10,8 @@ Schema (version :data:`SCHEMA_VERSION`)::
          metrics TEXT,                          JSON (NULL until done)
          curve TEXT,                            JSON training curve {"step": [...], "loss": [...], ...}
          error TEXT,                            why a run failed, in one line
-         submitted_at, started_at, finished_at REAL (unix seconds),
+         submitted_at, started_at, finished_at REAL (unix seconds; the view runs_readable
+                                                shows them as ISO 8601 UTC text),
          train_seconds, eval_seconds REAL,      timings inside the worker
          device TEXT, versions TEXT,            where it ran; package versions (JSON)
          failure TEXT)                          of a failed run: transient | deterministic
@@ -68,6 +69,18 @@ CREATE TABLE runs (
     failure TEXT CHECK (failure IN ('transient', 'deterministic'))
 );
 CREATE INDEX runs_status ON runs (status);
+"""
+
+#: the runs with their times as ISO 8601 UTC text, for a reader with the ``sqlite3`` shell
+#: (``SELECT * FROM runs_readable``); the table keeps unix seconds, which the code computes with
+_READABLE = """
+CREATE VIEW IF NOT EXISTS runs_readable AS
+SELECT run_id, group_id, status, failure, error, device,
+       strftime('%Y-%m-%dT%H:%M:%fZ', submitted_at, 'unixepoch') AS submitted,
+       strftime('%Y-%m-%dT%H:%M:%fZ', started_at, 'unixepoch') AS started,
+       strftime('%Y-%m-%dT%H:%M:%fZ', finished_at, 'unixepoch') AS finished,
+       train_seconds, eval_seconds, metrics, config
+FROM runs;
 """
 
 
@@ -157,6 +170,7 @@ class ResultsStore:
                              f"other runs); use another --db")
         if "failure" not in [r[1] for r in self.conn.execute("PRAGMA table_info(runs)")]:
             self.conn.execute("ALTER TABLE runs ADD COLUMN failure TEXT")     # written before it
+        self.conn.executescript(_READABLE)                 # a database written before the view
 
     def _create(self, sweep) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +180,7 @@ class ResultsStore:
         try:
             conn = sqlite3.connect(tmp)
             with conn:
-                conn.executescript(_SCHEMA)
+                conn.executescript(_SCHEMA + _READABLE)
                 conn.executemany("INSERT INTO meta VALUES (?, ?)", [
                     ("schema_version", str(SCHEMA_VERSION)), ("fingerprint", sweep.fingerprint),
                     ("name", sweep.name), ("created", repr(time.time()))])

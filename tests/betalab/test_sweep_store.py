@@ -203,3 +203,28 @@ def test_read_only_checkout_reads_every_database(tmp_path):
 def test_results_immutable_is_checked(tmp_path):
     with pytest.raises(TypeError, match="immutable"):
         open_results(tmp_path / "r.sqlite", immutable="yes")
+
+
+def test_the_readable_view_shows_the_times_as_iso_text(tmp_path):
+    """``SELECT * FROM runs_readable`` (the sqlite3 shell) shows each time as ISO 8601 UTC
+    text, the same instant as the table's unix seconds (the oracle: datetime)."""
+    import datetime
+    import sqlite3
+
+    from betalab.sweep.spec import parse_spec
+    from betalab.sweep.store import ResultsStore
+
+    sweep = parse_spec((Path(__file__).resolve().parents[2] / "sweeps" / "tiny.toml").read_text())
+    db = tmp_path / "t.sqlite"
+    store = ResultsStore(db, sweep)
+    run = sweep.runs[0]["run_id"]
+    store.record({"run_id": run, "status": "done", "device": "cpu", "started_at": 1796656000.25,
+                  "finished_at": 1796656123.5, "metrics": {"mig_histogram": 0.1}})
+    store.close()
+    con = sqlite3.connect(db)
+    started, finished = con.execute(
+        "SELECT started, finished FROM runs_readable WHERE run_id = ?", (run,)).fetchone()
+    con.close()
+    assert finished == datetime.datetime.fromtimestamp(1796656123.5, datetime.timezone.utc) \
+        .strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    assert started.endswith("Z") and started < finished
