@@ -204,38 +204,35 @@ def _make_parents(path: Path) -> list[Path]:
     return missing[::-1]
 
 
-def _lock(db_path):
-    """An exclusive lock on ``<db>.lock`` for this driver's lifetime (the system drops it when
-    the process ends, killed or not): one driver per database."""
+def _exclusive(f, db_path):
+    """``f`` (an open file) locked exclusively for this driver's lifetime (the system drops the
+    lock when the process ends, killed or not); closed, and a ValueError, if another holds it."""
     import fcntl
 
-    path = Path(f"{db_path}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(path, "a")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         f.close()
         raise ValueError(f"{db_path}: another sweep driver is running on this database") from None
     return f
+
+
+def _lock(db_path):
+    """An exclusive lock on ``<db>.lock``: one driver per database."""
+    path = Path(f"{db_path}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _exclusive(open(path, "a"), db_path)
 
 
 def _hold_database(db_path):
     """A second exclusive lock, on the database file itself (``flock``, which SQLite's own
     byte-range locks do not touch), once it exists: ``<db>.lock`` can be deleted by hand while a
     driver runs, the database cannot without losing the sweep. None while there is no file."""
-    import fcntl
-
     try:
         f = open(db_path, "rb")
     except FileNotFoundError:
         return None
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.close()
-        raise ValueError(f"{db_path}: another sweep driver is running on this database") from None
-    return f
+    return _exclusive(f, db_path)
 
 
 def _run_locked(sweep, db_path, address, num_cpus, inline, eval_workers, retry, log):

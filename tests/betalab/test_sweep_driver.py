@@ -118,9 +118,12 @@ lr = [1e-3, 1e30]       # one Adam step of size 1e30: the loss is no longer fini
 # which fail (lr 1e30: one Adam step of that size and the loss is no longer finite). Small
 # networks and a small evaluation keep each ensemble to about a second, so the test's cost is
 # the two Ray start-ups; eight ensembles on 2 CPUs leave several unfinished when the first ends.
-LIFECYCLE = """
+def _small_spec(name: str, grid: str) -> str:
+    """A spec of small networks (ensembles of 2, 40 steps, checkpoints every 10) and the small
+    evaluation, over ``grid`` (the [grid] table's lines)."""
+    return f"""
 [sweep]
-name = "lifecycle"
+name = "{name}"
 ensemble = 2
 checkpoint_every = 10
 [model]
@@ -129,13 +132,15 @@ hidden = 16
 [train]
 batch_size = 32
 max_steps = 40
-""" + SMALL_EVAL + """
-[grid]
+""" + SMALL_EVAL + "\n[grid]\n" + grid
+
+
+LIFECYCLE = _small_spec("lifecycle", """
 model = ["beta-vae", "beta-tcvae"]
 beta = [1.0, 4.0]
 seed = [0, 1]
 lr = [1e-3, 1e30]
-"""
+""")
 
 
 def test_a_killed_driver_restarts_matches_an_uninterrupted_sweep_and_records_failures(
@@ -231,23 +236,10 @@ def test_inline_sweep_records_what_the_in_process_oracle_records(tmp_path, sweep
 
 # ---- a real cluster: a head node started with `ray start --head`, as on a workstation or cluster
 
-CLUSTER = """
-[sweep]
-name = "cluster"
-ensemble = 2
-checkpoint_every = 10
-[model]
-latent_dim = 3
-hidden = 16
-[train]
-batch_size = 32
-max_steps = 40
-""" + SMALL_EVAL + """
-[grid]
-model = ["beta-vae"]
+CLUSTER = _small_spec("cluster", """model = ["beta-vae"]
 beta = [1.0, 2.0, 4.0, 6.0]
 seed = [0, 1]
-"""
+""")
 
 
 @pytest.fixture

@@ -52,14 +52,19 @@ def _config(optimizer="adam", seed=0):
                        optimizer=optimizer)
 
 
-def _ensemble(case, data=DATA, nan_member=None, optimizer="adam"):
+def _members(case, nan_member=None):
+    """The case's (models, objectives, seeds) in float64; ``nan_member``'s decoder poisoned."""
     cfg, name, members = CASES[case]
     models, objectives, seeds = build_members(cfg, name, members, dataset_size=len(DATA),
                                               disc_hidden=8, dtype=torch.float64)
     if nan_member is not None:
         with torch.no_grad():
             next(models[nan_member].decoder.parameters()).fill_(float("nan"))
-    return Ensemble(models, objectives, seeds, data, _config(optimizer))
+    return models, objectives, seeds
+
+
+def _ensemble(case, data=DATA, nan_member=None, optimizer="adam"):
+    return Ensemble(*_members(case, nan_member), data, _config(optimizer))
 
 
 def _single(case, k, optimizer="adam"):
@@ -219,13 +224,7 @@ def test_bad_input():
 def _sequential(case, nan_member=None, optimizer="adam"):
     from deep.ensemble import SequentialMembers
 
-    cfg, name, members = CASES[case]
-    models, objectives, seeds = build_members(cfg, name, members, dataset_size=len(DATA),
-                                              disc_hidden=8, dtype=torch.float64)
-    if nan_member is not None:
-        with torch.no_grad():
-            next(models[nan_member].decoder.parameters()).fill_(float("nan"))
-    return SequentialMembers(models, objectives, seeds, DATA, _config(optimizer))
+    return SequentialMembers(*_members(case, nan_member), DATA, _config(optimizer))
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
