@@ -17,7 +17,9 @@ Numerics (the same log-space recursion as :func:`theory.lp_nested.log_evaluate`)
 computes :math:`\log v_i = \tfrac1{p_i}\operatorname{logsumexp}_k(p_i \log v_k)`, so no power
 sum over- or underflows for exponents in [0.05, 200], scales in [1e-8, 1e8] and :math:`|z|` up to 1e6
 (tested against the reference); :math:`f^{p_0}/s = \exp(p_0\log f - \log s)` overflows to
-+inf (log p = −inf) only where the true value is beyond the dtype's range. An exact zero
++inf (log p = −inf) only where the true value is beyond the dtype's range. Its gradient
+overflows the same way, to ±inf and never to NaN: within 64 nats of that range the backward pass
+runs rescaled (:class:`_EdgeFTerm`). An exact zero
 coordinate enters as :math:`\log|z_j| = ` :data:`LOG_ZERO` (a finite stand-in for −inf selected
 with ``torch.where``, so the gradient there is 0, never NaN); its power
 :math:`\exp(p\,\mathrm{LOG\_ZERO})` is 0 in every dtype for every p ≥ 0.05.
@@ -228,14 +230,24 @@ class LpNested(Distribution):
     def log_f_pow_p0(self, z: torch.Tensor) -> torch.Tensor:
         r""":math:`\log f(z)^{p_0} = p_0 \log f(z)` (eq 6/9) in log space, shape (...) for z of
         shape (..., n)."""
+        return self._log_f_pow_p0(z, self.exponents)
+
+    def _log_f_pow_p0(self, z: torch.Tensor, exponents: torch.Tensor) -> torch.Tensor:
+        """:meth:`log_f_pow_p0` with the exponents given (the edge path's recomputation)."""
         log_a = _log_abs(z)
         plan = self.plan
+        if exponents is not self.exponents:      # derived tensors of other exponents
+            if plan.isa is not None:
+                seg = torch.as_tensor(plan.seg, device=exponents.device)
+                leaf_p, ratio = exponents[1:][seg], exponents[0] / exponents[1:]
+        else:
+            leaf_p, ratio = getattr(self, "_leaf_p", None), getattr(self, "_ratio", None)
         if plan.isa is not None:
             # Work in the (n, batch) layout: the subspace reductions then run over an outer
             # axis, which torch vectorises (a reduction over a short last axis is slower).
             batch = log_a.shape[:-1]
             lt = log_a.reshape(-1, plan.n).t()                                # (n, B)
-            lpw = lt * self._leaf_p[:, None]                                  # p_i log|z_j|
+            lpw = lt * leaf_p[:, None]                                        # p_i log|z_j|
             if self._equal:
                 lsub = torch.logsumexp(lpw.view(len(plan.sizes), plan.sizes[0], -1), 1)
             else:
@@ -243,9 +255,9 @@ class LpNested(Distribution):
                 bounds = np.cumsum([0] + plan.sizes)
                 lsub = torch.stack([torch.logsumexp(lpw[a:b], 0)
                                     for a, b in zip(bounds[:-1], bounds[1:])])   # log S_i
-            return torch.logsumexp(lsub * self._ratio[:, None], 0).reshape(batch)  # log Σ v_i^{p0}
-        lv = _log_eval(plan.tree, log_a, self.exponents, 0, 0)[0]
-        return self.exponents[0] * lv
+            return torch.logsumexp(lsub * ratio[:, None], 0).reshape(batch)  # log Σ v_i^{p0}
+        lv = _log_eval(plan.tree, log_a, exponents, 0, 0)[0]
+        return exponents[0] * lv
 
     def f_pow_p0(self, z: torch.Tensor) -> torch.Tensor:
         r""":math:`f(z)^{p_0}` (eq 6/9), shape (...) for z of shape (..., n); +inf where it
@@ -263,11 +275,17 @@ class LpNested(Distribution):
             if out is not None:
                 return out
         x = self.log_f_pow_p0(value) - torch.log(self.scale)         # log(f^{p0}/s)
-        # beyond the dtype's range log p = -inf; the double where keeps that row's gradient 0
-        # (not inf * 0 = NaN), so the other rows of a batch keep finite gradients
-        over = x > math.log(torch.finfo(x.dtype).max)
-        f_term = torch.where(over, torch.full_like(x, torch.inf),
-                             torch.exp(torch.where(over, torch.zeros_like(x), x)))
+        log_max = math.log(torch.finfo(x.dtype).max)
+        if (torch.is_grad_enabled() and x.requires_grad and x.numel()
+                and not torch._C._functorch.is_functorch_wrapped_tensor(x)
+                and float(x.detach().max()) > log_max - _EDGE_NATS):
+            f_term = _EdgeFTerm.apply(self, value, self.exponents, self.scale)
+        else:
+            # beyond the dtype's range log p = -inf; the double where keeps that row's gradient 0
+            # (not inf * 0 = NaN), so the other rows of a batch keep finite gradients
+            over = x > log_max
+            f_term = torch.where(over, torch.full_like(x, torch.inf),
+                                 torch.exp(torch.where(over, torch.zeros_like(x), x)))
         out = self._c - f_term
         # checking the (n times smaller) output first keeps validation cheap; a non-finite z
         # always gives a non-finite output
@@ -318,6 +336,58 @@ class LpNested(Distribution):
         for k, c in enumerate(node[1]):
             start, idx = self._descend(c, radius * u[:, k], out, start, idx, p, generator)
         return start, idx
+
+
+#: rows whose log(f^{p0}/s) lies within this many nats of the dtype's largest value take
+#: :class:`_EdgeFTerm`: there exp(x) times a chain-rule factor above e^64 ≈ 6e27 would overflow
+#: inside the backward pass, and inf · 0 in a later node would turn it into NaN.
+_EDGE_NATS = 64.0
+
+
+class _EdgeFTerm(torch.autograd.Function):
+    r""":math:`f(z)^{p_0}/s` whose gradient overflows to ±inf, never to NaN.
+
+    The gradient of :math:`e^{x}` with :math:`x = \log(f^{p_0}/s)` is :math:`e^{x}\,\partial x`.
+    Autograd would carry :math:`e^{x}` through every node of the recursion, where it reaches
+    inf and meets zero local derivatives (logsumexp weights, exact-zero coordinates): inf · 0 =
+    NaN. Here the backward pass propagates :math:`e^{x - m}` (m = the largest finite x of the
+    batch, so every weight is ≤ 1) and multiplies the leaves' gradients by :math:`e^{m}` last;
+    an exact zero stays 0 and a product beyond the dtype's range is ±inf, which is the true
+    value's sign and size in the dtype. Rows beyond the range keep log p = −inf with gradient 0,
+    as on the plain path. Once differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx, dist, z, exponents, scale):
+        with torch.no_grad():
+            x = dist._log_f_pow_p0(z, exponents) - torch.log(scale)
+        ctx.dist = dist
+        ctx.save_for_backward(z, exponents, scale)
+        return torch.exp(x)      # +inf beyond the dtype's range
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        z, exponents, scale = ctx.saved_tensors
+        wanted = ctx.needs_input_grad[1:]
+        leaves = [t.detach().requires_grad_(need) for t, need in zip((z, exponents, scale), wanted)]
+        with torch.enable_grad():
+            x = ctx.dist._log_f_pow_p0(leaves[0], leaves[1]) - torch.log(leaves[2])
+        over = x.detach() > math.log(torch.finfo(x.dtype).max)
+        finite_x = torch.where(over, torch.full_like(x, -torch.inf), x.detach())
+        m = finite_x.max().clamp_min(0.0)
+        weight = torch.where(over, torch.zeros_like(grad), grad * torch.exp(finite_x - m))
+        inputs = [t for t, need in zip(leaves, wanted) if need]
+        got = iter(torch.autograd.grad(x, inputs, weight, allow_unused=True))
+        out = []
+        for t, need in zip(leaves, wanted):
+            g = next(got) if need else None
+            if g is not None:
+                g = torch.where(g == 0, torch.zeros_like(g), g * torch.exp(m))
+            elif need:
+                g = torch.zeros_like(t)
+            out.append(g)
+        return (None, *out)
 
 
 class LearnableLpNested(nn.Module):

@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 DTYPES = st.sampled_from([(torch.float32, torch.float64), (torch.float64, torch.float32)])
@@ -156,3 +156,53 @@ def test_a_seed_beyond_torchs_range_is_named(seed):
     # the oracle: the largest seed torch takes gives a reproducible draw
     assert torch.equal(seeded_init(lambda: torch.rand(2), 2 ** 64 - 1),
                        seeded_init(lambda: torch.rand(2), 2 ** 64 - 1))
+
+
+def _lp_nested_grads(dtype, p0, z_row, log_scale):
+    from deep.priors import LpNested, parse_prior
+
+    tree = parse_prior("isa:2.1;2.2x2,4x2")
+    base = LpNested(tree).exponents.tolist()
+    p = torch.tensor([p0] + base[1:], dtype=torch.float64).to(dtype).requires_grad_(True)
+    z = torch.tensor(z_row, dtype=torch.float64).to(dtype).requires_grad_(True)
+    s = torch.tensor(math.exp(log_scale), dtype=dtype, requires_grad=True)
+    out = LpNested(tree, scale=s, exponents=p).log_prob(z)
+    out.backward()
+    return out.detach(), torch.cat([p.grad, z.grad, s.grad.reshape(1)]).double()
+
+
+@given(p0=st.floats(1.0, 60.0), log10_z=st.floats(-1.0, 8.0), log_scale=st.floats(-3.0, 3.0),
+       signs=st.lists(st.sampled_from([-1.0, 0.0, 1.0]), min_size=4, max_size=4))
+@example(p0=50.0, log10_z=5.9, log_scale=0.0, signs=[1.0, -1.0, 1.0, 1.0])   # float64's edge
+@example(p0=20.0, log10_z=1.7, log_scale=0.0, signs=[1.0, 0.0, -1.0, 1.0])   # float32's, a zero
+def test_the_lp_nested_exponent_gradient_overflows_to_inf_never_nan(p0, log10_z, log_scale, signs):
+    """At the edge of the dtype's range (f^{p0}/s near its largest value) the gradient of
+    log p is finite or ±inf, never NaN. Two oracles: where plain autograd's float64 gradient is
+    finite, the edge path (forced on) gives it to 1e-9 relative or 1e-12 of the largest entry
+    (the same sums in another order and scale; the exponents' gradients cancel terms of that
+    size); and the same gradient in a wider dtype — where float64's value exceeds
+    float32's range float32 says ±inf with float64's sign, and where it is below half that range
+    float32 stays finite."""
+    import deep.priors as priors
+
+    z_row = [sg * 10.0 ** log10_z * (1 + 0.1 * k) for k, sg in enumerate(signs)]
+    lp32, g32 = _lp_nested_grads(torch.float32, p0, z_row, log_scale)
+    lp64, g64 = _lp_nested_grads(torch.float64, p0, z_row, log_scale)
+    assert not torch.isnan(g32).any() and not torch.isnan(g64).any(), (g32, g64)
+    saved = priors._EDGE_NATS
+    try:
+        priors._EDGE_NATS = -math.inf                  # never the edge path: plain autograd
+        _, plain = _lp_nested_grads(torch.float64, p0, z_row, log_scale)
+        priors._EDGE_NATS = math.inf                   # always the edge path
+        _, edge = _lp_nested_grads(torch.float64, p0, z_row, log_scale)
+    finally:
+        priors._EDGE_NATS = saved
+    if torch.isfinite(plain).all():
+        # a gradient summed from terms of the largest one's size carries rounding of that size
+        torch.testing.assert_close(edge, plain, rtol=1e-9, atol=1e-12 * float(plain.abs().max()))
+    if not torch.isfinite(lp32):
+        return                    # beyond float32's range: log p = -inf, its gradient 0 (documented)
+    big = torch.finfo(torch.float32).max
+    overflow = g64.abs() > big * (1 + 1e-3)
+    assert torch.isinf(g32[overflow]).all() and (g32[overflow].sign() == g64[overflow].sign()).all()
+    assert torch.isfinite(g32[g64.abs() < big / 2]).all()
