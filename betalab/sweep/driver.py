@@ -30,6 +30,8 @@ import logging
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -94,6 +96,21 @@ def _init_ray(address, num_cpus):
     else:
         ray.init(num_cpus=num_cpus or os.cpu_count(), **kw)
     return ray
+
+
+def _watch_local_cluster():
+    """Start :mod:`betalab.sweep.reaper` for the local cluster ``ray.init`` just started (its
+    processes are this driver's children); returns the watcher's Popen, or None."""
+    import psutil
+
+    me = psutil.Process()
+    cluster = [f"{p.pid}:{p.create_time()!r}" for p in me.children()]
+    if not cluster:
+        return None
+    return subprocess.Popen([sys.executable, "-m", "betalab.sweep.reaper", str(me.pid),
+                             repr(me.create_time()), *cluster],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
 
 
 def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None = None,
@@ -291,6 +308,7 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
 
     device = sweep.settings["device"]
     ray = _init_ray(address, num_cpus)
+    watcher = None if address else _watch_local_cluster()
     try:
         if device == "auto":
             device = "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
@@ -318,6 +336,9 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
             _record(store, g, results, ckdir, log)
     finally:
         ray.shutdown()
+        if watcher is not None:
+            watcher.kill()
+            watcher.wait()
 
 
 def _dispatch_inline(sweep, store, todo, db_path, eval_workers, log):

@@ -51,12 +51,31 @@ def _run(*args):
     return proc.returncode, out, err
 
 
+#: how long the processes a killed driver started may outlive it: the watcher
+#: (betalab.sweep.reaper) polls every 0.5 s; Ray's own detection takes 30–90 s
+REAPED_WITHIN_S = 15
+
+
+def _running(proc) -> bool:
+    """Still running: not ended and not a zombie (a dead process whose parent has not waited for
+    it: in a container whose first process reaps nothing, every orphan of a killed parent)."""
+    import psutil
+
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _kill_after_the_first_finished_run(cmd, db, env):
     """Start the driver ``cmd``, read ``db`` while it writes, and kill the driver by its PID as
-    soon as one run has finished. Returns (the counts seen, the last table read)."""
+    soon as one run has finished; every process the driver started (a local Ray cluster, its
+    workers) must end by itself soon after. Returns (the counts seen, the last table read)."""
+    import psutil
+
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    seen, table = [], []
+    seen, table, left = [], [], []
     try:
         while proc.poll() is None:
             if db.exists():                              # created whole, then renamed in place
@@ -66,11 +85,16 @@ def _kill_after_the_first_finished_run(cmd, db, env):
                 if seen[-1].get("done", 0) + seen[-1].get("failed", 0) >= 1:
                     break
             time.sleep(0.05)
+        started = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGKILL)                 # the driver, by its PID
         proc.wait()
+        deadline = time.monotonic() + REAPED_WITHIN_S
+        while (left := [p for p in started if _running(p)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         _end_group(proc.pid)
     assert proc.returncode == -signal.SIGKILL            # killed, not finished
+    assert not left, f"still running {REAPED_WITHIN_S} s after the driver was killed: {left}"
     return seen, table
 
 
