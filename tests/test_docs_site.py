@@ -141,11 +141,12 @@ def _typeset(browser) -> None:
 
 @pytest.mark.parametrize("page", [f"_generated/notebooks/{EXECUTED}.html",
                                   "_generated/api/theory.factor_analysis.html",
-                                  "_generated/papers/stuhmer.html"])
+                                  "_generated/papers/stuhmer.html",
+                                  "guide/studies.html"])
 def test_equations_are_typeset_and_figures_load(site, browser, page):
     _open(browser, site / page)
     _typeset(browser)
-    if not page.startswith("_generated/papers/"):           # the pages with equations
+    if page.startswith(("_generated/notebooks/", "_generated/api/")):     # the pages with equations
         shown = browser.execute_script("return document.querySelectorAll('.MathJax, .MathJax_Display').length;")
         sources = browser.execute_script("return document.querySelectorAll('script[type^=\"math/tex\"]').length;")
         assert shown >= sources > 0, (page, shown, sources)   # every equation typeset
