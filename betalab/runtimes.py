@@ -5,7 +5,7 @@
 records the time of the latest run. ``cpu`` and ``full``: the time a recorded run of that scale
 took (its ``result.json``'s ``seconds``, read by :func:`recorded`, so the list follows every new
 recording); the table's number only for a study without one.
-``full``: measured where stated in the README, ``"GPU"`` where the paper's configuration needs
+``full``: measured where stated in the guide (``docs/guide/``), ``"GPU"`` where the paper's configuration needs
 a GPU (see the study's *not run* claims for the estimate), ``"?"`` not measured. ``"="``: the
 study has no configuration of that scale and runs its quick one.
 """

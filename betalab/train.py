@@ -8,7 +8,7 @@ Run directory layout::
       checkpoint.pt      last good state (model, objective, optimizers, step), atomic
       metrics.jsonl      one JSON line per step: {"step": t, "loss": ..., "recon": ..., ...}
       status.json        {"status": "done" | "non-finite" | "interrupted" | "terminated" | "error",
-                          "step": ..., "last_checkpoint_step": ...}
+                          "step": ..., "last_checkpoint_step": ..., "device": ..., "precision": ...}
       curves.png         every logged term against the step (``betalab plot RUN`` redraws it)
       model.pt           the weights alone, with the configuration (``betalab export RUN``)
       tensorboard/       event files, with ``--tensorboard`` (needs the tensorboard package)
@@ -351,7 +351,7 @@ def _cost_note(seconds_per_step: float, remaining: int, device) -> str | None:
 
 
 def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = False,
-              progress: bool = True, tensorboard: bool = False) -> dict:
+              progress: bool = True, tensorboard: bool = False, precision: str = "auto") -> dict:
     """Train (or resume) the run of ``config`` in directory ``out``; returns the status dict
     (``status``: ``done``, ``non-finite``, ``interrupted``, ``terminated``).
 
@@ -359,7 +359,9 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
     ``resume`` the checkpoint and the log — and the first step is computed before anything is
     written, so a ValueError/TypeError leaves ``out`` as it was. Ctrl-C or SIGTERM stops at the
     end of the current step, saves a checkpoint and writes ``status.json``; every run ends with
-    a checkpoint and ``curves.png``.
+    a checkpoint and ``curves.png``. ``precision``: the steps' arithmetic
+    (:mod:`deep.precision`; ``auto``: tf32 on CUDA, fp32 elsewhere), written with the device
+    into ``status.json``.
     """
     import sys
     import time
@@ -394,7 +396,7 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
                         dataset_size=len(data), estimator=config.estimator,
                         n_samples=config.mc_samples)), config.seed)
     model, objective = model.to(dev), objective.to(dev)
-    trainer = Trainer(model, objective, data, config.train_config(), dev)
+    trainer = Trainer(model, objective, data, config.train_config(), dev, precision)
     total = trainer.total_steps if config.max_steps is None else min(config.max_steps,
                                                                       trainer.total_steps)
     kept = []
@@ -484,13 +486,15 @@ def train_run(config: RunConfig, out, *, device: str = "auto", resume: bool = Fa
 
         io.write_text(out / "error.log", traceback.format_exc())
         io.write_json(out / "status.json", {"status": "error", "step": trainer.step,
-                                            "last_checkpoint_step": last_good})
+                                            "last_checkpoint_step": last_good,
+                                            "device": str(dev), "precision": trainer.precision})
         raise TrainingFailed(f"{type(err).__name__}: {err}", out / "error.log") from err
     finally:
         stop.__exit__()
         bar.close()
         if writer is not None:
             writer.close()
+    status = {**status, "device": str(dev), "precision": trainer.precision}
     io.write_json(out / "status.json", status)
     if trainer.step > 0:
         plot_run(out)
@@ -699,7 +703,8 @@ def main(args) -> int:
                         mc_samples=args.mc_samples, posterior=args.posterior,
                         optimizer=args.optimizer)
         status = train_run(cfg, args.out, device=args.device, resume=args.resume,
-                           progress=not args.no_progress, tensorboard=args.tensorboard)
+                           progress=not args.no_progress, tensorboard=args.tensorboard,
+                           precision=args.precision)
     except TrainingFailed as err:
         print(f"betalab train: failed: {err} (traceback in {err.log})", file=sys.stderr)
         return 1
@@ -727,7 +732,7 @@ TRAIN_EXAMPLES = r"""examples:
   betalab plot runs/demo --traversal                    its latent traversals: runs/demo/traversals.png
   betalab export runs/demo                              weights only: runs/demo/model.pt
 
-cost: a step of the paper's MLP at batch 2048 takes seconds on a CPU (see README, Training);
+cost: a step of the paper's MLP at batch 2048 takes seconds on a CPU (see docs/guide/deep-studies.md);
 a long run on a CPU prints its estimated duration after the first steps."""
 
 
@@ -761,6 +766,10 @@ def add_parser(sub) -> None:
                         "et al. 2017, App. Table 1; torch's defaults) (default: %(default)s)")
     t.add_argument("--device", default="auto", metavar="{" + ",".join(DEVICE_CHOICES) + "}",
                    help="auto = the GPU if CUDA is available, else the CPU (default: %(default)s)")
+    t.add_argument("--precision", default="auto", choices=("auto", "fp32", "tf32", "bf16"),
+                   help="the steps' arithmetic: auto = tf32 on CUDA (tensor-core float32 "
+                        "products), fp32 elsewhere; bf16 = bfloat16 autocast of the forward pass "
+                        "(default: %(default)s)")
     t.add_argument("--seed", type=int, default=d["seed"].default, help="(default: %(default)s)")
     t.add_argument("--out", required=True, help="run directory, e.g. runs/NAME (required)")
     t.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")

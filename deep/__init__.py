@@ -21,6 +21,8 @@ seed), no file I/O (checkpoints and logs are written by :mod:`betalab.train`).
     procedural dSprites (no download) and device-resident stores
 :mod:`deep.train`
     deterministic, resumable training steps (``Trainer``)
+:mod:`deep.precision`
+    a step's arithmetic: fp32, tf32 (CUDA's default) or bf16 autocast
 :mod:`deep.ensemble`
     K models of one architecture as one batched computation (the GPU's engine), or one
     after another (``SequentialMembers``, the CPU's)

@@ -53,6 +53,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from deep.models.objectives import BetaTCVAE, BetaVAE, FactorVAE
 from deep.train import (TrainConfig, as_batch, build_optimizer, epoch_order, fastest,
                         load_optimizer_state, step_generator)
+from deep.precision import precision_scope, resolve_precision
 from validation import check_device, check_int, training_forward
 
 #: objectives an ensemble trains, and the weights that may differ between members
@@ -178,12 +179,16 @@ class Ensemble:
     dataset : ``len`` and ``images(index)`` (a dataset or a :class:`deep.data.DeviceStore`).
     config : TrainConfig shared by the members (its ``seed`` is not used).
     device : where the parameters live (the models are moved there).
+    precision : ``fp32``, ``tf32`` (CUDA) or ``auto`` (:mod:`deep.precision`); ``bf16`` is a
+        ValueError here (autocast does not reach inside ``vmap``): :class:`SequentialMembers`
+        trains members in bf16.
 
     Attributes: ``step``; ``active`` (K,) bool; ``stopped_at`` list of the step at which each
     member's loss became non-finite (None while it runs).
     """
 
-    def __init__(self, models, objectives, seeds, dataset, config: TrainConfig, device="cpu"):
+    def __init__(self, models, objectives, seeds, dataset, config: TrainConfig, device="cpu",
+                 precision: str = "auto"):
         if not isinstance(config, TrainConfig):
             raise TypeError("config must be a TrainConfig")
         models, objectives = _as_list(models, "models"), _as_list(objectives, "objectives")
@@ -195,6 +200,13 @@ class Ensemble:
         if config.batch_size > len(dataset):
             raise ValueError(f"batch_size {config.batch_size} exceeds the dataset size {len(dataset)}")
         self.device = check_device(device)
+        self.precision = resolve_precision(precision, self.device)
+        if self.precision == "bf16":
+            # measured with torch 2.13: under torch.func.vmap, autocast leaves F.linear with a
+            # bias (and addmm) in float32, so a bf16 ensemble would silently run fp32
+            raise ValueError("precision bf16: autocast does not reach inside torch.func.vmap "
+                             "(linear layers stay float32); train the members with "
+                             "SequentialMembers, or use fp32/tf32")
         self.k, self.seeds, self.dataset, self.config = len(models), seeds, dataset, config
         steps = [_MemberStep(m, o).to(self.device) for m, o in zip(models, objectives)]
         self.template = copy.deepcopy(steps[0])
@@ -252,10 +264,14 @@ class Ensemble:
                         else torch.zeros(shape, device=self.device))
         return torch.stack(eps), torch.stack(keys)
 
-    @training_forward()
     def run_step(self) -> dict:
         """One optimizer step of every running member; returns the terms as (K,) tensors (a
         stopped member's terms are those of its last forward pass, possibly non-finite)."""
+        with precision_scope(self.precision, self.device):
+            return self._run_step()
+
+    @training_forward()
+    def _run_step(self) -> dict:
         eps, keys = self.noise(self.step)
         out = self._batched(self.params, self.buffers, self.batch(self.step), eps, self.weights, keys)
         loss, terms = out[0], out[1]
@@ -338,7 +354,8 @@ class SequentialMembers:
     either; a member whose loss becomes non-finite stops there, before its update (the
     Trainer's :class:`deep.train.NonFiniteLossError`), and the others go on."""
 
-    def __init__(self, models, objectives, seeds, dataset, config: TrainConfig, device="cpu"):
+    def __init__(self, models, objectives, seeds, dataset, config: TrainConfig, device="cpu",
+                 precision: str = "auto"):
         import dataclasses
 
         from deep.train import Trainer
@@ -352,8 +369,9 @@ class SequentialMembers:
             raise TypeError(f"dataset: needs len() and images(index), got {type(dataset).__name__}")
         self.device = check_device(device)
         self.k, self.seeds, self.config = len(models), [int(s) for s in seeds], config
-        self.trainers = [Trainer(m, o, dataset, dataclasses.replace(config, seed=s), self.device)
-                         for m, o, s in zip(models, objectives, self.seeds)]
+        self.precision = resolve_precision(precision, self.device)
+        self.trainers = [Trainer(m, o, dataset, dataclasses.replace(config, seed=s), self.device,
+                                 self.precision) for m, o, s in zip(models, objectives, self.seeds)]
         self.stopped_at: list[int | None] = [None] * self.k
         self.step = 0
         self.steps_per_epoch = self.trainers[0].steps_per_epoch

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from deep.names import OPTIMIZERS  # re-exported
+from deep.precision import autocast, precision_scope, resolve_precision
 from validation import check_device, check_int, check_tensor, training_forward
 
 
@@ -128,12 +129,15 @@ def as_batch(images, device, dtype) -> torch.Tensor:
 
 @training_forward()
 def train_step(model, objective, optimizer, aux_optimizer, x: torch.Tensor,
-               generator: torch.Generator | None, step: int = 0) -> dict:
-    """One optimisation step; returns the objective's terms as floats.
+               generator: torch.Generator | None, step: int = 0, precision: str = "fp32") -> dict:
+    """One optimisation step; returns the objective's terms as floats. ``precision``
+    (:mod:`deep.precision`, resolved): ``bf16`` runs the forward pass and the loss under
+    autocast, the backward pass and the update outside it.
 
     Raises :class:`NonFiniteLossError` (before any update) when the loss is NaN/Inf.
     """
-    out = objective(model, x, generator)
+    with autocast(precision, x.device):
+        out = objective(model, x, generator)
     if not torch.isfinite(out.loss):
         raise NonFiniteLossError(step, {k: float(v) for k, v in out.terms.items()})
     optimizer.zero_grad(set_to_none=True)
@@ -217,9 +221,12 @@ class Trainer:
 
     ``dataset`` needs ``len()`` and ``images(indices) -> float32 (B, 1, 64, 64)`` (a numpy
     array, or a tensor from a device-resident store: :class:`deep.data.DeviceStore`).
+    ``precision``: ``fp32``, ``tf32`` (CUDA), ``bf16`` or ``auto`` (tf32 on CUDA, fp32
+    elsewhere; :mod:`deep.precision`), resolved into ``self.precision``.
     """
 
-    def __init__(self, model, objective, dataset, config: TrainConfig, device="cpu"):
+    def __init__(self, model, objective, dataset, config: TrainConfig, device="cpu",
+                 precision: str = "auto"):
         if not isinstance(config, TrainConfig):
             raise TypeError("config must be a TrainConfig")
         _check_module(model, "model")
@@ -229,6 +236,7 @@ class Trainer:
             raise ValueError(f"batch_size {config.batch_size} exceeds the dataset size {len(dataset)}")
         self.model, self.objective, self.dataset, self.config = model, objective, dataset, config
         self.device = check_device(device)
+        self.precision = resolve_precision(precision, self.device)
         self.optimizer = build_optimizer(parameter_groups(model, config), config)
         aux = list(objective.parameters())
         self.aux_optimizer = fastest(torch.optim.Adam, aux, lr=config.aux_lr, betas=(0.5, 0.9)) if aux else None
@@ -246,8 +254,9 @@ class Trainer:
     def run_step(self) -> dict:
         x = self.batch(self.step)
         g = step_generator(self.config.seed, self.step, self.device)
-        terms = train_step(self.model, self.objective, self.optimizer, self.aux_optimizer, x, g,
-                           self.step)
+        with precision_scope(self.precision, self.device):
+            terms = train_step(self.model, self.objective, self.optimizer, self.aux_optimizer, x, g,
+                               self.step, self.precision)
         self.step += 1
         return terms
 

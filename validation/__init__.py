@@ -432,7 +432,8 @@ def check_module_input(module, value, name: str = "x"):
     a float32 batch given to a float64 model (or the reverse) is a TypeError naming ``name`` and
     both dtypes, a batch on another device a ValueError, instead of torch's "mat1 and mat2 must
     have the same dtype" from inside a layer. A module without floating parameters, or a value
-    that is not a tensor, is passed through (the layers check it)."""
+    that is not a tensor, is passed through (the layers check it), and so is a value in the
+    autocast dtype while autocast is on for its device."""
     import torch
 
     if not isinstance(value, torch.Tensor):
@@ -440,7 +441,10 @@ def check_module_input(module, value, name: str = "x"):
     p = next((t for t in module.parameters() if t.is_floating_point()), None)
     if p is None:
         return value
-    if value.is_floating_point() and value.dtype != p.dtype:
+    # under autocast (deep.precision's bf16) a layer's output is in the autocast dtype by design
+    autocast = (torch.is_autocast_enabled(value.device.type)
+                and value.dtype == torch.get_autocast_dtype(value.device.type))
+    if value.is_floating_point() and value.dtype != p.dtype and not autocast:
         raise TypeError(f"{name} is {value.dtype} but the model's parameters are {p.dtype}: convert "
                         f"one of them ({name}.to({p.dtype}) or model.to({value.dtype}))")
     if value.device != p.device:

@@ -316,6 +316,7 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
             raise ValueError("sweep.device cuda: the Ray cluster has no GPU")
         if device == "cpu":
             resolve_device("cpu")
+        _check_precision(sweep, device)
         gpus = sweep.settings["gpus_per_task"] if device == "cuda" else 0
         task = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=0)(train_group)
         ckdir = checkpoint_dir(db_path)           # made by the first checkpoint written
@@ -323,7 +324,8 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
         for g in todo:
             store.mark_running([r["run_id"] for r in g.runs])
             ref = task.remote(g.runs, checkpoint_dir=str(ckdir), group_id=g.group_id, device=device,
-                              checkpoint_every=sweep.settings["checkpoint_every"])
+                              checkpoint_every=sweep.settings["checkpoint_every"],
+                              precision=sweep.settings["precision"])
             pending[ref] = g
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -341,18 +343,30 @@ def _dispatch(sweep, store, todo, db_path, address, num_cpus, log):
             watcher.wait()
 
 
+def _check_precision(sweep, device) -> None:
+    """``sweep.precision`` against the device the runs train on (``auto`` resolved), before any
+    run starts: tf32 where no CUDA is is a spec error, not a failure of every run."""
+    from deep.precision import resolve_precision
+
+    try:
+        resolve_precision(sweep.settings["precision"], str(device))
+    except ValueError as err:
+        raise ValueError(f"spec key 'sweep.precision': {err}") from None
+
+
 def _dispatch_inline(sweep, store, todo, db_path, eval_workers, log):
     """The ensembles in turn in this process, each recorded as it finishes (no Ray)."""
     from betalab.sweep.work import resolve_device, train_group
 
     device = resolve_device(sweep.settings["device"])
+    _check_precision(sweep, device)
     ckdir = checkpoint_dir(db_path)               # made by the first checkpoint written
     for i, g in enumerate(todo):
         log(f"ensemble {g.group_id} ({i + 1}/{len(todo)}, {len(g.runs)} runs) on {device}")
         store.mark_running([r["run_id"] for r in g.runs])
         results = train_group(g.runs, checkpoint_dir=str(ckdir), group_id=g.group_id,
                               device=str(device), checkpoint_every=sweep.settings["checkpoint_every"],
-                              eval_workers=eval_workers)
+                              eval_workers=eval_workers, precision=sweep.settings["precision"])
         _record(store, g, results, ckdir, log)
 
 

@@ -82,7 +82,8 @@ _BYTES_PER_PAIR = 40
 # key -> (type, default); "num" = int or float, finite
 _SCHEMA = {
     "sweep": {"name": (str, "sweep"), "ensemble": (int, 4), "device": (str, "cpu"),
-              "gpus_per_task": ("num", 0.25), "checkpoint_every": (int, 200)},
+              "gpus_per_task": ("num", 0.25), "checkpoint_every": (int, 200),
+              "precision": (str, "auto")},
     "data": {"dataset": (str, "dsprites-reduced"), "holdout": ("num", 0.1)},
     "model": {"arch": (str, "mlp"), "latent_dim": (int, None), "hidden": (int, 1200),
               "prior": (str, None), "learn_exponents": (bool, False), "prior_scale": ("num", None)},
@@ -218,6 +219,13 @@ def parse_spec(text: str, max_runs: int = MAX_RUNS) -> Sweep:
         raise ValueError(f"spec key 'sweep.ensemble': must be >= 1, got {st['ensemble']}")
     if st["device"] not in DEVICES:
         raise ValueError(f"spec key 'sweep.device': must be one of {DEVICES}, got {st['device']!r}")
+    from deep.precision import PRECISIONS
+
+    if st["precision"] not in PRECISIONS + ("auto",):
+        raise ValueError(f"spec key 'sweep.precision': must be one of {PRECISIONS + ('auto',)}, "
+                         f"got {st['precision']!r}")
+    if st["precision"] == "tf32" and st["device"] == "cpu":
+        raise ValueError("spec key 'sweep.precision': tf32 is a CUDA mode; sweep.device is cpu")
     if not 0 < st["gpus_per_task"] <= 1:
         raise ValueError(f"spec key 'sweep.gpus_per_task': must be in (0, 1], got {st['gpus_per_task']}")
     if st["checkpoint_every"] < 1:

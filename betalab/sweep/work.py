@@ -136,18 +136,20 @@ def _thin(curve: dict) -> dict:
 
 
 def train_group(runs, *, checkpoint_dir=None, checkpoint_every: int = 200, device: str = "cpu",
-                group_id: str | None = None, eval_workers: int = 1) -> list[dict]:
+                group_id: str | None = None, eval_workers: int = 1,
+                precision: str = "auto") -> list[dict]:
     """Train the runs of one ensemble and evaluate every member; one result dict per run:
     ``run_id``, ``status`` (done/failed), ``metrics``, ``curve``, ``error``, timings, device,
     versions. A member whose loss becomes non-finite is ``failed`` (the others go on); an
     exception fails every run of the group with its traceback. ``eval_workers`` processes fit
     what the members' codes give on the host (:func:`deep.metrics.summary.evaluate_vaes`).
     ``train_seconds`` is the training alone; ``eval_seconds``, per model, every evaluation of
-    this call (along training, ``[eval] along``, and at the end)."""
+    this call (along training, ``[eval] along``, and at the end). ``precision``: the steps'
+    arithmetic (:mod:`deep.precision`), recorded in each run's ``versions``."""
     started = time.time()
     try:
         return _train_group(list(runs), checkpoint_dir, checkpoint_every, device, group_id, started,
-                            eval_workers)
+                            eval_workers, precision)
     except Exception as err:                             # recorded, the sweep goes on
         traceback.print_exc(limit=8)                     # the worker's log (the driver's, inline)
         return [{"run_id": r["run_id"], "status": "failed", "error": _one_line(err),
@@ -165,16 +167,19 @@ def train_group(runs, *, checkpoint_dir=None, checkpoint_every: int = 200, devic
 ENGINES = ("auto", "batched", "sequential")
 
 
-def group_engine(device, engine: str = "auto") -> str:
-    """The engine a group on ``device`` trains with (:data:`ENGINES`)."""
+def group_engine(device, engine: str = "auto", precision: str = "auto") -> str:
+    """The engine a group on ``device`` trains with (:data:`ENGINES`); ``bf16`` is always
+    sequential (autocast does not reach inside the batched ensemble's vmap)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if engine != "auto":
         return engine
+    if precision == "bf16":
+        return "sequential"
     return "sequential" if resolve_device(str(device)).type == "cpu" else "batched"
 
 
-def build_ensemble(runs, device, engine: str = "auto"):
+def build_ensemble(runs, device, engine: str = "auto", precision: str = "auto"):
     """The ensemble of ``runs`` (one group's run configs) on ``device``, untrained, as
     :func:`train_group` trains it (:func:`group_engine`); returns ``(ensemble, store,
     heldout)``: the dataset on the device (training and evaluation read it) and the held-out
@@ -198,8 +203,8 @@ def build_ensemble(runs, device, engine: str = "auto"):
                                               dataset_size=len(train_set), estimator=first["estimator"])
     tc = TrainConfig(first["epochs"], first["batch_size"], first["lr"], prior_lr=first["prior_lr"],
                      optimizer=first.get("optimizer", "adam"))
-    cls = SequentialMembers if group_engine(dev, engine) == "sequential" else Ensemble
-    return cls(models, objectives, seeds, train_set, tc, dev), store, held
+    cls = SequentialMembers if group_engine(dev, engine, precision) == "sequential" else Ensemble
+    return cls(models, objectives, seeds, train_set, tc, dev, precision), store, held
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -295,10 +300,11 @@ def _evaluate_along(ens, runs, store, held, eval_workers, along: list) -> None:
             rec.setdefault(name, []).append(v)
 
 
-def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started, eval_workers=1):
+def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, started, eval_workers=1,
+                 precision="auto"):
     first = runs[0]
     dev = resolve_device(device)
-    ens, store, held = build_ensemble(runs, dev)
+    ens, store, held = build_ensemble(runs, dev, precision=precision)
     total = ens.total_steps if first["max_steps"] is None else min(first["max_steps"], ens.total_steps)
     e = first["eval"]                   # one family: the same evaluation settings
     planned = along_steps(e.get("along", []), total)
@@ -325,7 +331,8 @@ def _train_group(runs, checkpoint_dir, checkpoint_every, device, group_id, start
                                     "ensemble": ens.state_dict(), "curves": curves,
                                     "along": along})
     train_seconds = time.perf_counter() - t0 - along_seconds
-    out, ver = [], {**versions(), "group engine": group_engine(dev)}
+    out, ver = [], {**versions(), "group engine": group_engine(dev, precision=ens.precision),
+                    "precision": ens.precision}
     ok = [k for k in range(len(runs)) if ens.stopped_at[k] is None]
     t1 = time.perf_counter()
     evaluated = _evaluate(ens, runs, ok, store, held, eval_workers)

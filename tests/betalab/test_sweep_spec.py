@@ -101,6 +101,8 @@ def test_the_shipped_tiny_spec():
     (("[grid]", "[eval]\nalong = [true]\n[grid]"), "eval.along"),
     (("[grid]", "[eval]\nalong = ['half']\n[grid]"), "eval.along"),
     (("[grid]", "[eval]\nalong = 1000\n[grid]"), "eval.along"),
+    (("ensemble = 3", "ensemble = 3\nprecision = 'fp16'"), "sweep.precision"),
+    (("ensemble = 3", "ensemble = 3\nprecision = 'tf32'"), "sweep.precision"),   # device cpu
 ])
 def test_bad_specs_fail_naming_the_key(edit, key):
     text = BASE

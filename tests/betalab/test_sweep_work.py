@@ -370,3 +370,18 @@ def test_a_cpu_group_trains_its_members_in_turn_and_matches_the_batched_engine()
             assert float((a[name] - b[name]).abs().max()) <= 1e-4 * scale, (k, name)
     rows = train_group(runs, group_id="g")
     assert all(r["versions"]["group engine"] == "sequential" for r in rows)
+    assert all(r["versions"]["precision"] == "fp32" for r in rows)        # auto on a CPU
+
+
+def test_a_bf16_group_trains_in_turn_and_records_its_precision():
+    """bf16 (autocast) needs the sequential engine on any device (it does not reach inside the
+    batched ensemble's vmap: tests/deep/test_precision.py); the precision is recorded."""
+    from deep.ensemble import SequentialMembers
+    from betalab.sweep.work import build_ensemble, group_engine
+
+    assert group_engine("cpu", precision="bf16") == "sequential"
+    ens, _, _ = build_ensemble(_runs(5), "cpu", precision="bf16")
+    assert isinstance(ens, SequentialMembers) and ens.precision == "bf16"
+    rows = train_group(_runs(5), group_id="g", precision="bf16")
+    assert [r["status"] for r in rows] == ["done"] * 4, [r.get("error") for r in rows]
+    assert all(r["versions"]["precision"] == "bf16" for r in rows)

@@ -48,7 +48,8 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_gives_the_same_loss_curve(tmp_path
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and "--resume" in err, err
     status = json.loads((b / "status.json").read_text())
-    assert status == {"status": "interrupted", "step": 5, "last_checkpoint_step": 5}
+    assert status == {"status": "interrupted", "step": 5, "last_checkpoint_step": 5,
+                      "device": "cpu", "precision": "fp32"}
     assert bt.load_checkpoint(b / "checkpoint.pt")["state"]["step"] == 5
     assert signal.getsignal(signal.SIGINT) is before                       # handler restored
     monkeypatch.setattr(dt.Trainer, "run_step", orig)
@@ -115,12 +116,22 @@ def test_optimizer_flag_trains_with_adagrad_and_resume_keeps_it(tmp_path, capsys
     (["--dataset", "mnist"], "invalid choice"),
     (["--beta", "-1"], "beta"),
     (["--epochs", "0"], "epochs"),
+    (["--precision", "tf32"], "precision tf32 is a CUDA mode"),        # TINY's --device cpu
+    (["--precision", "fp16"], "invalid choice"),
 ])
 def test_bad_input_leaves_no_run_directory(tmp_path, capsys, bad, message):
     out = tmp_path / "run"
     assert main(["train", *TINY, *bad, "--out", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_bf16_run_trains_and_says_so(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--precision", "bf16", "--max-steps", "3", "--out", str(out)]) == 0
+    status = json.loads((out / "status.json").read_text())
+    assert status["status"] == "done" and status["precision"] == "bf16" and status["device"] == "cpu"
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in _log(out))
 
 
 def test_corrupted_and_foreign_checkpoints_are_refused(tmp_path, capsys):
