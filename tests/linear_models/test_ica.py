@@ -137,6 +137,26 @@ def test_fit_never_lowers_free_energy_and_is_stationary(rng):
         assert np.abs(W_mstep - fit.W).max() < 1e-3
 
 
+@pytest.mark.parametrize("phase", ["q alone", "joint"])     # where the target is reached
+def test_stop_at_ends_the_fit_at_the_full_fits_first_iterate_past_the_target(rng, phase):
+    """Oracle: the uninterrupted fit's own trace — L-BFGS-B is deterministic, so the stopped fit
+    is that trace cut at its first iterate reaching the target, and returns that iterate."""
+    W = np.array([[np.cos(0.3), np.cos(1.2), np.cos(2.3)], [np.sin(0.3), np.sin(1.2), np.sin(2.3)]])
+    psi = np.full(2, 0.1)
+    X, _ = ica.sample(40, W, psi, NU, rng=rng)
+    full = ica.fit_meanfield(X, W, psi, 1.0)
+    target = full.trace[full.n_q_iter // 2] if phase == "q alone" else full.free_energy - 0.1
+    first = int(np.argmax(full.trace >= target))
+    stopped = ica.fit_meanfield(X, W, psi, 1.0, stop_at=target)
+    assert np.array_equal(stopped.trace, full.trace[:first + 1]) and not stopped.converged
+    assert stopped.free_energy == stopped.trace[-1] >= target
+    assert stopped.free_energy == pytest.approx(
+        ica.free_energy(X, stopped.W, psi, stopped.mu, stopped.s, 1.0), abs=1e-9)
+    assert (first < full.n_q_iter) == (phase == "q alone")
+    with pytest.raises(ValueError, match="stop_at"):
+        ica.fit_meanfield(X, W, psi, 1.0, stop_at=float("nan"))
+
+
 def test_fit_keeps_s_in_validated_range(rng):
     W = np.array([[1.0, 0.2, -0.7], [0.0, 1.0, 0.7]])
     psi = np.full(2, 0.1)
