@@ -23,6 +23,7 @@ from pathlib import Path
 
 
 __all__ = ["fmt_value", "measured_text", "reason", "build_markdown", "markdown_to_html", "anchor",
+           "claim_anchor",
            "plain_mathtext"]
 
 
@@ -119,6 +120,14 @@ def reason(note: str, width: int = 100) -> str:
 def anchor(name: str) -> str:
     """The id of a section (``study-<name>``, only [a-z0-9-])."""
     return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+
+
+def claim_anchor(cid: str) -> str:
+    """The id of a claim's row in ``report.html`` (``claim-<study>-<n>`` for ``<study>:<n>``)."""
+    return anchor("claim-" + cid)
+
+
+_CLAIM_ID = re.compile(r"[a-z0-9-]+:\d+")
 
 
 def _cell(text) -> str:
@@ -383,8 +392,13 @@ def markdown_to_html(md: str, base: str | Path, title: str = "betalab claims rep
             t = ["<table><thead><tr>" + "".join(f"<th{cls(k)}>{_inline(c)}</th>"
                                                 for k, c in enumerate(head)) + "</tr></thead><tbody>"]
             for r in body:
-                t.append("<tr>" + "".join(f"<td{cls(k)}>{_inline(c)}</td>"
-                                          for k, c in enumerate(_split_row(r))) + "</tr>")
+                cells = _split_row(r)
+                # a claim's row carries its id, so pages can link to one claim
+                first = cells[0].strip() if cells else ""
+                rid = (f' id="{claim_anchor(first)}"'
+                       if head and head[0].strip() == "id" and _CLAIM_ID.fullmatch(first) else "")
+                t.append(f"<tr{rid}>" + "".join(f"<td{cls(k)}>{_inline(c)}</td>"
+                                                for k, c in enumerate(cells)) + "</tr>")
             out.append("".join(t) + "</tbody></table>")
             continue
         if ln.startswith("- "):

@@ -57,6 +57,31 @@ def one_line_math(source: str) -> str:
                   lambda m: "$" + " ".join(m.group(1).split("\n")) + "$", source)
 
 
+def _latest_claims() -> list[dict] | None:
+    """The claims of the latest report (``results/claims.json``) when the site carries that
+    report (``report.html`` beside it), else None: the links below point into it."""
+    path = ROOT / "results" / "claims.json"
+    if not path.exists() or not (ROOT / "results" / "report.html").exists():
+        return None
+    import json
+
+    return json.loads(path.read_text())["claims"]
+
+
+def _claim_cell(name: str, latest) -> str:
+    """A ledger claim name, and a link to each claim of the latest report it names (its row in
+    ``report.html``: id and verdict)."""
+    from betalab.coverage import match
+    from betalab.report import claim_anchor
+
+    text = f"`{_cell(name)}`"
+    if latest is None:
+        return text
+    hits = [c for c in latest if match(name, c["study"], c["statement"])]
+    return text + "".join(f' <a class="reference external" href="../../report.html#'
+                          f'{claim_anchor(c["id"])}">{c["id"]} ({c["verdict"]})</a>' for c in hits)
+
+
 def paper_page(paper: str) -> str:
     from betalab import coverage
     from betalab.registry import all_studies
@@ -72,8 +97,9 @@ def paper_page(paper: str) -> str:
              "their verdicts and numbers, are in the {doc}`claims report <../claims>`.", "",
              "| where | item | status | claims | notebook | why not (fully) decided |",
              "|---|---|---|---|---|---|"]
+    latest = _latest_claims()
     for i in items:
-        names = "<br>".join(f"`{_cell(n)}`" for n in i.claims) or "—"
+        names = "<br>".join(_claim_cell(n, latest) for n in i.claims) or "—"
         books = sorted({studies[n.partition(': ')[0]].notebook for n in i.claims
                         if n.partition(': ')[0] in studies and studies[n.partition(': ')[0]].notebook})
         links = "<br>".join(f"{{doc}}`{b[:-3]} <../notebooks/{b[:-3]}>`" for b in books) or "—"

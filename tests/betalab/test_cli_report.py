@@ -130,6 +130,15 @@ def test_html_report_is_self_contained(tmp_path, toys):
     assert not any(t in p.tags for t in ("script", "link", "iframe"))       # nothing to fetch
     assert "http://" not in page and "https://" not in page
     assert p.tags.count("table") >= 4 and "<figcaption>" in page
+    # every claim's row can be linked to (the documentation's paper pages do): one id per claim
+    # of claims.json, on the row whose first cell is that claim's id
+    from betalab.report import claim_anchor
+
+    ids = [c["id"] for c in json.loads((out / "claims.json").read_text())["claims"]]
+    assert len(ids) == 6
+    for cid in ids:
+        row = re.search(rf'<tr id="{claim_anchor(cid)}"><td>([^<]*)</td>', page)
+        assert row and row.group(1) == cid, cid
 
 
 def test_plain_progress_off_a_terminal(tmp_path, toys, capsys):
