@@ -20,7 +20,7 @@ sum over- or underflows for exponents in [0.05, 200], scales in [1e-8, 1e8] and 
 +inf (log p = −inf) only where the true value is beyond the dtype's range. Its gradient
 overflows the same way, to ±inf and never to NaN: within 64 nats of that range the backward pass
 runs rescaled (:class:`_EdgeFTerm`). An exact zero
-coordinate enters as :math:`\log|z_j| = ` :data:`LOG_ZERO` (a finite stand-in for −inf selected
+coordinate enters as :math:`\log|z_j|` = :data:`LOG_ZERO` (a finite stand-in for −inf selected
 with ``torch.where``, so the gradient there is 0, never NaN); its power
 :math:`\exp(p\,\mathrm{LOG\_ZERO})` is 0 in every dtype for every p ≥ 0.05.
 
