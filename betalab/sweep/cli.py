@@ -1,9 +1,12 @@
 """``betalab sweep run | status | plot`` (called by :mod:`betalab.cli`)::
 
-    betalab sweep run SPEC [--db PATH] [--address ADDR | --inline [--eval-workers N]] [--num-cpus N]
+    betalab sweep run SPEC [--db PATH] [--address ADDR | --num-cpus N | --inline [--eval-workers N]]
                       [--retry transient|failed|none] [--max-runs N]
     betalab sweep status --db PATH
     betalab sweep plot --db PATH [--out DIR]
+
+Without ``--address``, ``--num-cpus`` or ``--inline`` the engine is chosen for the spec at
+hand (:func:`betalab.sweep.driver.choose_engine`) and named in the first line.
 
 Exit status: 0 when every run is done, 1 when some failed (or stayed unfinished), 2 on bad input
 or a database that cannot be written.
@@ -24,10 +27,13 @@ def add_parser(sub) -> None:
     run.add_argument("spec", help="TOML spec, e.g. sweeps/tiny.toml")
     run.add_argument("--db", default=None, help="results database (default results/<name>.sqlite)")
     run.add_argument("--address", default=None,
-                     help="Ray cluster address (default: an embedded local Ray on this machine's cores)")
-    run.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: all)")
+                     help="Ray cluster address (runs the sweep on that cluster)")
+    run.add_argument("--num-cpus", type=int, default=None,
+                     help="run on an embedded local Ray with this many CPUs")
     run.add_argument("--inline", action="store_true",
                      help="no Ray: train the ensembles in turn in this process (a machine without Ray)")
+    # none of the three: the faster engine for the spec (betalab.sweep.driver.choose_engine),
+    # named in the first line
     run.add_argument("--retry", choices=("transient", "failed", "none"), default="transient",
                      help="failed runs of an earlier call to run again: those that failed for a "
                           "transient reason (I/O, out of memory, killed, unreadable checkpoint; "
@@ -54,7 +60,7 @@ def main(args) -> int:
             sweep = load_spec(args.spec, max_runs=MAX_RUNS if args.max_runs is None else args.max_runs)
             db = args.db or f"results/{sweep.name}.sqlite"
             counts = run_sweep(sweep, db, address=args.address, num_cpus=args.num_cpus,
-                               inline=args.inline, eval_workers=args.eval_workers,
+                               inline=True if args.inline else None, eval_workers=args.eval_workers,
                                retry=args.retry)
             print(f"betalab sweep: {db}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
             return 0 if set(counts) == {"done"} else 1

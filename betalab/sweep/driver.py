@@ -27,6 +27,7 @@ the results database as it arrives. The only module of betalab that imports ray.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import sqlite3
@@ -119,7 +120,8 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
     """Run (or continue) ``sweep`` into the database at ``db_path``; returns the status counts.
 
     ``inline``: no Ray; the ensembles are trained in turn in this process (same results,
-    checkpoints and resumption; ``address`` and ``num_cpus`` must then be left unset);
+    checkpoints and resumption; ``address`` and ``num_cpus`` must then be left unset); None:
+    the faster engine for the spec at hand (:func:`choose_engine`);
     ``eval_workers`` (inline only) processes fit each ensemble's Higgins classifiers side by
     side (:func:`deep.metrics.summary.evaluate_vaes`: the same results), for a GPU host whose
     cores would otherwise wait. ``retry``: which failed runs of an earlier driver run again
@@ -129,15 +131,19 @@ def run_sweep(sweep: Sweep | str | os.PathLike, db_path, *, address: str | None 
         sweep = load_spec(sweep)
     if num_cpus is not None and (not isinstance(num_cpus, int) or num_cpus < 1):
         raise ValueError(f"num_cpus must be a positive int, got {num_cpus!r}")
-    if not isinstance(inline, bool):
-        raise TypeError(f"inline must be a bool, got {type(inline).__name__}")
+    if inline is not None and not isinstance(inline, bool):
+        raise TypeError(f"inline must be a bool or None, got {type(inline).__name__}")
+    if inline is None and (address or num_cpus is not None):
+        inline = False                          # a cluster, or a local Ray's size: Ray was asked for
+    if inline is None and isinstance(eval_workers, int) and eval_workers > 1:
+        inline = True                           # evaluation workers are the inline engine's
     if inline and (address or num_cpus is not None):
         raise ValueError("inline: runs without Ray, so address and num_cpus must be left unset")
     if not isinstance(eval_workers, int) or isinstance(eval_workers, bool) or eval_workers < 1:
         raise ValueError(f"eval_workers must be a positive int, got {eval_workers!r}")
     if retry not in RETRY:
         raise ValueError(f"retry must be one of {RETRY}, got {retry!r}")
-    if eval_workers > 1 and not inline:
+    if eval_workers > 1 and inline is False:
         raise ValueError("eval_workers: Ray gives each ensemble one CPU; more evaluation workers "
                          "need inline")
     if address:
@@ -272,8 +278,12 @@ def _run_store(sweep, store, db_path, address, num_cpus, inline, eval_workers, r
         status = store.statuses()
         todo = [g for g in sweep.groups if any(status[r["run_id"]] not in FINISHED for r in g.runs)]
         n_done = sum(s in FINISHED for s in status.values())
+        engine = ""
+        if todo and inline is None:
+            inline, why = choose_engine(sweep, todo)
+            engine = f"; {why}"
         log(f"sweep {sweep.name!r}: {len(sweep.runs)} runs in {len(sweep.groups)} ensembles; "
-            f"{n_done} finished, {len(todo)} ensembles to run")
+            f"{n_done} finished, {len(todo)} ensembles to run{engine}")
         if todo:
             if inline:
                 _dispatch_inline(sweep, store, todo, db_path, eval_workers, log)
@@ -287,6 +297,53 @@ def _run_store(sweep, store, db_path, address, num_cpus, inline, eval_workers, r
     if counts.get("pending", 0) == counts.get("running", 0) == transient == 0:
         _remove_checkpoints(checkpoint_dir(db_path))
     return counts
+
+
+#: seconds a local Ray costs a CPU sweep beyond its training: starting the cluster and its
+#: workers (each imports torch and builds the data set) and shutting it down. Measured on this
+#: repository's 2-core machine, one core free (a training job on the other): sweeps/tiny.toml
+#: (4 ensembles) took 27.7 and 28.9 s on a one-CPU local Ray (its ensembles in turn, as inline)
+#: against 15.6 and 17.5 s inline, alternating rounds: 11.7 s more.
+RAY_OVERHEAD_S = 12.0
+
+
+def _probe_seconds(group) -> float:
+    """Seconds one ensemble's training takes, from two timed steps after one untimed one (the
+    evaluation is left out, so an estimate that is low when evaluation is long)."""
+    from betalab.sweep.work import build_ensemble
+
+    ens, _, _ = build_ensemble(group.runs, "cpu")
+    first = group.runs[0]
+    total = ens.total_steps if first["max_steps"] is None else min(first["max_steps"], ens.total_steps)
+    ens.run_step()
+    t0 = time.perf_counter()
+    ens.run_step()
+    ens.run_step()
+    return total * (time.perf_counter() - t0) / 2
+
+
+def choose_engine(sweep, todo) -> tuple[bool, str]:
+    """(inline, why) for the ensembles ``todo`` of ``sweep`` when no engine was named: Ray for a
+    device other than the CPU (ensembles share a GPU); inline when Ray would have nothing to run
+    side by side (one ensemble, one core); otherwise Ray when running ensembles side by side on
+    the cores saves more than :data:`RAY_OVERHEAD_S`, from a probe of the first ensemble's
+    training (:func:`_probe_seconds`)."""
+    if sweep.settings["device"] != "cpu":
+        return False, f"engine Ray (device {sweep.settings['device']}: ensembles share the GPU)"
+    cores, n = os.cpu_count() or 1, len(todo)
+    if n < 2 or cores < 2:
+        return True, (f"engine inline ({n} ensemble{'s' * (n != 1)} on {cores} "
+                      f"core{'s' * (cores != 1)}: nothing to run side by side)")
+    per_group = _probe_seconds(todo[0])
+    workers = min(cores, n)
+    saved = (n - math.ceil(n / workers)) * per_group
+    if saved > RAY_OVERHEAD_S:
+        return False, (f"engine Ray ({n} ensembles of ≈{per_group:.0g} s training on {workers} "
+                       f"workers save ≈{saved:.0f} s, more than Ray's ≈{RAY_OVERHEAD_S:.0f} s "
+                       "start-up; --inline to train them in this process)")
+    return True, (f"engine inline ({n} ensembles of ≈{per_group:.2g} s training: {workers} Ray "
+                  f"workers would save ≈{saved:.0f} s, less than Ray's ≈{RAY_OVERHEAD_S:.0f} s "
+                  "start-up; --num-cpus N to use Ray)")
 
 
 def _remove_checkpoints(ckdir: Path) -> None:
