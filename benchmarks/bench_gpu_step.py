@@ -97,6 +97,10 @@ def main():
 
     hidden = 64 if a.small else 1200
     device = torch.device(a.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print("bench_gpu_step: no CUDA device here, nothing to measure (a check of the script: "
+              "--device cpu --small --steps 3 --check-steps 5)")
+        return
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     peaks = next((v for k, v in PEAKS.items() if k in name), None)
     data = DSprites(n_scales=2, n_orientations=4, n_positions=16) if a.small else DSprites()
