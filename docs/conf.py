@@ -75,6 +75,8 @@ import jupyter_server_mathjax  # noqa: E402
 
 MATHJAX_DIR = Path(jupyter_server_mathjax.__file__).parent / "static"
 html_static_path = [str(MATHJAX_DIR), "_static"]
+html_css_files = ["betalab.css"]          # docs/_static/betalab.css: the wide item tables
+html_sidebars = {"_generated/papers/*": []}   # no section navigation there: the table takes the width
 # the one combined configuration jupyter-server-mathjax ships (HTML-CSS output, its own fonts)
 mathjax_path = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 # MyST-NB marks a notebook's content mathjax_ignore (raw text of its outputs stays raw) and the
