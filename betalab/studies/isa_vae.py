@@ -1095,9 +1095,11 @@ def fig5b_cpu_claims(numbers: dict) -> list:
             cost="about 105 min of training and evaluation on 2 CPU cores, plus FactorVAE.")
     return C.at_convergence(
         out, numbers.get("convergence"),
-        would_run="the three sweeps of recorded/sweeps/stuhmer-fig5b-cpu re-run with the sampled "
-                  "MIG recorded along training ([eval] at 25/50/75/100 % of the steps).",
-        cost="about 2 h on 2 CPU cores (recorded: 70 + 42 min of training plus FactorVAE).")
+        would_run="the sweeps of recorded/sweeps/stuhmer-fig5b-cpu run longer, until the sampled "
+                  "MIG of every (model, β) levels off along training ([eval] along).",
+        cost="the recorded 2,000-step sweeps took 52 + 56 min on one core each (34 + 37 min of "
+             "training, four evaluations per model), FactorVAE's about 2 h more; time grows "
+             "with the steps.")
 
 
 def fig5b_cpu_representatives(path: Path = FIG5B_CPU, device: str = "cpu",

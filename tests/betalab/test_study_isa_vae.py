@@ -360,13 +360,24 @@ def test_along_figure_titles_the_decision():
     plt.close(fig)
 
 
-def test_fig5b_sweeps_on_an_earlier_renderer_decide_nothing():
-    """The recorded cpu Fig. 5b sweeps were measured on dSprites renderer version 1: they are read
-    (marked stale) and every one of their claims reads not run, naming the renderer; a grid that
-    would hold on the current renderer holds."""
+def test_fig5b_sweeps_on_an_earlier_renderer_decide_nothing(tmp_path):
+    """The recorded cpu Fig. 5b sweeps are on the current renderer; a copy whose runs say
+    renderer version 1 is read (marked stale) and every one of its claims reads not run, naming
+    the renderer; a grid that would hold on the current renderer holds."""
+    import shutil
+    import sqlite3
+
     from betalab.studies import isa_vae as I
 
-    stale = I.fig5b_cpu_numbers()
+    current = I.fig5b_cpu_numbers()
+    assert current["stale_renderer"] is None and current["seeds"] == 3
+    for db in sorted(I.FIG5B_CPU.glob("*.sqlite")):
+        shutil.copy(db, tmp_path / db.name)
+        con = sqlite3.connect(tmp_path / db.name)
+        con.execute("UPDATE runs SET versions = json_set(versions, '$.\"dsprites renderer\"', 1)")
+        con.commit()
+        con.close()
+    stale = I.fig5b_cpu_numbers(tmp_path)
     assert stale["stale_renderer"] == [1] and stale["seeds"] == 3
     claims = I.fig5b_cpu_claims(stale)
     assert len(claims) == 6 and {c.verdict for c in claims} == {"not run"}
