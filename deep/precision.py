@@ -31,7 +31,10 @@ def _device_type(device) -> str:
     if isinstance(device, torch.device):
         return device.type
     if isinstance(device, str):
-        return torch.device(device).type
+        try:
+            return torch.device(device).type
+        except RuntimeError as err:          # torch's "Expected one of cpu, cuda, ..." message
+            raise ValueError(f"device {device!r}: not a torch device ({err})") from None
     raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
 
 

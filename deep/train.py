@@ -136,7 +136,8 @@ def train_step(model, objective, optimizer, aux_optimizer, x: torch.Tensor,
 
     Raises :class:`NonFiniteLossError` (before any update) when the loss is NaN/Inf.
     """
-    with autocast(precision, x.device):
+    # a non-tensor x is the objective's to name (its device is not looked at here)
+    with autocast(precision, x.device if isinstance(x, torch.Tensor) else "cpu"):
         out = objective(model, x, generator)
     if not torch.isfinite(out.loss):
         raise NonFiniteLossError(step, {k: float(v) for k, v in out.terms.items()})

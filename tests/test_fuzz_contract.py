@@ -715,6 +715,7 @@ import deep.models.networks as nets  # noqa: E402
 import deep.models.posteriors as post  # noqa: E402
 import deep.models.vae as dvae  # noqa: E402
 import deep.representations as rep  # noqa: E402
+import deep.precision as dprecision  # noqa: E402
 import deep.train as dtrain  # noqa: E402
 import deep.uniqueness as du  # noqa: E402
 from deep.metrics import inference_error as ie  # noqa: E402
@@ -730,6 +731,12 @@ VAE_CFG = dvae.VAEConfig(latent_dim=2, hidden=8, image_size=8)
 GAUSS_CFG = dvae.VAEConfig(arch="tanh3", latent_dim=2, widths=(6, 5, 4), image_size=8, likelihood="gaussian",
                            posterior="full")
 TRAIN_CFG = dtrain.TrainConfig(epochs=1, batch_size=4)
+
+
+def _entered(context) -> None:
+    """Enter and leave a context manager (what a ``with`` block does with it)."""
+    with context:
+        pass
 IMG8 = np.random.default_rng(6).random((12, 64))
 TEMPLATES = digits.digit_templates((0, 1))
 MANIFOLD = manifold.random_decoder(2, 3, np.random.default_rng(7), hidden=4)
@@ -1127,6 +1134,14 @@ CASES += [
          {"images": "array", "device": "choice", "dtype": "choice"}),
     Case("train.train_step", lambda x, step: _train_step(x, step), lambda: dict(x=_x8(), step=0),
          {"x": "tensor", "step": "int"}, target=dtrain.train_step),
+    Case("precision.resolve_precision", dprecision.resolve_precision,
+         lambda: dict(precision="bf16", device="cpu"), {"precision": "choice", "device": "choice"}),
+    Case("precision.precision_scope", lambda precision, device: _entered(
+        dprecision.precision_scope(precision, device)), lambda: dict(precision="tf32", device="cuda"),
+         {"precision": "choice", "device": "choice"}, target=dprecision.precision_scope),
+    Case("precision.autocast", lambda precision, device: _entered(dprecision.autocast(precision, device)),
+         lambda: dict(precision="bf16", device="cpu"), {"precision": "choice", "device": "choice"},
+         target=dprecision.autocast),
     Case("train.parameter_groups", lambda model, config: len(dtrain.parameter_groups(model, config)),
          lambda: dict(model=_vae(), config=TRAIN_CFG), {"model": "object", "config": "object"},
          target=dtrain.parameter_groups),
