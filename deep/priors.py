@@ -345,7 +345,8 @@ _EDGE_NATS = 64.0
 
 
 class _EdgeFTerm(torch.autograd.Function):
-    r""":math:`f(z)^{p_0}/s` whose gradient overflows to ±inf, never to NaN.
+    r""":math:`f(z)^{p_0}/s` of eqs 7 and 11 (Stühmer et al. 2020) whose gradient overflows to
+    ±inf, never to NaN.
 
     The gradient of :math:`e^{x}` with :math:`x = \log(f^{p_0}/s)` is :math:`e^{x}\,\partial x`.
     Autograd would carry :math:`e^{x}` through every node of the recursion, where it reaches

@@ -659,6 +659,9 @@ CASES += [
          lambda: dict(X=X2, W0=W3, psi=PSI, beta=1.0, nu=3.5, scale=1.0, max_iter=3, n_nodes=8, tol=1e-6),
          {"X": "array", "W0": "array", "psi": "array", "beta": "scalar", "nu": "scalar", "scale": "scalar",
           "max_iter": "int", "n_nodes": "int", "tol": "scalar"}),
+    Case("ica.fit_meanfield stop_at", lambda stop_at: ica.fit_meanfield(
+        X2, W3, PSI, 1.0, 3.5, 1.0, max_iter=3, n_nodes=8, tol=1e-6, stop_at=stop_at),
+         lambda: dict(stop_at=-50.0), {"stop_at": "scalar"}, target=ica.fit_meanfield),
     Case("ica.log_likelihood", ica.log_likelihood,
          lambda: dict(X=X2, W=W3, psi=PSI, nu=3.5, scale=1.0, n_samples=16, rng=_rng(), batch=8),
          {"X": "array", "W": "array", "psi": "array", "nu": "scalar", "scale": "scalar", "n_samples": "int",

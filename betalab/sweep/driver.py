@@ -338,10 +338,10 @@ def choose_engine(sweep, todo) -> tuple[bool, str]:
     workers = min(cores, n)
     saved = (n - math.ceil(n / workers)) * per_group
     if saved > RAY_OVERHEAD_S:
-        return False, (f"engine Ray ({n} ensembles of ≈{per_group:.0g} s training on {workers} "
+        return False, (f"engine Ray ({n} ensembles of ≈{per_group:.3g} s training on {workers} "
                        f"workers save ≈{saved:.0f} s, more than Ray's ≈{RAY_OVERHEAD_S:.0f} s "
                        "start-up; --inline to train them in this process)")
-    return True, (f"engine inline ({n} ensembles of ≈{per_group:.2g} s training: {workers} Ray "
+    return True, (f"engine inline ({n} ensembles of ≈{per_group:.3g} s training: {workers} Ray "
                   f"workers would save ≈{saved:.0f} s, less than Ray's ≈{RAY_OVERHEAD_S:.0f} s "
                   "start-up; --num-cpus N to use Ray)")
 
