@@ -686,6 +686,8 @@ A4_PRINTED = {"encoder": [["fc", 1200], ["fc", 1200], ["fc", 40]], "encoder_act"
               "decoder_act": ["tanh"],
               "discriminator": [["fc", 1000]] * 5 + [["fc", 2]],
               "discriminator_act": ["leakyrelu(0.2)"]}
+#: FactorVAE's discriminator width as printed (App. A.4)
+DISC_HIDDEN_PRINTED = A4_PRINTED["discriminator"][0][1]
 
 
 def table1_numbers(specs=FIG5B_SPECS) -> dict:
@@ -704,7 +706,8 @@ def table1_numbers(specs=FIG5B_SPECS) -> dict:
         cfg = VAEConfig(first["arch"], first["latent_dim"], first["hidden"], prior=first["prior"],
                         learn_exponents=first["learn_exponents"], prior_scale=first["prior_scale"])
         models, objectives, _ = build_members(cfg, first["model"], [{"seed": 0, "beta": first["beta"]}],
-                                              dataset_size=1000, estimator=first["estimator"])
+                                              dataset_size=1000, estimator=first["estimator"],
+                                              disc_hidden=first.get("disc_hidden", 1000))
         enc, enc_act = layer_summary(models[0].encoder)
         dec, dec_act = layer_summary(models[0].decoder)
         row = {"models": sorted({r["model"] for r in runs}), "grid": sorted({r["beta"] for r in runs}),
@@ -955,6 +958,7 @@ def fig5b_cpu_numbers(path: Path = FIG5B_CPU) -> dict | None:
     if not dbs:
         return None
     table, settings, all_done, every_table, every_done = [], None, [], [], []
+    shared = ("dataset", "hidden", "latent_dim", "batch_size", "max_steps", "lr")
     for db in dbs:
         with open_results(db) as res:
             # runs measured on another dSprites renderer drew other images: not comparable
@@ -967,10 +971,13 @@ def fig5b_cpu_numbers(path: Path = FIG5B_CPU) -> dict | None:
         keep = {r["run_id"] for r in done}
         table += [r for r in rows if r["run_id"] in keep]
         every_table += rows
-        if done and settings is None:
-            c = done[0]["config"]
-            settings = {k: c.get(k) for k in ("dataset", "hidden", "latent_dim", "batch_size",
-                                               "max_steps", "lr")}
+        for r in done:           # the claims compare the models at one protocol: one for all
+            got = {k: r["config"].get(k) for k in shared}
+            if settings is None:
+                settings, first_db = got, db.name
+            elif got != settings:
+                raise ValueError(f"{db.name}: run {r['run_id']} was trained with {got}, "
+                                 f"{first_db}'s with {settings}; Fig. 5b compares one protocol")
     # sweeps with no run on the current renderer are read as they are, marked stale: their claims
     # read not run (fig5a_claims)
     stale = None if table else sorted({(r.get("versions") or {}).get("dsprites renderer", 1)
@@ -978,11 +985,15 @@ def fig5b_cpu_numbers(path: Path = FIG5B_CPU) -> dict | None:
     if not table:
         table, all_done = every_table, every_done
         if all_done:
-            c = all_done[0]["config"]
-            settings = {k: c.get(k) for k in ("dataset", "hidden", "latent_dim", "batch_size",
-                                               "max_steps", "lr")}
+            settings = {k: all_done[0]["config"].get(k) for k in shared}
     if not table:
         return None
+    # FactorVAE's discriminator width (App. A.4: 1000; a cpu sweep may narrow it)
+    widths = {r["config"].get("disc_hidden", 1000) for r in all_done
+              if r["config"]["model"] == "factor-vae"}
+    if len(widths) > 1:
+        raise ValueError(f"{path}: FactorVAE runs with discriminators of widths {sorted(widths)}")
+    settings = {**settings, "disc_hidden": widths.pop() if widths else None}
     out = {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
            "settings": settings, "seeds": len({r["seed"] for r in table}), "stale_renderer": stale}
     for metric in FIG5B_MIGS + ("heldout_log_px_z",):
@@ -1013,6 +1024,9 @@ def fig5b_cpu_claims(numbers: dict) -> list:
              f"batch {s['batch_size']}, {s['max_steps']:,} Adam steps, β ∈ "
              f"{{{', '.join(f'{b:g}' for b in numbers['mig_sampled']['beta-vae']['beta'])}}}, "
              f"{numbers['seeds']} seeds")
+    if s.get("disc_hidden") not in (None, DISC_HIDDEN_PRINTED):
+        where += (f"; FactorVAE's discriminator {s['disc_hidden']} wide (App. A.4: "
+                  f"{DISC_HIDDEN_PRINTED})")
     src = "Stühmer et al. 2020, sec. 4.1, Fig. 5b"
     rec = numbers["heldout_log_px_z"]
     models = [m for pair in FIG5B_PAIRS for m in pair]

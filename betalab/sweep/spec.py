@@ -9,7 +9,8 @@ values to cross (a scalar there is a one-value list), and may also vary any key 
               gpus_per_task (fraction of a GPU per ensemble), checkpoint_every (steps)
     [data]    dataset (dsprites|dsprites-reduced), holdout (fraction of images kept out of
               training for the held-out terms)
-    [model]   arch, latent_dim, hidden, prior, learn_exponents, prior_scale
+    [model]   arch, latent_dim, hidden, prior, learn_exponents, prior_scale, disc_hidden (the
+              FactorVAE discriminator's width; default App. A.4's 1000, factor-vae only)
     [train]   epochs, batch_size, lr, prior_lr, max_steps, estimator, optimizer (adam|adagrad)
     [eval]    seed, n_train, n_test, batch_size, mig_samples, mig_bins, higgins (bool: also
               Higgins et al. 2017's metric as published, :func:`deep.metrics.summary.evaluate_vae`),
@@ -33,8 +34,8 @@ is a pure function of its config). Runs that differ only in ``seed``, ``beta``, 
 ``alpha`` form a family; a family is cut, in grid order, into ensembles of ``sweep.ensemble``
 members (:mod:`deep.ensemble`), so the grouping — and every result — is a function of the spec.
 
-Keys added after the first specs (``train.optimizer``, the ``eval.higgins*`` keys, ``eval.standard``,
-``eval.factor_response`` and ``eval.along``) enter a run's config
+Keys added after the first specs (``train.optimizer``, ``model.disc_hidden``, the ``eval.higgins*``
+keys, ``eval.standard``, ``eval.factor_response`` and ``eval.along``) enter a run's config
 only when set away from their default, so the runs of an earlier spec keep their ids (and their
 databases stay valid).
 
@@ -73,7 +74,8 @@ MAX_RUNS = 10_000
 #: inclusive bounds of integer keys, wherever they are set ([model], [eval] or [grid]): seeds
 #: are 63-bit (torch.Generator.manual_seed, numpy's SeedSequence take them), widths at most
 #: 65,536 units (a 65,536-wide MLP layer on a 4,096-pixel image is already 1 GiB of weights)
-RANGES = {"seed": (0, 2**63 - 1), "hidden": (1, 65_536), "latent_dim": (1, 65_536)}
+RANGES = {"seed": (0, 2**63 - 1), "hidden": (1, 65_536), "latent_dim": (1, 65_536),
+          "disc_hidden": (1, 65_536)}
 #: bytes per pair index of the β-VAE metric's pair arrays (rows a, b, the uniforms that draw b
 #: and their temporaries, :func:`deep.metrics.classifier_scores.beta_vae_pairs`): 33 measured
 #: with tracemalloc (n_points 20,000 → 40,000 at L = 64 added 42 MB), rounded up
@@ -86,7 +88,8 @@ _SCHEMA = {
               "precision": (str, "auto")},
     "data": {"dataset": (str, "dsprites-reduced"), "holdout": ("num", 0.1)},
     "model": {"arch": (str, "mlp"), "latent_dim": (int, None), "hidden": (int, 1200),
-              "prior": (str, None), "learn_exponents": (bool, False), "prior_scale": ("num", None)},
+              "prior": (str, None), "learn_exponents": (bool, False), "prior_scale": ("num", None),
+              "disc_hidden": (int, 1000)},
     "train": {"epochs": (int, 1), "batch_size": (int, 64), "lr": ("num", 1e-3),
               "prior_lr": ("num", None), "max_steps": (int, None), "estimator": (str, "mss"),
               "optimizer": (str, "adam")},
@@ -98,7 +101,7 @@ _SCHEMA = {
              "gamma": ("num", None), "alpha": ("num", None), "seed": (int, 0)},
 }
 #: keys that enter a run's config only when set away from their default (see the docstring)
-_LATER = {("train", "optimizer"): "adam", ("eval", "higgins"): False,
+_LATER = {("train", "optimizer"): "adam", ("model", "disc_hidden"): 1000, ("eval", "higgins"): False,
           ("eval", "higgins_n_train"): 5000, ("eval", "higgins_n_test"): 5000,
           ("eval", "standard"): True, ("eval", "factor_response"): False, ("eval", "along"): []}
 _RUN_SECTIONS = ("data", "model", "train")
@@ -367,6 +370,11 @@ def _run_config(point: dict, fixed: dict) -> dict:
            "eval": {k: list(v) if isinstance(v, list) else v for k, v in fixed["eval"].items()}}
     if rc.optimizer != _LATER[("train", "optimizer")]:
         cfg["optimizer"] = rc.optimizer
+    if s["disc_hidden"] != _LATER[("model", "disc_hidden")]:
+        if model != "factor-vae":
+            raise ValueError(f"spec key 'model.disc_hidden': the FactorVAE discriminator's width "
+                             f"applies to factor-vae, not {model!r}")
+        cfg["disc_hidden"] = s["disc_hidden"]
     for (section, key), default in _LATER.items():
         v = cfg["eval"].get(key) if section == "eval" else None
         if section == "eval" and type(v) is type(default) and v == default:

@@ -200,7 +200,8 @@ def build_ensemble(runs, device, engine: str = "auto", precision: str = "auto"):
                         learn_exponents=first["learn_exponents"], prior_scale=first["prior_scale"])
     members = [{k: r[k] for k in ("seed", "beta", "gamma", "alpha") if k in r} for r in runs]
     models, objectives, seeds = build_members(vae_cfg, first["model"], members,
-                                              dataset_size=len(train_set), estimator=first["estimator"])
+                                              dataset_size=len(train_set), estimator=first["estimator"],
+                                              disc_hidden=first.get("disc_hidden", 1000))
     tc = TrainConfig(first["epochs"], first["batch_size"], first["lr"], prior_lr=first["prior_lr"],
                      optimizer=first.get("optimizer", "adam"))
     cls = SequentialMembers if group_engine(dev, engine, precision) == "sequential" else Ensemble

@@ -385,3 +385,29 @@ def test_fig5b_sweeps_on_an_earlier_renderer_decide_nothing(tmp_path):
     fresh = _fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.4], [-30, -32, -35, -40],
                            [-31, -34, -38, -45])
     assert [c.verdict for c in I.fig5b_cpu_claims(fresh)][:3] == ["holds"] * 3
+
+
+def test_fig5b_sweeps_of_two_protocols_are_refused_and_a_narrow_discriminator_is_named(tmp_path):
+    """The Fig. 5b claims compare the models at one protocol: a copy of the recorded sweeps in
+    which one database's runs say another step count is refused naming it; the claims name a
+    FactorVAE discriminator narrower than App. A.4's 1000 in their setting."""
+    import shutil
+    import sqlite3
+
+    from betalab.studies import isa_vae as I
+
+    dbs = sorted(I.FIG5B_CPU.glob("*.sqlite"))
+    assert len(dbs) >= 2
+    for db in dbs:
+        shutil.copy(db, tmp_path / db.name)
+    con = sqlite3.connect(tmp_path / dbs[-1].name)
+    con.execute("UPDATE runs SET config = json_set(config, '$.max_steps', 7)")
+    con.commit()
+    con.close()
+    with pytest.raises(ValueError, match=f"{dbs[-1].name}.*one protocol"):
+        I.fig5b_cpu_numbers(tmp_path)
+    n = _fig5b_numbers([0.2, 0.3, 0.4, 0.45], [0.1, 0.2, 0.3, 0.4], [-30, -32, -35, -40],
+                       [-31, -34, -38, -45])
+    assert "discriminator" not in I.fig5b_cpu_claims(n)[0].statement
+    n["settings"]["disc_hidden"] = 256
+    assert "FactorVAE's discriminator 256 wide (App. A.4: 1000)" in I.fig5b_cpu_claims(n)[0].statement

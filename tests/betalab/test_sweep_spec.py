@@ -98,6 +98,9 @@ def test_the_shipped_tiny_spec():
     (("[grid]", "[eval]\nalong = [0.0, 0.5]\n[grid]"), "eval.along"),
     (("[grid]", "[eval]\nalong = [0.5, 1.0]\n[grid]"), "eval.along"),
     (("[grid]", "[eval]\nalong = [0.5, nan]\n[grid]"), "eval.along"),
+    (("hidden = 8", "hidden = 8\ndisc_hidden = 256"), "model.disc_hidden"),   # not factor-vae
+    (("hidden = 8", "hidden = 8\ndisc_hidden = 0"), "model.disc_hidden"),
+    (("hidden = 8", "hidden = 8\ndisc_hidden = 2.5"), "model.disc_hidden"),
     (("[grid]", "[eval]\nalong = [true]\n[grid]"), "eval.along"),
     (("[grid]", "[eval]\nalong = ['half']\n[grid]"), "eval.along"),
     (("[grid]", "[eval]\nalong = 1000\n[grid]"), "eval.along"),
@@ -319,3 +322,22 @@ def test_the_specs_that_decide_claims_evaluate_along_training(path):
     total = (n - heldout_indices(n, r["holdout"], r["eval"]["seed"]).size) // r["batch_size"] * r["epochs"]
     total = total if r["max_steps"] is None else min(total, r["max_steps"])
     assert len(along_steps(r["eval"]["along"], total)) + 1 >= MIN_TRACE_POINTS
+
+
+def test_disc_hidden_enters_factor_vae_runs_only_away_from_app_a4():
+    """model.disc_hidden: App. A.4's 1000 spelled out keeps the ids; another width enters the
+    config of factor-vae runs and changes their ids; a sweep builds the discriminator that wide."""
+    fv = BASE.replace('model = ["beta-vae", "beta-tcvae"]', 'model = ["factor-vae"]')
+    a = parse_spec(fv)
+    b = parse_spec(fv.replace("hidden = 8", "hidden = 8\ndisc_hidden = 1000"))
+    assert [r["run_id"] for r in a.runs] == [r["run_id"] for r in b.runs]
+    assert all("disc_hidden" not in r for r in a.runs)
+    c = parse_spec(fv.replace("hidden = 8", "hidden = 8\ndisc_hidden = 16"))
+    assert all(r["disc_hidden"] == 16 for r in c.runs)
+    assert not {r["run_id"] for r in a.runs} & {r["run_id"] for r in c.runs}
+    from betalab.sweep.work import build_ensemble
+
+    ens, _, _ = build_ensemble(c.groups[0].runs[:1], "cpu")
+    widths = [m.out_features for m in ens.trainers[0].objective.discriminator.modules()
+              if hasattr(m, "out_features")]
+    assert widths[:-1] == [16] * (len(widths) - 1) and widths[-1] == 2
