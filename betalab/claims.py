@@ -59,7 +59,7 @@ lent GPU, larger than cpu and smaller than full; the claim states what was cut) 
 from __future__ import annotations
 
 __all__ = ["VERDICTS", "KINDS", "SCALES", "BASES", "REDUCED_SCALES", "Claim", "close", "relation", "as_printed",
-           "as_printed_relation", "not_run", "constructed", "convergence", "at_convergence",
+           "as_printed_relation", "not_run", "constructed", "convergence", "converged_lengths", "at_convergence",
            "MIN_TRACE_POINTS", "gated_by_convergence", "superseded"]
 
 import math
@@ -354,6 +354,45 @@ def convergence(trace: dict) -> dict:
     se = float(v[-1].std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
     return {"statistic": str(trace["statistic"]), "steps": steps.tolist(), "last": mean.tolist(),
             "moved": moved, "se": se, "n_seeds": n, "converged": bool(n > 1 and moved < se)}
+
+
+def converged_lengths(trace: dict, fractions=(0.25, 0.5, 0.75, 1.0)) -> list[dict]:
+    """What :func:`convergence` would decide for each training length a learning curve can test.
+
+    ``trace`` is one cell's curve as :func:`convergence` reads it (``values`` of shape
+    (K, n_seeds), not a dict of labelled traces), measured densely along one long run. A run of
+    L steps evaluated at ``fractions`` of L (the last 1: its end) sees the curve's points at the
+    steps ⌊f·L + ½⌋ (:func:`betalab.sweep.work.along_steps`); with constant-rate training a run
+    stopped at L is the long run at step L. For every L among the curve's steps at which all
+    those points are on the curve, the rule's record on them: ``[{"length": L, **record}]`` in
+    increasing L (empty when no length can be tested). ValueError for a malformed trace or
+    fractions that are not increasing values in (0, 1] ending at 1."""
+    import numpy as np
+
+    if not isinstance(trace, dict) or not {"statistic", "steps", "values"} <= set(trace) \
+            or isinstance(trace["values"], dict):
+        raise ValueError("trace must be one cell's curve: a dict with statistic, steps and values "
+                         "of shape (K, n_seeds)")
+    f = np.asarray(fractions, dtype=float)
+    if f.ndim != 1 or f.size < MIN_TRACE_POINTS or np.any(np.diff(f) <= 0) or f[0] <= 0 \
+            or f[-1] != 1.0:
+        raise ValueError(f"fractions must be at least {MIN_TRACE_POINTS} increasing values in "
+                         f"(0, 1] ending at 1, got {fractions!r}")
+    steps = [int(s) for s in trace["steps"]]
+    v = np.asarray(trace["values"], dtype=float)
+    v = v[:, None] if v.ndim == 1 else v
+    if v.ndim != 2 or v.shape[0] != len(steps):
+        raise ValueError(f"trace: values must have shape (K, n_seeds) with K = {len(steps)} steps, "
+                         f"got {v.shape}")
+    where = {s: i for i, s in enumerate(steps)}
+    out = []
+    for length in steps:
+        at = [int(math.floor(x * length + 0.5)) for x in f]
+        if len(set(at)) == len(at) and all(s in where for s in at):
+            rows = [where[s] for s in at]
+            out.append({"length": length, **convergence(
+                {"statistic": trace["statistic"], "steps": at, "values": v[rows]})})
+    return out
 
 
 def _trace_text(rec: dict) -> str:

@@ -177,10 +177,16 @@ class PartialResults:
     :meth:`load` before computing a piece, so an interrupted run redoes only the unfinished
     pieces. Each file stores the ``signature`` (the settings that determine the piece) and
     is reused only when the signature matches. Files are written atomically.
+
+    A piece computed through :meth:`fetch` also stores how long it took; :attr:`reused_seconds`
+    sums those of the pieces this object loaded instead of computing (an earlier process's work),
+    so a resumed study can report the time its results cost in all.
     """
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+        #: seconds spent computing the pieces that were loaded rather than computed here
+        self.reused_seconds = 0.0
 
     def _path(self, name: str) -> Path:
         if not name or any(c in name for c in "\\:") or ".." in name:
@@ -202,7 +208,10 @@ class PartialResults:
             with np.load(path, allow_pickle=False) as f:
                 if str(f["__signature__"]) != json.dumps(signature, sort_keys=True):
                     return None
-                return {k: f[k] for k in f.files if k != "__signature__"}
+                got = {k: f[k] for k in f.files if k not in ("__signature__", "__seconds__")}
+                if "__seconds__" in f.files:
+                    self.reused_seconds += float(f["__seconds__"])
+                return got
         except FileNotFoundError:          # removed since exists(): another process cleared it
             return None
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
@@ -249,17 +258,21 @@ class PartialResults:
                 f.flush()
                 got = self.load(name, signature)       # saved while this process waited
                 if got is None:
+                    t0 = time.perf_counter()
                     got = compute()
-                    self.save(name, signature, got)
+                    self.save(name, signature, got, seconds=time.perf_counter() - t0)
             finally:
                 lock.unlink(missing_ok=True)
         return got
 
-    def save(self, name: str, signature: dict, arrays: dict) -> None:
+    def save(self, name: str, signature: dict, arrays: dict, seconds: float | None = None) -> None:
+        """Store ``arrays`` under ``name`` with ``signature`` (and, when given, the ``seconds``
+        computing them took)."""
         import numpy as np
 
+        extra = {} if seconds is None else {"__seconds__": float(seconds)}
         with atomic_path(self._path(name), suffix=".npz") as tmp:
-            np.savez(tmp, __signature__=json.dumps(signature, sort_keys=True),
+            np.savez(tmp, __signature__=json.dumps(signature, sort_keys=True), **extra,
                      **{k: np.asarray(v) for k, v in arrays.items()})
 
     def clear(self) -> None:

@@ -89,7 +89,10 @@ def run_study(name: str, config: StudyConfig, out: str | Path = "results") -> di
         io.write_text(out_dir / "error.log", record["error"])
         io.write_json(out_dir / "result.json", record)
         return record
-    record["seconds"] = round(time.perf_counter() - t0, 1)
+    # a resumed run: what its pieces cost in the processes that computed them, plus this one's
+    record["seconds"] = round(time.perf_counter() - t0 + partial.reused_seconds, 1)
+    if partial.reused_seconds:
+        record["seconds_resumed"] = round(partial.reused_seconds, 1)
     (out_dir / "error.log").unlink(missing_ok=True)
     for fig_name, fig in result.figures.items():
         io.save_figure(fig, out_dir / fig_name)

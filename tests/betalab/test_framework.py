@@ -503,3 +503,79 @@ def test_an_unusable_study_cache_runs_the_study_without_it(tmp_path, monkeypatch
         assert calls == [1] and capsys.readouterr().err == ""
     finally:
         registry._REGISTRY.pop(name)
+
+
+def test_converged_lengths_read_the_points_a_shorter_run_records():
+    """converged_lengths on a curve every 500 steps to 6,000: the lengths it can test are those
+    whose 25/50/75/100 % points (as a sweep's [eval] along places them) lie on the curve, and
+    each record is the rule applied to exactly those rows — checked against along_steps and
+    convergence called by hand; a curve rising by a known amount per point fails at the lengths
+    where its last-quarter move exceeds the seed standard error."""
+    from betalab.sweep.work import along_steps
+
+    steps = list(range(500, 6001, 500))
+    rng = np.random.default_rng(0)
+    seeds = rng.normal(0, 0.03, 3)                      # a fixed offset per seed: s.e. ≈ 0.02
+    rise = np.minimum(np.arange(1, 13), 6) * 0.01       # rises 0.01 a point, flat from step 3,000
+    values = rise[:, None] + seeds[None, :]
+    trace = {"statistic": "s", "steps": steps, "values": values}
+    got = claims.converged_lengths(trace)
+    assert [r["length"] for r in got] == [2000, 4000, 6000]
+    for r in got:
+        at = along_steps([0.25, 0.5, 0.75], r["length"]) + [r["length"]]
+        rows = [steps.index(s) for s in at]
+        want = claims.convergence({"statistic": "s", "steps": at, "values": values[rows]})
+        assert {k: r[k] for k in want} == want
+    se = values[-1].std(ddof=1) / np.sqrt(3)
+    # L = 2,000: 1,500 → 2,000 moves 0.01 (< s.e. here), L = 4,000: 3,000 → 4,000 moves 0
+    assert got[0]["moved"] == pytest.approx(0.01) and got[1]["moved"] == pytest.approx(0.0, abs=1e-12)
+    assert got[0]["converged"] == (0.01 < se) and got[1]["converged"]
+    steep = {"statistic": "s", "steps": steps, "values": np.arange(1, 13)[:, None] * 0.1 + seeds}
+    assert not any(r["converged"] for r in claims.converged_lengths(steep))
+    assert claims.converged_lengths({**trace, "steps": [100, 200, 300, 700, 900, 1100, 1300,
+                                                       1500, 1700, 1900, 2100, 2300]}) == []
+    for bad in ((0.5, 0.25, 0.75, 1.0), (0.25, 0.5, 0.75), (0.25, 0.5, 0.75, 0.9)):
+        with pytest.raises(ValueError, match="fractions"):
+            claims.converged_lengths(trace, bad)
+    with pytest.raises(ValueError, match="one cell"):
+        claims.converged_lengths({**trace, "values": {"a": values}})
+
+
+def test_a_resumed_run_reports_the_seconds_of_the_pieces_it_reused(tmp_path):
+    """A piece computed through PartialResults.fetch stores its compute time; a later run that
+    loads it instead adds that time to its record's ``seconds`` (``seconds_resumed`` says how
+    much), so `betalab list` shows what a resumed study cost in all. Oracle: a piece saved with
+    a known 1,000 s by a first, interrupted run."""
+    import numpy as np
+
+    from betalab.io import PartialResults
+
+    name = "zz-toy-resumed-study"
+
+    def toy(config):
+        got = config.piece("p", {"x": 1}, lambda: {"v": np.ones(2)})
+        return registry.StudyResult(numbers={"v": float(got["v"].sum())}, figures={}, claims=[])
+
+    registry.study(name, title="toy", paper="none", source="none")(toy)
+    try:
+        cfg = registry.StudyConfig()
+        fresh = runner.run_study(name, cfg, tmp_path / "a")
+        assert "seconds_resumed" not in fresh
+        out = tmp_path / "b"
+        partial = PartialResults(runner.study_dir(out, name, "quick") / "partial")
+        from deep.data.dsprites import CACHE_VERSION
+
+        partial.save("p", {"x": 1, "dsprites renderer": CACHE_VERSION}, {"v": np.ones(2)},
+                     seconds=1000.0)
+        resumed = runner.run_study(name, cfg, out)
+        assert resumed["numbers"] == fresh["numbers"] == {"v": 2.0}
+        assert resumed["seconds_resumed"] == 1000.0 and resumed["seconds"] >= 1000.0
+        # fetch stores the time it computed a piece
+        p = PartialResults(tmp_path / "c")
+        p.fetch("q", {}, lambda: {"v": np.zeros(1)})
+        with np.load(tmp_path / "c" / "q.npz") as f:
+            assert float(f["__seconds__"]) >= 0.0
+        again = PartialResults(tmp_path / "c")
+        assert set(again.load("q", {})) == {"v"} and again.reused_seconds >= 0.0
+    finally:
+        registry._REGISTRY.pop(name)
