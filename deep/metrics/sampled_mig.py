@@ -22,7 +22,7 @@ report Chen et al.'s MIG.  ``exclude=(0,)`` reproduces that; ``exclude=()`` keep
 
 from __future__ import annotations
 
-__all__ = ["LOG_2PI", "log_mixture_density", "mig_sampled"]
+__all__ = ["LOG_2PI", "QUADRATIC_FORM_ATOL", "log_mixture_density", "mig_sampled"]
 
 import math
 
@@ -35,6 +35,12 @@ from validation import Generator, Integral, as_float_array, check_int, check_ten
 LOG_2PI = math.log(2 * math.pi)
 
 
+#: the largest absolute rounding error (nats) the quadratic form of the log-densities may carry
+#: before :func:`log_mixture_density` falls back to the direct form: far below the Monte Carlo
+#: error of any entropy estimate (≥ 1e-4 nats at 10^5 samples)
+QUADRATIC_FORM_ATOL = 1e-8
+
+
 def log_mixture_density(z, mu, logvar, chunk_samples: int = 64, chunk_points: int = 1024):
     """``log (1/N) sum_n N(z_sj; mu_nj, exp(logvar_nj))`` per sample and dimension.
 
@@ -42,9 +48,19 @@ def log_mixture_density(z, mu, logvar, chunk_samples: int = 64, chunk_points: in
     chunk_samples, chunk_points : positive ints (every row of the output is then written).
 
     Each dimension is its own 1-D mixture, so the work runs in the (d, samples, points) layout
-    with a streaming logsumexp over the points; each (d × chunk_samples × chunk_points) block
-    is built and reduced in place, and the default block (20 × 64 × 1024 doubles, 10 MiB) stays
-    in cache — with blocks of hundreds of MiB the same arithmetic was ~10× slower.
+    with a log-sum-exp over the points in blocks of (d × chunk_samples × chunk_points), built
+    and reduced in place (the default block, 20 × 64 × 1024 doubles, 10 MiB, stays in cache —
+    with blocks of hundreds of MiB the same arithmetic was ~10× slower).
+
+    In float64 each log-density is the quadratic form a_n z² + b_n z + c_n (a = −1/(2σ²),
+    b = μ/σ², c = log N-normaliser − μ²/(2σ²), about a centre per dimension), so a block is one
+    batched matrix product with the samples' (z², z, 1), shifted by the largest normaliser of the
+    dimension (an upper bound of every term, so no running maximum is needed): three passes over
+    a block instead of nine, 1.5–2× faster. It is kept only for samples whose rounding error,
+    bounded by 8 ε (max|a| z² + max|b| |z| + max|c|), stays below :data:`QUADRATIC_FORM_ATOL`;
+    those over it, and those whose sum underflows (far from every point of a dimension), are
+    computed again in the direct form
+    (z − μ)²/σ² with a running maximum, which also serves float32 and everything else.
     """
     chunk_samples = check_int(chunk_samples, "chunk_samples", low=1)
     chunk_points = check_int(chunk_points, "chunk_points", low=1)
@@ -54,6 +70,18 @@ def log_mixture_density(z, mu, logvar, chunk_samples: int = 64, chunk_points: in
     if mu.shape[1] != z.shape[1] or logvar.shape != mu.shape:
         raise ValueError(f"mu and logvar must have shape (N, {z.shape[1]}) (d of z), got "
                          f"{tuple(mu.shape)} and {tuple(logvar.shape)}")
+    if z.dtype == torch.float64 and z.shape[0] > 0:
+        out = _quadratic(z, mu, logvar, chunk_samples, chunk_points)
+        if out is not None:
+            bad = ~torch.isfinite(out).all(1)
+            if bad.any():
+                out[bad] = _direct(z[bad], mu, logvar, chunk_samples, chunk_points)
+            return out
+    return _direct(z, mu, logvar, chunk_samples, chunk_points)
+
+
+def _direct(z, mu, logvar, chunk_samples, chunk_points):
+    """The log-densities as −½((z − μ)²/σ² + log 2πσ²), streaming log-sum-exp (running max)."""
     s_total, n_total = z.shape[0], mu.shape[0]
     zt = z.t()                                                        # (d, S)
     mut = mu.t().contiguous()                                         # (d, N)
@@ -73,6 +101,44 @@ def log_mixture_density(z, mu, logvar, chunk_samples: int = 64, chunk_points: in
             run_max = m
         out[:, s0:s0 + chunk_samples] = run_max + torch.log(run_sum) - math.log(n_total)
     return out.t()
+
+
+def _quadratic(z, mu, logvar, chunk_samples, chunk_points):
+    """The quadratic-form evaluation described in :func:`log_mixture_density`. A sample whose
+    rounding bound exceeds :data:`QUADRATIC_FORM_ATOL`, or whose sum underflows, in some
+    dimension gets −inf there (the caller recomputes it in the direct form); None when every
+    sample exceeds the bound."""
+    eps = torch.finfo(z.dtype).eps
+    centre = mu.mean(0)                                               # (d,)
+    zc, mc = z - centre, mu - centre
+    inv_var = torch.exp(-logvar)                                      # (N, d)
+    norm = -0.5 * (LOG_2PI + logvar)
+    shift = norm.amax(0)                                              # (d,): ≥ every term
+    a = -0.5 * inv_var
+    b = inv_var * mc
+    c = norm - shift + a * mc * mc
+    # the rounding bound per sample and dimension; a sample over it is left to the direct form
+    bound = 8 * eps * (a.abs().amax(0) * zc ** 2 + b.abs().amax(0) * zc.abs() + c.abs().amax(0))
+    over = (bound > QUADRATIC_FORM_ATOL).any(1)                       # (S,)
+    if bool(over.all()):
+        return None
+    coef = torch.stack([a, b, c], 1).permute(2, 1, 0).contiguous()    # (d, 3, N)
+    zt = zc.t()                                                       # (d, S)
+    feats = torch.stack([zt * zt, zt, torch.ones_like(zt)], 2)        # (d, S, 3)
+    s_total, n_total = z.shape[0], mu.shape[0]
+    out = torch.empty(z.shape[1], s_total, dtype=z.dtype, device=z.device)
+    # sums below this lose digits to gradual underflow: recomputed in the direct form
+    tiny = torch.finfo(z.dtype).tiny * 2 ** 52
+    for s0 in range(0, s_total, chunk_samples):
+        f = feats[:, s0:s0 + chunk_samples]
+        acc = torch.zeros(f.shape[:2], dtype=z.dtype, device=z.device)
+        for n0 in range(0, n_total, chunk_points):
+            acc.add_(torch.bmm(f, coef[:, :, n0:n0 + chunk_points]).exp_().sum(2))
+        acc = torch.where(acc > tiny, acc, torch.zeros_like(acc))
+        out[:, s0:s0 + chunk_samples] = torch.log(acc) + shift[:, None] - math.log(n_total)
+    out = out.t()
+    out[over] = -torch.inf
+    return out
 
 
 def _entropy_estimate(mu, logvar, rows, n_samples, rng, chunks):

@@ -68,6 +68,49 @@ def test_chunked_log_mixture_equals_direct_logsumexp(rng):
     np.testing.assert_allclose(got, direct, rtol=1e-12)
 
 
+def _scipy_log_mixture(z, mu, lv):
+    return logsumexp(-0.5 * (np.log(2 * np.pi) + lv[None] + (z[:, None] - mu[None]) ** 2
+                             / np.exp(lv[None])), axis=1) - np.log(mu.shape[0])
+
+
+def test_both_forms_of_the_log_mixture_agree_with_scipy_and_fall_back_where_they_must(rng):
+    """The float64 quadratic form (one batched product per block) against scipy's logsumexp of
+    the direct densities (the oracle), within QUADRATIC_FORM_ATOL; a sample far from every
+    point (its sum underflows in the quadratic form) and posteriors so sharp that the form's
+    rounding bound exceeds the tolerance are computed in the direct form and match to 1e-12;
+    float32 takes the direct form (its rounding would exceed the tolerance everywhere)."""
+    from deep.metrics import sampled_mig as M
+
+    mu = rng.normal(scale=1.5, size=(400, 4))
+    lv = rng.uniform(-8.0, 0.5, size=(400, 4))           # a trained VAE's range of posteriors
+    z = mu[rng.integers(0, 400, 60)] + np.exp(0.5 * lv[:60]) * rng.normal(size=(60, 4))
+    z[0, 2] = 1e4                                          # far out: over the rounding bound
+    t = [torch.from_numpy(a) for a in (z, mu, lv)]
+    assert M._quadratic(*t, 16, 128) is not None           # the fast form applies here …
+    assert not torch.isfinite(M._quadratic(*t, 16, 128)[0, 2])   # … except to that sample
+    want = _scipy_log_mixture(z, mu, lv)
+    got = log_mixture_density(*t, chunk_samples=16, chunk_points=128).numpy()
+    np.testing.assert_allclose(got, want, rtol=0, atol=M.QUADRATIC_FORM_ATOL)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)          # the recomputed sample
+    sharp = lv - 30.0                                      # σ² ~ e^-30 around |μ| ~ 3
+    ts = [torch.from_numpy(a) for a in (z, mu, sharp)]
+    assert M._quadratic(*ts, 16, 128) is None
+    np.testing.assert_allclose(log_mixture_density(*ts, 16, 128).numpy(),
+                               _scipy_log_mixture(z, mu, sharp), rtol=1e-12)
+    # sharp posteriors near 0 and a sample at 5: every term below e^-3000, the sum underflows
+    # in the quadratic form (within its rounding bound) and is recomputed with a running maximum
+    mu_u, lv_u = rng.uniform(-1, 1, size=(50, 1)), rng.uniform(-8, -6, size=(50, 1))
+    z_u = np.array([[5.0], [0.3]])
+    tu = [torch.from_numpy(a) for a in (z_u, mu_u, lv_u)]
+    q = M._quadratic(*tu, 16, 128)
+    assert q is not None and not torch.isfinite(q[0, 0]) and torch.isfinite(q[1, 0])
+    want_u = _scipy_log_mixture(z_u, mu_u, lv_u)
+    assert want_u[0, 0] < -3000
+    np.testing.assert_allclose(log_mixture_density(*tu, 16, 128).numpy(), want_u, rtol=1e-12)
+    f32 = log_mixture_density(*(x.float() for x in t), 16, 128)
+    np.testing.assert_array_equal(f32.numpy(), M._direct(*(x.float() for x in t), 16, 128).numpy())
+
+
 def _mixture_entropy_1d(mu, sd):
     x = np.linspace(mu.min() - 9 * sd, mu.max() + 9 * sd, 4001)
     lq = logsumexp(-0.5 * (np.log(2 * np.pi * sd ** 2) + (x[:, None] - mu[None]) ** 2 / sd ** 2),
