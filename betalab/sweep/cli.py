@@ -75,6 +75,10 @@ def main(args) -> int:
                     lines = (r["error"] or "").strip().splitlines() or ["?"]
                     print(f"  failed {r['run_id']} {r['config']['model']} β={r['config']['beta']:g} "
                           f"seed={r['config']['seed']} ({r['failure'] or 'unknown'}): {lines[-1]}")
+                from betalab.sweep.driver import progress
+
+                for line in progress_lines(progress(args.db)):
+                    print(line)
                 return 0
             from betalab.sweep.views import representative_runs, write_figures
 
@@ -94,6 +98,38 @@ def main(args) -> int:
     except (ValueError, TypeError) as err:
         print(f"betalab sweep: error: {err}", file=sys.stderr)
         return 2
+
+
+def progress_lines(p: dict) -> list[str]:
+    """:func:`betalab.sweep.driver.progress` in words: each ensemble under way (its step, its
+    evaluations along training, its checkpoint's age), how many wait, and the time left at the
+    finished runs' pace."""
+    out, waiting = [], 0
+    for g in p["groups"]:
+        if "step" not in g and "checkpoint_error" not in g:
+            waiting += 1
+            continue
+        what = ", ".join(f"{n} {s}" for s, n in sorted(g["statuses"].items()))
+        if "step" in g:
+            of = f" of {g['steps']:,}" if g.get("steps") else ""
+            out.append(f"  ensemble {g['group_id']} ({what}): step {g['step']:,}{of}, "
+                       f"{g['evaluated']} evaluation{'s' if g['evaluated'] != 1 else ''} along "
+                       f"training; checkpoint written {_ago(g['checkpoint_age_s'])}")
+        else:
+            out.append(f"  ensemble {g['group_id']} ({what}): checkpoint unreadable now "
+                       f"({g['checkpoint_error']})")
+    if waiting:
+        out.append(f"  {waiting} ensemble{'s' if waiting != 1 else ''} not started")
+    if p["groups"] and p["left_s"] is not None:
+        out.append(f"  ≈{_ago(p['left_s'], ago=False)} left at the pace of the finished runs "
+                   f"({p['pace']:.0f} s of training and evaluation per run, one ensemble at a time)")
+    return out
+
+
+def _ago(seconds: float, ago: bool = True) -> str:
+    text = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 \
+        else f"{seconds / 3600:.1f} h"
+    return text + (" ago" if ago else "")
 
 
 def _fmt(value) -> str:

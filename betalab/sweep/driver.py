@@ -45,6 +45,69 @@ def checkpoint_dir(db_path) -> Path:
     return db_path.with_name(db_path.name + ".checkpoints")
 
 
+def progress(db_path, now: float | None = None) -> dict:
+    """Where the sweep in the database at ``db_path`` stands, for ``betalab sweep status``.
+
+    Returns ``groups``: one entry per ensemble with a run not done — its ``group_id``, ``runs``
+    (count), ``statuses`` (counts), and from its checkpoint, when one is written
+    (``<db>.checkpoints/<group>.pt``): ``step`` (the optimizer steps done), ``steps`` (the
+    runs' ``max_steps``), ``evaluated`` (evaluations along training done, per member) and
+    ``checkpoint_age_s``; and ``pace``: from the finished ensembles, the mean seconds of
+    training and evaluation per run (None before one has finished), and ``left_s``, the runs
+    not done at that pace, one ensemble at a time, less the steps their checkpoints hold."""
+    import torch
+
+    from betalab.results import open_results
+
+    now = time.time() if now is None else now
+    ckdir = checkpoint_dir(db_path)
+    with open_results(db_path) as res:
+        rows = res.runs()
+    by_group: dict[str, list] = {}
+    for r in rows:
+        by_group.setdefault(r["group_id"], []).append(r)
+    done = [r for r in rows if r["status"] == "done" and r.get("train_seconds") is not None]
+    # train_seconds is the group's (its members together), eval_seconds per model
+    per_run = None
+    if done:
+        size = {g: len(rs) for g, rs in by_group.items()}
+        per_run = float(sum(r["train_seconds"] / size[r["group_id"]] + (r["eval_seconds"] or 0.0)
+                            for r in done) / len(done))
+    groups, left = [], 0.0
+    for gid, rs in by_group.items():
+        if all(r["status"] == "done" for r in rs):
+            continue
+        entry = {"group_id": gid, "runs": len(rs), "statuses": {}}
+        for r in rs:
+            entry["statuses"][r["status"]] = entry["statuses"].get(r["status"], 0) + 1
+        steps = rs[0]["config"].get("max_steps")
+        entry["steps"] = steps
+        ck = ckdir / f"{gid}.pt"
+        todo = sum(r["status"] != "done" for r in rs)
+        frac_done = 0.0
+        if ck.exists():
+            try:
+                state = torch.load(ck, map_location="cpu", weights_only=True, mmap=True)
+                entry["step"] = int(state["ensemble"]["step"])
+                entry["evaluated"] = _evaluations(state)
+                entry["checkpoint_age_s"] = max(0.0, now - ck.stat().st_mtime)
+                if steps:
+                    frac_done = min(1.0, entry["step"] / steps)
+            except Exception as err:  # noqa: BLE001 - a checkpoint being written or damaged
+                entry["checkpoint_error"] = one_line(err)
+        groups.append(entry)
+        if per_run is not None:
+            left += todo * per_run * (1.0 - frac_done)
+    return {"groups": groups, "pace": per_run, "left_s": left if per_run is not None else None}
+
+
+def _evaluations(state: dict) -> int:
+    """Evaluations along training a checkpoint holds (per member)."""
+    along = state.get("along") or []
+    first = along[0] if along else {}
+    return len(first.get("steps", [])) if isinstance(first, dict) else 0
+
+
 def check_address(address: str, timeout: float = 5.0) -> None:
     """ValueError unless something listens at ``address`` ("host:port", "ray://host:port";
     "auto" is left to Ray). Ray itself would retry an unreachable address for minutes."""

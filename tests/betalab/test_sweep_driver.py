@@ -338,3 +338,46 @@ def test_a_sweep_on_a_real_head_node_survives_a_killed_driver(tmp_path, ray_head
     assert "Token authentication" not in done.stderr and "InvalidAuthToken" not in done.stderr
     after = _rows(db)
     assert {v[0] for v in after.values()} == {"done"} and _results(after) == _results(ref)
+
+
+def test_status_reads_each_unfinished_ensembles_checkpoint_and_the_pace(tmp_path, sweep_in_process,
+                                                                        capsys):
+    """`betalab sweep status` on a sweep with two ensembles done, one under way (a checkpoint at
+    step 20 of 40 with one evaluation along training) and one pending: the step and evaluations
+    are read from the checkpoint, the pace is the finished runs' mean training share plus
+    evaluation (summed by hand from the database), and the time left counts half the steps of
+    the running ensemble and all of the pending one's."""
+    import torch
+
+    from betalab.cli import main
+    from betalab.sweep.driver import checkpoint_dir, progress
+    from betalab.sweep.spec import load_spec
+
+    sweep = load_spec(TINY)
+    db = tmp_path / "s.sqlite"
+    sweep_in_process(sweep, db)
+    running, pending = sweep.groups[2], sweep.groups[3]
+    con = sqlite3.connect(db)
+    for g, status in ((running, "running"), (pending, "pending")):
+        con.executemany("UPDATE runs SET status = ? WHERE run_id = ?",
+                        [(status, r["run_id"]) for r in g.runs])
+    con.commit()
+    done = con.execute("SELECT train_seconds, eval_seconds FROM runs WHERE status = 'done'").fetchall()
+    con.close()
+    size = len(running.runs)
+    pace = sum(t / size + e for t, e in done) / len(done)
+    ck = checkpoint_dir(db)
+    ck.mkdir()
+    torch.save({"format": 1, "group_id": running.group_id, "ensemble": {"step": 20},
+                "along": [{"steps": [10]}] * size}, ck / f"{running.group_id}.pt")
+    p = progress(db, now=(ck / f"{running.group_id}.pt").stat().st_mtime + 30)
+    assert [g["group_id"] for g in p["groups"]] == [running.group_id, pending.group_id]
+    first = p["groups"][0]
+    assert (first["step"], first["steps"], first["evaluated"]) == (20, 40, 1)
+    assert first["checkpoint_age_s"] == pytest.approx(30)
+    assert p["pace"] == pytest.approx(pace)
+    assert p["left_s"] == pytest.approx(size * pace * 0.5 + len(pending.runs) * pace)
+    assert main(["sweep", "status", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert f"ensemble {running.group_id} (2 running): step 20 of 40, 1 evaluation along training" in out
+    assert "1 ensemble not started" in out and "left at the pace of the finished runs" in out
