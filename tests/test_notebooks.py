@@ -29,7 +29,13 @@ PARTIAL_RUNS = {"kumar_poole_uniqueness": {"kp-uniqueness": ("nu=identity,", "nu
 # Failures to reproduce a printed statement at the notebook's scale or settings (the starts of
 # their statements): each must fail, and nothing else may. Over-complete ICA: the paper's N, W
 # and ψ of Fig 1b are unstated, and in every setting tried β = 1 prunes a component.
-EXPECTED_FAILURES = {"ica_overcomplete": ("β = 1 (VI) keeps all three components",)}
+EXPECTED_FAILURES = {"ica_overcomplete": ("β = 1 (VI) keeps all three components",),
+                     # Fig. 5b from the recorded cpu sweeps (4,000 steps, every setting levelled
+                     # off): the first two statements fail at that scale, under both MIGs
+                     "isa_vae_fig5b": ("Fig. 5b: the ISA models reach a given MIG",
+                                       "Fig. 5b: at the MIG they reach",
+                                       "[the histogram MIG] Fig. 5b: the ISA models reach",
+                                       "[the histogram MIG] Fig. 5b: at the MIG they reach")}
 
 # Appended to every notebook: the claims of `result` (and of any other StudyResult bound at top
 # level) as JSON, so the test can check them without sharing the kernel's memory. The ledger's

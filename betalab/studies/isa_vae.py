@@ -340,33 +340,7 @@ def fig5a_claims(numbers: dict, seed: int) -> list:
     rng = np.random.default_rng([seed, 5])
     stats = {k: bootstrap_diff(mig["isa-vae"], mig["vae"], f, rng) for k, f in _STATS.items()}
     rep = numbers["representative"]
-    fig5b = fig5b_cpu_claims(numbers["fig5b"]) if numbers.get("fig5b") else []
-    table1 = table1_claims(numbers["table1"]) if numbers.get("table1") else []
-    reps5b = numbers.get("fig5b_representatives") or {}
-    stale5b = (numbers.get("fig5b") or {}).get("stale_renderer")
-    if not reps5b and stale5b:
-        # the representatives are retrained only from sweeps on the current renderer
-        fig5b.append(C.not_run(
-            "Each representative run of the cpu-scale Fig. 5b sweep, retrained alone from its stored "
-            "configuration, gives its recorded histogram MIG exactly",
-            "Stühmer et al. 2020, App. A.5 (representative models)", "equal to the recorded value",
-            kind="check", scale=scale,
-            why=f"the recorded Fig. 5b sweeps were measured on dSprites renderer version "
-                f"{', '.join(map(str, stale5b))}: their representatives are not retrained on the "
-                "current one.",
-            would_run="the stuhmer-fig5b-cpu sweeps run again and recorded, then `betalab run "
-                      "isa-vae-fig5a --scale cpu`.",
-            cost="about 105 min of sweeps plus about 11 min of retraining on 2 CPU cores."))
-    if reps5b:
-        fig5b.append(C.relation(
-            "Each representative run of the cpu-scale Fig. 5b sweep, retrained alone from its stored "
-            "configuration, gives its recorded histogram MIG exactly",
-            "Stühmer et al. 2020, App. A.5 (representative models)", "equal to the recorded value",
-            {m: [r["mig_histogram"], r["retrained_mig_histogram"]] for m, r in sorted(reps5b.items())},
-            all(r["mig_histogram"] == r["retrained_mig_histogram"] for r in reps5b.values()),
-            tolerance="exact: a one-member ensemble on the same device trains as the sweep's member "
-                      "did, and the metric is recomputed on the whole grid", kind="check", scale=scale))
-    return _fig5a_claims(scale, sc, mig, stats) + fig5b + bimodality_claims(numbers, seed) + table1 + [
+    return _fig5a_claims(scale, sc, mig, stats) + bimodality_claims(numbers, seed) + [
         _scale_note(seed), C.relation(
         "A run is a pure function of its settings: retraining each representative model gives "
         "its stored histogram MIG exactly", "Stühmer et al. 2020, App. A.5 (representative models)",
@@ -416,17 +390,7 @@ def fig5a(config: StudyConfig) -> StudyResult:
                   "mig_histogram": float(mig_h[n][i]), "mig_histogram_retrained": mig_again}
     numbers = {"scale": config.scale, "settings": sc, "mig": mig, "mig_histogram": mig_h,
                "recon": recon, "representative": rep, "trained_loss_last": per_model("loss_last"),
-               **along,
-               # the recorded cpu-scale Fig. 5b sweeps, at the scales that decide claims
-               "fig5b": None if config.scale == "quick" else fig5b_cpu_numbers(),
-               # the full-scale specs against Table 1 and App. A.4 (no training)
-               "table1": table1_numbers()}
-    if numbers["fig5b"]:
-        figures["fig5b_cpu"] = fig5b_cpu_figure(numbers["fig5b"])
-        if fig5b_cpu_claims(numbers["fig5b"]) and not numbers["fig5b"].get("stale_renderer"):
-            # a complete grid on the current renderer: App. A.5's picks, retrained
-            figs, numbers["fig5b_representatives"] = fig5b_cpu_representatives(device=config.device)
-            figures.update(figs)
+               **along}
     claims = fig5a_claims(numbers, config.seed)
     return StudyResult(numbers, figures, claims)
 
@@ -608,7 +572,7 @@ def _fig5a_claims(scale, sc, mig, stats):
             why="paper-size training (full dSprites, MLP 1200, batch 2048, 20 epochs, 50 seeds per "
                 "model) needs a GPU.",
             would_run="`betalab run isa-vae-fig5a --scale full --device cuda`.", cost=_FULL_COST))
-    out += fig5b_claims() + other_datasets_claims()
+    out += other_datasets_claims()
     return out
 
 
@@ -1085,7 +1049,8 @@ def fig5b_cpu_claims(numbers: dict) -> list:
             "every baseline (MIG, reconstruction) point matched or beaten in both by an ISA point"),
         3: ("Fig. 5b: the baselines reach a higher MIG only with a poorer reconstruction"
             + (" (β-VAE, β-TCVAE and FactorVAE, γ ∈ {" + ", ".join(
-                f"{g:g}" for g in rec["factor-vae"]["beta"]) + "})" if fv else ""),
+                f"{g:g}" for g in rec["factor-vae"]["beta"]) + "})" if fv else
+               " (β-VAE and β-TCVAE; no complete FactorVAE cpu sweep is recorded)"),
             "baseline points above the ISA model's best MIG reconstruct worse than that point"),
     }
     out = []
@@ -1176,3 +1141,176 @@ def fig5b_cpu_figure(numbers: dict):
     fig.suptitle(f"Fig. 5b form [cpu scale: reduced dSprites, {s['max_steps']:,} steps, "
                  f"{numbers['seeds']} seeds; labels are β]", fontsize=10)
     return fig
+
+
+def fig5b_along_figure(trace: dict):
+    """The sampled MIG along training of every (model, β) of the cpu Fig. 5b sweeps: one panel
+    per model, one line per β (mean ± 1 s.e. over seeds), each panel titled with how many of its
+    settings the convergence rule calls levelled off."""
+    import matplotlib.pyplot as plt
+
+    rec = C.convergence(trace)
+    by_model: dict[str, list] = {}
+    for label in trace["values"]:
+        by_model.setdefault(label.split(",")[0], []).append(label)
+    fig, axes = plt.subplots(1, len(by_model), figsize=(3.1 * len(by_model), 3.2), sharey=True,
+                             constrained_layout=True, squeeze=False)
+    steps = np.asarray(trace["steps"], float)
+    for ax, (model, labels) in zip(axes[0], by_model.items()):
+        for label in labels:
+            v = np.asarray(trace["values"][label], float)
+            r = rec["traces"][label]
+            ax.errorbar(steps, v.mean(1), yerr=v.std(1, ddof=1) / np.sqrt(v.shape[1]), marker="o",
+                        ms=3, capsize=2, ls="-" if r["converged"] else "--",
+                        label=label.split(", ", 1)[1] + ("" if r["converged"] else " (moving)"))
+        ax.axvspan(steps[min(int(np.searchsorted(steps, 0.75 * steps[-1])), steps.size - 2)],
+                   steps[-1], color="grey", alpha=0.12, lw=0)
+        done = sum(rec["traces"][lb]["converged"] for lb in labels)
+        ax.set_title(f"{model}: {done} of {len(labels)} levelled off", fontsize=8)
+        ax.set_xlabel("training step")
+        ax.legend(fontsize=6)
+    axes[0][0].set_ylabel("sampled MIG (mean ± s.e. over seeds)")
+    fig.suptitle("Fig. 5b cpu sweeps along training (dashed: still moving; shaded: the last "
+                 "quarter the convergence rule reads)", fontsize=9)
+    return fig
+
+
+# ------------------------------------------------------------ Fig. 5b: the study
+#: the learning curve that set the cpu sweeps' length (sweeps/stuhmer-fig5b-cpu-curve.toml),
+#: recorded as curve.sqlite with its spec as curve.toml
+FIG5B_CURVE = FIG5B_CPU.parent / "stuhmer-fig5b-cpu-curve"
+
+
+def fig5b_curve_numbers(path: Path = FIG5B_CURVE) -> dict | None:
+    """The recorded learning curve (one (model, β) setting, its seeds, the sampled MIG every few
+    hundred steps) and the convergence rule's record at each length it can test
+    (:func:`betalab.claims.converged_lengths`); None when no curve is recorded."""
+    from betalab.results import open_results
+    from betalab.sweep.views import trace_by_beta
+    from deep.data.dsprites import CACHE_VERSION
+
+    rows = []
+    for db in sorted(Path(path).glob("*.sqlite")):
+        with open_results(db) as res:
+            rows += [r for r in res.runs("done")
+                     if (r.get("versions") or {}).get("dsprites renderer", 1) == CACHE_VERSION]
+    if not rows:
+        return None
+    trace = trace_by_beta(rows, "mig_sampled")
+    if isinstance(trace["values"], dict):
+        raise ValueError(f"{path}: a learning curve is one (model, β) setting, got "
+                         f"{sorted(trace['values'])}")
+    c = rows[0]["config"]
+    return {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
+            "setting": {"model": c["model"], "beta": c["beta"], "max_steps": c["max_steps"],
+                        "seeds": sorted(r["config"]["seed"] for r in rows)},
+            "trace": {"statistic": "the sampled MIG (Chen et al. 2018)", "steps": trace["steps"],
+                      "values": np.asarray(trace["values"], float).tolist()},
+            "lengths": [{k: r[k] for k in ("length", "moved", "se", "converged")}
+                        for r in C.converged_lengths(trace)]}
+
+
+def fig5b_curve_claim(curve: dict, protocol_steps: int):
+    """Whether the cpu sweeps' length is one at which the recorded learning curve levels off."""
+    s = curve["setting"]
+    rec = {r["length"]: r for r in curve["lengths"]}
+    ok = protocol_steps in rec and rec[protocol_steps]["converged"]
+    return C.relation(
+        f"The cpu Fig. 5b protocol's length, {protocol_steps:,} steps, is one at which the "
+        f"recorded learning curve ({s['model']} at β = {s['beta']:g}, {len(s['seeds'])} seeds "
+        f"trained to {s['max_steps']:,} steps) has levelled off",
+        "Stühmer et al. 2020, sec. 4.1, Fig. 5b (the cpu protocol)",
+        "the convergence rule holds on the curve's points at 25/50/75/100 % of the length",
+        {f"{L:,} steps": {"moved": round(r["moved"], 4), "s.e.": round(r["se"], 4),
+                          "levelled off": r["converged"]} for L, r in rec.items()},
+        ok, tolerance="the rule's own (betalab.claims.convergence): the seed mean moves less over "
+                      "the last quarter than its standard error at the end",
+        kind="check", scale="cpu",
+        note=f"read from {curve['source']} by betalab.claims.converged_lengths: a run of L steps "
+             "is the long run stopped at L (constant learning rate, the same data order).")
+
+
+def fig5b_curve_figure(curve: dict):
+    """The learning curve: each seed and the mean ± s.e. against the step, each testable length
+    marked with the rule's decision."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), constrained_layout=True)
+    steps = np.asarray(curve["trace"]["steps"], float)
+    v = np.asarray(curve["trace"]["values"], float)
+    for j, seed in enumerate(curve["setting"]["seeds"]):
+        ax.plot(steps, v[:, j], color="grey", lw=0.8, alpha=0.7, label="seeds" if j == 0 else None)
+    ax.errorbar(steps, v.mean(1), yerr=v.std(1, ddof=1) / np.sqrt(v.shape[1]), color="k",
+                marker="o", ms=3, capsize=2, label="mean ± s.e.")
+    for r in curve["lengths"]:
+        ax.axvline(r["length"], color="tab:green" if r["converged"] else "tab:red", ls=":", lw=1)
+        ax.annotate(f"{r['length']:,}: {'levelled' if r['converged'] else 'moving'}\n"
+                    f"moved {r['moved']:.3f}, s.e. {r['se']:.3f}", (r["length"], 0.02),
+                    xycoords=("data", "axes fraction"), fontsize=6, ha="right", xytext=(-2, 0),
+                    textcoords="offset points")
+    s = curve["setting"]
+    ax.set_xlabel("training step")
+    ax.set_ylabel("sampled MIG")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(f"Learning curve of {s['model']} at β = {s['beta']:g} (cpu Fig. 5b settings)\n"
+                 "the convergence rule at each length it can test", fontsize=8)
+    return fig
+
+
+def fig5b_study_claims(numbers: dict, seed: int) -> list:
+    """Every claim of isa-vae-fig5b from its numbers alone (a recorded run re-derives them): the
+    three Fig. 5b statements on the recorded cpu sweeps, App. A.5's representatives retrained,
+    the protocol's length against its learning curve, the full-scale specs against Table 1 and
+    App. A.4, and the paper-size sweeps (not run)."""
+    scale = numbers["scale"]
+    f5b = numbers.get("fig5b")
+    out = fig5b_cpu_claims(f5b) if f5b else []
+    reps = numbers.get("fig5b_representatives") or {}
+    stmt = ("Each representative run of the cpu-scale Fig. 5b sweep, retrained alone from its "
+            "stored configuration, gives its recorded histogram MIG exactly")
+    src = "Stühmer et al. 2020, App. A.5 (representative models)"
+    if reps:
+        out.append(C.relation(
+            stmt, src, "equal to the recorded value",
+            {m: [r["mig_histogram"], r["retrained_mig_histogram"]] for m, r in sorted(reps.items())},
+            all(r["mig_histogram"] == r["retrained_mig_histogram"] for r in reps.values()),
+            tolerance="exact: a one-member ensemble on the same device trains as the sweep's member "
+                      "did, and the metric is recomputed on the whole grid", kind="check", scale=scale))
+    elif f5b:
+        why = (f"the recorded Fig. 5b sweeps were measured on dSprites renderer version "
+               f"{', '.join(map(str, f5b['stale_renderer']))}: their representatives are not "
+               "retrained on the current one." if f5b.get("stale_renderer") else
+               "the representatives are retrained at the cpu scale only (this run is "
+               f"{scale})." if scale == "quick" else
+               "the recorded sweeps are not complete: no representative is picked.")
+        out.append(C.not_run(stmt, src, "equal to the recorded value", kind="check", scale=scale,
+                             why=why, would_run="`betalab run isa-vae-fig5b --scale cpu`.",
+                             cost="about 15 min on one CPU core (five 4,000-step trainings)."))
+    if numbers.get("curve") and f5b:
+        out.append(fig5b_curve_claim(numbers["curve"], f5b["settings"]["max_steps"]))
+    if numbers.get("table1"):
+        out += table1_claims(numbers["table1"])
+    return out + fig5b_claims()
+
+
+@study("isa-vae-fig5b", title="Fig. 5b: MIG against reconstruction over β, ISA models vs baselines",
+       paper="Stühmer et al. 2020", source="sec. 4.1, Fig. 5b; App. A.3–A.5",
+       notebook="isa_vae_fig5b.py", recheck=fig5b_study_claims)
+def fig5b(config: StudyConfig) -> StudyResult:
+    """Fig. 5b from the recorded cpu sweeps (recorded/sweeps/stuhmer-fig5b-cpu): no training but
+    App. A.5's representatives, retrained at the cpu scale."""
+    numbers = {"scale": config.scale, "fig5b": fig5b_cpu_numbers(), "curve": fig5b_curve_numbers(),
+               "table1": table1_numbers()}
+    figures = {}
+    f5b = numbers["fig5b"]
+    if f5b:
+        figures["fig5b_cpu"] = fig5b_cpu_figure(f5b)
+        if f5b.get("convergence"):
+            figures["fig5b_cpu_along"] = fig5b_along_figure(f5b["convergence"])
+        if config.scale != "quick" and not f5b.get("stale_renderer") and fig5b_cpu_claims(f5b):
+            # a complete grid on the current renderer: App. A.5's picks, retrained
+            figs, numbers["fig5b_representatives"] = fig5b_cpu_representatives(device=config.device)
+            figures.update(figs)
+    if numbers["curve"]:
+        figures["fig5b_cpu_curve"] = fig5b_curve_figure(numbers["curve"])
+    return StudyResult(numbers, figures, fig5b_study_claims(numbers, config.seed))

@@ -33,8 +33,11 @@ def test_printed_claims_flip_with_the_data(shift, verdict):
     (test,) = [c for c in claims if c.kind == "extension"]
     assert test.verdict == ("holds" if shift > 0 else "fails")
     full = [c for c in claims if c.scale == "full"]
-    # never "holds" unless run: 5a, 5b, A.5, and 5c / 6 on data sets not obtainable here
-    assert {c.verdict for c in full} == {"not run"} and len(full) == 5
+    # never "holds" unless run: 5a, and 5c / 6 on data sets not obtainable here (Fig. 5b and
+    # A.5's representatives: isa-vae-fig5b)
+    assert {c.verdict for c in full} == {"not run"} and len(full) == 3
+    assert {c.scale for c in S.fig5b_claims()} == {"full"}
+    assert {c.verdict for c in S.fig5b_claims()} == {"not run"}
 
 
 def test_quick_scale_decides_nothing():
@@ -167,7 +170,7 @@ def test_fig5b_cpu_claims_find_the_known_answers():
         third = I.fig5b_cpu_claims(n)[2]
         assert third.verdict == verdict and "FactorVAE, γ ∈ {1, 10}" in third.statement
         n["heldout_log_px_z"]["factor-vae"]["n"] = [3, 1]
-        assert "FactorVAE" not in I.fig5b_cpu_claims(n)[2].statement
+        assert "(β-VAE and β-TCVAE; no complete FactorVAE cpu sweep is recorded)" in I.fig5b_cpu_claims(n)[2].statement
 
 
 def test_table1_check_reads_the_specs_and_flips_with_a_changed_value():
@@ -411,3 +414,26 @@ def test_fig5b_sweeps_of_two_protocols_are_refused_and_a_narrow_discriminator_is
     assert "discriminator" not in I.fig5b_cpu_claims(n)[0].statement
     n["settings"]["disc_hidden"] = 256
     assert "FactorVAE's discriminator 256 wide (App. A.4: 1000)" in I.fig5b_cpu_claims(n)[0].statement
+
+
+def test_the_protocol_length_is_checked_against_the_recorded_learning_curve():
+    """fig5b_curve_numbers reads the recorded curve (one setting, 3 seeds, every 500 steps); its
+    lengths are the convergence rule's records on the curve's points at 25/50/75/100 % of each
+    testable length (betalab.claims.converged_lengths on the same trace, the oracle); the check
+    claim holds at a length the rule calls levelled off, fails at one it does not, and fails at
+    a length the curve cannot test."""
+    from betalab import claims as C
+    from betalab.studies import isa_vae as I
+
+    curve = I.fig5b_curve_numbers()
+    assert curve["setting"]["seeds"] == [0, 1, 2] and curve["trace"]["steps"][:2] == [500, 1000]
+    again = C.converged_lengths(curve["trace"])
+    assert [(r["length"], r["converged"]) for r in curve["lengths"]] == \
+        [(r["length"], r["converged"]) for r in again]
+    levelled = [r["length"] for r in curve["lengths"] if r["converged"]]
+    moving = [r["length"] for r in curve["lengths"] if not r["converged"]]
+    assert levelled and moving                      # the recorded curve has both
+    assert I.fig5b_curve_claim(curve, levelled[0]).verdict == "holds"
+    assert I.fig5b_curve_claim(curve, moving[0]).verdict == "fails"
+    assert I.fig5b_curve_claim(curve, 3000).verdict == "fails"       # not a testable length
+    assert I.fig5b_curve_numbers(I.FIG5B_CURVE.parent / "absent") is None
