@@ -57,7 +57,7 @@ def log_mixture_density(z, mu, logvar, chunk_samples: int = 64, chunk_points: in
     batched matrix product with the samples' (z², z, 1), shifted by the largest normaliser of the
     dimension (an upper bound of every term, so no running maximum is needed): three passes over
     a block instead of nine, 1.5–2× faster. It is kept only for samples whose rounding error,
-    bounded by 8 ε (max|a| z² + max|b| |z| + max|c|), stays below :data:`QUADRATIC_FORM_ATOL`;
+    bounded by ``8 ε (max|a| z² + max|b| |z| + max|c|)``, stays below :data:`QUADRATIC_FORM_ATOL`;
     those over it, and those whose sum underflows (far from every point of a dimension), are
     computed again in the direct form
     (z − μ)²/σ² with a running maximum, which also serves float32 and everything else.
