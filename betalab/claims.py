@@ -384,11 +384,13 @@ def converged_lengths(trace: dict, fractions=(0.25, 0.5, 0.75, 1.0)) -> list[dic
     if v.ndim != 2 or v.shape[0] != len(steps):
         raise ValueError(f"trace: values must have shape (K, n_seeds) with K = {len(steps)} steps, "
                          f"got {v.shape}")
+    from betalab.sweep.work import along_steps
+
     where = {s: i for i, s in enumerate(steps)}
     out = []
     for length in steps:
-        at = [int(math.floor(x * length + 0.5)) for x in f]
-        if len(set(at)) == len(at) and all(s in where for s in at):
+        at = along_steps(f[:-1].tolist(), length) + [length]    # as a sweep of L steps places them
+        if len(at) == f.size and all(s in where for s in at):
             rows = [where[s] for s in at]
             out.append({"length": length, **convergence(
                 {"statistic": trace["statistic"], "steps": at, "values": v[rows]})})

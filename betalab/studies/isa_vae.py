@@ -304,13 +304,19 @@ def along_figure(trace: dict, ylabel: str, title: str, scale: str, line=None):
                     label=f"{label} ({v.shape[1]} seed{'s' if v.shape[1] > 1 else ''})")
     if line is not None:
         ax.axhline(line, color="k", ls="--", lw=0.8)
-    ax.axvspan(steps[min(int(np.searchsorted(steps, 0.75 * steps[-1])), steps.size - 2)],
-               steps[-1], color="grey", alpha=0.12, lw=0)
+    _shade_last_quarter(ax, steps)
     ax.set_xlabel("training step (shaded: the last quarter the convergence rule reads)")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7, loc="best")
     ax.set_title(f"{title}, scale {scale}\n{convergence_decision(trace)}", fontsize=8)
     return fig
+
+
+def _shade_last_quarter(ax, steps) -> None:
+    """Shade the steps :func:`betalab.claims.convergence` reads as the last quarter (from the
+    first point at or after 75 % of the steps to the end)."""
+    start = min(int(np.searchsorted(steps, 0.75 * steps[-1])), steps.size - 2)
+    ax.axvspan(steps[start], steps[-1], color="grey", alpha=0.12, lw=0)
 
 
 def _longer(study: str, scales: str, statistic: str):
@@ -1163,8 +1169,7 @@ def fig5b_along_figure(trace: dict):
             ax.errorbar(steps, v.mean(1), yerr=v.std(1, ddof=1) / np.sqrt(v.shape[1]), marker="o",
                         ms=3, capsize=2, ls="-" if r["converged"] else "--",
                         label=label.split(", ", 1)[1] + ("" if r["converged"] else " (moving)"))
-        ax.axvspan(steps[min(int(np.searchsorted(steps, 0.75 * steps[-1])), steps.size - 2)],
-                   steps[-1], color="grey", alpha=0.12, lw=0)
+        _shade_last_quarter(ax, steps)
         done = sum(rec["traces"][lb]["converged"] for lb in labels)
         ax.set_title(f"{model}: {done} of {len(labels)} levelled off", fontsize=8)
         ax.set_xlabel("training step")

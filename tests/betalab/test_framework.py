@@ -5,6 +5,8 @@ import json
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from betalab import claims, registry, runner
 from betalab.cli import main
@@ -579,3 +581,29 @@ def test_a_resumed_run_reports_the_seconds_of_the_pieces_it_reused(tmp_path):
         assert set(again.load("q", {})) == {"v"} and again.reused_seconds >= 0.0
     finally:
         registry._REGISTRY.pop(name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(unit=st.integers(1, 50), k=st.integers(4, 24), seeds=st.integers(2, 5),
+       data=st.data())
+def test_converged_lengths_property_brute_force(unit, k, seeds, data):
+    """Property: on any curve measured every ``unit`` steps, converged_lengths returns exactly the
+    lengths L on the curve whose four points (as a sweep of L steps evaluated at 25/50/75 %
+    places them, along_steps, plus L) all lie on the curve and are distinct — found here by
+    brute force over every step — each with convergence's record on those rows."""
+    from betalab.sweep.work import along_steps
+
+    steps = [unit * (i + 1) for i in range(k)]
+    vals = np.array(data.draw(st.lists(st.lists(st.floats(-1e3, 1e3), min_size=seeds,
+                                                max_size=seeds), min_size=k, max_size=k)))
+    trace = {"statistic": "s", "steps": steps, "values": vals}
+    got = {r["length"]: r for r in claims.converged_lengths(trace)}
+    want = {}
+    for i, L in enumerate(steps):
+        at = along_steps([0.25, 0.5, 0.75], L) + [L]
+        if len(at) == 4 and all(s in steps for s in at):
+            want[L] = claims.convergence({"statistic": "s", "steps": at,
+                                          "values": vals[[steps.index(s) for s in at]]})
+    assert sorted(got) == sorted(want)
+    for L, rec in want.items():
+        assert {key: got[L][key] for key in rec} == rec
