@@ -733,25 +733,22 @@ EXPONENT_LAYOUT = "isa:2.1;2x4,2x3,2x3"
 PRINTED_MODES = (1.95, 1.98, 2.17)
 PRINTED_P3_BOUND = 2.17
 #: ``along``: the exponents are also read at these fractions of the steps (free: no evaluation).
-#: The cpu steps stay at 1,500: on a learning curve to 8,000 steps (2 seeds at β = 1 and at
-#: β = 4, this width, exponents read every 1,000 steps; renderer of commit 08077e3) the largest
-#: exponent p3 never levelled off — β = 1: 3.36 4.09 4.36 4.33 3.58 3.40 3.39 3.49 and
-#: 2.35 2.68 2.95 3.21 3.43 3.54 3.67 3.63; β = 4: 2.37 2.58 2.63 2.59 2.55 2.33 2.14 2.12 and
-#: 2.28 2.30 2.42 2.47 2.47 2.44 2.44 2.40 — so no length within the cpu budget (90 runs at
-#: ≈25 ms a step: 8,000 steps would take ≈5 h) is known to settle it; the convergence gate
-#: decides on the run's own record.
+#: The cpu length, 12,000 steps, is read off a recorded learning curve
+#: (recorded/curves/isa-vae-exponents: 3 seeds at β = 1 and at β = 4 to 16,000 steps at the cpu
+#: width, the exponents every 500 steps): the shortest length from which the convergence rule
+#: holds at every longer length the curve tests, for both β (β = 1 moves more than its seed s.e.
+#: at 8,000 and 10,000 steps). Three seeds per β (the paper's 15 would take ≈5.6 h on one core).
 EXPONENT_SCALES = {
     "quick": dict(seeds=1, betas=(1.0, 4.0), steps=300, hidden=64, batch=128, n_mig=0, reduced=True,
                   along=ALONG),
-    "cpu": dict(seeds=15, betas=EXPONENT_BETAS, steps=1500, hidden=128, batch=128, n_mig=0,
+    "cpu": dict(seeds=3, betas=EXPONENT_BETAS, steps=12_000, hidden=128, batch=128, n_mig=0,
                 reduced=True, along=ALONG),
     "full": dict(seeds=15, betas=EXPONENT_BETAS, steps=20 * (737_280 // 2048), hidden=1200,
                  batch=2048, n_mig=0, reduced=False, along=ALONG),
 }
 
 #: what the cpu scale costs (its convergence gate's ``cost``)
-EXPONENT_CPU_COST = ("about 32 min on 2 CPU cores at 1,500 steps (recorded), proportionally more "
-                     "for longer training.")
+EXPONENT_CPU_COST = ("about 70 min on one CPU core (18 models of 12,000 steps, ≈225 s each).")
 
 
 def histogram_modes(values, bins) -> np.ndarray:
@@ -789,6 +786,87 @@ def exponents_figure(sorted_p, betas_of_run, bins, scale):
     return fig
 
 
+#: the recorded learning curve of the learned exponents (:func:`exponent_curve_run`), curve.json
+EXPONENT_CURVE = Path(__file__).resolve().parents[2] / "recorded" / "curves" / "isa-vae-exponents"
+
+
+def exponent_curve_run(out, *, steps: int = 16_000, betas=(1.0, 4.0), seeds: int = 3,
+                       every: int = 500, device: str = "cpu") -> Path:
+    """Learning curve of the learned exponents at the cpu scale's settings: ``seeds`` models per
+    β trained ``steps`` steps, their exponents read every ``every`` steps (free: no evaluation).
+    Resumable (one piece per model under ``out``); writes ``out/curve.json`` and returns its
+    path. Seeds are the cpu study's at ``--seed 0`` (0, 1, …), so a study model of L steps is
+    the curve's model stopped at L."""
+    from betalab.io import PartialResults, write_json
+    from deep.data.dsprites import CACHE_VERSION
+
+    if not isinstance(steps, int) or not isinstance(every, int) or every < 1 \
+            or steps % every or steps // every < 4:
+        raise ValueError(f"steps must be a multiple of every with at least 4 points, got "
+                         f"steps={steps!r}, every={every!r}")
+    if not isinstance(seeds, int) or seeds < 2:
+        raise ValueError(f"seeds must be an int ≥ 2 (a seed standard error), got {seeds!r}")
+    sc = {k: v for k, v in EXPONENT_SCALES["cpu"].items() if k in ("hidden", "batch", "reduced")}
+    k = steps // every
+    along = [i / k for i in range(1, k)]
+    part = PartialResults(out)
+    runs = {}
+    for b in betas:
+        for i in range(seeds):
+            sig = {"beta": float(b), "seed": i, "steps": steps, "every": every, **sc}
+            runs[f"{b:g}/{i}"] = part.fetch(f"b{b:g}-s{i}", sig, lambda b=b, i=i: train_and_score(
+                "isa-vae", EXPONENT_LAYOUT, float(b), i, steps=steps, n_mig=0, device=device,
+                learn_exponents=True, along=along, **sc))
+    first = next(iter(runs.values()))
+    record = {"settings": {"layout": EXPONENT_LAYOUT, "steps": steps, "every": every,
+                           "seeds": seeds, "betas": [float(b) for b in betas], **sc},
+              "dsprites renderer": CACHE_VERSION,
+              "steps": [int(x) for x in first["along_steps"]] + [steps],
+              "exponents": {key: np.asarray(r["along_exponents"], float).round(6).tolist()
+                            for key, r in runs.items()}}
+    return write_json(Path(out) / "curve.json", record)
+
+
+def exponent_curve_numbers(path: Path = EXPONENT_CURVE) -> dict | None:
+    """The recorded exponent learning curve per β: the largest exponent p3 of each seed along
+    training and the convergence rule's record at each length it can test; None when no curve
+    on the current renderer is recorded."""
+    import json
+
+    from deep.data.dsprites import CACHE_VERSION
+
+    f = Path(path) / "curve.json"
+    if not f.exists():
+        return None
+    rec = json.loads(f.read_text())
+    if rec.get("dsprites renderer") != CACHE_VERSION:
+        return None
+    cells = {}
+    for b in rec["settings"]["betas"]:
+        p = [np.asarray(rec["exponents"][f"{b:g}/{i}"], float)
+             for i in range(rec["settings"]["seeds"])]
+        p3 = np.stack([np.sort(x[:, 1:], axis=1)[:, -1] for x in p], axis=1)    # (K, seeds)
+        trace = {"statistic": "the largest learned exponent p3", "steps": rec["steps"],
+                 "values": p3}
+        cells[f"β = {b:g}"] = {"trace": {**trace, "values": p3.tolist()},
+                               "lengths": [{k: r[k] for k in ("length", "moved", "se", "converged")}
+                                           for r in C.converged_lengths(trace)]}
+    return {"source": Path(path).relative_to(Path(path).parents[2]).as_posix(),
+            "settings": rec["settings"], "cells": cells}
+
+
+def exponent_curve_claim(curve: dict, protocol_steps: int):
+    """Whether the cpu protocol's length is one from which every β's recorded curve levelled off."""
+    s = curve["settings"]
+    return curve_claim(
+        f"The cpu App. A.2 protocol's length, {protocol_steps:,} steps, is one from which the "
+        f"recorded learning curve of the largest learned exponent p3 ({s['seeds']} seeds at each "
+        f"β ∈ {{{', '.join(f'{b:g}' for b in s['betas'])}}} trained to {s['steps']:,} steps) has "
+        "levelled off", "Stühmer et al. 2020, App. A.2 (the cpu protocol)",
+        {label: c["lengths"] for label, c in curve["cells"].items()}, protocol_steps,
+        curve["source"])
+
+
 _EXPONENT_BINS = np.arange(1.5, 2.7001, 0.02)     # the paper's histogram resolution: 0.01–0.02
 
 
@@ -801,8 +879,11 @@ def exponent_claims(numbers: dict, seed: int) -> list:
     """Every claim of the study from its numbers alone (see :func:`fig5a_claims`)."""
     p = np.asarray(numbers["exponents"], float)                  # (runs, 4): p0, p1..3
     sorted_p = np.sort(p[:, 1:], axis=1)
-    return _exponent_claims(numbers["scale"], numbers["settings"], p, sorted_p,
-                            histogram_modes(sorted_p, _EXPONENT_BINS), numbers.get("betas"))
+    out = _exponent_claims(numbers["scale"], numbers["settings"], p, sorted_p,
+                           histogram_modes(sorted_p, _EXPONENT_BINS), numbers.get("betas"))
+    if numbers.get("curve"):
+        out.append(exponent_curve_claim(numbers["curve"], EXPONENT_SCALES["cpu"]["steps"]))
+    return out
 
 
 @study("isa-vae-exponents", title="Learned ISA exponents over seeds and β (App. A.2, Fig. 7)",
@@ -838,6 +919,12 @@ def exponents(config: StudyConfig) -> StudyResult:
         numbers["convergence"], "largest learned exponent $p_3$",
         "App. A.2's p3 along training per β (mean ± s.e. over seeds; dashed: 2.17)", config.scale,
         line=PRINTED_P3_BOUND)
+    numbers["curve"] = exponent_curve_numbers()
+    if numbers["curve"]:
+        figures["exponents_curve"] = curve_figure(
+            numbers["curve"]["cells"], "largest learned exponent $p_3$",
+            "Learning curve of the learned exponents (cpu App. A.2 settings): the convergence "
+            "rule at each length it can test")
     return StudyResult(numbers, figures, exponent_claims(numbers, config.seed))
 
 
@@ -886,7 +973,7 @@ def _exponent_claims(scale, sc, p, sorted_p, modes, betas=None):
             out.append(C.not_run(statement, src, expected, kind="paper", scale="quick",
                                  measured=measured,
                                  why=f"the quick run is a demonstration ({where}).",
-                                 would_run="`betalab run isa-vae-exponents --scale cpu` (15 models "
+                                 would_run="`betalab run isa-vae-exponents --scale cpu` (3 models "
                                            "per β on reduced dSprites).",
                                  cost="about an hour on 2 CPU cores."))
             continue
@@ -1215,51 +1302,81 @@ def fig5b_curve_numbers(path: Path = FIG5B_CURVE) -> dict | None:
                         for r in C.converged_lengths(trace)]}
 
 
-def fig5b_curve_claim(curve: dict, protocol_steps: int):
-    """Whether the cpu sweeps' length is one at which the recorded learning curve levels off."""
-    s = curve["setting"]
-    rec = {r["length"]: r for r in curve["lengths"]}
-    ok = protocol_steps in rec and rec[protocol_steps]["converged"]
+def levelled_from(lengths: list[dict], protocol_steps: int) -> bool:
+    """Whether a protocol of ``protocol_steps`` is supported by a learning curve's record
+    (:func:`betalab.claims.converged_lengths`): the rule holds at that length and at every longer
+    length the curve tests (a rule that flips back to "moving" later does not support it)."""
+    rec = {r["length"]: r["converged"] for r in lengths}
+    return protocol_steps in rec and all(ok for L, ok in rec.items() if L >= protocol_steps)
+
+
+def curve_claim(statement: str, src: str, cells: dict, protocol_steps: int, source: str):
+    """Check claim: ``protocol_steps`` is a length from which every cell's recorded learning curve
+    has levelled off (:func:`levelled_from`). ``cells``: label -> the curve's ``lengths``."""
     return C.relation(
-        f"The cpu Fig. 5b protocol's length, {protocol_steps:,} steps, is one at which the "
+        statement, src,
+        "the convergence rule holds on the curve's points at 25/50/75/100 % of the protocol's "
+        "length and of every longer length the curve tests",
+        {label: {f"{r['length']:,} steps": {"moved": round(r["moved"], 4), "s.e.": round(r["se"], 4),
+                                            "levelled off": r["converged"]} for r in lengths}
+         for label, lengths in cells.items()},
+        all(levelled_from(lengths, protocol_steps) for lengths in cells.values()),
+        tolerance="the rule's own (betalab.claims.convergence): the seed mean moves less over "
+                  "the last quarter than its standard error at the end",
+        kind="check", scale="cpu",
+        note=f"read from {source} by betalab.claims.converged_lengths: a run of L steps is the "
+             "long run stopped at L (constant learning rate, the same data order).")
+
+
+def fig5b_curve_claim(curve: dict, protocol_steps: int):
+    """Whether the cpu sweeps' length is one from which the recorded learning curve has levelled
+    off."""
+    s = curve["setting"]
+    return curve_claim(
+        f"The cpu Fig. 5b protocol's length, {protocol_steps:,} steps, is one from which the "
         f"recorded learning curve ({s['model']} at β = {s['beta']:g}, {len(s['seeds'])} seeds "
         f"trained to {s['max_steps']:,} steps) has levelled off",
         "Stühmer et al. 2020, sec. 4.1, Fig. 5b (the cpu protocol)",
-        "the convergence rule holds on the curve's points at 25/50/75/100 % of the length",
-        {f"{L:,} steps": {"moved": round(r["moved"], 4), "s.e.": round(r["se"], 4),
-                          "levelled off": r["converged"]} for L, r in rec.items()},
-        ok, tolerance="the rule's own (betalab.claims.convergence): the seed mean moves less over "
-                      "the last quarter than its standard error at the end",
-        kind="check", scale="cpu",
-        note=f"read from {curve['source']} by betalab.claims.converged_lengths: a run of L steps "
-             "is the long run stopped at L (constant learning rate, the same data order).")
+        {f"{s['model']}, β = {s['beta']:g}": curve["lengths"]}, protocol_steps, curve["source"])
+
+
+def curve_figure(cells: dict, ylabel: str, title: str):
+    """Learning curves, one panel per cell (label -> {"trace": {steps, values (K, seeds)},
+    "lengths"}): each seed and the mean ± s.e. against the step, each testable length marked with
+    the convergence rule's decision."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(cells), figsize=(6.4 * len(cells), 3.8), squeeze=False,
+                             constrained_layout=True)
+    for ax, (label, cell) in zip(axes[0], cells.items()):
+        steps = np.asarray(cell["trace"]["steps"], float)
+        v = np.asarray(cell["trace"]["values"], float)
+        for j in range(v.shape[1]):
+            ax.plot(steps, v[:, j], color="grey", lw=0.8, alpha=0.7,
+                    label="seeds" if j == 0 else None)
+        ax.errorbar(steps, v.mean(1), yerr=v.std(1, ddof=1) / np.sqrt(v.shape[1]), color="k",
+                    marker="o", ms=3, capsize=2, label="mean ± s.e.")
+        for r in cell["lengths"]:
+            ax.axvline(r["length"], color="tab:green" if r["converged"] else "tab:red", ls=":",
+                       lw=1)
+            ax.annotate(f"{r['length']:,}: {'levelled' if r['converged'] else 'moving'}\n"
+                        f"moved {r['moved']:.3f}, s.e. {r['se']:.3f}", (r["length"], 0.02),
+                        xycoords=("data", "axes fraction"), fontsize=5, ha="right",
+                        xytext=(-2, 0), textcoords="offset points", rotation=90, va="bottom")
+        ax.set_xlabel("training step")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.set_title(label, fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return fig
 
 
 def fig5b_curve_figure(curve: dict):
-    """The learning curve: each seed and the mean ± s.e. against the step, each testable length
-    marked with the rule's decision."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), constrained_layout=True)
-    steps = np.asarray(curve["trace"]["steps"], float)
-    v = np.asarray(curve["trace"]["values"], float)
-    for j, seed in enumerate(curve["setting"]["seeds"]):
-        ax.plot(steps, v[:, j], color="grey", lw=0.8, alpha=0.7, label="seeds" if j == 0 else None)
-    ax.errorbar(steps, v.mean(1), yerr=v.std(1, ddof=1) / np.sqrt(v.shape[1]), color="k",
-                marker="o", ms=3, capsize=2, label="mean ± s.e.")
-    for r in curve["lengths"]:
-        ax.axvline(r["length"], color="tab:green" if r["converged"] else "tab:red", ls=":", lw=1)
-        ax.annotate(f"{r['length']:,}: {'levelled' if r['converged'] else 'moving'}\n"
-                    f"moved {r['moved']:.3f}, s.e. {r['se']:.3f}", (r["length"], 0.02),
-                    xycoords=("data", "axes fraction"), fontsize=6, ha="right", xytext=(-2, 0),
-                    textcoords="offset points")
+    """The Fig. 5b learning curve (:func:`curve_figure`)."""
     s = curve["setting"]
-    ax.set_xlabel("training step")
-    ax.set_ylabel("sampled MIG")
-    ax.legend(fontsize=7, loc="upper left")
-    ax.set_title(f"Learning curve of {s['model']} at β = {s['beta']:g} (cpu Fig. 5b settings)\n"
-                 "the convergence rule at each length it can test", fontsize=8)
-    return fig
+    return curve_figure({f"{s['model']} at β = {s['beta']:g} (cpu Fig. 5b settings)": curve},
+                        "sampled MIG", "Learning curve: the convergence rule at each length it "
+                                       "can test")
 
 
 def fig5b_study_claims(numbers: dict, seed: int) -> list:

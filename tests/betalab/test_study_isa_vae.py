@@ -437,3 +437,55 @@ def test_the_protocol_length_is_checked_against_the_recorded_learning_curve():
     assert I.fig5b_curve_claim(curve, moving[0]).verdict == "fails"
     assert I.fig5b_curve_claim(curve, 3000).verdict == "fails"       # not a testable length
     assert I.fig5b_curve_numbers(I.FIG5B_CURVE.parent / "absent") is None
+
+
+def test_levelled_from_needs_every_longer_testable_length_levelled():
+    """A protocol length is supported only when the rule holds there and at every longer length
+    the curve tests: brute force over every length of random records."""
+    from betalab.studies import isa_vae as I
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lengths = [{"length": 1000 * (i + 1), "converged": bool(rng.integers(2))}
+                   for i in range(int(rng.integers(1, 7)))]
+        for L in range(500, 8000, 500):
+            tested = [r for r in lengths if r["length"] == L]
+            expect = bool(tested) and all(r["converged"] for r in lengths if r["length"] >= L)
+            assert I.levelled_from(lengths, L) == expect
+
+
+def test_the_exponent_protocol_is_checked_against_its_recorded_learning_curve():
+    """exponent_curve_numbers reads the recorded exponent curve (3 seeds at β = 1 and 4, every 500
+    steps); p3 is each row's largest subspace exponent; the lengths are converged_lengths on
+    that trace (the oracle); the cpu protocol's 12,000 steps is supported, 8,000 (β = 1 moving)
+    and 6,000 (moving later at β = 1) are not."""
+    import json
+
+    from betalab import claims as C
+    from betalab.studies import isa_vae as I
+
+    curve = I.exponent_curve_numbers()
+    raw = json.loads((I.EXPONENT_CURVE / "curve.json").read_text())
+    assert set(curve["cells"]) == {"β = 1", "β = 4"} and raw["steps"][:2] == [500, 1000]
+    for b in ("1", "4"):
+        cell = curve["cells"][f"β = {b}"]
+        p3 = [max(row[1:]) for row in raw["exponents"][f"{b}/0"]]
+        np.testing.assert_array_equal(np.asarray(cell["trace"]["values"])[:, 0], p3)
+        again = C.converged_lengths({**cell["trace"], "statistic": "p3"})
+        assert [(r["length"], r["converged"]) for r in cell["lengths"]] == \
+            [(r["length"], r["converged"]) for r in again]
+    assert I.EXPONENT_SCALES["cpu"]["steps"] == 12_000
+    assert I.exponent_curve_claim(curve, 12_000).verdict == "holds"
+    assert I.exponent_curve_claim(curve, 8_000).verdict == "fails"
+    assert I.exponent_curve_claim(curve, 6_000).verdict == "fails"
+    assert I.exponent_curve_numbers(I.EXPONENT_CURVE.parent / "absent") is None
+
+
+@pytest.mark.parametrize("kw, name", [({"steps": 1000, "every": 300}, "steps"),
+                                      ({"steps": 1000, "every": 500}, "steps"),
+                                      ({"seeds": 1}, "seeds"), ({"seeds": 2.0}, "seeds")])
+def test_exponent_curve_run_refuses_bad_settings(tmp_path, kw, name):
+    from betalab.studies import isa_vae as I
+
+    with pytest.raises(ValueError, match=name):
+        I.exponent_curve_run(tmp_path, **kw)
