@@ -2,8 +2,8 @@
 
 A *study* reproduces one toy figure or table of one paper. It is a plain
 function ``f(config: StudyConfig) -> StudyResult`` decorated with
-:func:`study`. Every module in :mod:`betalab.studies` is imported by
-:func:`all_studies`, so adding a study means adding one module there (and a
+:func:`study`. Every module in :mod:`betalab.studies` and its per-paper packages is imported
+by :func:`all_studies`, so adding a study means adding one module there (and a
 notebook in ``notebooks/``); nothing else needs editing.
 
 The study function computes; it never writes files. Writing (figures, JSON,
@@ -318,11 +318,12 @@ def study(name: str, *, title: str, paper: str, source: str, notebook: str = "",
 
 
 def all_studies() -> dict[str, Study]:
-    """Import every module of :mod:`betalab.studies` and return the registry, sorted."""
+    """Import every module of :mod:`betalab.studies`, its per-paper packages included, and return
+    the registry, sorted."""
     import betalab.studies as pkg
 
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"{pkg.__name__}.{mod.name}")
+    for mod in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}."):
+        importlib.import_module(mod.name)
     return dict(sorted(_REGISTRY.items()))
 
 
