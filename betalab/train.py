@@ -573,7 +573,7 @@ def plot_traversals(run, n_images: int = 2048) -> Path:
     """Write ``traversals.png`` into the dSprites run directory ``run``: its trained model's
     latents sorted by KL (against N(0, I), from the posterior means and variances of
     ``n_images`` images spread over the grid), each varied over [−3, 3] around one image's code
-    (Higgins et al. 2017, Fig. 6A; :func:`betalab.studies.dsprites.traversal_figure`), with the
+    (Higgins et al. 2017, Fig. 6A; :func:`betalab.plot.traversal_figure`), with the
     number of active latents (KL > 0.1 nats) in the title."""
     import matplotlib
 
@@ -581,7 +581,7 @@ def plot_traversals(run, n_images: int = 2048) -> Path:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from betalab.studies.dsprites import traversal_figure
+    from betalab.plot import traversal_figure
     from deep.metrics import encode_dataset
     from deep.traversal import kl_per_latent
 

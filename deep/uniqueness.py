@@ -40,7 +40,7 @@ import torch
 
 from linear_models.uniqueness import NONLINEARITIES, sample_uniqueness_data
 from validation import (check_choice, check_device, check_int, check_real, check_tensor,
-                        training_forward)
+                        resolve_device, training_forward)
 
 #: the accepted noise level σ (σ² and 1/σ² stay normal float64 numbers) and the accepted σ²
 NOISE_RANGE = (1e-75, 1e75)
@@ -61,13 +61,6 @@ TORCH_NONLINEARITIES = {
     "sigmoid": torch.sigmoid,
     "elu": torch.nn.functional.elu,
 }
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` → cuda if available, else cpu; anything else is passed to torch.device."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return check_device(device)
 
 
 @dataclass

@@ -427,6 +427,16 @@ def check_device(value, name: str = "device"):
     return dev
 
 
+def resolve_device(value, name: str = "device"):
+    """``"auto"``: the GPU when CUDA is available, else the CPU; anything else through
+    :func:`check_device` (a device this machine lacks is a ValueError naming ``name``)."""
+    import torch
+
+    if isinstance(value, str) and value == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return check_device(value, name)
+
+
 def check_module_input(module, value, name: str = "x"):
     """``value`` (a tensor) in the floating dtype and on the device of ``module``'s parameters:
     a float32 batch given to a float64 model (or the reverse) is a TypeError naming ``name`` and

@@ -10,10 +10,11 @@ import math
 import numpy as np
 
 from betalab import claims as C
+from betalab.plot import latent_factor_figure, traversal_figure
+from validation import resolve_device
 from betalab.registry import StudyConfig, StudyResult, study
 from deep.traversal import kl_per_latent
 
-SHAPE_COLOURS = {0: ("square", "tab:green"), 1: ("ellipse", "tab:red"), 2: ("heart", "tab:blue")}
 # Higgins et al. 2017, sec. 4.2, as printed: "737,280 binary 2D shapes (heart, oval and square)
 # ... position X (32 values), position Y (32 values), scale (6 values) and rotation (40 values)"
 PAPER_N_IMAGES = 737_280
@@ -71,14 +72,6 @@ def objective_by_quadrature(model, x, beta: float, n_nodes: int = 80) -> dict:
     return {"loss": float((-er + beta * kl).mean()), "kl": kl.numpy(), "recon_var": (er2 - er ** 2).numpy()}
 
 
-def resolve_device(device: str):
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 def _scores(model, dataset, rng_seed, n_metric, n_mig_samples, device):
     """Every metric of one model on the whole grid of ``dataset``."""
     from deep.metrics import beta_vae_score, encode_dataset, factor_vae_score, mig_histogram, mig_sampled
@@ -98,60 +91,6 @@ def _scores(model, dataset, rng_seed, n_metric, n_mig_samples, device):
                                                batch_size=64)["eval_accuracy"]
     out["kl_per_dim"] = kl_per_latent(mu, lv)
     return out, mu, lv, f
-
-
-def traversal_figure(model, dataset, mu, kl, title, n_steps=9, limit=3.0, ref_index=None,
-                     n_latents=None):
-    """Decoded images of one reference code with one latent varied over [-limit, limit]
-    (Higgins et al. 2017, Fig. 6A bottom rows; Stühmer et al. 2020, App. A.5); the
-    ``n_latents`` latents of highest KL (default all). The images are
-    :func:`deep.traversal.latent_traversal`'s, drawn by :func:`betalab.plot.traversal_grid`."""
-    import torch
-
-    from betalab.plot import traversal_grid
-    from deep.traversal import latent_traversal
-
-    order = [int(j) for j in np.argsort(kl)[::-1][: n_latents or len(kl)]]
-    ref = mu[len(mu) // 2 if ref_index is None else ref_index]
-    vals = np.linspace(-limit, limit, n_steps)
-    p = next(model.parameters())
-    imgs = latent_traversal(model.mean_image, torch.as_tensor(ref).to(p), order, vals)
-    imgs = imgs.reshape(len(order), n_steps, 64, 64)
-    return traversal_grid(imgs, vals, [f"z{j}\nKL {kl[j]:.2f}" for j in order], title)
-
-
-def latent_factor_figure(mu, f, kl, values, title, n_latents=None):
-    """Mean latent activation against position (heat map), scale and orientation, one line
-    per shape (Higgins et al. 2017, Fig. 6A; Stühmer et al. 2020, App. A.5, Figs 8-15)."""
-    import matplotlib.pyplot as plt
-
-    order = np.argsort(kl)[::-1][: n_latents or mu.shape[1]]
-    sizes = f.max(0) + 1
-    fig, axes = plt.subplots(len(order), 3, figsize=(8.5, 1.6 * len(order) + 0.4), squeeze=False,
-                             layout="constrained")
-    lim = max(1e-6, np.abs(mu[:, order]).max())
-    for r, j in enumerate(order):
-        grid = np.zeros((sizes[4], sizes[3]))
-        np.add.at(grid, (f[:, 4], f[:, 3]), mu[:, j])
-        grid /= len(mu) / (sizes[3] * sizes[4])
-        ax = axes[r, 0]
-        ax.imshow(grid, cmap="RdBu_r", vmin=-lim, vmax=lim, origin="upper")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_ylabel(f"z{j} (KL {kl[j]:.2f})", fontsize=7)
-        for col, (k, name) in enumerate(((1, "scale"), (2, "orientation")), start=1):
-            ax = axes[r, col]
-            for s, (sname, colour) in SHAPE_COLOURS.items():
-                m = np.array([mu[(f[:, 0] == s) & (f[:, k] == v), j].mean() for v in range(sizes[k])])
-                ax.plot(values[name], m, color=colour, lw=1.2, label=sname)
-            ax.set_ylim(-lim, lim)
-            ax.tick_params(labelsize=6)
-            if r == 0:
-                ax.set_title(f"mean z vs {name}", fontsize=8)
-    axes[0, 0].set_title("mean z vs position (x, y)", fontsize=8)
-    axes[0, 2].legend(fontsize=6, loc="upper right")
-    fig.suptitle(title, fontsize=9)
-    return fig
 
 
 def reconstruction_figure(model, dataset, idx, title):

@@ -129,7 +129,7 @@ def compute(config: StudyConfig, sc: dict, log=print) -> dict:
     """Every training-free row of Fig. 5 (left) and the PCA's explained variance."""
     import torch
 
-    from betalab.studies.dsprites import resolve_device
+    from validation import resolve_device
     from deep.data.dsprites import factor_values
     from deep.models import VAEConfig, build_vae
     from deep.representations import (fit_fastica, fit_pca, linear_codes, pixel_codes,

@@ -23,12 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from betalab import claims as C
+from betalab.plot import along_figure, shade_last_quarter
 from betalab.registry import StudyConfig, StudyResult, study
+from betalab.studies.common import ALONG, along_steps
 from deep.traversal import kl_per_latent
 
-#: the fractions of a run's steps at which its deciding statistic is measured along training
-#: (betalab.claims.convergence: at least four points, the last at the end of training)
-ALONG = (0.25, 0.5, 0.75, 1.0)
 #: Stühmer et al. 2020, Table 1 (dSprites) and sec. 4.1 (n = 50 runs per model at β = 1) at
 #: "full"; smaller settings that run on a CPU at "quick" and "cpu". ``along``: the fractions of
 #: the steps at which the sampled MIG is measured (none at "quick", whose claims decide nothing:
@@ -66,16 +65,6 @@ def _dataset(reduced: bool):
     return (DSprites.reduced() if reduced else DSprites()).materialize()
 
 
-def along_steps(steps: int, fractions=ALONG) -> list[int]:
-    """The step counts (updates done) at which a run of ``steps`` steps is evaluated along
-    training: each fraction of ``steps``, rounded, at least 1; increasing, without repeats."""
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if any(not 0 < float(f) <= 1 for f in fractions):
-        raise ValueError(f"fractions must lie in (0, 1], got {list(fractions)}")
-    return sorted({max(1, round(float(f) * steps)) for f in fractions})
-
-
 def train_model(model: str, prior: str, beta: float, seed: int, *, steps: int, hidden: int,
                 batch: int, reduced: bool, device: str = "cpu", learn_exponents: bool = False,
                 evaluate=None, at=()):
@@ -90,7 +79,7 @@ def train_model(model: str, prior: str, beta: float, seed: int, *, steps: int, h
     then training is the same with and without it, bit for bit.
 
     Returns (model, dataset, losses per step)."""
-    from betalab.studies.dsprites import resolve_device
+    from validation import resolve_device
     from deep.models import VAEConfig, build_objective, build_vae
     from deep.priors import parse_prior
     from deep.train import TrainConfig, Trainer, seeded_init
@@ -276,49 +265,6 @@ def fig5a_figure(mig: dict, recon: dict, scale: str):
     return fig
 
 
-def convergence_decision(trace: dict) -> str:
-    """The convergence rule's decision on ``trace`` (:func:`betalab.claims.convergence`), in a
-    line for a figure's title."""
-    rec = C.convergence(trace)
-    parts = rec.get("traces", {"": rec})
-    per = "; ".join(f"{k + ': ' if k else ''}moved {r['moved']:.2g} "
-                    f"{'<' if r['converged'] else '≥'} s.e. {r['se']:.2g}" for k, r in parts.items())
-    verdict = "converged" if rec["converged"] else "not converged"
-    return textwrap.fill(f"{verdict} (last quarter: {per})", 100)
-
-
-def along_figure(trace: dict, ylabel: str, title: str, scale: str, line=None):
-    """The deciding statistic along training: the mean over seeds ± 1 s.e. of each labelled
-    trace of ``trace`` (``values``: {label: (K, n_seeds)}, as :func:`betalab.claims.convergence`
-    reads it) against the step, the convergence decision in the title; ``line`` a reference
-    value drawn dashed."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), constrained_layout=True)
-    steps = np.asarray(trace["steps"], float)
-    for label, v in trace["values"].items():
-        v = np.asarray(v, float)
-        mean = v.mean(1)
-        se = v.std(1, ddof=1) / np.sqrt(v.shape[1]) if v.shape[1] > 1 else np.zeros_like(mean)
-        ax.errorbar(steps, mean, yerr=se, marker="o", ms=3, capsize=2,
-                    label=f"{label} ({v.shape[1]} seed{'s' if v.shape[1] > 1 else ''})")
-    if line is not None:
-        ax.axhline(line, color="k", ls="--", lw=0.8)
-    _shade_last_quarter(ax, steps)
-    ax.set_xlabel("training step (shaded: the last quarter the convergence rule reads)")
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, loc="best")
-    ax.set_title(f"{title}, scale {scale}\n{convergence_decision(trace)}", fontsize=8)
-    return fig
-
-
-def _shade_last_quarter(ax, steps) -> None:
-    """Shade the steps :func:`betalab.claims.convergence` reads as the last quarter (from the
-    first point at or after 75 % of the steps to the end)."""
-    start = min(int(np.searchsorted(steps, 0.75 * steps[-1])), steps.size - 2)
-    ax.axvspan(steps[start], steps[-1], color="grey", alpha=0.12, lw=0)
-
-
 def _longer(study: str, scales: str, statistic: str):
     """The ``would_run`` of a study's convergence gate: the cpu run that records ``statistic``
     along training when the numbers hold no record, else a longer one than theirs."""
@@ -428,7 +374,7 @@ def latent_figures(net, data, key: str, label: str) -> tuple[dict, float]:
     App. A.5, Figs 8–16 form; the latents of highest KL), named ``<key>_latents`` and
     ``<key>_traversals`` and titled with ``label``. Returns (figures, its histogram MIG on the
     whole grid)."""
-    from betalab.studies.dsprites import latent_factor_figure, traversal_figure
+    from betalab.plot import latent_factor_figure, traversal_figure
     from deep.metrics import encode_dataset, mig_histogram
 
     mu, lv, f = encode_dataset(net, data)
@@ -1256,7 +1202,7 @@ def fig5b_along_figure(trace: dict):
             ax.errorbar(steps, v.mean(1), yerr=v.std(1, ddof=1) / np.sqrt(v.shape[1]), marker="o",
                         ms=3, capsize=2, ls="-" if r["converged"] else "--",
                         label=label.split(", ", 1)[1] + ("" if r["converged"] else " (moving)"))
-        _shade_last_quarter(ax, steps)
+        shade_last_quarter(ax, steps)
         done = sum(rec["traces"][lb]["converged"] for lb in labels)
         ax.set_title(f"{model}: {done} of {len(labels)} levelled off", fontsize=8)
         ax.set_xlabel("training step")

@@ -31,7 +31,8 @@ import numpy as np
 
 from betalab.claims import at_convergence, not_run, relation
 from betalab.registry import StudyConfig, StudyResult, study
-from betalab.studies.isa_vae import ALONG, along_figure, along_steps
+from betalab.plot import along_figure
+from betalab.studies.common import ALONG, along_steps
 
 PAPER = "Kumar & Poole 2020"
 SRC = f"{PAPER}, sec. 7, Fig. 4, Table 1, App. G"
@@ -114,7 +115,7 @@ def train_and_sample(x_train, model: str, beta: float, *, d: int, steps: int, ba
                      seed: int, n_samples: int, along=()) -> dict:
     """Train one model (:func:`train_model`) and decode ``n_samples`` prior samples
     (:func:`decode_prior`) at the end of training and, with ``along`` (fractions of the steps,
-    :func:`betalab.studies.isa_vae.along_steps`), during it.
+    :func:`betalab.studies.common.along_steps`), during it.
 
     Returns ``steps`` (K,) and ``samples`` (K, n, 64): the samples after each of those step
     counts, the last the end of training (K = 1 without ``along``)."""

@@ -38,7 +38,7 @@ import numpy as np
 
 from betalab.claims import at_convergence, close, convergence, not_run, relation
 from betalab.registry import StudyConfig, StudyResult, study
-from betalab.studies.isa_vae import ALONG, along_steps
+from betalab.studies.common import ALONG, along_steps
 
 PAPER = "Kumar & Poole 2020"
 SUBSTITUTE = ("sklearn's 8x8 digits (standardised; 497 held-out points) for MNIST, an ELU MLP for the "
@@ -134,7 +134,7 @@ TRACED = {"beta_vae": np.mean, "taylor": np.mean, "grae": np.mean, "eq11_error":
 def train_and_evaluate(x_train, x_test, d: int, posterior: str, beta: float, *, steps: int,
                        along=ALONG, batch: int, widths, seed: int, mc: int, device="cpu") -> dict:
     """Train one β-VAE (one-sample Monte Carlo, Adam 1e-3) and evaluate it after each of
-    :func:`betalab.studies.isa_vae.along_steps` (``along``: fractions of ``steps``, the last 1)
+    :func:`betalab.studies.common.along_steps` (``along``: fractions of ``steps``, the last 1)
     on a float64 copy (the training draws nothing global and its model is never touched, so it
     is the same, bit for bit, however often it is evaluated; the Monte Carlo draws of each
     evaluation come from the same generator, seeded ``seed + 1``).

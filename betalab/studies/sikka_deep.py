@@ -56,7 +56,7 @@ import numpy as np
 
 from betalab import claims as C
 from betalab.registry import StudyConfig, StudyResult, study
-from betalab.studies.isa_vae import ALONG, along_steps
+from betalab.studies.common import ALONG, along_steps
 
 PAPER = "Sikka 2020"
 SUBSTITUTE = "scikit-learn's 8×8 digits for MNIST (not obtainable offline)"
@@ -66,7 +66,7 @@ PRINTED_REALISATIONS, PRINTED_INITIALISATIONS = 300, 100
 
 _GRID = (0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0)
 #: ``along``: the fractions of the steps at which every member is evaluated (the last at the end;
-#: :func:`betalab.studies.isa_vae.along_steps`); the quick scale evaluates along training too
+#: :func:`betalab.studies.common.along_steps`); the quick scale evaluates along training too
 #: (4 members: a fraction of a second per evaluation), so its figure shows the curves' drift
 SCALES = {
     "quick": dict(members=4, betas=(0.5, 1.0, 2.0, 4.0), steps=300, batch=100, n_train=1000,
@@ -140,7 +140,7 @@ def train_ensemble(x, side: int, beta: float, seeds, *, widths, steps: int, batc
     evaluation that reads the members through copies (:func:`encode_members` does:
     ``Ensemble.member_model``) and draws from its own generator leaves the training the same,
     bit for bit."""
-    from betalab.studies.dsprites import resolve_device
+    from validation import resolve_device
     from deep.data import ArrayImages, DeviceStore
     from deep.ensemble import Ensemble, build_members
     from deep.models import VAEConfig

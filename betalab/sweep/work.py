@@ -103,13 +103,10 @@ def heldout_indices(n: int, fraction: float, seed: int) -> np.ndarray:
 
 
 def resolve_device(name: str):
-    import torch
+    """The torch device a sweep's ``device`` setting names (:func:`validation.resolve_device`)."""
+    from validation import resolve_device as resolve
 
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda requested but CUDA is not available")
-    return torch.device(name)
+    return resolve(name, "device")
 
 
 def along_steps(fractions, total: int) -> list[int]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from betalab.studies.dsprites import latent_factor_figure, traversal_figure
+from betalab.plot import latent_factor_figure, traversal_figure
 from deep.data import DSprites
 from deep.models import VAEConfig, build_vae
 

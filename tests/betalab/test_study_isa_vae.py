@@ -4,7 +4,9 @@ samples with a known answer), and the resumable runs of the study."""
 import numpy as np
 import pytest
 
+from betalab.plot import along_figure, convergence_decision
 from betalab.studies import isa_vae as S
+from betalab.studies.common import ALONG, along_steps
 
 
 def _stats(mig, rng):
@@ -234,11 +236,11 @@ _TINY = dict(steps=8, hidden=16, batch=32, reduced=True)
 
 
 def test_along_steps():
-    assert S.along_steps(2000) == [500, 1000, 1500, 2000]
-    assert S.along_steps(8000, [i / 8 for i in range(1, 9)]) == list(range(1000, 8001, 1000))
-    assert S.along_steps(3, S.ALONG) == [1, 2, 3]                      # rounded, no repeats
+    assert along_steps(2000) == [500, 1000, 1500, 2000]
+    assert along_steps(8000, [i / 8 for i in range(1, 9)]) == list(range(1000, 8001, 1000))
+    assert along_steps(3, ALONG) == [1, 2, 3]                      # rounded, no repeats
     with pytest.raises(ValueError, match="fractions"):
-        S.along_steps(10, (0.0, 1.0))
+        along_steps(10, (0.0, 1.0))
 
 
 def test_evaluation_along_training_leaves_training_bit_identical():
@@ -257,7 +259,7 @@ def test_evaluation_along_training_leaves_training_bit_identical():
 
     kw = dict(model="isa-vae", prior="isa:2.1;5*2.2x4", beta=1.0, seed=3, **_TINY)
     plain, _, losses = S.train_model(**kw)
-    net, _, losses_eval = S.train_model(**kw, evaluate=evaluate, at=S.along_steps(8))
+    net, _, losses_eval = S.train_model(**kw, evaluate=evaluate, at=along_steps(8))
     assert [s for s, _, _ in seen] == [2, 4, 6, 8] and all(t for _, t, _ in seen)
     assert losses_eval == losses
     for (k, a), (_, b) in zip(plain.state_dict().items(), net.state_dict().items()):
@@ -273,7 +275,7 @@ def test_the_end_point_is_the_last_point_along_training(model, prior, learn):
     the end, and the record's last point is the end point (the sampled MIG; the exponents)."""
     kw = dict(model=model, prior=prior, beta=1.0, seed=5, n_mig=20, learn_exponents=learn, **_TINY)
     end = S.train_and_score(**kw)
-    full = S.train_and_score(**kw, along=S.ALONG)
+    full = S.train_and_score(**kw, along=ALONG)
     assert "along_steps" not in end
     for key in ("mig", "mig_histogram", "recon", "loss_first", "loss_last"):
         assert full[key] == end[key], key
@@ -357,9 +359,9 @@ def test_the_convergence_record_reaches_the_exponent_claims():
 def test_along_figure_titles_the_decision():
     import matplotlib.pyplot as plt
 
-    fig = S.along_figure(_traces(0.0), "MIG", "t", "cpu")
+    fig = along_figure(_traces(0.0), "MIG", "t", "cpu")
     assert "converged (last quarter: VAE: moved" in fig.axes[0].get_title()
-    assert S.convergence_decision(_traces(0.05)).startswith("not converged")
+    assert convergence_decision(_traces(0.05)).startswith("not converged")
     plt.close(fig)
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from betalab.studies import sikka_deep as S
+from betalab.studies.common import ALONG
 
 
 def _flat(labels, moving=False):
@@ -163,7 +164,7 @@ def test_the_end_point_is_the_last_point_along_training():
     from betalab.registry import StudyConfig
 
     data = _tiny_data()
-    full = S.run_betas(StudyConfig(), "fig4", data, {**_TINY, "along": S.ALONG})[1.0]
+    full = S.run_betas(StudyConfig(), "fig4", data, {**_TINY, "along": ALONG})[1.0]
     end = S.run_betas(StudyConfig(), "fig4", data, {**_TINY, "along": ()})[1.0]
     assert "along_steps" not in end and full["along_steps"].tolist() == [2, 4, 6, 8]
     for k in CURVES:
