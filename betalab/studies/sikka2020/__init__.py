@@ -1,0 +1,1 @@
+"""(docstring written when the package is complete)"""
