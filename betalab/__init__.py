@@ -40,7 +40,7 @@ __version__ = _version()
 
 def load_run(path, device: str = "cpu"):
     """The trained model of a ``betalab train`` run (eval mode) and its configuration:
-    ``model, config = load_run("runs/NAME")``. See :func:`betalab.train.load_run`."""
+    ``model, config = load_run("runs/NAME")``. See :func:`betalab.train.rundir.load_run`."""
     from betalab.train import load_run as _load_run
 
     return _load_run(path, device)

@@ -6,7 +6,7 @@
     betalab record --rederive
     betalab reproduce [--full | --scale S] [--only PATTERN] [--jobs N] [--seed S] [--out DIR] [--resume]
                       [--quick-too]
-    betalab train ...                      (betalab.train)
+    betalab train ...                      (betalab.train.cli)
     betalab plot RUN [--traversal] | export RUN   (a training run's curves or traversals, its weights)
     betalab sweep run SPEC | status | plot (betalab.sweep.cli)
 
@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="rewrite every recorded run's claims as the current code derives them "
                           "from the recorded numbers (after a change of the claim rules)")
     rec.add_argument("--out", default="results", help="where the run was written (default: results)")
-    from betalab.train import add_parser as add_train_parser
+    from betalab.train.cli import add_parser as add_train_parser
 
     add_train_parser(sub)
     pl = sub.add_parser("plot", help="redraw the curves figure of a training run (RUN/curves.png)")
@@ -217,11 +217,12 @@ def _main(args) -> int:
     from betalab import runner
 
     if args.command == "train":
-        from betalab.train import main as train_main
+        from betalab.train.cli import main as train_main
 
         return train_main(args)
     if args.command in ("plot", "export"):
-        from betalab.train import export_weights, plot_run, plot_traversals
+        from betalab.train.plots import plot_run, plot_traversals
+        from betalab.train.rundir import export_weights
 
         try:
             if args.command == "export":

@@ -105,3 +105,13 @@ def test_a_folder_named_betalab_beside_a_script_does_not_shadow_the_package(tmp_
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()) == ROOT / "betalab" / "__init__.py"
+
+
+def test_every_package_of_the_source_is_declared_in_pyproject():
+    """pyproject lists the packages explicitly (never discovered): a new subpackage (a paper's
+    studies, a split module) must be listed, or a wheel would leave it out."""
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {p.parent.relative_to(ROOT).as_posix().replace("/", ".")
+             for top in ("validation", "theory", "linear_models", "deep", "betalab")
+             for p in (ROOT / top).rglob("__init__.py")}
+    assert found == declared
