@@ -19,62 +19,18 @@ Claims are named by ``"<study>: <start of the statement>"``; :func:`resolve` tur
 into the claim ids of a run (``<study>:<n>``) and reports any name that matches no claim of a
 study that ran, and :func:`status_mismatches` any item whose status disagrees with the verdicts
 of its claims in that run (a ``not run`` item one of whose claims was decided, or an item of
-another status whose claims were all not run). The ledger itself lives in :mod:`betalab.ledger`.
+another status whose claims were all not run). The ledger itself, and the :class:`Item` it is
+made of, live in :mod:`betalab.ledger` (data only; this module reads it, never the reverse).
 """
 
 from __future__ import annotations
 
-__all__ = ["STATUSES", "PAPERS", "Item", "Resolved", "match", "resolve",
+__all__ = ["STATUSES", "PAPERS", "Item", "LEDGER", "Resolved", "match", "resolve",
            "unresolved_names", "status_mismatches", "summary", "report_lines"]
 
 from dataclasses import dataclass, field
 
-STATUSES = ("covered", "partial", "not run", "missing")
-
-PAPERS = {
-    "stuhmer": "Stühmer, Turner & Nowozin 2020 (ISA-VAE, with its appendix)",
-    "kumar-poole": "Kumar & Poole 2020 (implicit regularization in β-VAEs)",
-    "higgins": "Higgins et al. 2017 (β-VAE)",
-    "sikka": "Sikka 2020 (a deeper look at β-VAE, thesis)",
-}
-
-
-@dataclass(frozen=True)
-class Item:
-    """One checkable item of a paper.
-
-    paper : key of :data:`PAPERS`
-    ref : where it is printed ("eq 8", "Fig 3", "App. B.3", "sec. 4.2")
-    what : the item in a few words
-    status : one of :data:`STATUSES`
-    claims : names ``"<study>: <statement start>"`` of the claims that decide it
-    reason : for ``partial``, ``not run`` and ``missing``, what is not decided and why
-    """
-
-    paper: str
-    ref: str
-    what: str
-    status: str
-    claims: tuple[str, ...] = ()
-    reason: str = ""
-
-    def __post_init__(self):
-        if self.paper not in PAPERS:
-            raise ValueError(f"paper must be one of {tuple(PAPERS)}, got {self.paper!r}")
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-        if not isinstance(self.claims, tuple):
-            raise TypeError(f"claims must be a tuple of names, got {type(self.claims).__name__}")
-        for name in self.claims:
-            if not isinstance(name, str) or ": " not in name:
-                raise ValueError(f"claims entries must read '<study>: <statement start>', got {name!r}")
-        if self.status in ("covered", "partial", "not run") and not self.claims:
-            raise ValueError(f"a {self.status} item needs the claims that decide it ({self.ref})")
-        if self.status in ("partial", "not run", "missing") and not self.reason:
-            raise ValueError(f"a {self.status} item needs a reason ({self.ref})")
-        if self.status == "missing" and self.claims:
-            raise ValueError(f"a missing item names no claims ({self.ref})")
-
+from betalab.ledger import LEDGER, PAPERS, STATUSES, Item
 
 @dataclass
 class Resolved:
@@ -193,11 +149,3 @@ def report_lines(resolved: list[Resolved]) -> list[str]:
             lines.append("| " + " | ".join(x.replace("|", "\\|").replace("\n", " ") for x in cells)
                          + " |")
     return lines
-
-
-def __getattr__(name):  # the ledger is large: imported on first use
-    if name == "LEDGER":
-        from betalab.ledger import LEDGER
-
-        return LEDGER
-    raise AttributeError(name)

@@ -1,6 +1,6 @@
-"""The coverage ledger of the four papers (see :mod:`betalab.coverage` for the format).
+"""The coverage ledger of the four papers: data only (:mod:`betalab.coverage` reads it).
 
-One :class:`~betalab.coverage.Item` per checkable statement of a paper: every equation, figure
+One :class:`Item` per checkable statement of a paper: every equation, figure
 panel, table row or cell group, and number in the text that a reader could check, in the
 paper's order. Claim names read ``"<study>: <start of the statement>"`` and are resolved to
 claim ids when the report is written; the tests check that every name resolves (the study tests
@@ -15,7 +15,54 @@ built* (followed by what would decide the item), and *no claim* (implemented and
 claim of the report decides it).
 """
 
-from betalab.coverage import Item
+from dataclasses import dataclass
+
+STATUSES = ("covered", "partial", "not run", "missing")
+
+PAPERS = {
+    "stuhmer": "Stühmer, Turner & Nowozin 2020 (ISA-VAE, with its appendix)",
+    "kumar-poole": "Kumar & Poole 2020 (implicit regularization in β-VAEs)",
+    "higgins": "Higgins et al. 2017 (β-VAE)",
+    "sikka": "Sikka 2020 (a deeper look at β-VAE, thesis)",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One checkable item of a paper.
+
+    paper : key of :data:`PAPERS`
+    ref : where it is printed ("eq 8", "Fig 3", "App. B.3", "sec. 4.2")
+    what : the item in a few words
+    status : one of :data:`STATUSES`
+    claims : names ``"<study>: <statement start>"`` of the claims that decide it
+    reason : for ``partial``, ``not run`` and ``missing``, what is not decided and why
+    """
+
+    paper: str
+    ref: str
+    what: str
+    status: str
+    claims: tuple[str, ...] = ()
+    reason: str = ""
+
+    def __post_init__(self):
+        if self.paper not in PAPERS:
+            raise ValueError(f"paper must be one of {tuple(PAPERS)}, got {self.paper!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if not isinstance(self.claims, tuple):
+            raise TypeError(f"claims must be a tuple of names, got {type(self.claims).__name__}")
+        for name in self.claims:
+            if not isinstance(name, str) or ": " not in name:
+                raise ValueError(f"claims entries must read '<study>: <statement start>', got {name!r}")
+        if self.status in ("covered", "partial", "not run") and not self.claims:
+            raise ValueError(f"a {self.status} item needs the claims that decide it ({self.ref})")
+        if self.status in ("partial", "not run", "missing") and not self.reason:
+            raise ValueError(f"a {self.status} item needs a reason ({self.ref})")
+        if self.status == "missing" and self.claims:
+            raise ValueError(f"a missing item names no claims ({self.ref})")
+
 
 _S, _K, _H, _T = "stuhmer", "kumar-poole", "higgins", "sikka"
 _GPU = "needs a GPU: paper-size training sweeps (betalab train) not run in the report"
@@ -209,8 +256,8 @@ LEDGER: tuple[Item, ...] = (
          ("isa-vae-fig5b: Each representative run of the cpu-scale",),
          reason="no claim decides the rule itself: it is implemented "
                 "(betalab.sweep.views.representative_runs) and tested in "
-                "tests/betalab/test_study_isa_vae.py; the claim that each cpu-scale "
-                "representative, retrained, gives its recorded MIG is not run: the study "
+                "tests/betalab/test_stuhmer2020_app_a5_representatives.py; the claim that each "
+                "cpu-scale representative, retrained, gives its recorded MIG is not run: the study "
                 "isa-vae-fig5b retrains them at its cpu scale (about 15 min), which is not yet "
                 "recorded for the 4,000-step sweeps"),
     Item(_S, "App. A.5, Figs 8–10", "β = 1 representatives: β-VAE MIG 0.14, log p(x) −21.99; "
