@@ -43,7 +43,7 @@ import numpy as np
 from scipy import integrate, optimize, stats
 
 from _timing import spread
-from betalab.studies.ica import NU, SCALE, true_model
+from betalab.studies.stuhmer2020._ica import NU, SCALE, true_model
 from linear_models import ica
 
 

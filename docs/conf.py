@@ -9,8 +9,8 @@ typeset with no network. The paper pages, the claims report page and the noteboo
 generated into ``docs/_generated`` by ``_ext/betalab_pages.py`` at every build.
 
 ``BETALAB_DOCS_EXECUTE=off`` builds without executing the notebooks (they appear with their
-source only); ``BETALAB_DOCS_NOTEBOOKS=fa_rotation,...`` executes only those (the browser test's
-build).
+source only); ``BETALAB_DOCS_NOTEBOOKS=stuhmer2020_app_b3_fa_rotation,...`` executes only those
+(the browser test's build).
 """
 
 import os

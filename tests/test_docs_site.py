@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-EXECUTED = "fa_rotation"          # the cheapest notebook: seconds, one figure
+EXECUTED = "stuhmer2020_app_b3_fa_rotation"  # the cheapest notebook: seconds, one figure
 # hang guards, not performance bounds
 BUILD_S, PAGE_S = 900, 120
 

@@ -1,9 +1,9 @@
 """A notebook opens *as a notebook* in JupyterLab, in a real headless browser, and shows its figure.
 
 What a reader does after ``make notebooks``: JupyterLab serves a directory holding
-``fa_rotation.py``; its URL opens it with the default viewer, which the project's settings
-(``jupyter/lab/settings/overrides.d/betalab-notebooks.json``, installed into the environment by
-``make notebooks-install``) make the jupytext notebook and not the text editor. Opening it and
+``stuhmer2020_app_b3_fa_rotation.py``; its URL opens it with the default viewer, which the
+project's settings (``jupyter/lab/settings/overrides.d/betalab-notebooks.json``, installed into the
+environment by ``make notebooks-install``) make the jupytext notebook and not the text editor. Opening it and
 starting its kernel must leave it without unsaved changes (the server's contents manager,
 ``betalab/notebook_server.py``, also installed there). Running all cells through the page's kernel
 must render the markdown, and exactly one figure image.
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "fa_rotation.py"
+NOTEBOOK = ROOT / "notebooks" / "stuhmer2020_app_b3_fa_rotation.py"
 SETTINGS = ROOT / "jupyter" / "lab" / "settings" / "overrides.d" / "betalab-notebooks.json"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 # Hang guards, not performance bounds: a stuck server or page fails the test instead of

@@ -24,20 +24,20 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 
 # Notebooks that run part of a study: {notebook: {study: the statement starts of that part}}; the
 # coverage-ledger names outside it are resolved by the study's tests.
-PARTIAL_RUNS = {"kumar_poole_uniqueness": {"kp-uniqueness": ("nu=identity,", "nu=tanh,", "Sec. 3.1")}}
+PARTIAL_RUNS = {"kumar_poole2020_sec3_uniqueness": {"kp-uniqueness": ("nu=identity,", "nu=tanh,", "Sec. 3.1")}}
 
 # Failures to reproduce a printed statement at the notebook's scale or settings (the starts of
 # their statements): each must fail, and nothing else may. Over-complete ICA: the paper's N, W
 # and ψ of Fig 1b are unstated, and in every setting tried β = 1 prunes a component.
-EXPECTED_FAILURES = {"ica_overcomplete": ("β = 1 (VI) keeps all three components",),
+EXPECTED_FAILURES = {"stuhmer2020_fig1_ica_overcomplete": ("β = 1 (VI) keeps all three components",),
                      # Fig. 5b from the recorded cpu sweeps (4,000 steps, every setting levelled
                      # off): the first two statements fail at that scale under both MIGs, the
                      # third under the sampled MIG (FactorVAE at γ = 10)
-                     "isa_vae_fig5b": ("Fig. 5b: the ISA models reach a given MIG",
-                                       "Fig. 5b: at the MIG they reach",
-                                       "Fig. 5b: the baselines reach a higher MIG",
-                                       "[the histogram MIG] Fig. 5b: the ISA models reach",
-                                       "[the histogram MIG] Fig. 5b: at the MIG they reach")}
+                     "stuhmer2020_fig5b": ("Fig. 5b: the ISA models reach a given MIG",
+                                           "Fig. 5b: at the MIG they reach",
+                                           "Fig. 5b: the baselines reach a higher MIG",
+                                           "[the histogram MIG] Fig. 5b: the ISA models reach",
+                                           "[the histogram MIG] Fig. 5b: at the MIG they reach")}
 
 # Appended to every notebook: the claims of `result` (and of any other StudyResult bound at top
 # level) as JSON, so the test can check them without sharing the kernel's memory. The ledger's
@@ -123,7 +123,7 @@ def test_notebook_runs_in_a_kernel_and_shows_each_figure_once(path, study_cache_
 # The command-line routes a reader may take instead of JupyterLab, on the cheapest notebook: each
 # picks the kernel the notebook's header names (a notebook without one fails there with "No
 # kernel found that matches the current python executable").
-CLI_NOTEBOOK = ROOT / "notebooks" / "fa_rotation.py"
+CLI_NOTEBOOK = ROOT / "notebooks" / "stuhmer2020_app_b3_fa_rotation.py"
 
 
 def test_a_notebook_executes_with_the_jupytext_and_nbconvert_command_lines(tmp_path):

@@ -36,7 +36,7 @@ computed by quadrature (:mod:`deep.metrics.inference_error`). The cell of each i
 returned with it (:func:`cell_bounds` gives its bounds in units of p).
 
 Both are standardised for training, "centers the data at mean 0 with standard deviation 1"
-(one shift and scale for the whole image: see :func:`betalab.studies.sikka_deep.make_data`).
+(one shift and scale for the whole image: see :func:`betalab.studies.sikka2020._deep.make_data`).
 """
 
 from __future__ import annotations
@@ -225,8 +225,8 @@ def cell_bounds(cell, *, canvas: int, digit: int, pixels_per_unit: float = 1.0):
 
 def digit_split(rng: np.random.Generator, n_test: int = 497, *, labels: bool = False) -> tuple:
     """All 1,797 bundled 8×8 digits, standardised by one shift and scale for the whole set (mean
-    0, variance 1 per pixel on average, as :func:`betalab.studies.sikka_deep.make_data`), split at
-    random into (train, test) of shapes (1797 − n_test, 64) and (n_test, 64).
+    0, variance 1 per pixel on average, as :func:`betalab.studies.sikka2020._deep.make_data`),
+    split at random into (train, test) of shapes (1797 − n_test, 64) and (n_test, 64).
 
     The MNIST substitute of the Kumar & Poole 2020 studies (MNIST is not obtainable offline): at
     8×8 (not resampled: resampling adds pixels but no information, and the Jacobian J is D × d

@@ -42,6 +42,44 @@ def check_claims_fixture():
     return check_claims
 
 
+def run_checked(name: str, seed: int = 1):
+    """Run study ``name`` at its quick scale, check its claims (:func:`check_claims`) and
+    return its result."""
+    import matplotlib.pyplot as plt
+
+    from betalab.registry import StudyConfig, get
+
+    result = get(name)(StudyConfig(seed=seed))
+    assert result.figures and result.claims
+    check_claims(name, result.claims)
+    plt.close("all")
+    return result
+
+
+@pytest.fixture(name="run_checked")
+def run_checked_fixture():
+    return run_checked
+
+
+def done_rows(sweep_dir):
+    """(config, metrics) of the finished runs of a recorded sweep, read with sqlite3 and json
+    directly (the oracle for betalab.results' reader)."""
+    import json
+    import sqlite3
+
+    con = sqlite3.connect(sweep_dir / "results.sqlite")
+    try:
+        rows = con.execute("SELECT config, metrics FROM runs WHERE status = 'done'").fetchall()
+    finally:
+        con.close()
+    return [(json.loads(c), json.loads(m)) for c, m in rows]
+
+
+@pytest.fixture(name="done_rows")
+def done_rows_fixture():
+    return done_rows
+
+
 def sweep_in_process(sweep, db) -> None:
     """Every ensemble of ``sweep`` trained here, in turn, and recorded in ``db`` — the driver's
     own calls (the store, train_group per ensemble, record) without Ray or checkpoints; one

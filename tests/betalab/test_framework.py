@@ -177,7 +177,7 @@ def test_no_study_writes_a_verdict_by_hand():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    files = sorted((root / "betalab" / "studies").glob("*.py")) + sorted((root / "notebooks").glob("*.py"))
+    files = sorted((root / "betalab" / "studies").rglob("*.py")) + sorted((root / "notebooks").glob("*.py"))
     assert files
     outcome_position = {"relation": 4, "as_printed_relation": 4}
     for path in files:

@@ -129,10 +129,10 @@ def test_statuses_agree_with_the_recorded_runs():
 
 
 def test_every_kp_uniqueness_name_is_in_the_part_of_one_study_test():
-    """tests/betalab/test_study_kumar_poole.py runs kp-uniqueness one ν at a time and resolves the
-    names of that ν and of sec. 3.1: together the four tests resolve every name only if every
-    name belongs to one of those parts."""
-    from betalab.studies.kumar_poole import NONLINEARITIES
+    """tests/betalab/test_kumar_poole2020_sec3_uniqueness.py runs kp-uniqueness one ν at a time and
+    resolves the names of that ν and of sec. 3.1: together the four tests resolve every name only
+    if every name belongs to one of those parts."""
+    from betalab.studies.kumar_poole2020.sec3_uniqueness import NONLINEARITIES
 
     parts = tuple(f"nu={nl}," for nl in NONLINEARITIES) + ("Sec. 3.1",)
     names = [n for i in LEDGER for n in i.claims if n.startswith("kp-uniqueness: ")]

@@ -7,8 +7,8 @@ import pytest
 
 from betalab import registry
 from betalab.registry import StudyConfig
-from betalab.studies.factor_analysis import beta_study
-from betalab.studies.ica import ica_beta_sweep
+from betalab.studies.stuhmer2020.app_b5_fa_beta import beta_study
+from betalab.studies.stuhmer2020.app_b8_ica_beta_sweep import ica_beta_sweep
 
 
 def test_params_must_be_a_mapping_with_str_keys():

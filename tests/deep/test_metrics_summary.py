@@ -66,7 +66,7 @@ def test_evaluate_vae_higgins_is_the_studys_call():
     """``higgins=True`` adds the metric of Higgins et al. 2017 by the call the study
     higgins-fig5-table makes per replica at its cpu scale (L = 64, 5,000 / 5,000 points,
     3 classifier seeds) on the model's posterior means; the other metrics are unchanged."""
-    from betalab.studies import higgins as H
+    from betalab.studies.higgins2017 import fig5_left as H
 
     model = _model()
     held = np.arange(0, 768, 10)
