@@ -252,14 +252,13 @@ LEDGER: tuple[Item, ...] = (
          reason="rule: a two-component mixture preferred by BIC over Fig. 5a's seeds at β = 1; "
                 + _FIG5A),
     Item(_S, "App. A.5", "the representative model: upper 50 % quantile of MIG, minimal "
-         "Mahalanobis distance in (MIG, reconstruction)", "not run",
+         "Mahalanobis distance in (MIG, reconstruction)", "partial",
          ("isa-vae-fig5b: Each representative run of the cpu-scale",),
          reason="no claim decides the rule itself: it is implemented "
                 "(betalab.sweep.views.representative_runs) and tested in "
-                "tests/betalab/test_stuhmer2020_app_a5_representatives.py; the claim that each "
-                "cpu-scale representative, retrained, gives its recorded MIG is not run: the study "
-                "isa-vae-fig5b retrains them at its cpu scale (about 15 min), which is not yet "
-                "recorded for the 4,000-step sweeps"),
+                "tests/betalab/test_stuhmer2020_app_a5_representatives.py; the check that each "
+                "cpu-scale representative, retrained alone, gives its recorded MIG is decided "
+                "(recorded isa-vae-fig5b cpu run)"),
     Item(_S, "App. A.5, Figs 8–10", "β = 1 representatives: β-VAE MIG 0.14, log p(x) −21.99; "
          "ISA-VAE MIG 0.20, −20.93", "not run",
          ("isa-vae-fig5b: App. A.5, Figs 8–16: the representative",
@@ -273,11 +272,10 @@ LEDGER: tuple[Item, ...] = (
          ("isa-vae-fig5b: App. A.5, Figs 8–16: the representative",
           "dsprites-beta-vae-quick: β-VAE on dSprites reaches MIG"), reason=_A5),
     Item(_S, "App. A.5, Figs 8–16", "latent-vs-factor plots and traversals of the representative "
-         "models", "not run", ("isa-vae-fig5b: Each representative run of the cpu-scale",),
-         reason="drawn in the form of Figs 8–16 for each model's cpu-scale representative, a "
-                "qualitative comparison no claim decides; drawn by `betalab run isa-vae-fig5b "
-                "--scale cpu`, not yet recorded for the 4,000-step sweeps; the paper-size "
-                "models: " + _GPU),
+         "models", "partial", ("isa-vae-fig5b: Each representative run of the cpu-scale",),
+         reason="drawn in the form of Figs 8–16 for each model's cpu-scale representative "
+                "(recorded isa-vae-fig5b cpu run), a qualitative comparison no claim decides; the "
+                "paper-size models: " + _GPU),
     Item(_S, "App. A.5, Figs 8–10 captions", "β-VAE 'identical with β-TCVAE for β = 0' (the "
          "objectives coincide at β = 1)", "partial",
          ("dsprites-beta-vae-quick: At α = β = γ = 1 the β-TCVAE objective",),
