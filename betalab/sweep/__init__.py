@@ -1,7 +1,7 @@
-"""Grids of runs: spec → run configs with stable ids (:mod:`.spec`), one ensemble per task on
-Ray (:mod:`.driver`, the only module that imports ray; the task itself is :mod:`.work`), the
-SQLite results store (:mod:`.store`; readers: :mod:`betalab.results`) and the standard views
-(:mod:`.views`)."""
+"""Grids of runs: spec → run configs with stable ids (:mod:`betalab.sweep.spec`), one ensemble
+per task on Ray (:mod:`betalab.sweep.driver`, the only module that imports ray; the task itself
+is :mod:`betalab.sweep.work`), the SQLite results store (:mod:`betalab.sweep.store`; readers:
+:mod:`betalab.results`) and the standard views (:mod:`betalab.sweep.views`)."""
 
 from betalab.sweep.spec import Sweep, load_spec, parse_spec
 

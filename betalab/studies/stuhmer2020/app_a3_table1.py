@@ -1,5 +1,5 @@
 """Stühmer et al. 2020 (ISA-VAE), App. A.3, Table 1 and App. A.4: the full-scale Fig. 5b sweep
-specs (sweeps/stuhmer-fig5b-*.toml) against the printed hyper-parameters (Table 1) and the
+specs (``sweeps/stuhmer-fig5b-*.toml``) against the printed hyper-parameters (Table 1) and the
 printed layers of the models they build (App. A.4); checks of the study isa-vae-fig5b."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ PS = [1.0, 2.0, 9.0]
 # ----------------------------------------------------------------------------- numbers
 
 def _ball_volume_mc(tree, m, rng):
-    """MC volume of {f <= 1} from uniform points in [-1, 1]^n (|z_j| <= f(z)); (est, se)."""
+    """MC volume of {f <= 1} from uniform points in [-1, 1]^n (``|z_j| <= f(z)``); (est, se)."""
     n = L.n_leaves(tree)
     hit = L.evaluate(tree, rng.uniform(-1, 1, size=(m, n))) <= 1
     return 2**n * hit.mean(), 2**n * hit.std() / math.sqrt(m)
@@ -29,7 +29,7 @@ def _ball_volume_mc(tree, m, rng):
 
 def iso_surface(p0, p1, k):
     """Points z (2k, k, 3) of f(z) = 1 for the tree (p0, [z1, (p1, [z2, z3])]), in generalised
-    polar coordinates: |z1|^{p0} + w^{p0} = cos²a + sin²a = 1 and |z2|^{p1} + |z3|^{p1} = w^{p1}."""
+    polar coordinates: ``|z1|^p0 + w^p0 = cos²a + sin²a = 1`` and ``|z2|^p1 + |z3|^p1 = w^p1``."""
     a, b = np.meshgrid(np.linspace(0, np.pi, k), np.linspace(0, 2 * np.pi, 2 * k))
     sp = lambda t, q: np.sign(t) * np.abs(t) ** (2 / q)  # noqa: E731  generalised polar coords
     w = np.abs(np.sin(a)) ** (2 / p0)
@@ -37,8 +37,8 @@ def iso_surface(p0, p1, k):
 
 
 def surfaces_and_volumes(rng, m_mc, k):
-    """For the nine (p0, p1): the iso-surface, max |f − 1| on it, and the unit-ball volume S_f(1)/3
-    of eq 8 against Monte Carlo (z-scores)."""
+    """For the nine (p0, p1): the iso-surface, max ``|f − 1|`` on it, and the unit-ball volume
+    S_f(1)/3 of eq 8 against Monte Carlo (z-scores)."""
     max_dev, zs, vols, surfaces = 0.0, [], {}, {}
     for p0 in PS:
         for p1 in PS:

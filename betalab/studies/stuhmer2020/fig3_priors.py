@@ -30,7 +30,7 @@ def rotated_square_curves(theta):
 
 def mc_max_z(rng, m):
     """Monte Carlo cross-check with the Lp-nested log_prob itself (single node = eq 5): the largest
-    |z-score| of the closed form over p ∈ {1, 4} and θ ∈ {0, π/8, π/4}."""
+    ``|z-score|`` of the closed form over p ∈ {1, 4} and θ ∈ {0, π/8, π/4}."""
     xy = rng.uniform(-1, 1, size=(m, 2))
     zmax = 0.0
     for p in (1.0, 4.0):
