@@ -151,8 +151,17 @@ def generate(app=None) -> None:
     for old in (OUT / "notebooks").glob("*.py"):
         if old.name not in {b.name for b in books}:
             old.unlink()
+    for stub in (OUT / "api").glob("*.rst"):       # autosummary's page of a module since moved
+        if not _module_exists(stub.stem):
+            stub.unlink()
     _write(OUT / "tally.md", tally_text())
     _write(OUT / "claims.md", claims_page(HERE / "_build" / "extra"))
+
+
+def _module_exists(name: str) -> bool:
+    """Whether the dotted module ``name`` is a module or package of the source tree."""
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def setup(app):
