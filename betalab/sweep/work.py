@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from validation import resolve_device  # the device a sweep's ``device`` setting names
+
 CHECKPOINT_FORMAT = "betalab-sweep-ensemble-v1"
 #: at most this many points of each training curve are stored (every step below that)
 CURVE_POINTS = 200
@@ -100,13 +102,6 @@ def heldout_indices(n: int, fraction: float, seed: int) -> np.ndarray:
     """The held-out images (sorted indices): the same for every run of an eval seed."""
     k = max(1, int(round(fraction * n)))
     return np.sort(np.random.default_rng([seed, 7]).choice(n, size=k, replace=False))
-
-
-def resolve_device(name: str):
-    """The torch device a sweep's ``device`` setting names (:func:`validation.resolve_device`)."""
-    from validation import resolve_device as resolve
-
-    return resolve(name, "device")
 
 
 def along_steps(fractions, total: int) -> list[int]:

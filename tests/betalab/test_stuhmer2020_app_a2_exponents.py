@@ -3,6 +3,8 @@ exponents with a known answer, the convergence record that gates them, and the r
 learning curve of the exponents."""
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from betalab.studies.stuhmer2020 import app_a2_exponents as E
@@ -83,8 +85,24 @@ def test_the_exponent_protocol_is_checked_against_its_recorded_learning_curve():
 
 @pytest.mark.parametrize("kw, name", [({"steps": 1000, "every": 300}, "steps"),
                                       ({"steps": 1000, "every": 500}, "steps"),
-                                      ({"seeds": 1}, "seeds"), ({"seeds": 2.0}, "seeds")])
+                                      ({"steps": True, "every": 1}, "steps"),
+                                      ({"seeds": 1}, "seeds"), ({"seeds": 2.0}, "seeds"),
+                                      ({"seeds": True}, "seeds"), ({"betas": ()}, "betas"),
+                                      ({"betas": (1.0, -1.0)}, "betas"),
+                                      ({"betas": (float("nan"),)}, "betas"), ({"betas": 1.0}, "betas")])
 def test_exponent_curve_run_refuses_bad_settings(tmp_path, kw, name):
 
     with pytest.raises(ValueError, match=name):
         E.exponent_curve_run(tmp_path, **kw)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.floats(0.5, 8.0), min_size=4, max_size=4), min_size=1, max_size=6))
+def test_largest_exponent_is_the_last_of_the_sorted_subspace_exponents(rows):
+    """p3 as App. A.2 defines it: sort p1..3 and take the last; p0 (the first column) never
+    counts, however large."""
+    p = np.asarray(rows)
+    p[:, 0] = 100.0
+    expect = [sorted(r[1:])[-1] for r in p]
+    np.testing.assert_array_equal(E.largest_exponent(p), expect)
+    np.testing.assert_array_equal(E.largest_exponent(p[None]), [expect])

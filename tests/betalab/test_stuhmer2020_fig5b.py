@@ -4,6 +4,8 @@ length against its recorded learning curve."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from betalab.studies.stuhmer2020 import _learning_curves as LC, fig5b as B, fig5b_sweeps as W
 
@@ -147,15 +149,14 @@ def test_the_protocol_length_is_checked_against_the_recorded_learning_curve():
     assert W.fig5b_curve_numbers(W.FIG5B_CURVE.parent / "absent") is None
 
 
-def test_levelled_from_needs_every_longer_testable_length_levelled():
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=8), st.integers(1, 18))
+def test_levelled_from_needs_every_longer_testable_length_levelled(flags, half_steps):
     """A protocol length is supported only when the rule holds there and at every longer length
-    the curve tests: brute force over every length of random records."""
-
-    rng = np.random.default_rng(0)
-    for _ in range(200):
-        lengths = [{"length": 1000 * (i + 1), "converged": bool(rng.integers(2))}
-                   for i in range(int(rng.integers(1, 7)))]
-        for L in range(500, 8000, 500):
-            tested = [r for r in lengths if r["length"] == L]
-            expect = bool(tested) and all(r["converged"] for r in lengths if r["length"] >= L)
-            assert LC.levelled_from(lengths, L) == expect
+    the curve tests (brute force over the record); a length the curve does not test (an odd
+    number of half-thousands here) is never supported."""
+    lengths = [{"length": 1000 * (i + 1), "converged": ok} for i, ok in enumerate(flags)]
+    L = 500 * half_steps
+    tested = any(r["length"] == L for r in lengths)
+    expect = tested and all(r["converged"] for r in lengths if r["length"] >= L)
+    assert LC.levelled_from(lengths, L) == expect

@@ -56,6 +56,12 @@ def histogram_modes(values, bins) -> np.ndarray:
                      for j in range(values.shape[1])])
 
 
+def largest_exponent(p) -> np.ndarray:
+    """p3, the largest learned subspace exponent (App. A.2 sorts them p1 < p2 < p3), of exponent
+    rows ``p`` (..., 1 + n_subspaces) whose first column is p0: shape (...)."""
+    return np.max(np.asarray(p, float)[..., 1:], axis=-1)
+
+
 def exponent_curve_run(out, *, steps: int = 16_000, betas=(1.0, 4.0), seeds: int = 3,
                        every: int = 500, device: str = "cpu") -> Path:
     """Learning curve of the learned exponents at the cpu scale's settings: ``seeds`` models per
@@ -66,12 +72,17 @@ def exponent_curve_run(out, *, steps: int = 16_000, betas=(1.0, 4.0), seeds: int
     from betalab.io import PartialResults, write_json
     from deep.data.dsprites import CACHE_VERSION
 
-    if not isinstance(steps, int) or not isinstance(every, int) or every < 1 \
+    if not isinstance(steps, int) or not isinstance(every, int) or isinstance(steps, bool) \
+            or isinstance(every, bool) or every < 1 \
             or steps % every or steps // every < 4:
         raise ValueError(f"steps must be a multiple of every with at least 4 points, got "
                          f"steps={steps!r}, every={every!r}")
-    if not isinstance(seeds, int) or seeds < 2:
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 2:
         raise ValueError(f"seeds must be an int ≥ 2 (a seed standard error), got {seeds!r}")
+    betas = tuple(betas) if isinstance(betas, (list, tuple)) else ()
+    if not betas or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0
+                            and np.isfinite(b) for b in betas):
+        raise ValueError(f"betas must be a non-empty list of positive finite numbers, got {betas!r}")
     sc = {k: v for k, v in EXPONENT_SCALES["cpu"].items() if k in ("hidden", "batch", "reduced")}
     k = steps // every
     along = [i / k for i in range(1, k)]
@@ -111,7 +122,7 @@ def exponent_curve_numbers(path: Path = EXPONENT_CURVE) -> dict | None:
     for b in rec["settings"]["betas"]:
         p = [np.asarray(rec["exponents"][f"{b:g}/{i}"], float)
              for i in range(rec["settings"]["seeds"])]
-        p3 = np.stack([np.sort(x[:, 1:], axis=1)[:, -1] for x in p], axis=1)    # (K, seeds)
+        p3 = np.stack([largest_exponent(x) for x in p], axis=1)                 # (K, seeds)
         trace = {"statistic": "the largest learned exponent p3", "steps": rec["steps"],
                  "values": p3}
         cells[f"β = {b:g}"] = {"trace": {**trace, "values": p3.tolist()},
@@ -267,7 +278,7 @@ def exponents(config: StudyConfig) -> StudyResult:
     # converged only when every β's is
     p_along = np.array([res[k]["along_exponents"] for k in keys])
     steps = along_steps(sc["steps"], sc["along"])
-    p3_along = np.sort(p_along[:, :, 1:], axis=2)[:, :, -1]                 # (runs, K)
+    p3_along = largest_exponent(p_along)                                    # (runs, K)
     numbers.update(along_steps=steps, exponents_along=p_along, convergence={
         "statistic": "the largest learned exponent p3", "steps": steps,
         "values": {f"β = {b:g}": p3_along[betas == b].T for b in sc["betas"]}})
